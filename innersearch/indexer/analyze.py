@@ -1,0 +1,64 @@
+"""Analysis of one new blob, run in worker processes: parse, references, fingerprints.
+
+Input and output are plain picklable values; the parent process writes them to the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import classify, fingerprints
+from .analysis import Reference, Symbol
+from .parse import parse_source
+
+
+@dataclass
+class BlobAnalysis:
+    key: int
+    oid: str
+    lang: str
+    size: int
+    lines: int
+    generated: bool
+    symbols: list[Symbol] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    fragments: list[fingerprints.FragmentRecord] = field(default_factory=list)
+    parse_error: str = ""
+
+
+def blob_key(oid: str) -> int:
+    """The blob's id in tantivy and the catalog: 60 bits of its git object id."""
+    return int(oid[:15], 16)
+
+
+def count_lines(data: bytes) -> int:
+    """Lines as git grep sees them: a last line without a newline still counts."""
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def analyze_blob(task: tuple[str, str, str, bytes]) -> BlobAnalysis:
+    """task = (oid, path, lang, data) for a text blob; never raises on bad content."""
+    oid, path, lang, data = task
+    result = BlobAnalysis(
+        key=blob_key(oid),
+        oid=oid,
+        lang=lang,
+        size=len(data),
+        lines=count_lines(data),
+        generated=classify.is_generated(path, data),
+    )
+    try:
+        parsed = parse_source(lang, data) if lang else None
+    except Exception as err:  # a grammar crash must not take the run down
+        result.parse_error = f"parser failed: {type(err).__name__}: {err}"[:300]
+        return result
+    if parsed is None:
+        return result
+    result.symbols = parsed.symbols
+    result.references = parsed.references
+    result.parse_error = parsed.error
+    if not result.generated:
+        result.fragments = fingerprints.fragment_records(parsed, data)
+    return result

@@ -1,0 +1,178 @@
+"""The one place that talks to git: mirroring, listing trees, reading blobs, history.
+
+Everything goes through GitPython against bare mirrors under the data dir; no working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+# Fetch only branches, force-updated (force-pushes) and pruned (deleted branches).
+_BRANCH_REFSPEC = "+refs/heads/*:refs/heads/*"
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_SSH_COMMAND": "ssh -oBatchMode=yes"}
+
+
+class GitError(RuntimeError):
+    """A git operation failed; the message is fit to show a user."""
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    oid: str
+    mode: str  # 100644, 100755, 120000 (symlink), 160000 (submodule)
+    size: int  # -1 for submodules
+
+
+def _short(err: Exception) -> str:
+    if isinstance(err, git.GitCommandError):
+        text = (err.stderr or "").strip().replace("stderr: ", "").strip("'\n ")
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+        return (fatal or lines or [str(err)])[0]
+    return str(err)
+
+
+def looks_like_repo(path: Path) -> bool:
+    """A working tree with .git, or a bare repository."""
+    if (path / ".git").exists():
+        return True
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def open_mirror(path: Path) -> git.Repo:
+    return git.Repo(path)
+
+
+def mirror(url: str, path: Path) -> git.Repo:
+    """Clone `url` bare into `path`, or fetch into the existing mirror; return the mirror."""
+    local = Path(url)
+    if local.is_absolute() and not looks_like_repo(local):
+        reason = "no such directory" if not local.exists() else "not a git repository"
+        raise GitError(f"{reason} (neither a .git directory nor a bare repository)")
+    try:
+        if not (path / "HEAD").exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".partial")
+            if tmp.exists():  # left by a run that was killed mid-clone
+                shutil.rmtree(tmp)
+            repo = git.Repo.init(tmp, bare=True)
+            repo.git.remote("add", "origin", url)
+            repo.git.config("remote.origin.fetch", _BRANCH_REFSPEC)
+            repo.git.fetch("origin", "--prune", "--no-tags", env=_ENV)
+            os.replace(tmp, path)
+            repo = git.Repo(path)
+        else:
+            repo = git.Repo(path)
+            if repo.git.remote("get-url", "origin") != url:
+                repo.git.remote("set-url", "origin", url)
+            repo.git.fetch("origin", "--prune", "--no-tags", env=_ENV)
+        _follow_remote_head(repo, url)
+        return repo
+    except (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError) as err:
+        raise GitError(_short(err)) from err
+
+
+def _follow_remote_head(repo: git.Repo, url: str) -> None:
+    """Point the mirror's HEAD at the source's default branch (it may have changed).
+
+    A local source is asked directly: ls-remote does not show a HEAD whose branch has no
+    commits yet, and that is exactly the case to report."""
+    local = Path(url)
+    try:
+        if local.is_absolute():
+            ref = git.Repo(local).git.symbolic_ref("-q", "HEAD")
+        else:
+            out = repo.git.ls_remote("--symref", "origin", "HEAD", env=_ENV)
+            m = re.search(r"^ref: (refs/heads/\S+)\s+HEAD", out, re.M)
+            if not m:
+                return
+            ref = m.group(1)
+    except (git.GitCommandError, git.InvalidGitRepositoryError):
+        return
+    if ref.startswith("refs/heads/"):
+        repo.git.symbolic_ref("HEAD", ref)
+
+
+def default_branch(repo: git.Repo) -> str | None:
+    try:
+        ref = repo.git.symbolic_ref("-q", "HEAD")
+    except git.GitCommandError:
+        return None
+    return ref.removeprefix("refs/heads/")
+
+
+def branches(repo: git.Repo) -> dict[str, str]:
+    """branch name -> commit id."""
+    try:
+        out = repo.git.for_each_ref("--format=%(refname:lstrip=2) %(objectname)", "refs/heads")
+    except git.GitCommandError as err:
+        raise GitError(_short(err)) from err
+    return dict(line.rsplit(" ", 1) for line in out.splitlines() if line)
+
+
+def commit_time(repo: git.Repo, commit: str) -> int:
+    return int(repo.git.show("-s", "--format=%ct", commit))
+
+
+def list_tree(repo: git.Repo, commit: str) -> Iterator[TreeEntry]:
+    """Every blob and submodule of the commit's tree, recursively, with sizes."""
+    try:
+        out = repo.git.ls_tree(
+            "-r", "-z", "--long", "--full-tree", commit, strip_newline_in_stdout=False
+        )
+    except git.GitCommandError as err:
+        raise GitError(_short(err)) from err
+    for record in out.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        mode, kind, oid, size = meta.split()
+        if kind not in ("blob", "commit"):
+            continue
+        yield TreeEntry(path, oid, mode, int(size) if size != "-" else -1)
+
+
+class BlobReader:
+    """Reads blob contents through one persistent `git cat-file --batch` process."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._repo = repo
+
+    def read(self, oid: str) -> bytes:
+        _, _, _, data = self._repo.git.get_object_data(oid)
+        return data
+
+    def close(self) -> None:
+        self._repo.git.clear_cache()
+
+
+def read_blob_at(repo: git.Repo, commit: str, path: str) -> bytes | None:
+    try:
+        return repo.git.show(f"{commit}:{path}", stdout_as_string=False)
+    except git.GitCommandError:
+        return None
+
+
+def top_committers(repo: git.Repo, commit: str, limit: int = 5) -> list[dict]:
+    """The most active authors in the year before the commit (not before today, so that an
+    archived repository still names the people who knew it)."""
+    until = commit_time(repo, commit)
+    since = until - 365 * 24 * 3600
+    try:
+        out = repo.git.log(commit, f"--since={since}", "--format=%aN\t%aE", "--no-merges")
+    except git.GitCommandError:
+        return []
+    counts = Counter(line for line in out.splitlines() if line.strip())
+    return [
+        {"name": name, "email": email, "commits": n}
+        for (name, email), n in ((key.split("\t", 1), n) for key, n in counts.most_common(limit))
+    ]

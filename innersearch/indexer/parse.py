@@ -1,0 +1,553 @@
+"""Tree-sitter parsing of one blob: symbols, references, function spans and tokens.
+
+Grammars come from tree-sitter-language-pack; definitions come from our tags/<lang>.scm.
+
+Tags query convention (tree-sitter tags, plus two innersearch additions):
+
+- ``@name`` is the defined or referenced identifier of a match;
+- ``@definition.<kind>`` is the whole definition node; ``<kind>`` is one of our symbol kinds
+  or a tags-vocabulary alias (``trait`` -> interface, ``constructor`` -> method, ...);
+- ``@reference.call`` is a call site, any other ``@reference.<kind>`` a type/class use;
+- ``@scope.<kind>`` marks a region that names the container of the definitions inside it
+  without being a symbol itself (a Rust ``impl``, a JS object literal used as a namespace);
+- ``@container`` overrides the container for definitions that live outside their owner's
+  body (Go receivers, ``Foo.prototype.bar = ...``, C++ ``Shape::draw``).
+
+When several patterns capture the same ``@name`` node, the earliest pattern in the file
+wins, so specific patterns go before generic fallbacks. A file may start with
+``; inherits: <lang>`` to include another language's file up to the line starting with
+``; --- not inherited``. Functions whose nearest enclosing definition is class-like become
+methods here rather than in every query.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node, Parser, Query, QueryCursor
+from tree_sitter_language_pack import get_language, get_parser
+
+from innersearch.indexer.analysis import FunctionSpan, ParseResult, Reference, Symbol, Token
+
+SUPPORTED_LANGUAGES: frozenset[str] = frozenset(
+    {
+        "python",
+        "javascript",
+        "typescript",
+        "tsx",
+        "go",
+        "java",
+        "rust",
+        "c",
+        "cpp",
+        "csharp",
+        "ruby",
+        "php",
+        "kotlin",
+    }
+)
+
+TAGS_DIR = Path(__file__).with_name("tags")
+_INHERITS = "; inherits:"
+_NOT_INHERITED = "; --- not inherited"
+
+_SYMBOL_KINDS = frozenset(
+    {
+        "class",
+        "function",
+        "method",
+        "interface",
+        "struct",
+        "type",
+        "enum",
+        "module",
+        "constant",
+        "field",
+        "variable",
+    }
+)
+_KIND_ALIASES = {
+    "trait": "interface",
+    "constructor": "method",
+    "object": "class",
+    "record": "class",
+    "namespace": "module",
+    "union": "struct",
+    "macro": "function",
+    "typedef": "type",
+}
+# Definitions and scopes whose name becomes the container of what they enclose.
+_CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "module", "impl", "object"})
+# A function directly inside one of these is a method.
+_CLASS_LIKE = frozenset({"class", "struct", "interface", "enum", "impl", "object"})
+_FUNCTION_KINDS = frozenset({"function", "method"})
+# Children that hold a function's body in grammars without a `body` field.
+_BODY_TYPES = frozenset(
+    {
+        "block",
+        "body_statement",
+        "compound_statement",
+        "constructor_body",
+        "function_body",
+        "statement_block",
+        "arrow_expression_clause",
+    }
+)
+# Nodes around a definition whose first line belongs in its signature when they start on
+# the same line: `type X struct {`, `export function f()`, `const f = () =>`.
+_SIGNATURE_WRAPPERS = frozenset(
+    {
+        "type_declaration",
+        "export_statement",
+        "lexical_declaration",
+        "variable_declaration",
+        "ambient_declaration",
+        "expression_statement",
+        "const_declaration",
+        "var_declaration",
+        "property_declaration",
+    }
+)
+# `namespace Foo;` (PHP, C#) has no body: it scopes everything after it in the file.
+_FILE_SCOPED_NAMESPACES = frozenset({"namespace_definition", "file_scoped_namespace_declaration"})
+# Lines before the name that are not the interesting first line of a definition.
+_SIGNATURE_SKIP = (b"@", b"#[", b"[", b"//", b"/*", b"*")
+_MAX_SIGNATURE = 200
+_MAX_NAME = 200
+_MAX_ERROR_LINES = 10
+
+# Token categories, decided per node type (named leaves are listed by their type).
+_IDENTIFIER_TYPES = frozenset(
+    {
+        "identifier",
+        "field_identifier",
+        "property_identifier",
+        "type_identifier",
+        "shorthand_property_identifier",
+        "shorthand_property_identifier_pattern",
+        "private_property_identifier",
+        "statement_identifier",
+        "namespace_identifier",
+        "package_identifier",
+        "simple_identifier",
+        "blank_identifier",
+        "label_name",
+        "constant",
+        "name",
+        "instance_variable",
+        "class_variable",
+        "global_variable",
+        "hash_key_symbol",
+        "metavariable",
+        "jsx_identifier",
+    }
+)
+# Whole-node literals: one token each, never descended into (interpolations included), so
+# that a string edit changes exactly one token.
+_STRING_TYPES = frozenset(
+    {
+        "string",
+        "string_literal",
+        "raw_string_literal",
+        "template_string",
+        "interpreted_string_literal",
+        "char_literal",
+        "character_literal",
+        "rune_literal",
+        "encapsed_string",
+        "heredoc",
+        "nowdoc",
+        "heredoc_body",
+        "heredoc_beginning",
+        "verbatim_string_literal",
+        "interpolated_string_expression",
+        "interpolated_verbatim_string_expression",
+        "text_block",
+        "line_string_literal",
+        "multi_line_string_literal",
+        "regex",
+        "regex_literal",
+        "shell_command_expression",
+        "subshell",
+        "delimited_symbol",
+        "simple_symbol",
+        "string_array",
+        "symbol_array",
+        "character",
+        "system_lib_string",
+        "user_defined_literal",
+        "rational",
+        "complex",
+        "imaginary",
+        "jsx_text",
+        "text",
+    }
+)
+_NUMBER_TYPES = frozenset({"number", "integer", "float"})
+_SKIP, _STRING, _IDENT, _OTHER = 0, 1, 2, 3
+
+
+@dataclass
+class _Lang:
+    """Per-language state shared by every parse in this process (queries are read-only)."""
+
+    name: str
+    query: Query
+    node_class: dict[tuple[str, bool], int]
+
+
+@dataclass
+class _Def:
+    name: str
+    kind: str  # our symbol kind, or a scope kind ("impl", "object")
+    is_scope: bool
+    node: Node
+    name_node: Node
+    container: str | None  # explicit @container text
+    order: int  # pattern index: lower wins on the same name node
+    scope_end: int = -1  # end byte of the region it contains, when not its node's end
+
+
+_langs: dict[str, _Lang] = {}
+_langs_lock = threading.Lock()
+# Parsers are stateful, so one per thread; queries and languages are shared.
+_local = threading.local()
+
+
+def _query_source(lang: str, inherited: bool = False) -> str:
+    text = (TAGS_DIR / f"{lang}.scm").read_text(encoding="utf-8")
+    base = ""
+    first = text.split("\n", 1)[0]
+    if first.startswith(_INHERITS):
+        base = _query_source(first[len(_INHERITS) :].strip(), inherited=True) + "\n"
+    if inherited and _NOT_INHERITED in text:
+        text = text[: text.index(_NOT_INHERITED)]
+    return base + text
+
+
+def _lang(lang: str) -> _Lang:
+    state = _langs.get(lang)
+    if state is None:
+        with _langs_lock:
+            state = _langs.get(lang)
+            if state is None:
+                query = Query(get_language(lang), _query_source(lang))
+                state = _Lang(lang, query, {})
+                _langs[lang] = state
+    return state
+
+
+def _parser(lang: str) -> Parser:
+    parsers = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = _local.parsers = {}
+    parser = parsers.get(lang)
+    if parser is None:
+        parser = parsers[lang] = get_parser(lang)
+    return parser
+
+
+def parse_source(lang: str, data: bytes) -> ParseResult | None:
+    """Parse `data` as `lang`; None when the language is not supported.
+
+    Never raises: syntax errors (and, as a last resort, internal failures) are reported in
+    ParseResult.error next to whatever could be extracted."""
+    if lang not in SUPPORTED_LANGUAGES:
+        return None
+    result = ParseResult()
+    try:
+        state = _lang(lang)
+        tree = _parser(lang).parse(data)
+        root = tree.root_node
+        if root.has_error:
+            result.error = _error_summary(root)
+        _extract_tags(state, root, data, result)
+        result.tokens = _tokens(state, root, data)
+    except Exception as exc:  # a worker must survive any blob; the error says what broke
+        reason = f"internal error: {type(exc).__name__}: {exc}"[:_MAX_SIGNATURE]
+        result.error = f"{result.error}; {reason}" if result.error else reason
+    return result
+
+
+def _text(data: bytes, node: Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+
+def _end_line(node: Node) -> int:
+    """1-based last line of `node`; a node ending at column 0 ends on the line before."""
+    row, column = node.end_point
+    if column == 0 and row > node.start_point[0]:
+        return row
+    return row + 1
+
+
+def _clean_name(text: str) -> str:
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        # A computed JS key is named by its string (`get ['async']()`), not `[Symbol.x]`.
+        inner = text[1:-1].strip()
+        if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"`":
+            text = inner
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
+        text = text[1:-1]
+    return " ".join(text.split())[:_MAX_NAME]
+
+
+def _extract_tags(state: _Lang, root: Node, data: bytes, result: ParseResult) -> None:
+    defs: dict[tuple[bool, int], _Def] = {}
+    refs: dict[tuple[str, int], tuple[int, str]] = {}  # (name, line) -> (byte, kind)
+    for order, captures in QueryCursor(state.query).matches(root):
+        names = captures.get("name")
+        if not names:
+            continue
+        name_node = names[0]
+        for key, nodes in captures.items():
+            role, _, kind = key.partition(".")
+            if not kind or role not in ("definition", "reference", "scope"):
+                continue
+            name = _clean_name(_text(data, name_node))
+            if not name:
+                break
+            if role == "reference":
+                ref_kind = "call" if kind == "call" else "ref"
+                ref_key = (name, name_node.start_point[0] + 1)
+                seen = refs.get(ref_key)
+                if seen is None or (ref_kind == "call" and seen[1] != "call"):
+                    refs[ref_key] = (name_node.start_byte, ref_kind)
+                break
+            is_scope = role == "scope"
+            if not is_scope:
+                kind = _KIND_ALIASES.get(kind, kind)
+                if kind not in _SYMBOL_KINDS:
+                    break
+            def_key = (is_scope, name_node.start_byte)
+            previous = defs.get(def_key)
+            if previous is None or order < previous.order:
+                container = captures.get("container")
+                defs[def_key] = _Def(
+                    name=name,
+                    kind=kind,
+                    is_scope=is_scope,
+                    node=nodes[0],
+                    name_node=name_node,
+                    container=_container_name(data, container[0]) if container else None,
+                    order=order,
+                )
+            break
+    _resolve_definitions(list(defs.values()), data, result)
+    result.references = [
+        Reference(name=name, line=line, kind=kind)
+        for (name, line), (_, kind) in sorted(refs.items(), key=lambda item: (item[1][0], item[0]))
+    ]
+
+
+def _container_name(data: bytes, node: Node) -> str:
+    # `Shape<int>::draw` and `Stack[T]` name their owner without type arguments.
+    text = _text(data, node)
+    for stop in "<[(":
+        text = text.split(stop, 1)[0]
+    return _clean_name(text)
+
+
+def _resolve_definitions(defs: list[_Def], data: bytes, result: ParseResult) -> None:
+    """Turn matched definitions into symbols, with containers from lexical nesting."""
+    for d in defs:
+        d.scope_end = d.node.end_byte
+    file_scoped = sorted(
+        (
+            d
+            for d in defs
+            if d.kind == "module"
+            and d.node.type in _FILE_SCOPED_NAMESPACES
+            and d.node.child_by_field_name("body") is None
+        ),
+        key=lambda d: d.node.start_byte,
+    )
+    for i, d in enumerate(file_scoped):
+        following = file_scoped[i + 1] if i + 1 < len(file_scoped) else None
+        d.scope_end = following.node.start_byte if following else len(data)
+    # On equal ranges a symbol encloses the scope it names (`const api = {...}`).
+    defs.sort(key=lambda d: (d.node.start_byte, -d.scope_end, d.is_scope, d.order))
+    # Stack of open definitions: (start, end, kind, container for the definitions inside).
+    stack: list[tuple[int, int, str, str]] = []
+    symbols: list[tuple[int, Symbol]] = []
+    for d in defs:
+        start, end = d.node.start_byte, d.node.end_byte
+        while stack and not (stack[-1][0] <= start and end <= stack[-1][1]):
+            stack.pop()
+        parent_kind = stack[-1][2] if stack else ""
+        container = stack[-1][3] if stack else ""
+        if d.container is not None:
+            container = d.container
+        kind = d.kind
+        if kind == "function" and parent_kind in _CLASS_LIKE:
+            kind = "method"
+        elif kind == "method" and not container:
+            # Ruby top-level `def`, methods of anonymous objects: nothing to be a method of.
+            kind = "function"
+        inner = d.name if d.kind in _CONTAINER_KINDS else container
+        stack.append((start, d.scope_end, d.kind, inner))
+        if d.is_scope:
+            continue
+        line = d.name_node.start_point[0] + 1
+        end_line = max(_end_line(d.node), line)
+        symbol = Symbol(
+            name=d.name,
+            kind=kind,
+            line=line,
+            end_line=end_line,
+            container=container,
+            signature=_signature(data, _signature_start(d.node), d.name_node.start_byte),
+        )
+        symbols.append((d.name_node.start_byte, symbol))
+        if kind in _FUNCTION_KINDS and _has_body(d.node):
+            result.functions.append(
+                FunctionSpan(
+                    name=d.name,
+                    start_line=d.node.start_point[0] + 1,
+                    end_line=end_line,
+                    start_byte=start,
+                    end_byte=end,
+                )
+            )
+    symbols.sort(key=lambda item: item[0])
+    result.symbols = [symbol for _, symbol in symbols]
+    result.functions.sort(key=lambda span: (span.start_byte, -span.end_byte))
+
+
+def _has_body(node: Node, depth: int = 0) -> bool:
+    if node.child_by_field_name("body") is not None:
+        return True
+    for child in node.named_children:
+        if child.type in _BODY_TYPES:
+            return True
+    if depth < 2:
+        # `const f = () => {}` and friends: the function is the declaration's value.
+        for child in node.named_children:
+            if child.type in ("variable_declarator", "pair", "assignment", "field_definition"):
+                return _has_body(child, depth + 1)
+        for field in ("value", "right"):
+            value = node.child_by_field_name(field)
+            if value is not None:
+                return _has_body(value, depth + 1)
+    return False
+
+
+def _signature_start(node: Node) -> int:
+    row = node.start_point[0]
+    start = node.start_byte
+    parent = node.parent
+    while parent is not None and parent.type in _SIGNATURE_WRAPPERS:
+        if parent.start_point[0] != row:
+            break
+        start = parent.start_byte
+        parent = parent.parent
+    return start
+
+
+def _signature(data: bytes, start: int, name_start: int) -> str:
+    """First line of the definition, skipping annotation and comment lines before its name."""
+    end = data.find(b"\n", start)
+    if end == -1:
+        end = len(data)
+    while end < name_start:
+        line = data[start:end].strip()
+        if line and not line.startswith(_SIGNATURE_SKIP):
+            break
+        start = end + 1
+        end = data.find(b"\n", start)
+        if end == -1:
+            end = len(data)
+    # Bound the decode: minified files have megabyte lines.
+    chunk = data[start : min(end, start + 4 * _MAX_SIGNATURE)]
+    return chunk.decode("utf-8", errors="replace").strip()[:_MAX_SIGNATURE]
+
+
+def _error_summary(root: Node) -> str:
+    """Lines of ERROR and MISSING nodes, found by descending only into subtrees with errors.
+
+    Empty when no such node is visible (see below)."""
+    lines: set[int] = set()
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        descend = False
+        if node.is_error or node.is_missing:
+            lines.add(node.start_point[0] + 1)
+        elif node.has_error:
+            descend = True
+        if descend and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                ordered = sorted(lines)
+                if not ordered:
+                    # Only hidden MISSING nodes, e.g. Kotlin's automatic semicolon before
+                    # `}` in valid code: not an error anyone could see or fix.
+                    return ""
+                shown = ", ".join(str(n) for n in ordered[:_MAX_ERROR_LINES])
+                more = len(ordered) - _MAX_ERROR_LINES
+                suffix = f" (+{more} more)" if more > 0 else ""
+                word = "line" if len(ordered) == 1 else "lines"
+                return f"syntax errors at {word} {shown}{suffix}"
+
+
+def _node_class(state: _Lang, node_type: str, named: bool) -> int:
+    key = (node_type, named)
+    cls = state.node_class.get(key)
+    if cls is None:
+        if "comment" in node_type:
+            cls = _SKIP
+        elif named and node_type in _STRING_TYPES:
+            cls = _STRING
+        elif named and (node_type in _IDENTIFIER_TYPES or node_type.endswith("identifier")):
+            cls = _IDENT
+        else:
+            cls = _OTHER
+        state.node_class[key] = cls
+    return cls
+
+
+def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
+    """Leaf tokens in source order, by an explicit cursor walk (trees can be very deep)."""
+    tokens: list[Token] = []
+    append = tokens.append
+    classes = state.node_class
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        descend = False
+        start = node.start_byte
+        end = node.end_byte
+        if end > start:
+            key = (node.type, node.is_named)
+            cls = classes.get(key)
+            if cls is None:
+                cls = _node_class(state, *key)
+            if cls == _SKIP:
+                pass
+            elif cls != _STRING and node.child_count:
+                descend = True
+            else:
+                text = data[start:end].decode("utf-8", errors="replace")
+                if cls == _IDENT:
+                    category = "identifier"
+                elif cls == _STRING:
+                    category = "literal"
+                elif text.isidentifier():
+                    # true/false/null/None/self and every alphabetic anonymous node.
+                    category = "keyword"
+                elif key[1] and (key[0] in _NUMBER_TYPES or key[0].endswith("_literal")):
+                    category = "literal"
+                elif text[:1].isdigit():
+                    category = "literal"
+                else:
+                    category = "punct"
+                append(Token(text, category, node.start_point[0] + 1, start))
+        if descend and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return tokens

@@ -1,0 +1,463 @@
+"""One indexing run: mirror every source, re-index what changed, commit repo by repo.
+
+Per repo: fetch, list each wanted branch's tree, read and parse only blobs the index lacks
+(in worker processes), add them to tantivy, commit tantivy, then switch the repo's files in
+one catalog transaction (a new generation). A kill -9 at any point leaves the last committed
+state searchable; the next run reuses what was committed and completes the rest.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import tantivy
+
+from . import catalog, classify, gitread, layout, owners, schema
+from .analyze import BlobAnalysis, analyze_blob, blob_key
+from .identifiers import identifier_words, squashed
+from .progress import Progress
+from .sources import RepoSource, SourceProblem, resolve
+
+WRITER_HEAP_BYTES = 256 * 1024 * 1024
+FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses little work
+FLUSH_BYTES = 96 * 1024 * 1024
+INLINE_PARSE_LIMIT = 48  # fewer new blobs than this are parsed in-process (no pool start-up)
+IN_FLIGHT_PER_WORKER = 16  # bounded window of blobs handed to workers: memory stays bounded
+
+
+@dataclass
+class RepoOutcome:
+    name: str
+    status: str  # indexed | unchanged | error | empty | removed
+    message: str = ""
+    files: int = 0
+    new_blobs: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[RepoOutcome] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+    new_blobs: int = 0
+    new_bytes: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[RepoOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+
+@dataclass
+class _Pending:
+    """New blobs analysed but not yet committed."""
+
+    analyses: list[BlobAnalysis] = field(default_factory=list)
+    bytes: int = 0
+
+
+class _Indexer:
+    def __init__(self, data: layout.DataDir, say: Callable[[str], None], progress: bool):
+        self.data = data
+        self.say = say
+        self.show_progress = progress
+        self.conn = catalog.connect(data.catalog_path)
+        self.index = schema.open_index(data.index_dir, create=True)
+        self.writer = self.index.writer(WRITER_HEAP_BYTES, 1)
+        self.pending = _Pending()
+        self.pool: ProcessPoolExecutor | None = None
+        self.summary = RunSummary()
+
+    # -- blobs -------------------------------------------------------------------------
+
+    def _analyses(self, tasks: list[tuple[str, str, str, bytes]]) -> Iterator[BlobAnalysis]:
+        if len(tasks) < INLINE_PARSE_LIMIT:
+            yield from map(analyze_blob, tasks)
+            return
+        if self.pool is None:
+            workers = max(1, os.cpu_count() or 1)
+            ctx = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(workers, mp_context=ctx)
+        window: deque[Future] = deque()
+        limit = IN_FLIGHT_PER_WORKER * (self.pool._max_workers or 1)
+        for task in tasks:
+            window.append(self.pool.submit(analyze_blob, task))
+            if len(window) >= limit:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+    def _add_blob(self, a: BlobAnalysis, data: bytes) -> None:
+        # Idempotent: a run killed after a tantivy commit but before the catalog's may
+        # have left this blob's documents behind.
+        self.writer.delete_documents_by_term(schema.F_BLOB_KEY, a.key)
+        doc = tantivy.Document()
+        doc.add_text(schema.F_DOC_KIND, schema.DOC_BLOB)
+        doc.add_unsigned(schema.F_BLOB_KEY, a.key)
+        doc.add_text(schema.F_TRIGRAMS, data.decode("utf-8", "replace"))
+        doc.add_bytes(schema.F_CONTENT, data)
+        doc.add_text(schema.F_LANG, a.lang)
+        refs: dict[str, list[int]] = {}
+        for ref in a.references:
+            refs.setdefault(ref.name, []).append(ref.line)
+        for name in refs:
+            doc.add_text(schema.F_REF_NAMES, name)
+        doc.add_text(schema.F_REFS, json.dumps(refs, separators=(",", ":")))
+        self.writer.add_document(doc)
+        for sym in a.symbols:
+            sd = tantivy.Document()
+            sd.add_text(schema.F_DOC_KIND, schema.DOC_SYMBOL)
+            sd.add_unsigned(schema.F_BLOB_KEY, a.key)
+            sd.add_text(schema.F_SYM_NAME, sym.name)
+            sd.add_text(schema.F_SYM_LOWER, sym.name)
+            sd.add_text(schema.F_SYM_SQUASHED, squashed(sym.name))
+            for word in dict.fromkeys(identifier_words(sym.name)):
+                sd.add_text(schema.F_SYM_WORDS, word)
+            sd.add_text(schema.F_SYM_KIND, sym.kind)
+            sd.add_text(schema.F_LANG, a.lang)
+            sd.add_unsigned(schema.F_LINE, sym.line)
+            sd.add_unsigned(schema.F_END_LINE, sym.end_line)
+            sd.add_text(schema.F_CONTAINER, sym.container)
+            sd.add_text(schema.F_SIGNATURE, sym.signature)
+            self.writer.add_document(sd)
+        self.pending.analyses.append(a)
+        self.pending.bytes += len(data)
+        self.summary.new_blobs += 1
+        self.summary.new_bytes += len(data)
+        if len(self.pending.analyses) >= FLUSH_BLOBS or self.pending.bytes >= FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Commit tantivy, then record the committed blobs in the catalog (that order: the
+        catalog never names a blob the index lacks)."""
+        self.writer.commit()
+        with catalog.transaction(self.conn):
+            for a in self.pending.analyses:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO blobs(key, oid, size, lang, lines, symbols, generated,"
+                    " parse_error) VALUES(?,?,?,?,?,?,?,?)",
+                    (
+                        a.key,
+                        a.oid,
+                        a.size,
+                        a.lang,
+                        a.lines,
+                        len(a.symbols),
+                        int(a.generated),
+                        a.parse_error,
+                    ),
+                )
+                self.conn.execute("DELETE FROM fragments WHERE blob_key=?", (a.key,))
+                self.conn.executemany(
+                    "INSERT INTO fragments(blob_key, kind, symbol, start_line, end_line, tokens,"
+                    " data) VALUES(?,?,?,?,?,?,?)",
+                    [
+                        (a.key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, f.data)
+                        for f in a.fragments
+                    ],
+                )
+        self.pending = _Pending()
+
+    # -- repos -------------------------------------------------------------------------
+
+    def index_repo(self, src: RepoSource) -> RepoOutcome:
+        started = time.monotonic()
+        with catalog.transaction(self.conn):
+            repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
+        try:
+            mirror = gitread.mirror(src.url, self.data.mirror_path(src.name))
+            outcome = self._index_mirror(src, repo_id, mirror)
+        except gitread.GitError as err:
+            outcome = self._fail(repo_id, src.name, "mirror", f"cannot read {src.url}: {err}")
+        except (OSError, sqlite3.Error, ValueError) as err:
+            outcome = self._fail(repo_id, src.name, "index", f"{type(err).__name__}: {err}")
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _fail(self, repo_id: int, name: str, stage: str, message: str) -> RepoOutcome:
+        """The repo keeps whatever it had indexed before; the error is shown in status."""
+        with catalog.transaction(self.conn):
+            self.conn.execute(
+                "UPDATE repos SET status='error', error=? WHERE id=?", (message, repo_id)
+            )
+            catalog.record_error(self.conn, repo_id, stage, message)
+        return RepoOutcome(name, "error", message)
+
+    def _index_mirror(self, src: RepoSource, repo_id: int, mirror) -> RepoOutcome:
+        heads = gitread.branches(mirror)
+        default = gitread.default_branch(mirror)
+        problems: list[str] = []
+        if not heads:
+            message = "repository has no commits"
+            self._switch(repo_id, default, {}, {}, {}, [], status="empty", error=message)
+            return RepoOutcome(src.name, "empty", message)
+        wanted = []
+        if default in heads:
+            wanted.append(default)
+        else:
+            problems.append(f"default branch {default!r} has no commits")
+        for branch in src.branches:
+            if branch in heads:
+                wanted.append(branch)
+            else:
+                problems.append(f"configured branch {branch!r} does not exist")
+        indexed = dict(
+            self.conn.execute(
+                "SELECT name, commit_id FROM branches WHERE repo_id=?", (repo_id,)
+            ).fetchall()
+        )
+        changed = [b for b in dict.fromkeys(wanted) if heads[b] != indexed.get(b)]
+        gone = [b for b in indexed if b not in wanted]
+        status, error = ("error", "; ".join(problems)) if problems else ("ok", "")
+        if not changed and not gone:
+            with catalog.transaction(self.conn):
+                self.conn.execute(
+                    "UPDATE repos SET status=?, error=?, default_branch=? WHERE id=?",
+                    (status, error, default, repo_id),
+                )
+            return RepoOutcome(src.name, "error" if problems else "unchanged", error)
+        new_files: dict[str, dict[str, tuple[int, str, int]]] = {}
+        skipped: dict[str, list[tuple[str, str, int]]] = {}
+        info = None
+        for branch in changed:
+            files, skips, lang_bytes, paths = self._snapshot_branch(
+                src, repo_id, mirror, branch, heads[branch]
+            )
+            new_files[branch], skipped[branch] = files, skips
+            if branch == default:
+                info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
+        self._flush()
+        commits = {b: (heads[b], gitread.commit_time(mirror, heads[b])) for b in changed}
+        self._switch(repo_id, default, new_files, skipped, commits, gone, status, error, info)
+        total = sum(len(f) for f in new_files.values())
+        return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
+
+    def _snapshot_branch(self, src: RepoSource, repo_id: int, mirror, branch: str, commit: str):
+        """Read one branch's tree; analyse and add the blobs the index lacks."""
+        entries = list(gitread.list_tree(mirror, commit))
+        old = catalog.branch_files(self.conn, repo_id, branch)
+        files: dict[str, tuple[int, str, int]] = {}
+        skips: list[tuple[str, str, int]] = []
+        lang_bytes: Counter = Counter()
+        candidates = []
+        for e in entries:
+            if src.exclude_paths and any(fnmatch.fnmatchcase(e.path, p) for p in src.exclude_paths):
+                continue
+            if e.mode == "160000":
+                skips.append((e.path, "submodule", 0))
+            elif e.mode == "120000":
+                skips.append((e.path, "symlink", e.size))
+            elif e.size > classify.MAX_FILE_BYTES:
+                skips.append((e.path, "too-large", e.size))
+            else:
+                candidates.append(e)
+        known = catalog.known_blobs(self.conn, {blob_key(e.oid) for e in candidates})
+        reader = gitread.BlobReader(mirror)
+        tasks: list[tuple[str, str, str, bytes]] = []
+        task_paths: dict[int, list[str]] = {}
+        binary: set[int] = set()
+        for e in candidates:
+            key = blob_key(e.oid)
+            if key in known:
+                lang, generated = known[key]
+                path_lang = classify.language(e.path) or lang
+                files[e.path] = (key, path_lang, classify.file_flags(e.path, generated))
+                lang_bytes[path_lang] += e.size
+                continue
+            if key in task_paths:
+                task_paths[key].append(e.path)
+                continue
+            if key in binary:
+                skips.append((e.path, "binary", e.size))
+                continue
+            data = reader.read(e.oid)
+            if classify.is_binary(data):
+                binary.add(key)
+                skips.append((e.path, "binary", e.size))
+                continue
+            task_paths[key] = [e.path]
+            tasks.append((e.oid, e.path, classify.language(e.path, data[:256]), data))
+        reader.close()
+        bar = Progress(f"{src.name}@{branch}", len(tasks), enabled=self.show_progress)
+        for task, a in zip(tasks, self._analyses(tasks), strict=True):
+            self._add_blob(a, task[3])
+            for path in task_paths[a.key]:
+                path_lang = classify.language(path) or a.lang
+                files[path] = (a.key, path_lang, classify.file_flags(path, a.generated))
+                lang_bytes[path_lang] += a.size
+            known[a.key] = (a.lang, a.generated)
+            bar.advance(a.size)
+        bar.close()
+        for _, reason, _ in skips:
+            self.summary.skipped[reason] += 1
+        paths = [e.path for e in entries]
+        del old  # the catalog diff happens in _switch, inside the transaction
+        return files, skips, lang_bytes, paths
+
+    def _switch(
+        self, repo_id, default, new_files, skipped, commits, gone, status, error="", info=None
+    ) -> None:
+        """Make the repo's new state visible: one transaction, one new generation."""
+        now = int(time.time())
+        with catalog.transaction(self.conn):
+            gen = catalog.bump_generation(self.conn)
+            for branch, files in new_files.items():
+                old = catalog.branch_files(self.conn, repo_id, branch)
+                for path, key in old.items():
+                    if path not in files or files[path][0] != key:
+                        self.conn.execute(
+                            "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND"
+                            " path=? AND gen_removed IS NULL",
+                            (gen, repo_id, branch, path),
+                        )
+                self.conn.executemany(
+                    "INSERT INTO files(repo_id, branch, path, blob_key, lang, flags, gen_added)"
+                    " VALUES(?,?,?,?,?,?,?)",
+                    [
+                        (repo_id, branch, path, key, lang, flags, gen)
+                        for path, (key, lang, flags) in files.items()
+                        if old.get(path) != key
+                    ],
+                )
+                self.conn.execute(
+                    "DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch)
+                )
+                self.conn.executemany(
+                    "INSERT INTO skipped(repo_id, branch, path, reason, size) VALUES(?,?,?,?,?)",
+                    [(repo_id, branch, p, r, s) for p, r, s in skipped.get(branch, [])],
+                )
+            for branch, (commit, committed_at) in commits.items():
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO branches(repo_id, name, commit_id, committed_at,"
+                    " indexed_at) VALUES(?,?,?,?,?)",
+                    (repo_id, branch, commit, committed_at, now),
+                )
+            for branch in gone:
+                self._drop_branch(repo_id, branch, gen)
+            self.conn.execute(
+                "UPDATE repos SET status=?, error=?, default_branch=?, indexed_at=? WHERE id=?",
+                (status, error, default, now, repo_id),
+            )
+            if default in commits:
+                self.conn.execute(
+                    "UPDATE repos SET last_commit_at=? WHERE id=?", (commits[default][1], repo_id)
+                )
+            if info is not None:
+                self.conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+
+    def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
+        self.conn.execute(
+            "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND gen_removed IS NULL",
+            (gen, repo_id, branch),
+        )
+        self.conn.execute("DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch))
+        self.conn.execute("DELETE FROM branches WHERE repo_id=? AND name=?", (repo_id, branch))
+
+    def remove_repo(self, repo: catalog.RepoRow) -> RepoOutcome:
+        """A repo no longer in the sources: its documents leave the index."""
+        with catalog.transaction(self.conn):
+            gen = catalog.bump_generation(self.conn)
+            self.conn.execute(
+                "UPDATE files SET gen_removed=? WHERE repo_id=? AND gen_removed IS NULL",
+                (gen, repo.id),
+            )
+            self.conn.execute("DELETE FROM skipped WHERE repo_id=?", (repo.id,))
+            self.conn.execute("DELETE FROM errors WHERE repo_id=?", (repo.id,))
+            self.conn.execute("DELETE FROM repos WHERE id=?", (repo.id,))
+        shutil.rmtree(self.data.mirror_path(repo.name), ignore_errors=True)
+        return RepoOutcome(repo.name, "removed")
+
+    def collect_garbage(self) -> None:
+        """Drop file rows and blobs that no reader at the current generation can see."""
+        with catalog.transaction(self.conn):
+            gen = catalog.generation(self.conn)
+            self.conn.execute(
+                "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
+            )
+            self.conn.execute(
+                "DELETE FROM fragments WHERE blob_key NOT IN (SELECT blob_key FROM files)"
+            )
+            self.conn.execute("DELETE FROM blobs WHERE key NOT IN (SELECT blob_key FROM files)")
+        live = {k for (k,) in self.conn.execute("SELECT key FROM blobs")}
+        self.index.reload()
+        searcher = self.index.searcher()
+        if searcher.num_docs:
+            hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False)
+            in_index = set(
+                searcher.fast_field_values(schema.F_BLOB_KEY, [addr for _, addr in hits.hits])
+            )
+            for key in in_index - live:
+                self.writer.delete_documents_by_term(schema.F_BLOB_KEY, key)
+        self.writer.commit()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+        self.writer.wait_merging_threads()
+        self.conn.close()
+
+
+def index_sources(
+    data: layout.DataDir,
+    sources: list[str] | None,
+    say: Callable[[str], None] = print,
+    progress: bool = False,
+) -> RunSummary:
+    """Index `sources` (the complete set: repos not named any more are removed). With no
+    sources, the ones of the previous run are indexed again."""
+    started = time.monotonic()
+    layout.prepare_for_writing(data, say)
+    with layout.index_lock(data):
+        indexer = _Indexer(data, say, progress)
+        try:
+            sources = _remembered_sources(indexer.conn, sources)
+            repos, problems = resolve(sources)
+            indexer.summary.problems = problems
+            for problem in problems:
+                say(f"skipped source {problem.source}: {problem.message}")
+            wanted = {r.name for r in repos}
+            if problems:
+                say("some sources could not be read: no repository is removed in this run")
+            else:
+                for old in catalog.repos(indexer.conn):
+                    if old.name not in wanted:
+                        indexer.summary.outcomes.append(indexer.remove_repo(old))
+            for src in repos:
+                indexer.summary.outcomes.append(indexer.index_repo(src))
+            indexer.collect_garbage()
+        finally:
+            indexer.close()
+    indexer.summary.seconds = time.monotonic() - started
+    return indexer.summary
+
+
+def _remembered_sources(conn: sqlite3.Connection, sources: list[str] | None) -> list[str]:
+    if sources:
+        # Local paths are remembered absolute, so a later run from elsewhere finds them.
+        sources = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
+        with catalog.transaction(conn):
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('sources', ?)",
+                (json.dumps(sources),),
+            )
+        return sources
+    row = conn.execute("SELECT value FROM meta WHERE key='sources'").fetchone()
+    if not row:
+        raise ValueError("no SOURCE given and none remembered from an earlier run")
+    return json.loads(row[0])
+
+
+def default_progress() -> bool:
+    return sys.stderr.isatty()

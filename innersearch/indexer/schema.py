@@ -1,0 +1,110 @@
+"""The tantivy index schema: the single place that knows its fields and analyzers.
+
+One index holds two kinds of documents, so that one commit switches both atomically:
+- "blob": one per unique git blob (content addressed): its bytes, its trigrams, the names it
+  references;
+- "symbol": one per definition found by tree-sitter in a blob.
+Trigram postings give candidate blobs; the search package verifies every candidate with RE2
+on the stored bytes, which is what makes results exact (Zoekt and codesearch do the same).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tantivy
+
+TRIGRAM_ANALYZER = "trigram"
+LOWER_RAW_ANALYZER = "lower_raw"
+
+DOC_BLOB = "blob"
+DOC_SYMBOL = "symbol"
+
+# Field names, for readers and writers alike.
+F_DOC_KIND = "doc_kind"
+F_BLOB_KEY = "blob_key"  # u64, fast: joins tantivy docs to the catalog's files table
+F_TRIGRAMS = "trigrams"  # blob: lower-cased character trigrams, doc ids only
+F_CONTENT = "content"  # blob: the raw bytes, stored (compressed) not indexed
+F_REF_NAMES = "ref_names"  # blob: names the blob calls or uses (who-uses-this)
+F_REFS = "refs"  # blob: stored JSON {name: [line, ...]}
+F_SYM_NAME = "sym_name"  # symbol: exact name
+F_SYM_LOWER = "sym_lower"  # symbol: lower-cased name (case-insensitive exact and prefix)
+F_SYM_SQUASHED = "sym_squashed"  # symbol: words joined, style-free ("ratelimiter")
+F_SYM_WORDS = "sym_words"  # symbol: identifier words ("rate", "limiter")
+F_SYM_KIND = "sym_kind"
+F_LANG = "lang"
+F_LINE = "line"
+F_END_LINE = "end_line"
+F_CONTAINER = "container"
+F_SIGNATURE = "signature"
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field(F_DOC_KIND, tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field(F_BLOB_KEY, stored=True, indexed=True, fast=True)
+    sb.add_text_field(F_TRIGRAMS, tokenizer_name=TRIGRAM_ANALYZER, index_option="basic")
+    sb.add_bytes_field(F_CONTENT, stored=True)
+    sb.add_text_field(F_REF_NAMES, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_REFS, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_SYM_NAME, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_SYM_LOWER, tokenizer_name=LOWER_RAW_ANALYZER, index_option="basic")
+    sb.add_text_field(F_SYM_SQUASHED, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_SYM_WORDS, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_SYM_KIND, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_LANG, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field(F_LINE, stored=True)
+    sb.add_unsigned_field(F_END_LINE, stored=True)
+    sb.add_text_field(F_CONTAINER, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_SIGNATURE, stored=True, tokenizer_name="raw", index_option="basic")
+    return sb.build()
+
+
+SCHEMA = build_schema()
+
+
+def _register_analyzers(index: tantivy.Index) -> None:
+    trigram = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(3, 3, False))
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+    lower_raw = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw())
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+    index.register_tokenizer(TRIGRAM_ANALYZER, trigram)
+    index.register_tokenizer(LOWER_RAW_ANALYZER, lower_raw)
+
+
+def open_index(path: Path, create: bool = False) -> tantivy.Index:
+    """Open (or create) the index at `path` with its analyzers registered."""
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+    _register_analyzers(index)
+    return index
+
+
+def query_trigrams(literal: str) -> list[str]:
+    """Trigrams of a literal that every blob containing it has in its trigram field.
+
+    Only all-ASCII windows of the original text are used: their lower-casing is the same in
+    tantivy and Python, so a candidate is never lost to a Unicode case-mapping difference
+    (tantivy n-grams the original characters, then lower-cases each n-gram)."""
+    grams = {literal[i : i + 3] for i in range(len(literal) - 2)}
+    return sorted({g.lower() for g in grams if g.isascii()})
+
+
+def term(field: str, value: str | int) -> tantivy.Query:
+    return tantivy.Query.term_query(SCHEMA, field, value)
+
+
+def all_of(*queries: tantivy.Query) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
+
+
+def docs_of_blob(doc_kind: str, key: int) -> tantivy.Query:
+    """The blob document (DOC_BLOB) or the symbol documents (DOC_SYMBOL) of one blob."""
+    return all_of(term(F_BLOB_KEY, key), term(F_DOC_KIND, doc_kind))

@@ -1,0 +1,150 @@
+"""The read side of a data dir: one consistent snapshot of the catalog and the tantivy index.
+
+search/, dedup/ and web/ read the index only through Store.snapshot(); see catalog.py for
+how generations keep a snapshot free of half-written state during indexing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tantivy
+
+from . import catalog, layout, schema
+from .analysis import Symbol
+from .catalog import FileRow, RepoRow
+
+
+class StoreError(RuntimeError):
+    """The data dir cannot be read; the message says why and what to do."""
+
+
+@dataclass
+class Snapshot:
+    generation: int
+    files: list[FileRow]  # every live file, in (repo, branch, path) order
+    repos: dict[str, RepoRow]
+    branch_commits: dict[tuple[str, str], str]  # (repo, branch) -> indexed commit
+    searcher: tantivy.Searcher
+    files_by_blob: dict[int, list[FileRow]] = field(default_factory=dict)
+    _by_location: dict[tuple[str, str, str], FileRow] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        grouped: dict[int, list[FileRow]] = defaultdict(list)
+        for f in self.files:
+            grouped[f.blob_key].append(f)
+            self._by_location[(f.repo, f.branch, f.path)] = f
+        self.files_by_blob = dict(grouped)
+
+    def file(self, repo: str, path: str, branch: str | None = None) -> FileRow | None:
+        """A file by location; without a branch, the default branch's (else any) copy."""
+        if branch is not None:
+            return self._by_location.get((repo, branch, path))
+        info = self.repos.get(repo)
+        if info and info.default_branch:
+            found = self._by_location.get((repo, info.default_branch, path))
+            if found:
+                return found
+        return next((f for f in self.files if f.repo == repo and f.path == path), None)
+
+    def _blob_doc(self, key: int) -> dict | None:
+        query = schema.docs_of_blob(schema.DOC_BLOB, key)
+        hits = self.searcher.search(query, limit=1).hits
+        return self.searcher.doc(hits[0][1]).to_dict() if hits else None
+
+    def content(self, key: int) -> bytes | None:
+        doc = self._blob_doc(key)
+        return bytes(doc[schema.F_CONTENT][0]) if doc else None
+
+    def references(self, key: int) -> dict[str, list[int]]:
+        """name -> lines where the blob calls or uses it."""
+        doc = self._blob_doc(key)
+        return json.loads(doc[schema.F_REFS][0]) if doc and doc.get(schema.F_REFS) else {}
+
+    def symbols(self, key: int) -> list[Symbol]:
+        """The definitions in one blob, in line order."""
+        query = schema.docs_of_blob(schema.DOC_SYMBOL, key)
+        hits = self.searcher.search(query, limit=100_000).hits
+        found = [symbol_from_doc(self.searcher.doc(addr).to_dict()) for _, addr in hits]
+        return sorted(found, key=lambda s: (s.line, s.end_line, s.name))
+
+    def blob_keys(self, query: tantivy.Query) -> list[int]:
+        """blob_key of every document matching `query` (bulk, via the fast field)."""
+        total = self.searcher.num_docs
+        if total == 0:
+            return []
+        hits = self.searcher.search(query, limit=total, count=False).hits
+        return self.searcher.fast_field_values(schema.F_BLOB_KEY, [addr for _, addr in hits])
+
+
+def symbol_from_doc(doc: dict) -> Symbol:
+    def first(name: str, default=""):
+        values = doc.get(name) or [default]
+        return values[0]
+
+    return Symbol(
+        name=first(schema.F_SYM_NAME),
+        kind=first(schema.F_SYM_KIND),
+        line=int(first(schema.F_LINE, 0)),
+        end_line=int(first(schema.F_END_LINE, 0)),
+        container=first(schema.F_CONTAINER),
+        signature=first(schema.F_SIGNATURE),
+    )
+
+
+class Store:
+    """Opens a data dir for reading; thread-safe; snapshots are cached per generation."""
+
+    def __init__(self, data: layout.DataDir) -> None:
+        problem = layout.check_readable(data)
+        if problem:
+            raise StoreError(problem)
+        self.data = data
+        self._lock = threading.Lock()
+        self._conn = catalog.connect(data.catalog_path)
+        self._index = schema.open_index(data.index_dir, create=True)
+        self._cached: Snapshot | None = None
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None) -> Store:
+        return cls(layout.resolve_data_dir(str(data_dir) if data_dir else None))
+
+    def catalog(self) -> sqlite3.Connection:
+        """The catalog connection, for metadata queries (status, errors, dedup fragments).
+        Hold self.lock while using it from several threads."""
+        return self._conn
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def snapshot(self) -> Snapshot:
+        """The current state. The catalog is read first: the indexer commits tantivy before
+        the catalog, so every blob the catalog's files name is already searchable."""
+        with self._lock:
+            with catalog.read_snapshot(self._conn):
+                gen = catalog.generation(self._conn)
+                if self._cached is not None and self._cached.generation == gen:
+                    self._index.reload()
+                    self._cached.searcher = self._index.searcher()
+                    return self._cached
+                files = list(catalog.live_files(self._conn, gen))
+                repos = {r.name: r for r in catalog.repos(self._conn)}
+                commits = {
+                    (name, branch): commit
+                    for name, branch, commit in self._conn.execute(
+                        "SELECT r.name, b.name, b.commit_id FROM branches b "
+                        "JOIN repos r ON r.id = b.repo_id"
+                    )
+                }
+            self._index.reload()
+            self._cached = Snapshot(gen, files, repos, commits, self._index.searcher())
+            return self._cached
+
+    def close(self) -> None:
+        self._conn.close()

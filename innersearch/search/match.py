@@ -1,0 +1,196 @@
+"""Exact line matching with google-re2, with `git grep` line semantics, on a blob's bytes.
+
+Each line is matched on its own (a CRLF line keeps its \r; a last line without newline counts;
+^ and $ anchor at line ends; no match spans lines); see docs/query-language.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import re2
+
+from .query import QueryError
+
+
+def _options() -> re2.Options:
+    opts = re2.Options()
+    opts.log_errors = False  # RE2 would print every rejected user pattern to stderr
+    opts.max_mem = 64 << 20
+    return opts
+
+
+OPTIONS = _options()
+
+# Characters whose RE2 case-folding orbit contains a non-ASCII character (KELVIN SIGN, LONG S):
+# the literal builder keeps them as RE2 (?i:c) so literals fold exactly like regexes.
+_FOLD_SPECIAL = set("kKsS")
+
+
+def check_regex(pattern: str, pos: int) -> None:
+    """Raise QueryError pointing into the query when RE2 rejects `pattern` (which starts at
+    query offset `pos`)."""
+    try:
+        re2.compile(pattern, OPTIONS)
+    except re2.error as exc:
+        raw = exc.args[0] if exc.args else b""
+        msg = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        where = pos
+        _, sep, fragment = msg.partition(": ")
+        if sep and fragment and (idx := pattern.find(fragment)) >= 0:
+            where = pos + idx
+        raise QueryError(f"invalid regular expression: {msg}", where) from None
+
+
+def literal_pattern(text: str, case_sensitive: bool) -> str:
+    """An RE2 pattern matching `text` literally; case-insensitively per character when asked."""
+    if case_sensitive:
+        return re2.escape(text)
+    parts = []
+    for ch in text:
+        if ch.isascii() and ch.isalpha() and ch not in _FOLD_SPECIAL:
+            parts.append(f"[{ch.lower()}{ch.upper()}]")
+        elif ch.lower() != ch.upper() or ch in _FOLD_SPECIAL:
+            parts.append(f"(?i:{re2.escape(ch)})")
+        else:
+            parts.append(re2.escape(ch))
+    return "".join(parts)
+
+
+def has_upper(pattern: str, is_regex: bool) -> bool:
+    """case:auto's rule: an upper-case letter in the pattern (escapes such as \\S, \\W and
+    \\p{Greek} in a regex do not count)."""
+    if not is_regex:
+        return any(c.isupper() for c in pattern)
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in "pP" and i + 2 < len(pattern) and pattern[i + 2] == "{":
+                close = pattern.find("}", i + 2)
+                i = len(pattern) if close < 0 else close + 1
+            elif nxt in "pP":
+                i += 3
+            else:
+                i += 2
+            continue
+        if c == "[" and pattern.startswith("[:", i):
+            close = pattern.find(":]", i)
+            if close > 0:
+                i = close + 2
+                continue
+        if c.isupper():
+            return True
+        i += 1
+    return False
+
+
+@dataclass
+class Matcher:
+    """One content pattern compiled for line matching."""
+
+    source: str  # the pattern as the user wrote it
+    regex: re2._Regexp  # (?m)-compiled, for whole-blob scans and line-bounded matches
+    literal: bytes | None = None  # set for case-sensitive literals: bytes.find is exact and fast
+
+    @classmethod
+    def for_literal(cls, text: str, case_sensitive: bool) -> Matcher:
+        rx = re2.compile("(?m)" + literal_pattern(text, case_sensitive), OPTIONS)
+        lit = text.encode("utf-8") if case_sensitive else None
+        return cls(text, rx, lit)
+
+    @classmethod
+    def for_regex(cls, pattern: str, case_sensitive: bool, pos: int = 0) -> Matcher:
+        check_regex(pattern, pos)
+        flags = "(?m)" if case_sensitive else "(?mi)"
+        try:
+            rx = re2.compile(f"{flags}(?:{pattern})", OPTIONS)
+        except re2.error as exc:  # e.g. a program too large once wrapped
+            raise QueryError(f"invalid regular expression: {exc}", pos) from None
+        return cls(pattern, rx)
+
+    def _first(self, data: bytes, pos: int) -> tuple[int, int] | None:
+        if self.literal is not None:
+            s = data.find(self.literal, pos)
+            return None if s < 0 else (s, s + len(self.literal))
+        m = self.regex.search(data, pos)
+        return None if m is None else m.span()
+
+    def lines(self, data: bytes, max_lines: int = 0) -> list[int]:
+        """1-based numbers of the lines of `data` that contain a match, as git grep sees them.
+
+        The whole blob is scanned once; a leftmost match that would cross a newline is
+        re-checked within its own line, so results equal per-line matching: no per-line
+        match can start before the leftmost whole-text match (the text after the line end is
+        the same context a line-bounded match sees)."""
+        if self.literal is not None and b"\n" in self.literal:
+            return []
+        n = len(data)
+        ends_with_nl = n > 0 and data[-1] == 0x0A
+        found: list[int] = []
+        line_no = 1
+        counted_to = 0  # line_no is the number of the line starting at counted_to
+        pos = 0
+        while pos < n:
+            span = self._first(data, pos)
+            if span is None:
+                break
+            s, e = span
+            if s >= n and (n == 0 or ends_with_nl):
+                break  # an empty match after the final newline: git has no such line
+            ls = data.rfind(b"\n", 0, s) + 1
+            le = data.find(b"\n", s)
+            if le < 0:
+                le = n
+            ok = e <= le or self.regex.search(data, ls, le) is not None
+            if ok:
+                line_no += data.count(b"\n", counted_to, ls)
+                counted_to = ls
+                found.append(line_no)
+                if max_lines and len(found) >= max_lines:
+                    break
+            pos = le + 1
+        return found
+
+    def ranges(self, data: bytes, ls: int, le: int) -> list[tuple[int, int]]:
+        """Byte ranges [start, end) of the matches within the line data[ls:le]."""
+        out: list[tuple[int, int]] = []
+        p = ls
+        while p <= le:
+            m = self.regex.search(data, p, le)
+            if m is None:
+                break
+            s, e = m.span()
+            out.append((s - ls, e - ls))
+            if e > s:
+                p = e
+            else:
+                p = s + 1
+                while p < le and (data[p] & 0xC0) == 0x80:
+                    p += 1  # step over a whole UTF-8 character after an empty match
+        return out
+
+    def matches_text(self, text: str) -> list[tuple[int, int]]:
+        """Code-point ranges of the matches in a one-line string (a path or a name)."""
+        data = text.encode("utf-8")
+        return [to_char_range(data, 0, s, e) for s, e in self.ranges(data, 0, len(data))]
+
+
+def to_char_range(line: bytes, base: int, start: int, end: int) -> tuple[int, int]:
+    """Byte offsets within a line -> Unicode code point offsets (invalid bytes count as one)."""
+    a = len(line[base : base + start].decode("utf-8", "replace"))
+    b = a + len(line[base + start : base + end].decode("utf-8", "replace"))
+    return a, b
+
+
+def line_bounds(data: bytes) -> list[int]:
+    """Offsets where each line starts (index 0 = line 1)."""
+    starts = [0]
+    i = data.find(b"\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = data.find(b"\n", i + 1)
+    if data.endswith(b"\n"):
+        starts.pop()
+    return starts

@@ -1,0 +1,172 @@
+"""The documents the web layer serves that no other package builds: files, repos, comparisons.
+
+The JSON API returns them as they are and the HTML pages render them, so the API offers
+everything the UI shows.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import UTC, datetime
+
+from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, RepoRow
+from innersearch.indexer.store import Snapshot
+
+from .errors import bad_request, not_found
+
+# Side-by-side comparison is for reading two fragments, not two whole trees.
+MAX_COMPARE_LINES = 5_000
+
+
+def iso(ts: int | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else None
+
+
+def decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> dict:
+    """A file's text and what the index knows of it; 404 for an unknown repo, branch or path."""
+    if repo not in snap.repos:
+        raise not_found(f"unknown repo {repo!r}")
+    row = snap.file(repo, path, branch)
+    if row is None:
+        where = f" on branch {branch!r}" if branch else ""
+        raise not_found(f"no file {path!r} in repo {repo!r}{where}")
+    raw = snap.content(row.blob_key)
+    if raw is None:
+        raise not_found(f"the content of {repo}/{path} is not in the index")
+    text = decode(raw)
+    return {
+        "repo": row.repo,
+        "path": row.path,
+        "branch": row.branch,
+        "commit": snap.branch_commits.get((row.repo, row.branch), ""),
+        "lang": row.lang,
+        "size": len(raw),
+        "lines": text.count("\n") + (0 if text.endswith("\n") or not text else 1),
+        "vendored": bool(row.flags & FLAG_VENDORED),
+        "generated": bool(row.flags & FLAG_GENERATED),
+        "test": bool(row.flags & FLAG_TEST),
+        "content": text,
+        "symbols": [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "line": s.line,
+                "end_line": s.end_line,
+                "container": s.container,
+                "signature": s.signature,
+            }
+            for s in snap.symbols(row.blob_key)
+        ],
+        "references": snap.references(row.blob_key),
+    }
+
+
+def _repo_summary(snap: Snapshot, repo: RepoRow, files: int) -> dict:
+    info = repo.info or {}
+    return {
+        "name": repo.name,
+        "source": repo.source,
+        "default_branch": repo.default_branch,
+        "commit": snap.branch_commits.get((repo.name, repo.default_branch or ""), ""),
+        "status": repo.status,
+        "error": repo.error,
+        "last_commit_at": iso(repo.last_commit_at),
+        "indexed_at": iso(repo.indexed_at),
+        "files": files,
+        "languages": info.get("languages") or {},
+    }
+
+
+def _file_counts(snap: Snapshot) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in snap.files:
+        if f.branch == (snap.repos[f.repo].default_branch if f.repo in snap.repos else None):
+            counts[f.repo] = counts.get(f.repo, 0) + 1
+    return counts
+
+
+def repos_document(snap: Snapshot) -> dict:
+    counts = _file_counts(snap)
+    return {
+        "repos": [_repo_summary(snap, r, counts.get(r.name, 0)) for r in snap.repos.values()]
+    }
+
+
+def repo_document(snap: Snapshot, name: str) -> dict:
+    """One repo: summary, owners, branches, README text and CONTRIBUTING guide location."""
+    repo = snap.repos.get(name)
+    if repo is None:
+        raise not_found(f"unknown repo {name!r}")
+    info = repo.info or {}
+    paths = [
+        f.path for f in snap.files if f.repo == name and f.branch == repo.default_branch
+    ]
+    doc = _repo_summary(snap, repo, len(paths))
+    owners = info.get("owners") or {}
+    doc["owners"] = {
+        "codeowners": owners.get("codeowners") or [],
+        "codeowners_rules": owners.get("codeowners_rules") or [],
+        "committers": owners.get("committers") or [],
+    }
+    doc["branches"] = [
+        {"name": b, "commit": c} for (r, b), c in sorted(snap.branch_commits.items()) if r == name
+    ]
+    doc["readme"] = _text_file(snap, name, info.get("readme"))
+    doc["contributing"] = _text_file(snap, name, info.get("contributing"))
+    doc["paths"] = paths
+    return doc
+
+
+def _text_file(snap: Snapshot, repo: str, path: str | None) -> dict | None:
+    if not path:
+        return None
+    row = snap.file(repo, path)
+    raw = snap.content(row.blob_key) if row else None
+    return {"path": path, "text": decode(raw) if raw is not None else ""}
+
+
+def _fragment(snap: Snapshot, side: dict) -> dict:
+    doc = file_document(snap, side["repo"], side["path"], side.get("branch"))
+    lines = doc["content"].split("\n")
+    if doc["content"].endswith("\n"):
+        lines.pop()
+    start = side.get("start") or 1
+    end = side.get("end") or len(lines)
+    if start < 1 or end < start:
+        raise bad_request(f"bad line range {start}-{end} for {side['repo']}/{side['path']}")
+    end = min(end, len(lines), start + MAX_COMPARE_LINES - 1)
+    return {
+        "repo": doc["repo"],
+        "path": doc["path"],
+        "branch": doc["branch"],
+        "lang": doc["lang"],
+        "start_line": start,
+        "end_line": end,
+        "lines": lines[start - 1 : end],
+    }
+
+
+def compare_document(snap: Snapshot, a: dict, b: dict) -> dict:
+    """Two fragments side by side: rows of (a line, b line, op) from difflib's opcodes.
+
+    op is "equal", "replace", "delete" (only in a) or "insert" (only in b); a or b is null
+    where that side has no line."""
+    left, right = _fragment(snap, a), _fragment(snap, b)
+    la, lb = left.pop("lines"), right.pop("lines")
+    matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
+    rows: list[dict] = []
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        for k in range(max(a1 - a0, b1 - b0)):
+            ia, ib = a0 + k, b0 + k
+            rows.append(
+                {
+                    "op": op,
+                    "a": {"line": left["start_line"] + ia, "text": la[ia]} if ia < a1 else None,
+                    "b": {"line": right["start_line"] + ib, "text": lb[ib]} if ib < b1 else None,
+                }
+            )
+    return {"a": left, "b": right, "similarity": round(matcher.ratio(), 4), "rows": rows}

@@ -1,0 +1,62 @@
+"""The web layer's errors and how they are answered: JSON under /api, an HTML page elsewhere.
+
+Every error body under /api is {"error": message} (plus "position" for query errors).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from innersearch.search.api import QueryError
+
+
+class ApiError(Exception):
+    """A request the web layer refuses: status 400 (bad parameter) or 404 (unknown thing)."""
+
+    def __init__(self, status: int, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.position = position
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _answer(status: int, message: str, position: int | None = None):
+    if _wants_json():
+        body: dict = {"error": message}
+        if position is not None:
+            body["position"] = position
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return _answer(err.status, err.message, err.position)
+
+    @app.errorhandler(QueryError)
+    def _query_error(err: QueryError):
+        return _answer(400, err.message, err.position)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        return _answer(err.code or 500, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        # Logged with its traceback; the client gets a message, never a stack trace.
+        app.logger.exception("unhandled error on %s", request.path)
+        return _answer(500, f"internal error: {type(err).__name__}")

@@ -1,0 +1,422 @@
+"""The OpenAPI 3.1 document of the JSON API, written by hand as a dict.
+
+tests/test_openapi.py validates the document and checks real responses against its schemas;
+fields may be added to responses (additionalProperties stays open), never renamed.
+"""
+
+from __future__ import annotations
+
+from innersearch import __version__
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: dict, optional: dict | None = None) -> dict:
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+    }
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+BOOL = {"type": "boolean"}
+NSTR = {"type": ["string", "null"]}
+NINT = {"type": ["integer", "null"]}
+
+_SCHEMAS: dict[str, dict] = {
+    "Error": _obj({"error": STR}, {"position": INT}),
+    "Health": _obj({"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}),
+    "ContextLine": _obj({"line": INT, "text": STR}),
+    "LineMatch": _obj(
+        {"line": INT, "text": STR, "ranges": _array({"type": "array", "items": INT})},
+        {"before": _array(_ref("ContextLine")), "after": _array(_ref("ContextLine"))},
+    ),
+    "SearchResult": _obj(
+        {
+            "repo": STR,
+            "path": STR,
+            "lang": STR,
+            "branch": STR,
+            "commit": STR,
+            "score": NUM,
+            "line_matches": _array(_ref("LineMatch")),
+        },
+        {
+            "vendored": BOOL,
+            "generated": BOOL,
+            "test": BOOL,
+            "path_ranges": _array({"type": "array", "items": INT}),
+        },
+    ),
+    "SearchResponse": _obj(
+        {
+            "results": _array(_ref("SearchResult")),
+            "total_files": INT,
+            "total_matches": INT,
+            "took_ms": NUM,
+        },
+        {
+            "limit_hit": BOOL,
+            "offset": INT,
+            "limit": INT,
+            "facets": _obj(
+                {
+                    "repo": {"type": "object", "additionalProperties": INT},
+                    "lang": {"type": "object", "additionalProperties": INT},
+                }
+            ),
+        },
+    ),
+    "Symbol": _obj(
+        {"name": STR, "kind": STR, "line": INT, "end_line": INT},
+        {"container": STR, "signature": STR},
+    ),
+    "SymbolHit": _obj(
+        {"name": STR, "kind": STR, "lang": STR, "repo": STR, "path": STR, "line": INT},
+        {"branch": STR, "end_line": INT, "container": STR, "signature": STR, "score": NUM},
+    ),
+    "SymbolsResponse": _obj(
+        {"symbols": _array(_ref("SymbolHit")), "total": INT}, {"took_ms": NUM}
+    ),
+    "RefsResponse": _obj(
+        {
+            "name": STR,
+            "definitions": _array(_ref("SymbolHit")),
+            "repos": _array(
+                _obj(
+                    {
+                        "repo": STR,
+                        "count": INT,
+                        "files": _array(
+                            _obj(
+                                {"path": STR, "lines": _array(_ref("ContextLine"))},
+                                {"branch": STR},
+                            )
+                        ),
+                    }
+                )
+            ),
+            "total": INT,
+        },
+        {"took_ms": NUM},
+    ),
+    "DefinitionResponse": _obj(
+        {"name": {"type": ["string", "null"]}, "definitions": _array(_ref("SymbolHit"))}
+    ),
+    "OutlineResponse": _obj({"symbols": _array(_ref("Symbol"))}),
+    "FileResponse": _obj(
+        {
+            "repo": STR,
+            "path": STR,
+            "branch": STR,
+            "commit": STR,
+            "lang": STR,
+            "content": STR,
+            "symbols": _array(_ref("Symbol")),
+        },
+        {
+            "size": INT,
+            "lines": INT,
+            "vendored": BOOL,
+            "generated": BOOL,
+            "test": BOOL,
+            "references": {"type": "object", "additionalProperties": _array(INT)},
+        },
+    ),
+    "RepoSummary": _obj(
+        {
+            "name": STR,
+            "default_branch": NSTR,
+            "status": STR,
+            "files": INT,
+            "languages": {"type": "object", "additionalProperties": NUM},
+        },
+        {
+            "source": STR,
+            "commit": STR,
+            "error": STR,
+            "last_commit_at": NSTR,
+            "indexed_at": NSTR,
+        },
+    ),
+    "ReposResponse": _obj({"repos": _array(_ref("RepoSummary"))}),
+    "TextFile": {"type": ["object", "null"], "required": ["path", "text"],
+                 "properties": {"path": STR, "text": STR}},
+    "RepoResponse": {
+        "allOf": [
+            _ref("RepoSummary"),
+            _obj(
+                {
+                    "owners": _obj(
+                        {"codeowners": _array(STR), "committers": _array({"type": "object"})},
+                        {"codeowners_rules": _array({"type": "object"})},
+                    ),
+                    "branches": _array(_obj({"name": STR, "commit": STR})),
+                    "readme": _ref("TextFile"),
+                    "contributing": _ref("TextFile"),
+                    "paths": _array(STR),
+                }
+            ),
+        ]
+    },
+    "Member": _obj(
+        {"repo": STR, "path": STR, "start_line": INT, "end_line": INT},
+        {"symbol": NSTR, "branch": STR},
+    ),
+    "DuplicatesResponse": _obj(
+        {
+            "clone_classes": _array(
+                _obj(
+                    {
+                        "id": {"type": ["string", "integer"]},
+                        "level": {"type": "string", "enum": ["function", "file"]},
+                        "similarity": NUM,
+                        "members": _array(_ref("Member")),
+                    }
+                )
+            ),
+            "libraries": _array(
+                _obj(
+                    {
+                        "a": _obj({"repo": STR, "path": STR}),
+                        "b": _obj({"repo": STR, "path": STR}),
+                        "relation": {"type": "string", "enum": ["copy", "fork", "parallel"]},
+                        "score": NUM,
+                        "evidence": {"type": "object"},
+                    }
+                )
+            ),
+        },
+        {"note": STR, "repos": {}},
+    ),
+    "CompareSide": _obj(
+        {"repo": STR, "path": STR, "branch": STR, "start_line": INT, "end_line": INT},
+        {"lang": STR},
+    ),
+    "CompareResponse": _obj(
+        {
+            "a": _ref("CompareSide"),
+            "b": _ref("CompareSide"),
+            "similarity": NUM,
+            "rows": _array(
+                _obj(
+                    {
+                        "op": {"type": "string", "enum": ["equal", "replace", "delete", "insert"]},
+                        "a": {"oneOf": [{"type": "null"}, _ref("ContextLine")]},
+                        "b": {"oneOf": [{"type": "null"}, _ref("ContextLine")]},
+                    }
+                )
+            ),
+        }
+    ),
+    "SimilarRequest": _obj(
+        {"snippet": {"type": "string", "minLength": 1}},
+        {"lang": NSTR, "limit": {"type": "integer", "minimum": 1, "maximum": 100}},
+    ),
+    "SimilarResponse": _obj(
+        {
+            "matches": _array(
+                _obj(
+                    {
+                        "repo": STR,
+                        "path": STR,
+                        "start_line": INT,
+                        "end_line": INT,
+                        "similarity": NUM,
+                    },
+                    {"branch": STR, "symbol": NSTR, "level": STR},
+                )
+            )
+        },
+        {"took_ms": NUM},
+    ),
+    "StatusResponse": _obj(
+        {
+            "repos": _array(
+                _obj(
+                    {"name": STR, "status": STR, "files": INT},
+                    {
+                        "error": STR,
+                        "default_branch": NSTR,
+                        "branches": _array({"type": "object"}),
+                        "skipped": {"type": "object", "additionalProperties": INT},
+                        "last_commit_at": NINT,
+                        "indexed_at": NINT,
+                    },
+                )
+            ),
+            "totals": {"type": "object"},
+            "errors": _array(
+                _obj({"stage": STR, "message": STR}, {"repo": NSTR, "path": STR, "at": INT})
+            ),
+        },
+        {"generation": INT, "index_bytes": INT},
+    ),
+}
+
+
+def _param(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _json(schema: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_ERR400 = _json("Error", "A bad parameter; for a query error `position` is where it went wrong.")
+_ERR404 = _json("Error", "Unknown repo, branch or path.")
+
+_REPO = _param("repo", STR, "Repository name.", True)
+_PATH = _param("path", STR, "File path inside the repository.", True)
+_BRANCH = _param("branch", STR, "Branch (default: the repo's default branch).")
+
+
+def _get(summary: str, response: str, parameters: list, not_found: bool = False) -> dict:
+    responses = {"200": _json(response, summary), "400": _ERR400}
+    if not_found:
+        responses["404"] = _ERR404
+    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
+
+
+def _compare_params() -> list[dict]:
+    out = []
+    for side in ("a", "b"):
+        out += [
+            _param(f"{side}_repo", STR, f"Side {side}: repository.", True),
+            _param(f"{side}_path", STR, f"Side {side}: file path.", True),
+            _param(f"{side}_branch", STR, f"Side {side}: branch."),
+            _param(f"{side}_start", {"type": "integer", "minimum": 1}, f"Side {side}: first line."),
+            _param(f"{side}_end", {"type": "integer", "minimum": 1}, f"Side {side}: last line."),
+        ]
+    return out
+
+
+_PATHS: dict[str, dict] = {
+    "/healthz": {
+        "get": {
+            "summary": "Liveness: the index can be read.",
+            "responses": {"200": _json("Health", "Serving.")},
+        }
+    },
+    "/api/v1/search": _get(
+        "Search code with the query language (literals, /regex/, repo:, lang:, sym:, ...).",
+        "SearchResponse",
+        [
+            _param("q", STR, "The query.", True),
+            _param("limit", {"type": "integer", "minimum": 0}, "Files per page (0 = all)."),
+            _param("offset", {"type": "integer", "minimum": 0}, "Files to skip."),
+            _param("context", {"type": "integer", "minimum": 0, "maximum": 20}, "Context lines."),
+        ],
+    ),
+    "/api/v1/symbols": _get(
+        "Find definitions by name.",
+        "SymbolsResponse",
+        [
+            _param("q", STR, "Symbol name or part of it.", True),
+            _param("kind", STR, "function, class, method, ..."),
+            _param("lang", STR, "Language id."),
+            _param("limit", {"type": "integer", "minimum": 1}, "Maximum symbols."),
+        ],
+    ),
+    "/api/v1/refs": _get(
+        "A symbol's definitions and every use, grouped by repo (who uses this).",
+        "RefsResponse",
+        [
+            _param("name", STR, "Symbol name.", True),
+            _param("limit", {"type": "integer", "minimum": 1}, "Maximum uses."),
+        ],
+    ),
+    "/api/v1/definition": _get(
+        "The definition(s) of the identifier at a position in a file.",
+        "DefinitionResponse",
+        [
+            _REPO,
+            _PATH,
+            _param("line", {"type": "integer", "minimum": 1}, "1-based line.", True),
+            _param("column", {"type": "integer", "minimum": 0}, "0-based column.", True),
+            _BRANCH,
+        ],
+        not_found=True,
+    ),
+    "/api/v1/outline": _get(
+        "The symbols defined in a file.", "OutlineResponse", [_REPO, _PATH, _BRANCH], True
+    ),
+    "/api/v1/file": _get(
+        "A file's content, language, commit and symbols.",
+        "FileResponse",
+        [_REPO, _PATH, _BRANCH],
+        True,
+    ),
+    "/api/v1/repos": _get("Every indexed repository.", "ReposResponse", []),
+    "/api/v1/repos/{name}": {
+        "get": {
+            "summary": "One repository: owners, README, CONTRIBUTING, languages, branches.",
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": STR,
+                 "description": "Repository name."}
+            ],
+            "responses": {"200": _json("RepoResponse", "The repository."), "404": _ERR404},
+        }
+    },
+    "/api/v1/duplicates": _get(
+        "The last duplicate report: clone classes and library pairs.", "DuplicatesResponse", []
+    ),
+    "/api/v1/compare": _get(
+        "Two file fragments side by side, aligned line by line.",
+        "CompareResponse",
+        _compare_params(),
+        True,
+    ),
+    "/api/v1/similar": {
+        "post": {
+            "summary": "Does this already exist? Code similar to a snippet.",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("SimilarRequest")}},
+            },
+            "responses": {"200": _json("SimilarResponse", "Similar code."), "400": _ERR400},
+        }
+    },
+    "/api/v1/status": _get(
+        "What is indexed, when, and what failed.", "StatusResponse", []
+    ),
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This document.",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1 document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+}
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "innersearch",
+            "version": __version__,
+            "description": "Organization-wide code search and duplicate detection.",
+        },
+        "paths": _PATHS,
+        "components": {"schemas": _SCHEMAS},
+    }

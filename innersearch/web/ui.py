@@ -1,0 +1,268 @@
+"""The HTML pages: search, file, symbol, repos, duplicates, "does this exist?", status.
+
+Pages render the same documents the JSON API returns (api.py, data.py) and work without
+JavaScript; static/app.js adds search as you type, keyboard navigation and definition popups.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, Response, render_template, request, url_for
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from pygments.formatters import HtmlFormatter
+
+from innersearch.indexer.status import status_report
+from innersearch.search import api as search
+from innersearch.search.api import QueryError
+
+from . import api, data, params, state
+from .errors import ApiError, bad_request
+from .highlight import highlight_lines, highlight_snippet
+
+bp = Blueprint("ui", __name__)
+
+PAGE_SIZE = 20
+UI_CONTEXT = 2  # lines shown around each match
+# README rendering: CommonMark plus tables; raw HTML in the README is shown as text.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["short"] = lambda commit: (commit or "")[:10]
+    app.jinja_env.filters["bytes"] = human_bytes
+
+
+def when(value: int | str | None) -> str:
+    """A timestamp (unix seconds or ISO string) as 'YYYY-MM-DD HH:MM UTC'."""
+    if value in (None, ""):
+        return "never"
+    if isinstance(value, str):
+        try:
+            value = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return value
+    return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def human_bytes(n: int | None) -> str:
+    size = float(n or 0)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def _chunks(match: dict, lang: str, path: str) -> list[list[dict]]:
+    """A result's matching lines and their context as runs of consecutive lines."""
+    lines: dict[int, dict] = {}
+    for lm in match["line_matches"]:
+        for ctx in (*lm.get("before", ()), *lm.get("after", ())):
+            lines.setdefault(ctx["line"], {"line": ctx["line"], "text": ctx["text"], "ranges": None})
+        lines[lm["line"]] = {"line": lm["line"], "text": lm["text"], "ranges": lm["ranges"]}
+    runs: list[list[dict]] = []
+    for number in sorted(lines):
+        item = lines[number]
+        item["html"] = highlight_snippet(item["text"], lang, path, item["ranges"] or [])
+        item["match"] = item["ranges"] is not None
+        if runs and runs[-1][-1]["line"] == number - 1:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _path_html(result: dict) -> Markup:
+    ranges = result.get("path_ranges") or []
+    return highlight_snippet(result["path"], "text", "", ranges) if ranges else Markup.escape(
+        result["path"]
+    )
+
+
+def search_view(q: str | None, offset: int) -> dict:
+    """What the search page and the results fragment render."""
+    view: dict = {"q": q or "", "offset": offset, "page_size": PAGE_SIZE, "result": None}
+    if not q:
+        return view
+    try:
+        result = api.run_search(q, PAGE_SIZE, offset, UI_CONTEXT)
+    except QueryError as err:
+        view["error"] = {"message": err.message, "position": err.position}
+        return view
+    for item in result["results"]:
+        item["chunks"] = _chunks(item, item.get("lang", ""), item["path"])
+        item["path_html"] = _path_html(item)
+    facets = result.get("facets") or {}
+    view["facets"] = {
+        key: sorted((facets.get(key) or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+        for key in ("repo", "lang")
+    }
+    view["result"] = result
+    return view
+
+
+def facet_query(q: str, key: str, value: str) -> str:
+    """The query narrowed to one repo or language (replacing an earlier filter of that key)."""
+    words = [w for w in q.split() if not w.startswith(f"{key}:")]
+    if key == "repo":
+        value = "^" + "".join("\\" + c if not c.isalnum() and c not in "-_/" else c for c in value)
+        value += "$"
+    return " ".join([*words, f"{key}:{value}"])
+
+
+@bp.get("/")
+def index():
+    view = search_view(params.text("q"), params.integer("offset", 0, 0, 10_000_000))
+    return render_template("search.html", facet_query=facet_query, **view)
+
+
+@bp.get("/search/results")
+def results_fragment():
+    view = search_view(params.text("q"), params.integer("offset", 0, 0, 10_000_000))
+    return render_template("_results.html", facet_query=facet_query, **view)
+
+
+# --- files and symbols --------------------------------------------------------------------
+
+
+@bp.get("/file")
+def file_page():
+    repo = params.text("repo", required=True)
+    path = params.text("path", required=True)
+    doc = data.file_document(state.snapshot(), repo, path, params.text("branch"))
+    defined = {s["name"] for s in doc["symbols"]}
+    used = {(name, line) for name, lines in doc["references"].items() for line in lines}
+
+    def link(name: str, line: int, col: int) -> str | None:
+        if name in defined or (name, line) in used:
+            return url_for("ui.symbol_page", name=name)
+        return None
+
+    lines = highlight_lines(doc["content"], doc["lang"], doc["path"], link)
+    return render_template("file.html", doc=doc, lines=lines)
+
+
+def _occurrences(text: str, name: str) -> list[list[int]]:
+    """Where `name` occurs in a line as a whole identifier (for highlighting a use)."""
+    out, start = [], 0
+    while (i := text.find(name, start)) >= 0:
+        end = i + len(name)
+        before = text[i - 1] if i else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            out.append([i, end])
+        start = end
+    return out
+
+
+@bp.get("/symbol")
+def symbol_page():
+    name = params.text("name", required=True)
+    refs = search.references(state.store(), name, limit=1000)
+    for repo in refs["repos"]:
+        for f in repo["files"]:
+            for line in f["lines"]:
+                line["html"] = highlight_snippet(
+                    line["text"], "", f["path"], _occurrences(line["text"], name)
+                )
+    return render_template("symbol.html", name=name, refs=refs)
+
+
+# --- repos --------------------------------------------------------------------------------
+
+
+@bp.get("/repos")
+def repos_page():
+    return render_template("repos.html", repos=data.repos_document(state.snapshot())["repos"])
+
+
+@bp.get("/repos/<path:name>")
+def repo_page(name: str):
+    doc = data.repo_document(state.snapshot(), name)
+    readme_html = Markup(_MARKDOWN.render(doc["readme"]["text"])) if doc["readme"] else None
+    return render_template("repo.html", repo=doc, readme_html=readme_html)
+
+
+# --- duplicates ---------------------------------------------------------------------------
+
+
+def compare_url(a: dict, b: dict) -> str:
+    args = {}
+    for prefix, side in (("a", a), ("b", b)):
+        args[f"{prefix}_repo"] = side["repo"]
+        args[f"{prefix}_path"] = side["path"]
+        if side.get("branch"):
+            args[f"{prefix}_branch"] = side["branch"]
+        if side.get("start_line"):
+            args[f"{prefix}_start"] = side["start_line"]
+            args[f"{prefix}_end"] = side["end_line"]
+    return url_for("ui.compare_page", **args)
+
+
+@bp.get("/duplicates")
+def duplicates_page():
+    report = api.latest_duplicates()
+    snap = state.snapshot()
+
+    def is_file(side: dict) -> bool:
+        return snap.file(side["repo"], side["path"]) is not None
+
+    return render_template(
+        "duplicates.html", report=report, compare_url=compare_url, is_file=is_file
+    )
+
+
+@bp.get("/duplicates/compare")
+def compare_page():
+    a, b = api.compare_sides()
+    doc = data.compare_document(state.snapshot(), a, b)
+    for row in doc["rows"]:
+        for side, meta in (("a", doc["a"]), ("b", doc["b"])):
+            if row[side] is not None:
+                row[side]["html"] = highlight_snippet(
+                    row[side]["text"], meta["lang"], meta["path"], []
+                )
+    return render_template("compare.html", doc=doc)
+
+
+# --- does this already exist? -------------------------------------------------------------
+
+
+@bp.route("/similar", methods=["GET", "POST"])
+def similar_page():
+    snippet = request.form.get("snippet", "") if request.method == "POST" else ""
+    lang = request.form.get("lang", "") if request.method == "POST" else ""
+    found, error = None, None
+    if request.method == "POST":
+        try:
+            found = api.similar(snippet, lang or None, 10)
+        except ApiError as err:
+            error = err.message
+    return render_template("similar.html", snippet=snippet, lang=lang, found=found, error=error)
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+@bp.get("/status")
+def status_page():
+    return render_template("status.html", report=status_report(state.store()))
+
+
+@bp.get("/highlight.css")
+def highlight_css():
+    # Generated by Pygments at run time rather than copied into static/.
+    css = HtmlFormatter(style="default").get_style_defs(".code")
+    return Response(css, mimetype="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+def require(value: str | None, name: str) -> str:
+    if not value:
+        raise bad_request(f"missing parameter {name!r}")
+    return value

@@ -1,0 +1,85 @@
+"""Building real git repositories and real indexes for tests.
+
+Every test makes its own repos with `git init` and commits; nothing needs the network.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from innersearch.indexer import layout
+from innersearch.indexer.run import RunSummary, index_sources
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], env=GIT_ENV, check=True, capture_output=True
+    )
+    return out.stdout.decode("utf-8", "replace")
+
+
+def _write(repo: Path, files: dict[str, str | bytes | None]) -> None:
+    for rel, content in files.items():
+        target = repo / rel
+        if content is None:
+            git(repo, "rm", "-q", "-r", "--cached", "--ignore-unmatch", rel)
+            if target.exists():
+                target.unlink()
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        target.write_bytes(content)
+
+
+def make_repo(root: Path, name: str, files: dict[str, str | bytes], branch: str = "main") -> Path:
+    """A real repository at root/name with one commit of `files` on `branch`."""
+    repo = root / name
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", branch)
+    if files:
+        commit_files(repo, files, "initial commit")
+    return repo
+
+
+def commit_files(
+    repo: Path,
+    files: dict[str, str | bytes | None],
+    message: str = "change",
+    branch: str | None = None,
+) -> str:
+    """Commit `files` (None deletes a path), on `branch` (created from HEAD when new)."""
+    if branch is not None:
+        existing = git(repo, "branch", "--list", branch).strip()
+        git(repo, "checkout", "-q", *([] if existing else ["-b"]), branch)
+    _write(repo, files)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def data_dir(tmp_path: Path) -> layout.DataDir:
+    return layout.DataDir(tmp_path / "data")
+
+
+def build_index(tmp_path: Path, *sources: str | Path) -> layout.DataDir:
+    """Run the real indexer over `sources` into tmp_path/data."""
+    data = data_dir(tmp_path)
+    run_index(data, *sources)
+    return data
+
+
+def run_index(data: layout.DataDir, *sources: str | Path) -> RunSummary:
+    return index_sources(data, [str(s) for s in sources], say=lambda _msg: None)
