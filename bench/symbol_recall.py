@@ -18,7 +18,7 @@ from pathlib import Path
 # Runnable from a checkout without installing the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from innersearch.indexer.parse import parse_source  # noqa: E402
+from innersearch.indexer.parse import parse_source
 
 DEFAULT_REPOS = "/tmp/sample-org/repos"
 CTAGS = "/usr/bin/ctags"
@@ -93,7 +93,11 @@ def artifact(lang: str, tag: dict, line: str) -> str | None:
     if ANONYMOUS.match(tag["name"]):
         return "anonymous function"
     if tag["kind"] == "class":
-        defines = rf"\bclass\s+{name}\b|\bfunction\s*\*?\s*{name}\s*\(|\b{name}\s*=\s*(class|function)\b"
+        defines = (
+            rf"\bclass\s+{name}\b"
+            rf"|\bfunction\s*\*?\s*{name}\s*\("
+            rf"|\b{name}\s*=\s*(class|function)\b"
+        )
         return None if re.search(defines, line) else "object literal or use as class"
     if not re.search(rf"{name}['\"\]]*\s*(=|:|\()", line):
         return "use as method/function"
@@ -231,8 +235,7 @@ def markdown(report: dict) -> str:
         )
     o = report["overall"]
     rows.append(
-        f"| **overall** | | {o['ctags_definitions']} | {o['found']} | **{o['recall']:.2%}** "
-        "| | | |"
+        f"| **overall** | | {o['ctags_definitions']} | {o['found']} | **{o['recall']:.2%}** | | | |"
     )
     out = [
         f"Symbol recall against universal-ctags: {report['repos']} repos in "

@@ -34,8 +34,8 @@ RAW_K = 5  # raw-token shingle length (Type-1)
 ABS_K = 6  # abstracted-token shingle length (Type-2/3): longer, the alphabet is small
 # Index-time thresholds are below the report defaults (50 tokens, 6 lines) so the report's
 # minimum size can be raised or lowered a little without re-indexing.
-INDEX_MIN_TOKENS = 30
-INDEX_MIN_LINES = 4
+INDEX_MIN_TOKENS = 20
+INDEX_MIN_LINES = 3
 
 CAT_IDENT, CAT_LITERAL, CAT_KEYWORD, CAT_PUNCT = 0, 1, 2, 3
 _CATEGORY = {"identifier": CAT_IDENT, "literal": CAT_LITERAL, "keyword": CAT_KEYWORD}

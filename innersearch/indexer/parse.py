@@ -1,32 +1,33 @@
 """Tree-sitter parsing of one blob: symbols, references, function spans and tokens.
 
-Grammars come from tree-sitter-language-pack; definitions come from our tags/<lang>.scm.
+Grammars come from tree-sitter-language-pack; definitions come from our tags/<lang>.scm."""
 
-Tags query convention (tree-sitter tags, plus two innersearch additions):
-
-- ``@name`` is the defined or referenced identifier of a match;
-- ``@definition.<kind>`` is the whole definition node; ``<kind>`` is one of our symbol kinds
-  or a tags-vocabulary alias (``trait`` -> interface, ``constructor`` -> method, ...);
-- ``@reference.call`` is a call site, any other ``@reference.<kind>`` a type/class use;
-- ``@scope.<kind>`` marks a region that names the container of the definitions inside it
-  without being a symbol itself (a Rust ``impl``, a JS object literal used as a namespace);
-- ``@container`` overrides the container for definitions that live outside their owner's
-  body (Go receivers, ``Foo.prototype.bar = ...``, C++ ``Shape::draw``).
-
-When several patterns capture the same ``@name`` node, the earliest pattern in the file
-wins, so specific patterns go before generic fallbacks. A file may start with
-``; inherits: <lang>`` to include another language's file up to the line starting with
-``; --- not inherited``. Functions whose nearest enclosing definition is class-like become
-methods here rather than in every query.
-"""
+# Tags query convention (tree-sitter tags, plus two innersearch additions):
+#
+# - @name is the defined or referenced identifier of a match;
+# - @definition.<kind> is the whole definition node; <kind> is one of our symbol kinds or a
+#   tags-vocabulary alias (trait -> interface, constructor -> method, ...);
+# - @reference.call is a call site, any other @reference.<kind> a type/class use;
+# - @scope.<kind> marks a region that names the container of the definitions inside it
+#   without being a symbol itself (a Rust impl, a JS object literal used as a namespace);
+# - @container overrides the container of definitions that live outside their owner's body
+#   (Go receivers, Foo.prototype.bar = ..., C++ Shape::draw).
+#
+# When several patterns capture the same @name node the earliest pattern in the file wins,
+# so specific patterns go before generic fallbacks. A file may start with
+# "; inherits: <lang>" to include another language's file up to its line starting with
+# "; --- not inherited". Functions whose nearest enclosing definition is class-like become
+# methods here, once, rather than in every query.
 
 from __future__ import annotations
 
+import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tree_sitter import Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 from tree_sitter_language_pack import get_language, get_parser
 
 from innersearch.indexer.analysis import FunctionSpan, ParseResult, Reference, Symbol, Token
@@ -117,6 +118,7 @@ _SIGNATURE_SKIP = (b"@", b"#[", b"[", b"//", b"/*", b"*")
 _MAX_SIGNATURE = 200
 _MAX_NAME = 200
 _MAX_ERROR_LINES = 10
+_MAX_REASON = 200
 
 # Token categories, decided per node type (named leaves are listed by their type).
 _IDENTIFIER_TYPES = frozenset(
@@ -186,7 +188,8 @@ _STRING_TYPES = frozenset(
     }
 )
 _NUMBER_TYPES = frozenset({"number", "integer", "float"})
-_SKIP, _STRING, _IDENT, _OTHER = 0, 1, 2, 3
+# Token classes of node kinds; the ones below _STRING are descended into when not leaves.
+_OTHER, _IDENT, _NUMBER, _STRING, _SKIP = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -195,7 +198,7 @@ class _Lang:
 
     name: str
     query: Query
-    node_class: dict[tuple[str, bool], int]
+    token_classes: list[int]
 
 
 @dataclass
@@ -233,8 +236,9 @@ def _lang(lang: str) -> _Lang:
         with _langs_lock:
             state = _langs.get(lang)
             if state is None:
-                query = Query(get_language(lang), _query_source(lang))
-                state = _Lang(lang, query, {})
+                language = get_language(lang)
+                query = Query(language, _query_source(lang))
+                state = _Lang(lang, query, _token_classes(language))
                 _langs[lang] = state
     return state
 
@@ -257,18 +261,41 @@ def parse_source(lang: str, data: bytes) -> ParseResult | None:
     if lang not in SUPPORTED_LANGUAGES:
         return None
     result = ParseResult()
+    # Hundreds of thousands of acyclic objects per big file: with the collector on, their
+    # growing number triggers full collections again and again (~40% of the time here) that
+    # cannot free anything.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         state = _lang(lang)
-        tree = _parser(lang).parse(data)
-        root = tree.root_node
+        root = _parser(lang).parse(data).root_node
         if root.has_error:
             result.error = _error_summary(root)
-        _extract_tags(state, root, data, result)
-        result.tokens = _tokens(state, root, data)
+        # Separate steps, so that a failure in one still leaves the other's output.
+        _guard(result, _extract_tags, state, root, data, result)
+        _guard(result, _extract_tokens, state, root, data, result)
     except Exception as exc:  # a worker must survive any blob; the error says what broke
-        reason = f"internal error: {type(exc).__name__}: {exc}"[:_MAX_SIGNATURE]
-        result.error = f"{result.error}; {reason}" if result.error else reason
+        _add_internal_error(result, exc)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return result
+
+
+def _guard(result: ParseResult, step: Callable[..., None], *args: object) -> None:
+    try:
+        step(*args)
+    except Exception as exc:
+        _add_internal_error(result, exc)
+
+
+def _add_internal_error(result: ParseResult, exc: Exception) -> None:
+    reason = f"internal error: {type(exc).__name__}: {exc}"[:_MAX_REASON]
+    result.error = f"{result.error}; {reason}" if result.error else reason
+
+
+def _extract_tokens(state: _Lang, root: Node, data: bytes, result: ParseResult) -> None:
+    result.tokens = _tokens(state, root, data)
 
 
 def _text(data: bytes, node: Node) -> str:
@@ -466,7 +493,8 @@ def _signature(data: bytes, start: int, name_start: int) -> str:
 
 
 def _error_summary(root: Node) -> str:
-    """Lines of ERROR and MISSING nodes, found by descending only into subtrees with errors.
+    """Lines of the innermost ERROR nodes and of MISSING nodes, walking only subtrees that
+    contain errors (recovery often wraps a whole file in one ERROR around the real ones).
 
     Empty when no such node is visible (see below)."""
     lines: set[int] = set()
@@ -474,8 +502,13 @@ def _error_summary(root: Node) -> str:
     while True:
         node = cursor.node
         descend = False
-        if node.is_error or node.is_missing:
+        if node.is_missing:
             lines.add(node.start_point[0] + 1)
+        elif node.is_error:
+            if any(child.has_error for child in node.children):
+                descend = True
+            else:
+                lines.add(node.start_point[0] + 1)
         elif node.has_error:
             descend = True
         if descend and cursor.goto_first_child():
@@ -494,43 +527,46 @@ def _error_summary(root: Node) -> str:
                 return f"syntax errors at {word} {shown}{suffix}"
 
 
-def _node_class(state: _Lang, node_type: str, named: bool) -> int:
-    key = (node_type, named)
-    cls = state.node_class.get(key)
-    if cls is None:
+def _token_classes(language: Language) -> list[int]:
+    """Token class of every node kind of a grammar, indexed by kind id."""
+    classes = []
+    for kind_id in range(language.node_kind_count):
+        node_type = language.node_kind_for_id(kind_id) or ""
+        named = language.node_kind_is_named(kind_id)
         if "comment" in node_type:
             cls = _SKIP
         elif named and node_type in _STRING_TYPES:
             cls = _STRING
         elif named and (node_type in _IDENTIFIER_TYPES or node_type.endswith("identifier")):
             cls = _IDENT
+        elif named and (node_type in _NUMBER_TYPES or node_type.endswith("_literal")):
+            cls = _NUMBER
         else:
             cls = _OTHER
-        state.node_class[key] = cls
-    return cls
+        classes.append(cls)
+    return classes
 
 
 def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
-    """Leaf tokens in source order, by an explicit cursor walk (trees can be very deep)."""
+    """Leaf tokens in source order, by an explicit cursor walk (trees can be very deep).
+
+    The hot loop of the indexer: one kind-id lookup per node, attributes read only once."""
     tokens: list[Token] = []
     append = tokens.append
-    classes = state.node_class
+    classes = state.token_classes
+    kinds = len(classes)
     cursor = root.walk()
     while True:
         node = cursor.node
-        descend = False
-        start = node.start_byte
-        end = node.end_byte
-        if end > start:
-            key = (node.type, node.is_named)
-            cls = classes.get(key)
-            if cls is None:
-                cls = _node_class(state, *key)
-            if cls == _SKIP:
-                pass
-            elif cls != _STRING and node.child_count:
-                descend = True
-            else:
+        kind_id = node.kind_id
+        cls = classes[kind_id] if kind_id < kinds else _OTHER  # ERROR is kind 65535
+        # Non-leaf literals (`func () {}` in Go is a func_literal) are walked like any node.
+        if cls < _STRING and cursor.goto_first_child():
+            continue
+        if cls != _SKIP:
+            start = node.start_byte
+            end = node.end_byte
+            if end > start:  # MISSING nodes are empty
                 text = data[start:end].decode("utf-8", errors="replace")
                 if cls == _IDENT:
                     category = "identifier"
@@ -539,15 +575,11 @@ def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
                 elif text.isidentifier():
                     # true/false/null/None/self and every alphabetic anonymous node.
                     category = "keyword"
-                elif key[1] and (key[0] in _NUMBER_TYPES or key[0].endswith("_literal")):
-                    category = "literal"
-                elif text[:1].isdigit():
+                elif cls == _NUMBER or text[0].isdigit():
                     category = "literal"
                 else:
                     category = "punct"
                 append(Token(text, category, node.start_point[0] + 1, start))
-        if descend and cursor.goto_first_child():
-            continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return tokens

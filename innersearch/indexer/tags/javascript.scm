@@ -1,5 +1,6 @@
 ; JavaScript definitions and references (innersearch tags convention, see parse.py).
-; Also the base of typescript.scm, so only node types shared by both grammars go here.
+; Also the base of typescript.scm: patterns after the "not inherited" line use node types
+; that only the JavaScript grammar has.
 
 (class_declaration
   name: (_) @name) @definition.class
@@ -22,14 +23,15 @@
 (generator_function_declaration
   name: (identifier) @name) @definition.function
 
-; `const f = function () {}` / `() => {}` / `class {}`: the variable names the value.
+; `const f = function () {}` / `() => {}` / `class {}`: the variable names the value
+; (a named class expression names itself, see `class` above).
 (variable_declarator
   name: (identifier) @name
   value: [(function_expression) (generator_function) (arrow_function)]) @definition.function
 
 (variable_declarator
   name: (identifier) @name
-  value: (class)) @definition.class
+  value: (class !name)) @definition.class
 
 ; A named function expression defines its own name too: `const f = function g() {}`,
 ; `.catch(function onError(err) {})` (ctags reports these as well).
@@ -69,7 +71,7 @@
     (identifier) @name
     (member_expression property: (property_identifier) @name)
   ]
-  right: (class)) @definition.class
+  right: (class !name)) @definition.class
 
 ; Object literals used as namespaces: `const api = { get() {}, put: function () {} }`.
 (pair

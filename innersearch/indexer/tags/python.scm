@@ -15,16 +15,14 @@
 
 ; UPPER_CASE assignments at module or class level are constants by convention.
 (module
-  (expression_statement
-    (assignment
-      left: (identifier) @name) @definition.constant)
+  (assignment
+    left: (identifier) @name) @definition.constant
   (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
 
 (class_definition
   body: (block
-    (expression_statement
-      (assignment
-        left: (identifier) @name) @definition.constant))
+    (assignment
+      left: (identifier) @name) @definition.constant)
   (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
 
 (call

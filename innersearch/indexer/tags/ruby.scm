@@ -6,9 +6,6 @@
     (scope_resolution name: (constant) @name)
   ]) @definition.class
 
-(singleton_class
-  value: (_) @name) @scope.class
-
 (module
   name: [
     (constant) @name

@@ -1,8 +1,11 @@
 ; inherits: typescript
-; TSX is TypeScript plus JSX; JSX elements reference components by name.
+; TSX is TypeScript plus JSX; JSX elements reference components by name (capitalized;
+; lower-case names are HTML elements).
 
-(jsx_opening_element
+((jsx_opening_element
   name: (identifier) @name) @reference.class
+  (#match? @name "^[A-Z]"))
 
-(jsx_self_closing_element
+((jsx_self_closing_element
   name: (identifier) @name) @reference.class
+  (#match? @name "^[A-Z]"))
