@@ -88,7 +88,7 @@ def main() -> int:
     mirror_bytes = dir_bytes(data / "mirrors")
 
     ctags_s, ctags_rss = peak_rss(["ctags", "-R", "--exclude=.git", "-f", str(work / "tags"),
-                                   str(org)])
+                                   str(org)], stderr=subprocess.DEVNULL)
     cs_env = {**os.environ, "CSEARCHINDEX": str(work / "csearchindex")}
     cindex_s, cindex_rss = peak_rss(["cindex", str(org)], env=cs_env,
                                     stderr=subprocess.DEVNULL)

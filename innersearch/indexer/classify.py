@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from .catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED
 
 MAX_FILE_BYTES = 1 << 20  # larger files are skipped, as git grep's exactness contract says
-BINARY_SNIFF_BYTES = 8192
+BINARY_SNIFF_BYTES = 8000  # git's buffer_is_binary() looks this far
 
 _EXTENSIONS = {
     ".py": "python",
@@ -116,7 +116,7 @@ _GENERATED_MARK = re.compile(
 
 
 def is_binary(head: bytes) -> bool:
-    """git's own rule: a NUL byte in the first 8 KiB."""
+    """git's own rule: a NUL byte in the first 8000 bytes."""
     return b"\0" in head[:BINARY_SNIFF_BYTES]
 
 

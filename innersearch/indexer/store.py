@@ -25,21 +25,36 @@ class StoreError(RuntimeError):
 
 
 @dataclass
-class Snapshot:
+class CatalogView:
+    """The catalog's state at one generation, shared by every snapshot of that generation."""
+
     generation: int
     files: list[FileRow]  # every live file, in (repo, branch, path) order
     repos: dict[str, RepoRow]
     branch_commits: dict[tuple[str, str], str]  # (repo, branch) -> indexed commit
-    searcher: tantivy.Searcher
     files_by_blob: dict[int, list[FileRow]] = field(default_factory=dict)
-    _by_location: dict[tuple[str, str, str], FileRow] = field(default_factory=dict)
+    by_location: dict[tuple[str, str, str], FileRow] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[FileRow]] = defaultdict(list)
         for f in self.files:
             grouped[f.blob_key].append(f)
-            self._by_location[(f.repo, f.branch, f.path)] = f
+            self.by_location[(f.repo, f.branch, f.path)] = f
         self.files_by_blob = dict(grouped)
+
+
+class Snapshot:
+    """One consistent state: a catalog view and a tantivy searcher opened after it."""
+
+    def __init__(self, view: CatalogView, searcher: tantivy.Searcher) -> None:
+        self.view = view
+        self.searcher = searcher
+        self.generation = view.generation
+        self.files = view.files
+        self.repos = view.repos
+        self.branch_commits = view.branch_commits
+        self.files_by_blob = view.files_by_blob
+        self._by_location = view.by_location
 
     def file(self, repo: str, path: str, branch: str | None = None) -> FileRow | None:
         """A file by location; without a branch, the default branch's (else any) copy."""
@@ -108,7 +123,7 @@ class Store:
         self._lock = threading.Lock()
         self._conn = catalog.connect(data.catalog_path)
         self._index = schema.open_index(data.index_dir, create=True)
-        self._cached: Snapshot | None = None
+        self._view: CatalogView | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Store:
@@ -129,10 +144,9 @@ class Store:
         with self._lock:
             with catalog.read_snapshot(self._conn):
                 gen = catalog.generation(self._conn)
-                if self._cached is not None and self._cached.generation == gen:
+                if self._view is not None and self._view.generation == gen:
                     self._index.reload()
-                    self._cached.searcher = self._index.searcher()
-                    return self._cached
+                    return Snapshot(self._view, self._index.searcher())
                 files = list(catalog.live_files(self._conn, gen))
                 repos = {r.name: r for r in catalog.repos(self._conn)}
                 commits = {
@@ -142,9 +156,9 @@ class Store:
                         "JOIN repos r ON r.id = b.repo_id"
                     )
                 }
+            self._view = CatalogView(gen, files, repos, commits)
             self._index.reload()
-            self._cached = Snapshot(gen, files, repos, commits, self._index.searcher())
-            return self._cached
+            return Snapshot(self._view, self._index.searcher())
 
     def close(self) -> None:
         self._conn.close()

@@ -94,10 +94,24 @@ class _Analyser:
         return info
 
     def concat(self) -> Info:
-        info = EMPTY
+        # Runs of exact pieces stay exact (so "foo.*bar" requires "foo" and "bar", not
+        # single letters); a non-exact piece closes the run into the AND of requirements.
+        done: Req = None
+        closed = False
+        run = EMPTY
         while self.more() and self.p[self.i] not in "|)":
-            info = _concat(info, self.repeat())
-        return info
+            piece = self.repeat()
+            if piece.exact is not None:
+                assert run.exact is not None
+                if len(run.exact) * len(piece.exact) <= MAX_EXACT:
+                    run = _concat(run, piece)
+                    continue
+                done, closed, run = _and(done, to_req(run)), True, piece
+                continue
+            done, closed, run = _and(done, to_req(run), piece.req), True, EMPTY
+        if not closed:
+            return run
+        return Info(None, _and(done, to_req(run)))
 
     def repeat(self) -> Info:
         info = self.atom()
@@ -201,7 +215,9 @@ class _Analyser:
             if c == "\\":
                 simple = False
                 self.i += 2
-                if self.p[self.i - 1 : self.i] in ("p", "P", "x") and self.p.startswith("{", self.i):
+                if self.p[self.i - 1 : self.i] in ("p", "P", "x") and self.p.startswith(
+                    "{", self.i
+                ):
                     close = self.p.find("}", self.i)
                     if close < 0:
                         raise Unsupported("class escape")
@@ -214,7 +230,12 @@ class _Analyser:
                 simple = False
                 self.i = close + 2
                 continue
-            if c == "-" and chars and self.more() and self.p[self.i + 1 : self.i + 2] not in ("]", ""):
+            if (
+                c == "-"
+                and chars
+                and self.more()
+                and self.p[self.i + 1 : self.i + 2] not in ("]", "")
+            ):
                 simple = False  # a range
             chars.add(c)
             self.i += 1

@@ -25,6 +25,7 @@ OPTIONS = _options()
 # Characters whose RE2 case-folding orbit contains a non-ASCII character (KELVIN SIGN, LONG S):
 # the literal builder keeps them as RE2 (?i:c) so literals fold exactly like regexes.
 _FOLD_SPECIAL = set("kKsS")
+MAX_RANGES = 50  # highlighted matches per line; a line still counts once however many
 
 
 def check_regex(pattern: str, pos: int) -> None:
@@ -93,12 +94,17 @@ class Matcher:
     source: str  # the pattern as the user wrote it
     regex: re2._Regexp  # (?m)-compiled, for whole-blob scans and line-bounded matches
     literal: bytes | None = None  # set for case-sensitive literals: bytes.find is exact and fast
+    text_anchors: bool = False  # \A or \z: only a line on its own gives them line meaning
+    folded: bytes | None = None  # ASCII literal without k/s, case-insensitive: find in .lower()
 
     @classmethod
     def for_literal(cls, text: str, case_sensitive: bool) -> Matcher:
         rx = re2.compile("(?m)" + literal_pattern(text, case_sensitive), OPTIONS)
         lit = text.encode("utf-8") if case_sensitive else None
-        return cls(text, rx, lit)
+        # bytes.lower() folds exactly ASCII letters, which is RE2's folding for an ASCII
+        # literal without k or s (those also fold to KELVIN SIGN and LONG S).
+        simple = not case_sensitive and text.isascii() and not set(text) & _FOLD_SPECIAL
+        return cls(text, rx, lit, folded=text.lower().encode() if simple else None)
 
     @classmethod
     def for_regex(cls, pattern: str, case_sensitive: bool, pos: int = 0) -> Matcher:
@@ -108,7 +114,7 @@ class Matcher:
             rx = re2.compile(f"{flags}(?:{pattern})", OPTIONS)
         except re2.error as exc:  # e.g. a program too large once wrapped
             raise QueryError(f"invalid regular expression: {exc}", pos) from None
-        return cls(pattern, rx)
+        return cls(pattern, rx, text_anchors=_has_text_anchor(pattern))
 
     def _first(self, data: bytes, pos: int) -> tuple[int, int] | None:
         if self.literal is not None:
@@ -118,7 +124,11 @@ class Matcher:
         return None if m is None else m.span()
 
     def lines(self, data: bytes, max_lines: int = 0) -> list[int]:
-        """1-based numbers of the lines of `data` that contain a match, as git grep sees them.
+        """1-based numbers of the lines of `data` that contain a match, as git grep sees them."""
+        return [line for line, _start in self.scan(data, max_lines)]
+
+    def scan(self, data: bytes, max_lines: int = 0) -> list[tuple[int, int]]:
+        """(line number, offset of the line's start) of each line that contains a match.
 
         The whole blob is scanned once; a leftmost match that would cross a newline is
         re-checked within its own line, so results equal per-line matching: no per-line
@@ -126,9 +136,15 @@ class Matcher:
         the same context a line-bounded match sees)."""
         if self.literal is not None and b"\n" in self.literal:
             return []
+        if self.text_anchors:
+            return self._lines_one_by_one(data, max_lines)
+        if self.folded is not None:
+            return _literal_lines(data.lower(), self.folded, max_lines)
+        if self.literal is not None:
+            return _literal_lines(data, self.literal, max_lines)
         n = len(data)
         ends_with_nl = n > 0 and data[-1] == 0x0A
-        found: list[int] = []
+        found: list[tuple[int, int]] = []
         line_no = 1
         counted_to = 0  # line_no is the number of the line starting at counted_to
         pos = 0
@@ -138,7 +154,12 @@ class Matcher:
                 break
             s, e = span
             if s >= n and (n == 0 or ends_with_nl):
-                break  # an empty match after the final newline: git has no such line
+                # git grep looks ahead with the whole rest of the blob; when its first hit is
+                # the empty string after the final newline it tests (and may report) that
+                # empty "line" too: done the same way for equal results.
+                if n and self.regex.search(data, n, n) is not None:
+                    found.append((line_no + data.count(b"\n", counted_to, n), n))
+                break
             ls = data.rfind(b"\n", 0, s) + 1
             le = data.find(b"\n", s)
             if le < 0:
@@ -147,17 +168,44 @@ class Matcher:
             if ok:
                 line_no += data.count(b"\n", counted_to, ls)
                 counted_to = ls
-                found.append(line_no)
+                found.append((line_no, ls))
                 if max_lines and len(found) >= max_lines:
                     break
             pos = le + 1
         return found
 
+    def _lines_one_by_one(self, data: bytes, max_lines: int) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        ls = 0
+        line_no = 1
+        while ls < len(data):
+            le = data.find(b"\n", ls)
+            if le < 0:
+                le = len(data)
+            if self.regex.search(data[ls:le]) is not None:
+                found.append((line_no, ls))
+                if max_lines and len(found) >= max_lines:
+                    break
+            ls = le + 1
+            line_no += 1
+        return found
+
     def ranges(self, data: bytes, ls: int, le: int) -> list[tuple[int, int]]:
-        """Byte ranges [start, end) of the matches within the line data[ls:le]."""
+        """Byte ranges [start, end) of the first MAX_RANGES matches within the line data[ls:le]."""
+        if self.text_anchors:
+            data, ls, le = data[ls:le], 0, le - ls
+        if self.literal is not None or self.folded is not None:
+            needle = self.literal if self.literal is not None else self.folded
+            line = data[ls:le] if self.literal is not None else data[ls:le].lower()
+            found: list[tuple[int, int]] = []
+            i = line.find(needle)
+            while i >= 0 and len(found) < MAX_RANGES:
+                found.append((i, i + len(needle)))
+                i = line.find(needle, i + len(needle))
+            return found
         out: list[tuple[int, int]] = []
         p = ls
-        while p <= le:
+        while p <= le and len(out) < MAX_RANGES:
             m = self.regex.search(data, p, le)
             if m is None:
                 break
@@ -174,14 +222,60 @@ class Matcher:
     def matches_text(self, text: str) -> list[tuple[int, int]]:
         """Code-point ranges of the matches in a one-line string (a path or a name)."""
         data = text.encode("utf-8")
-        return [to_char_range(data, 0, s, e) for s, e in self.ranges(data, 0, len(data))]
+        return to_char_ranges(data, 0, self.ranges(data, 0, len(data)))
 
 
-def to_char_range(line: bytes, base: int, start: int, end: int) -> tuple[int, int]:
-    """Byte offsets within a line -> Unicode code point offsets (invalid bytes count as one)."""
-    a = len(line[base : base + start].decode("utf-8", "replace"))
-    b = a + len(line[base + start : base + end].decode("utf-8", "replace"))
-    return a, b
+def _literal_lines(data: bytes, needle: bytes, max_lines: int) -> list[tuple[int, int]]:
+    """Lines containing a literal without newline: find, count newlines, skip the line."""
+    if b"\n" in needle:
+        return []
+    found: list[tuple[int, int]] = []
+    line_no = 1
+    counted_to = 0
+    pos = data.find(needle)
+    while pos >= 0:
+        ls = data.rfind(b"\n", 0, pos) + 1
+        line_no += data.count(b"\n", counted_to, ls)
+        counted_to = ls
+        found.append((line_no, ls))
+        if max_lines and len(found) >= max_lines:
+            break
+        le = data.find(b"\n", pos)
+        if le < 0:
+            break
+        pos = data.find(needle, le + 1)
+    return found
+
+
+def _has_text_anchor(pattern: str) -> bool:
+    i = 0
+    while i < len(pattern) - 1:
+        if pattern[i] == "\\":
+            if pattern[i + 1] in "Az":
+                return True
+            i += 2
+        else:
+            i += 1
+    return False
+
+
+def to_char_ranges(data: bytes, base: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte offsets relative to `base` -> Unicode code point offsets, in one pass over the
+    line (an invalid UTF-8 sequence counts as the U+FFFD characters it decodes to)."""
+    if not spans:
+        return []
+    last = max(e for _s, e in spans)
+    if data[base : base + last].isascii():
+        return list(spans)
+    cache: dict[int, int] = {0: 0}
+    points = sorted({p for span in spans for p in span})
+    prev = 0
+    chars = 0
+    for p in points:
+        chars += len(data[base + prev : base + p].decode("utf-8", "replace"))
+        cache[p] = chars
+        prev = p
+    return [(cache[s], cache[e]) for s, e in spans]
 
 
 def line_bounds(data: bytes) -> list[int]:

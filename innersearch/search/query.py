@@ -1,6 +1,7 @@
 """The query parser: query text -> tokens -> an AST whose nodes keep their character positions.
 
-The one parser of the query language (docs/query-language.md); errors carry the offset they point at.
+The one parser of the query language (docs/query-language.md); errors carry the offset
+they point at.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
             return "".join(out), i + 1
         out.append(c)
         i += 1
-    raise QueryError("unterminated quoted string: add the closing \"", start)
+    raise QueryError('unterminated quoted string: add the closing "', start)
 
 
 def _regex_end(text: str, start: int) -> int | None:
@@ -141,7 +142,9 @@ def _regex_end(text: str, start: int) -> int | None:
             continue
         if c == "/":
             after = i + 1
-            if i > start + 1 and (after == len(text) or text[after].isspace() or text[after] == ")"):
+            if i > start + 1 and (
+                after == len(text) or text[after].isspace() or text[after] == ")"
+            ):
                 return after
             return None
         i += 1
@@ -193,6 +196,10 @@ def tokenize(text: str) -> list[Token]:
                 i = end
                 continue
         end = _word_end(text, i)
+        name, colon, rest = text[i:end].partition(":")
+        if colon and rest.startswith('"') and name.lower() in FILTERS:
+            # A quoted filter value may hold spaces: the token ends at its closing quote.
+            end = _read_quoted(text, i + len(name) + 1)[1]
         # Trailing parentheses close open groups; unmatched ones belong to the word (`f()`).
         closes = 0
         while end - closes - 1 > i and text[end - closes - 1] == ")" and closes < depth:
@@ -327,7 +334,9 @@ def _take_modifiers(node: Node, query: Query, top: bool) -> Node | None:
     """Move type:/case: into `query`; they are valid only as top-level AND terms."""
     if isinstance(node, Filter) and node.name in GLOBAL_FILTERS:
         if not top:
-            raise QueryError(f"{node.name}: applies to the whole query: use it at the top level", node.pos)
+            raise QueryError(
+                f"{node.name}: applies to the whole query: use it at the top level", node.pos
+            )
         value = node.value.lower()
         allowed = TYPES if node.name == "type" else CASES
         if value not in allowed:

@@ -1,0 +1,137 @@
+"""The public search API used by the CLI and the web layer; every result is a JSON-ready dict.
+
+search, symbols, references, definition_at, outline; QueryError for malformed queries.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..indexer.store import Store
+from . import execute, refs
+from . import symbols as symbols_mod
+from .match import line_bounds
+from .plan import compile_plan, evaluate, in_branch_scope
+from .query import Literal, QueryError, parse
+
+__all__ = ["QueryError", "search", "symbols", "references", "definition_at", "outline"]
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 2)
+
+
+def search(
+    store: Store,
+    query: str,
+    limit: int = 20,
+    offset: int = 0,
+    context: int = 0,
+    time_budget_ms: int = 10000,
+) -> dict:
+    """Search file contents (or paths with type:path, symbols with type:symbol).
+
+    `limit` is a number of files (0 = all); raises QueryError for a malformed query."""
+    start = time.perf_counter()
+    if limit < 0 or offset < 0 or context < 0:
+        raise QueryError("limit, offset and context must not be negative")
+    parsed = parse(query)
+    plan = compile_plan(parsed)
+    snap = store.snapshot()
+    deadline = time.monotonic() + max(1, time_budget_ms) / 1000.0
+    if parsed.type == "path":
+        out = execute.search_paths(snap, plan, limit, offset)
+    elif parsed.type == "symbol":
+        out = _symbol_results(snap, plan, limit, offset)
+    else:
+        out = execute.search_files(snap, plan, limit, offset, context, deadline)
+    out.update({"offset": offset, "limit": limit, "type": parsed.type, "took_ms": _ms(start)})
+    return out
+
+
+def _symbol_results(snap, plan, limit: int, offset: int) -> dict:
+    """type:symbol: the query's words name a symbol; filters restrict where it is defined."""
+    words = [a.node.text for a in plan.positive if isinstance(a.node, Literal)]
+    words += [a.value for a in plan.positive if a.kind == "sym"]
+    if not words or len(words) != len(plan.positive):
+        raise QueryError("type:symbol needs words naming a symbol (no regex)", 0)
+    found = symbols_mod.search_symbols(snap, " ".join(words))
+    results = []
+    for s in found:
+        f = snap.file(s["repo"], s["path"], s["branch"])
+        if f is None or not in_branch_scope(plan, f, snap):
+            continue
+        if evaluate(plan, plan.query.expr, f, lambda _a: True) is False:
+            continue
+        results.append((s, f))
+    page = results[offset : offset + limit] if limit > 0 else results[offset:]
+    out = []
+    for s, f in page:
+        item = execute._file_info(snap, f, s["score"])
+        data = execute.CONTENT.get(snap, f.blob_key)
+        starts = line_bounds(data)
+        text = ""
+        if 1 <= s["line"] <= len(starts):
+            text = execute._line_text(data, starts, s["line"])[2]
+        item["line_matches"] = [{"line": s["line"], "text": text, "ranges": []}]
+        item["symbol"] = s
+        item["symbols"] = [s]
+        out.append(item)
+    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    for _s, f in results:
+        facets["repo"][f.repo] = facets["repo"].get(f.repo, 0) + 1
+        facets["lang"][f.lang or "unknown"] = facets["lang"].get(f.lang or "unknown", 0) + 1
+    return {
+        "results": out,
+        "total_files": len({(f.repo, f.branch, f.path) for _s, f in results}),
+        "total_matches": len(results),
+        "limit_hit": False,
+        "facets": facets,
+    }
+
+
+def symbols(
+    store: Store, query: str, kind: str | None = None, lang: str | None = None, limit: int = 50
+) -> dict:
+    """Symbol definitions by exact name, prefix or fuzzy, in any identifier style."""
+    start = time.perf_counter()
+    if not query.strip():
+        raise QueryError("empty symbol name", 0)
+    found = symbols_mod.search_symbols(store.snapshot(), query, kind, lang)
+    shown = found[:limit] if limit > 0 else found
+    return {"symbols": shown, "total": len(found), "took_ms": _ms(start)}
+
+
+def references(store: Store, name: str, limit: int = 1000) -> dict:
+    """Where `name` is used across the organization, grouped by repository."""
+    start = time.perf_counter()
+    if not name.strip():
+        raise QueryError("empty name", 0)
+    out = refs.references(store.snapshot(), name.strip(), limit)
+    out["took_ms"] = _ms(start)
+    return out
+
+
+def definition_at(
+    store: Store, repo: str, path: str, line: int, column: int, branch: str | None = None
+) -> dict:
+    """Definitions of the identifier at 1-based `line`, 0-based `column` of a file."""
+    start = time.perf_counter()
+    snap = store.snapshot()
+    if repo not in snap.repos:
+        raise LookupError(f"unknown repository {repo!r}")
+    f = snap.file(repo, path, branch)
+    if f is None:
+        raise LookupError(f"no file {path!r} in repository {repo!r}")
+    data = execute.CONTENT.get(snap, f.blob_key)
+    starts = line_bounds(data)
+    name = ""
+    if 1 <= line <= len(starts):
+        name = symbols_mod.identifier_at(execute._line_text(data, starts, line)[2], column)
+    definitions = refs.definitions_for(snap, name, repo, path) if name else []
+    return {"name": name, "definitions": definitions, "took_ms": _ms(start)}
+
+
+def outline(store: Store, repo: str, path: str, branch: str | None = None) -> dict:
+    """The symbols defined in one file (DESIGN's outline shape)."""
+    return {"symbols": symbols_mod.outline(store.snapshot(), repo, path, branch)}

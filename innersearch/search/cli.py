@@ -1,0 +1,178 @@
+"""`innersearch search`, `innersearch symbols` and `innersearch refs`: the search commands.
+
+Human output is grep-like (repo/path:line:text); --json prints the API's dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..indexer.store import Store, StoreError
+from . import api
+from .query import QueryError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="search code (see docs/query-language.md)")
+    # REMAINDER: query words may start with "-" (`foo -repo:legacy`); see _split_options.
+    p.add_argument(
+        "query", nargs=argparse.REMAINDER, metavar="QUERY", help="query words, joined by spaces"
+    )
+    p.add_argument("--json", action="store_true", help="print the JSON result")
+    p.add_argument("--limit", type=int, default=20, help="files to show (0 = all; default 20)")
+    p.add_argument("--offset", type=int, default=0, help="files to skip (pagination)")
+    p.add_argument("--context", type=int, default=0, help="context lines around each match")
+    p.set_defaults(handler=cmd_search)
+    p = sub.add_parser("symbols", help="find symbol definitions by name")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--kind", help="class, function, method, ...")
+    p.add_argument("--lang", help="python, go, javascript, ...")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_symbols)
+    p = sub.add_parser("refs", help="where a name is used, grouped by repository")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=1000, help="reference lines to show (0 = all)")
+    p.set_defaults(handler=cmd_refs)
+
+
+def _open(args: argparse.Namespace) -> Store | None:
+    try:
+        return Store.open(args.data)
+    except StoreError as err:
+        print(f"innersearch: {err}", file=sys.stderr)
+        return None
+
+
+def format_query_error(query: str, err: QueryError) -> str:
+    """The message with the query and a caret under the offending position."""
+    lines = [f"innersearch: bad query: {err.message}"]
+    if err.position is not None:
+        lines.append(f"  {query}")
+        lines.append("  " + " " * min(err.position, len(query)) + "^")
+    return "\n".join(lines)
+
+
+_VALUE_OPTIONS = ("--limit", "--offset", "--context")
+
+
+def _split_options(args: argparse.Namespace) -> list[str]:
+    """Query words, taking out this command's options written after the query and a `--`."""
+    words: list[str] = []
+    tokens = list(args.query)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        name, eq, value = tok.partition("=")
+        if tok == "--json":
+            args.json = True
+        elif name in _VALUE_OPTIONS and eq and value.isdigit():
+            setattr(args, name[2:], int(value))
+        elif tok in _VALUE_OPTIONS and i + 1 < len(tokens) and tokens[i + 1].isdigit():
+            setattr(args, tok[2:], int(tokens[i + 1]))
+            i += 1
+        elif tok == "--" and not words:
+            pass
+        else:
+            words.append(tok)
+        i += 1
+    return words
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    words = _split_options(args)
+    if not words:
+        print("innersearch: search needs a QUERY", file=sys.stderr)
+        return 2
+    query = " ".join(words)
+    if args.limit < 0 or args.offset < 0 or args.context < 0:
+        print("innersearch: --limit, --offset and --context must be >= 0", file=sys.stderr)
+        return 2
+    store = _open(args)
+    if store is None:
+        return 1
+    try:
+        out = api.search(store, query, limit=args.limit, offset=args.offset, context=args.context)
+    except QueryError as err:
+        print(format_query_error(query, err), file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    repos = store.snapshot().repos
+    for r in out["results"]:
+        where = f"{r['repo']}/{r['path']}"
+        info = repos.get(r["repo"])
+        if info is not None and info.default_branch and r["branch"] != info.default_branch:
+            where += f"@{r['branch']}"
+        if not r["line_matches"]:
+            print(where)
+            continue
+        for m in r["line_matches"]:
+            for c in m.get("before", []):
+                print(f"{where}-{c['line']}-{c['text']}")
+            print(f"{where}:{m['line']}:{m['text']}")
+            for c in m.get("after", []):
+                print(f"{where}-{c['line']}-{c['text']}")
+    bound = "at least " if out["limit_hit"] else ""
+    shown = len(out["results"])
+    print(
+        f"-- {bound}{out['total_matches']} matching lines in {bound}{out['total_files']} files "
+        f"(showing {shown} from {out['offset']}; {out['took_ms']:.1f} ms)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_symbols(args: argparse.Namespace) -> int:
+    store = _open(args)
+    if store is None:
+        return 1
+    try:
+        out = api.symbols(store, args.name, kind=args.kind, lang=args.lang, limit=args.limit)
+    except QueryError as err:
+        print(format_query_error(args.name, err), file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for s in out["symbols"]:
+        container = f"{s['container']}." if s["container"] else ""
+        print(
+            f"{s['repo']}/{s['path']}:{s['line']}: {s['kind']} {container}{s['name']}"
+            f"  {s['signature']}"
+        )
+    print(f"-- {out['total']} definitions ({out['took_ms']:.1f} ms)", file=sys.stderr)
+    return 0
+
+
+def cmd_refs(args: argparse.Namespace) -> int:
+    store = _open(args)
+    if store is None:
+        return 1
+    try:
+        out = api.references(store, args.name, limit=args.limit)
+    except QueryError as err:
+        print(format_query_error(args.name, err), file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for d in out["definitions"]:
+        print(f"defined: {d['repo']}/{d['path']}:{d['line']}: {d['signature']}")
+    for r in out["repos"]:
+        print(f"{r['repo']} ({r['count']} uses)")
+        for f in r["files"]:
+            for line in f["lines"]:
+                print(f"  {f['path']}:{line['line']}:{line['text']}")
+    print(
+        f"-- {out['total']} uses in {len(out['repos'])} repos ({out['took_ms']:.1f} ms)",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,365 @@
+"""Runs a compiled search plan on one snapshot: candidates, verification, ranking, results.
+
+Files are verified in descending prior order and the search stops as soon as no unverified
+file can enter the requested page (or a time/line budget runs out): totals are then flagged
+as lower bounds with "limit_hit".
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections import OrderedDict
+
+import tantivy
+
+from ..indexer import schema
+from ..indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
+from ..indexer.store import Snapshot, symbol_from_doc
+from . import rank
+from .match import MAX_RANGES, line_bounds, to_char_ranges
+from .plan import Atom, Plan, candidates, evaluate, in_branch_scope
+from .query import Literal
+
+MAX_TOTAL_LINES = 100_000  # matched lines recorded per search before it is cut
+CONTENT_CACHE_BYTES = 512 << 20
+
+
+class _ContentCache:
+    """Blob bytes by blob key (keys are content hashes, so an entry never goes stale)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self.items: OrderedDict[int, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, snap: Snapshot, key: int) -> bytes:
+        with self.lock:
+            data = self.items.get(key)
+            if data is not None:
+                self.items.move_to_end(key)
+                return data
+        data = snap.content(key) or b""
+        with self.lock:
+            if key not in self.items and len(data) < self.budget // 4:
+                self.items[key] = data
+                self.size += len(data)
+                while self.size > self.budget:
+                    _, old = self.items.popitem(last=False)
+                    self.size -= len(old)
+        return data
+
+
+CONTENT = _ContentCache(CONTENT_CACHE_BYTES)
+
+
+class _Verifier:
+    """Per-search memo of which lines of a blob each atom matches."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.memo: dict[tuple[int, int], list[int]] = {}
+        self.symbols: dict[int, list] = {}
+        self.starts: dict[int, dict[int, int]] = {}  # blob -> line -> offset of its start
+
+    def data(self, key: int) -> bytes:
+        return CONTENT.get(self.snap, key)
+
+    def blob_symbols(self, key: int) -> list:
+        if key not in self.symbols:
+            self.symbols[key] = self.snap.symbols(key)
+        return self.symbols[key]
+
+    def lines(self, atom: Atom, key: int) -> list[int]:
+        memo_key = (key, id(atom))
+        found = self.memo.get(memo_key)
+        if found is None:
+            if atom.kind == "sym":
+                found = sorted(
+                    {s.line for s in self.blob_symbols(key) if atom.matcher.matches_text(s.name)}
+                )
+            else:
+                pairs = atom.matcher.scan(self.data(key), MAX_TOTAL_LINES + 1)
+                self.starts.setdefault(key, {}).update(pairs)
+                found = [line for line, _start in pairs]
+            self.memo[memo_key] = found
+        return found
+
+
+def _definition_names(plan: Plan) -> set[str]:
+    return {
+        (a.node.text if isinstance(a.node, Literal) else a.value).lower()
+        for a in plan.positive
+        if isinstance(a.node, Literal) or a.kind == "sym"
+    }
+
+
+def _definition_blobs(plan: Plan, snap: Snapshot) -> set[int]:
+    """Blobs defining a symbol named exactly (any case) like a positive literal or sym: term."""
+    names = _definition_names(plan)
+    keys: set[int] = set()
+    for name in names:
+        keys.update(snap.blob_keys(schema.term(schema.F_SYM_LOWER, name)))
+    return keys
+
+
+def _activity(snap: Snapshot) -> dict[str, float]:
+    return rank.repo_activity({name: r.last_commit_at for name, r in snap.repos.items()})
+
+
+_ORDER_CACHE: dict[int, tuple[Snapshot, list[tuple[float, FileRow]]]] = {}
+_ORDER_LOCK = threading.Lock()
+
+
+def _default_order(snap: Snapshot) -> list[tuple[float, FileRow]]:
+    """Default-branch files with their prior (no definition bonus), in rank order; computed
+    once per snapshot (the entry keeps the snapshot alive so its id is not reused)."""
+    with _ORDER_LOCK:
+        hit = _ORDER_CACHE.get(id(snap))
+        if hit is not None and hit[0] is snap:
+            return hit[1]
+    activity = _activity(snap)
+    defaults = {name: r.default_branch for name, r in snap.repos.items()}
+    order = sorted(
+        (
+            (rank.prior(f, False, activity.get(f.repo, 0.0)), f)
+            for f in snap.files
+            if defaults.get(f.repo) == f.branch
+        ),
+        key=lambda pf: rank.order_key(pf[0], pf[1]),
+    )
+    with _ORDER_LOCK:
+        if len(_ORDER_CACHE) >= 4:
+            _ORDER_CACHE.clear()
+        _ORDER_CACHE[id(snap)] = (snap, order)
+    return order
+
+
+def _file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
+    return {
+        "repo": f.repo,
+        "path": f.path,
+        "lang": f.lang,
+        "branch": f.branch,
+        "commit": snap.branch_commits.get((f.repo, f.branch), ""),
+        "score": round(score, 3),
+        "vendored": bool(f.flags & FLAG_VENDORED),
+        "generated": bool(f.flags & FLAG_GENERATED),
+        "test": bool(f.flags & FLAG_TEST),
+    }
+
+
+def _line_text(data: bytes, starts, line: int) -> tuple[int, int, str]:
+    """Start, end and text of a line; `starts` maps line numbers (a list: from 1) to starts."""
+    if isinstance(starts, dict):
+        ls = starts.get(line, len(data))
+    elif line - 1 >= len(starts):  # git grep's empty line after a final newline
+        return len(data), len(data), ""
+    else:
+        ls = starts[line - 1]
+    le = data.find(b"\n", ls)
+    if le < 0:
+        le = len(data)
+    return ls, le, data[ls:le].decode("utf-8", "replace")
+
+
+def _line_matches(
+    ver: _Verifier, plan: Plan, f: FileRow, lines: list[int], context: int
+) -> list[dict]:
+    data = ver.data(f.blob_key)
+    known = ver.starts.get(f.blob_key, {})
+    # Offsets come from the scan; context lines and sym: lines need the full line table.
+    starts = known if not context and all(n in known for n in lines) else line_bounds(data)
+    content_atoms = [a for a in plan.positive if a.kind == "content"]
+    sym_atoms = [a for a in plan.positive if a.kind == "sym"]
+    out = []
+    for line in lines:
+        ls, le, text = _line_text(data, starts, line)
+        spans: set[tuple[int, int]] = set()
+        for atom in content_atoms:
+            spans.update(atom.matcher.ranges(data, ls, le))
+        for atom in sym_atoms:
+            if line in ver.lines(atom, f.blob_key):
+                spans.update(atom.matcher.ranges(data, ls, le))
+        chars = to_char_ranges(data, ls, sorted(spans)[:MAX_RANGES])
+        item: dict = {"line": line, "text": text, "ranges": [list(r) for r in chars]}
+        if context > 0:
+            item["before"] = [
+                {"line": n, "text": _line_text(data, starts, n)[2]}
+                for n in range(max(1, line - context), line)
+            ]
+            item["after"] = [
+                {"line": n, "text": _line_text(data, starts, n)[2]}
+                for n in range(line + 1, min(len(starts), line + context) + 1)
+            ]
+        out.append(item)
+    return out
+
+
+def _matched_symbols(snap: Snapshot, plan: Plan, f: FileRow) -> list[dict]:
+    """The definitions in the file named (any case) like a positive literal or sym: term."""
+    names = _definition_names(plan)
+    query = schema.all_of(
+        schema.docs_of_blob(schema.DOC_SYMBOL, f.blob_key),
+        tantivy.Query.term_set_query(schema.SCHEMA, schema.F_SYM_LOWER, sorted(names)),
+    )
+    hits = snap.searcher.search(query, limit=1000, count=False).hits
+    found = [symbol_from_doc(snap.searcher.doc(addr).to_dict()) for _, addr in hits]
+    return [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "line": s.line,
+            "end_line": s.end_line,
+            "container": s.container,
+            "signature": s.signature,
+        }
+        for s in sorted(found, key=lambda s: (s.line, s.name))
+    ]
+
+
+def search_files(
+    snap: Snapshot,
+    plan: Plan,
+    limit: int,
+    offset: int,
+    context: int,
+    deadline: float,
+) -> dict:
+    """Content search (type:file): the DESIGN result shape without took_ms."""
+    expr = plan.query.expr
+    cand = candidates(plan, snap) if plan.positive else None
+    defs = _definition_blobs(plan, snap) if plan.positive else set()
+    has_filters = any(a.kind not in ("content", "sym") for a in plan.atoms.values())
+
+    def keep(f: FileRow) -> bool:
+        return evaluate(plan, expr, f, lambda _a: None) is not False
+
+    if plan.branches is None:
+        # Default branches: reuse the snapshot's prior order, definitions moved first.
+        base = _default_order(snap)
+        if cand is not None:
+            base = [pf for pf in base if pf[1].blob_key in cand]
+        if has_filters:
+            base = [pf for pf in base if keep(pf[1])]
+        ordered = [(p + rank.SYMBOL_DEFINITION, f) for p, f in base if f.blob_key in defs]
+        ordered += [(p, f) for p, f in base if f.blob_key not in defs] if defs else base
+    else:
+        if cand is None:
+            rows = iter(snap.files)
+        else:
+            rows = (f for k in cand for f in snap.files_by_blob.get(k, ()))
+        scope = [f for f in rows if in_branch_scope(plan, f, snap) and (not has_filters or keep(f))]
+        activity = _activity(snap)
+        ordered = sorted(
+            ((rank.prior(f, f.blob_key in defs, activity.get(f.repo, 0.0)), f) for f in scope),
+            key=lambda pf: rank.order_key(pf[0], pf[1]),
+        )
+    ver = _Verifier(snap)
+    want = offset + limit if limit > 0 else 0
+    top: list[float] = []  # min-heap of the best `want` scores so far
+    matched: list[tuple[float, FileRow, list[int]]] = []
+    total_lines = 0
+    limit_hit = False
+    for i, (prior, f) in enumerate(ordered):
+        if want and len(top) >= want and top[0] > prior + rank.TERM_MAX:
+            limit_hit = True  # nothing left can reach the page
+            break
+        if i % 16 == 0 and time.monotonic() > deadline:
+            limit_hit = True
+            break
+        if total_lines >= MAX_TOTAL_LINES:
+            limit_hit = True
+            break
+        key = f.blob_key
+        ok = evaluate(plan, expr, f, lambda a, k=key: bool(ver.lines(a, k)))
+        if not ok:
+            continue
+        per_atom = [ver.lines(a, key) for a in plan.positive]
+        lines = sorted(set().union(*per_atom)) if per_atom else []
+        hit_atoms = sum(1 for lns in per_atom if lns)
+        if total_lines + len(lines) > MAX_TOTAL_LINES:
+            lines = lines[: MAX_TOTAL_LINES - total_lines]
+            limit_hit = True
+        score = prior + rank.term_score(len(lines), hit_atoms, len(plan.positive))
+        matched.append((score, f, lines))
+        total_lines += len(lines)
+        if limit_hit:
+            break
+        if want:
+            if len(top) < want:
+                heapq.heappush(top, score)
+            elif score > top[0]:
+                heapq.heapreplace(top, score)
+    matched.sort(key=lambda m: rank.order_key(m[0], m[1]))
+    page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
+    results = []
+    for score, f, lines in page:
+        item = _file_info(snap, f, score)
+        item["line_matches"] = _line_matches(ver, plan, f, lines, context)
+        # Only blobs found defining a query term are read for symbols (it costs a lookup).
+        item["symbols"] = _matched_symbols(snap, plan, f) if f.blob_key in defs else []
+        results.append(item)
+    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    for _, f, _lines in matched:
+        facets["repo"][f.repo] = facets["repo"].get(f.repo, 0) + 1
+        lang = f.lang or "unknown"
+        facets["lang"][lang] = facets["lang"].get(lang, 0) + 1
+    return {
+        "results": results,
+        "total_files": len(matched),
+        "total_matches": total_lines,
+        "limit_hit": limit_hit,
+        "facets": facets,
+    }
+
+
+def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
+    """type:path: content terms match the file path instead of the file's text."""
+    activity = _activity(snap)
+    ver = _Verifier(snap)
+    expr = plan.query.expr
+    matched = []
+    for f in snap.files:
+        if not in_branch_scope(plan, f, snap):
+            continue
+
+        def content(atom: Atom, f: FileRow = f) -> bool:
+            if atom.kind == "sym":
+                return bool(ver.lines(atom, f.blob_key))
+            return bool(atom.matcher.matches_text(f.path))
+
+        if not evaluate(plan, expr, f, content):
+            continue
+        spans = sorted(
+            {
+                tuple(r)
+                for a in plan.positive
+                if a.kind == "content"
+                for r in a.matcher.matches_text(f.path)
+            }
+        )
+        score = rank.prior(f, False, activity.get(f.repo, 0.0))
+        matched.append((score, f, spans))
+    matched.sort(key=lambda m: rank.order_key(m[0], m[1]))
+    page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
+    results = []
+    for score, f, spans in page:
+        item = _file_info(snap, f, score)
+        item["line_matches"] = []
+        item["path_ranges"] = [list(s) for s in spans]
+        item["symbols"] = []
+        results.append(item)
+    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    for _, f, _s in matched:
+        facets["repo"][f.repo] = facets["repo"].get(f.repo, 0) + 1
+        facets["lang"][f.lang or "unknown"] = facets["lang"].get(f.lang or "unknown", 0) + 1
+    return {
+        "results": results,
+        "total_files": len(matched),
+        "total_matches": len(matched),
+        "limit_hit": False,
+        "facets": facets,
+    }

@@ -1,0 +1,210 @@
+"""Query AST -> an executable plan: compiled matchers, the branch scope, candidate blobs.
+
+Candidate blobs come from the trigram index (a superset of the matching blobs); file filters
+are evaluated on catalog rows; content atoms are verified later by match.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import re2
+import tantivy
+
+from ..indexer import schema
+from ..indexer.catalog import FileRow
+from ..indexer.store import Snapshot
+from . import literals
+from .match import OPTIONS, Matcher, check_regex, has_upper
+from .query import And, Filter, Literal, Node, Not, Or, Query, QueryError, Regex, walk
+
+
+@dataclass
+class Atom:
+    node: Node
+    kind: str  # "content" (literal or regex), "sym", or a filter name
+    matcher: Matcher | None = None  # content and sym atoms
+    rx: re2._Regexp | None = None  # repo and file filters
+    value: str = ""
+    fold: bool = False  # content atoms matched case-insensitively
+
+
+@dataclass
+class Plan:
+    query: Query
+    atoms: dict[int, Atom] = field(default_factory=dict)  # id(node) -> atom
+    branches: set[str] | None = None  # None: each repo's default branch; "*": all
+    positive: list[Atom] = field(default_factory=list)  # content/sym atoms not negated
+
+    def atom(self, node: Node) -> Atom:
+        return self.atoms[id(node)]
+
+
+def _case_sensitive(mode: str, text: str, is_regex: bool) -> bool:
+    if mode == "yes":
+        return True
+    if mode == "no":
+        return False
+    return has_upper(text, is_regex)
+
+
+def _filter_regex(node: Filter, mode: str) -> re2._Regexp:
+    check_regex(node.value, node.value_pos)
+    flags = "" if _case_sensitive(mode, node.value, True) else "(?i)"
+    return re2.compile(flags + node.value, OPTIONS)
+
+
+def compile_plan(query: Query) -> Plan:
+    """Compile every leaf; raises QueryError for a pattern RE2 rejects."""
+    plan = Plan(query)
+    for node, negated in walk(query.expr):
+        if isinstance(node, Literal):
+            sensitive = _case_sensitive(query.case, node.text, False)
+            atom = Atom(node, "content", Matcher.for_literal(node.text, sensitive))
+            atom.fold = not sensitive
+        elif isinstance(node, Regex):
+            sensitive = _case_sensitive(query.case, node.pattern, True)
+            atom = Atom(node, "content", Matcher.for_regex(node.pattern, sensitive, node.pos + 1))
+            atom.fold = not sensitive
+        elif isinstance(node, Filter):
+            atom = Atom(node, node.name, value=node.value)
+            if node.name in ("repo", "file"):
+                atom.rx = _filter_regex(node, query.case)
+            elif node.name == "lang":
+                atom.value = node.value.lower()
+            elif node.name == "sym":
+                sensitive = _case_sensitive(query.case, node.value, False)
+                atom.matcher = Matcher.for_literal(node.value, sensitive)
+            elif node.name == "branch" and not negated:
+                plan.branches = (plan.branches or set()) | {node.value}
+        else:  # pragma: no cover - the parser makes no other leaves
+            raise QueryError("unsupported query term", node.pos)
+        plan.atoms[id(node)] = atom
+        if atom.kind in ("content", "sym") and not negated:
+            plan.positive.append(atom)
+    return plan
+
+
+def in_branch_scope(plan: Plan, f: FileRow, snap: Snapshot) -> bool:
+    if plan.branches is None:
+        repo = snap.repos.get(f.repo)
+        return repo is not None and f.branch == repo.default_branch
+    return "*" in plan.branches or f.branch in plan.branches
+
+
+def eval_filter(atom: Atom, f: FileRow) -> bool:
+    if atom.kind == "repo":
+        return atom.rx.search(f.repo) is not None
+    if atom.kind == "file":
+        return atom.rx.search(f.path) is not None
+    if atom.kind == "lang":
+        return (f.lang or "").lower() == atom.value
+    if atom.kind == "branch":
+        return atom.value == "*" or f.branch == atom.value
+    raise AssertionError(atom.kind)
+
+
+def evaluate(plan: Plan, node: Node | None, f: FileRow, content) -> bool | None:
+    """Whether file `f` matches `node`. `content(atom)` answers content and sym atoms: True,
+    False, or None when not known yet (the pre-filter passes a function returning None)."""
+    if node is None:
+        return True
+    if isinstance(node, And):
+        # Filters first: they are cheap and often decide without reading the blob.
+        ordered = sorted(node.children, key=lambda c: not isinstance(c, Filter))
+        unknown = False
+        for child in ordered:
+            value = evaluate(plan, child, f, content)
+            if value is False:
+                return False
+            unknown = unknown or value is None
+        return None if unknown else True
+    if isinstance(node, Or):
+        unknown = False
+        for child in node.children:
+            value = evaluate(plan, child, f, content)
+            if value is True:
+                return True
+            unknown = unknown or value is None
+        return None if unknown else False
+    if isinstance(node, Not):
+        value = evaluate(plan, node.child, f, content)
+        return None if value is None else not value
+    atom = plan.atom(node)
+    if atom.kind in ("content", "sym"):
+        return content(atom)
+    return eval_filter(atom, f)
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def _trigram_query(text: str) -> tantivy.Query | None:
+    grams = schema.query_trigrams(text)
+    if not grams:
+        return None
+    return schema.all_of(*[schema.term(schema.F_TRIGRAMS, g) for g in grams])
+
+
+def _req_query(req: literals.Req) -> tantivy.Query | None:
+    if req is None:
+        return None
+    kind, value = req
+    if kind == "str":
+        return _trigram_query(value)
+    parts = [_req_query(r) for r in value]
+    if kind == "and":
+        kept = [p for p in parts if p is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else schema.all_of(*kept)
+    if any(p is None for p in parts):
+        return None
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+
+
+def _sym_query(value: str) -> tantivy.Query | None:
+    # Substring of a symbol name, through a regex over the lower-cased name terms; only
+    # identifier characters, so the value needs no escaping in tantivy's regex dialect.
+    if not value or not all(c.isalnum() or c == "_" for c in value) or not value.isascii():
+        return None
+    pattern = f".*{value.lower()}.*"
+    return tantivy.Query.regex_query(schema.SCHEMA, schema.F_SYM_LOWER, pattern)
+
+
+def atom_query(plan: Plan, node: Node) -> tantivy.Query | None:
+    """The tantivy query whose hits include every blob a content/sym atom can match."""
+    atom = plan.atom(node)
+    if isinstance(node, Literal):
+        return _trigram_query(node.text)
+    if isinstance(node, Regex):
+        return _req_query(literals.required(node.pattern, atom.fold))
+    if atom.kind == "sym":
+        return _sym_query(atom.value)
+    return None
+
+
+def candidates(plan: Plan, snap: Snapshot, node: Node | None = None) -> set[int] | None:
+    """Blob keys that can match the expression, or None when any blob can."""
+    node = plan.query.expr if node is None else node
+    if node is None:
+        return None
+    if isinstance(node, And):
+        result: set[int] | None = None
+        for child in node.children:
+            keys = candidates(plan, snap, child)
+            if keys is not None:
+                result = keys if result is None else result & keys
+        return result
+    if isinstance(node, Or):
+        union: set[int] = set()
+        for child in node.children:
+            keys = candidates(plan, snap, child)
+            if keys is None:
+                return None
+            union |= keys
+        return union
+    if isinstance(node, Not) or isinstance(node, Filter) and node.name != "sym":
+        return None
+    query = atom_query(plan, node)
+    return None if query is None else set(snap.blob_keys(query))

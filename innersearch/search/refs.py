@@ -1,0 +1,89 @@
+"""Who uses this: references to a name across the organization, grouped by repository, and
+the definitions of the identifier under a cursor (go-to-definition).
+"""
+
+from __future__ import annotations
+
+from ..indexer import schema
+from ..indexer.store import Snapshot
+from .execute import CONTENT
+from .match import line_bounds
+from .symbols import locations, search_symbols, symbol_dict
+
+
+def exact_definitions(snap: Snapshot, name: str) -> list[dict]:
+    """Definitions named exactly `name`, best first."""
+    query = schema.all_of(
+        schema.term(schema.F_SYM_NAME, name), schema.term(schema.F_DOC_KIND, schema.DOC_SYMBOL)
+    )
+    hits = snap.searcher.search(query, limit=10_000, count=False).hits
+    out = []
+    for _, addr in hits:
+        doc = snap.searcher.doc(addr).to_dict()
+        for f in locations(snap, int(doc[schema.F_BLOB_KEY][0])):
+            out.append(symbol_dict(snap, doc, f, 100.0))
+    out.sort(key=lambda s: (s["repo"], s["path"], s["branch"], s["line"]))
+    return out
+
+
+def references(snap: Snapshot, name: str, limit: int) -> dict:
+    """Uses of `name` (calls and other identifier uses the parser recorded), per repo."""
+    query = schema.all_of(
+        schema.term(schema.F_REF_NAMES, name), schema.term(schema.F_DOC_KIND, schema.DOC_BLOB)
+    )
+    keys = sorted(set(snap.blob_keys(query)))
+    by_repo: dict[str, list[dict]] = {}
+    total = 0
+    truncated = False
+    rows = sorted(
+        (f for k in keys for f in locations(snap, k)), key=lambda f: (f.repo, f.path, f.branch)
+    )
+    for f in rows:
+        lines = sorted(set(snap.references(f.blob_key).get(name, [])))
+        if not lines:
+            continue
+        if limit and total >= limit:
+            truncated = True
+            break
+        lines = lines[: max(0, limit - total)] if limit else lines
+        data = CONTENT.get(snap, f.blob_key)
+        starts = line_bounds(data)
+        items = []
+        for n in lines:
+            if 1 <= n <= len(starts):
+                end = data.find(b"\n", starts[n - 1])
+                text = data[starts[n - 1] : end if end >= 0 else len(data)]
+                items.append({"line": n, "text": text.decode("utf-8", "replace")})
+        total += len(items)
+        by_repo.setdefault(f.repo, []).append({"path": f.path, "branch": f.branch, "lines": items})
+    repos = [
+        {"repo": repo, "count": sum(len(x["lines"]) for x in files), "files": files}
+        for repo, files in by_repo.items()
+    ]
+    repos.sort(key=lambda r: (-r["count"], r["repo"]))
+    return {
+        "name": name,
+        "definitions": exact_definitions(snap, name),
+        "repos": repos,
+        "total": total,
+        "limit_hit": truncated,
+    }
+
+
+def definitions_for(snap: Snapshot, name: str, repo: str, path: str) -> list[dict]:
+    """Definitions of `name`: same file first, then same repo, then the rest of the org."""
+    found = exact_definitions(snap, name) or [
+        s for s in search_symbols(snap, name) if s["name"].lower() == name.lower()
+    ]
+
+    def nearness(s: dict) -> tuple:
+        same_repo = s["repo"] == repo
+        return (
+            not (same_repo and s["path"] == path),
+            not same_repo,
+            s["repo"],
+            s["path"],
+            s["line"],
+        )
+
+    return sorted(found, key=nearness)
