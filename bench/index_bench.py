@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -26,34 +25,22 @@ INNERSEARCH = [sys.executable, "-m", "innersearch.cli"]
 
 
 def ensure_tools() -> None:
-    missing = [pkg for tool, pkg in (("ctags", "universal-ctags"), ("cindex", "codesearch"))
-               if shutil.which(tool) is None]
+    tools = (("ctags", "universal-ctags"), ("cindex", "codesearch"), ("/usr/bin/time", "time"))
+    missing = [pkg for tool, pkg in tools if shutil.which(tool) is None]
     if missing:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
-def timed(cmd: list[str], **kw) -> tuple[float, int]:
-    """Wall seconds and the child's peak RSS in bytes (ru_maxrss of the finished child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kw)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(after, before) * 1024 if after > before else after * 1024
-
-
 def peak_rss(cmd: list[str], **kw) -> tuple[float, int]:
-    """Wall seconds and peak RSS of the whole process tree, via GNU time when present."""
-    if Path("/usr/bin/time").exists():
-        with tempfile.NamedTemporaryFile("r") as out:
-            start = time.perf_counter()
-            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd], check=True,
-                           stdout=subprocess.DEVNULL, **kw)
-            seconds = time.perf_counter() - start
-            return seconds, int(out.read().strip().splitlines()[-1]) * 1024
-    return timed(cmd, **kw)
+    """Wall seconds and peak RSS (GNU time's %M: the largest process of the run)."""
+    with tempfile.NamedTemporaryFile("r") as out:
+        start = time.perf_counter()
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd], check=True,
+                       stdout=subprocess.DEVNULL, **kw)
+        seconds = time.perf_counter() - start
+        return seconds, int(out.read().strip().splitlines()[-1]) * 1024
 
 
 def dir_bytes(path: Path, skip_git: bool = False) -> int:
@@ -114,7 +101,8 @@ def main() -> int:
 
     results = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "repos": status["totals"]["repos"],
         "files": status["totals"]["files"],
         "unique_blobs": status["totals"]["unique_blobs"],
