@@ -1,0 +1,96 @@
+"""The dedup package's public Python API (used by the CLI and the web app).
+
+find_duplicates computes and persists a report; latest_report serves the persisted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from typing import TextIO
+
+from innersearch.indexer.store import Store
+
+from .report import REPORT_FORMAT, build_report
+from .report_csv import write_csv
+from .report_html import write_html
+from .report_sarif import write_sarif
+from .similar import similar_to, similar_to_file
+from .state import dedup_dir, read_json, write_json_atomic
+
+__all__ = [
+    "FORMATS",
+    "find_duplicates",
+    "latest_report",
+    "similar_to",
+    "similar_to_file",
+    "write_report",
+]
+
+FORMATS = ("json", "sarif", "csv", "html")
+_recompute_lock = threading.Lock()
+
+
+def _report_path(store: Store):
+    return dedup_dir(store.data) / "report.json"
+
+
+def find_duplicates(store: Store, min_tokens: int = 50, min_lines: int = 6) -> dict:
+    """Clone classes, library pairs and per-repo duplicated lines of the current index
+    (default branches); the report is also persisted for latest_report()."""
+    for name, value in (("min_tokens", min_tokens), ("min_lines", min_lines)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    report = build_report(store, min_tokens, min_lines)
+    with contextlib.suppress(OSError):  # a read-only data dir still gets its answer
+        write_json_atomic(_report_path(store), report)
+    return report
+
+
+def latest_report(store: Store) -> dict:
+    """The last persisted report; recomputed (with its settings) when missing, unreadable
+    or older than the index. Concurrent callers (web threads) share one recomputation."""
+
+    def current() -> tuple[dict | None, bool]:
+        found = read_json(_report_path(store))
+        fresh = bool(
+            found
+            and found.get("format") == REPORT_FORMAT
+            and found.get("generation") == store.snapshot().generation
+            and isinstance(found.get("clone_classes"), list)
+        )
+        return found, fresh
+
+    found, fresh = current()
+    if fresh:
+        return found
+    with _recompute_lock:
+        found, fresh = current()  # another thread may have just written it
+        if fresh:
+            return found
+        return _recompute(store, found)
+
+
+def _recompute(store: Store, found: dict | None) -> dict:
+    settings = (found or {}).get("settings") or {}
+    min_tokens = settings.get("min_tokens", 50)
+    min_lines = settings.get("min_lines", 6)
+    if not isinstance(min_tokens, int) or not isinstance(min_lines, int):
+        min_tokens, min_lines = 50, 6
+    return find_duplicates(store, max(1, min_tokens), max(1, min_lines))
+
+
+def write_report(report: dict, fmt: str, out: TextIO) -> None:
+    """Write `report` as json (the contract), sarif (2.1.0), csv or html (self-contained)."""
+    if fmt == "json":
+        json.dump(report, out, indent=1)
+        out.write("\n")
+    elif fmt == "sarif":
+        write_sarif(report, out)
+    elif fmt == "csv":
+        write_csv(report, out)
+    elif fmt == "html":
+        write_html(report, out)
+    else:
+        raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")

@@ -1,0 +1,175 @@
+"""Loading the fingerprinted fragments of every repo's default branch from a Store.
+
+Columnar (numpy) so LSH banding and signature comparisons run vectorized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from innersearch.indexer import fingerprints as fp
+from innersearch.indexer.catalog import FLAG_GENERATED, FileRow
+from innersearch.indexer.store import Snapshot, Store
+
+# Bytes of a record up to the end of both signatures (header + 2 x num_perm x u32).
+SIG_BYTES = 13 + 8 * fp.NUM_PERM
+
+
+@dataclass
+class Fragments:
+    """Every fragment at or above the minimum size; row i describes fragment i."""
+
+    rowid: np.ndarray  # catalog rowid, to fetch the token streams when verifying
+    blob: np.ndarray  # blob_key
+    is_file: np.ndarray  # bool: file-level (else function-level)
+    start: np.ndarray
+    end: np.ndarray
+    tokens: np.ndarray
+    raw_sig: np.ndarray  # (n, num_perm) uint32
+    abs_sig: np.ndarray  # (n, num_perm) uint32
+    symbol: list[str]
+    locations: dict[int, list[FileRow]] = field(default_factory=dict)  # blob -> files
+
+    def __len__(self) -> int:
+        return len(self.blob)
+
+    def key(self, i: int) -> str:
+        """A fragment's identity across runs: its blob and position."""
+        kind = "file" if self.is_file[i] else "function"
+        return f"{int(self.blob[i]):x}:{kind}:{int(self.start[i])}:{int(self.end[i])}"
+
+
+def default_branch_files(snap: Snapshot) -> dict[int, list[FileRow]]:
+    """blob_key -> the non-generated files of each repo's default branch holding it."""
+    out: dict[int, list[FileRow]] = {}
+    for f in snap.files:
+        repo = snap.repos.get(f.repo)
+        if repo is None or f.branch != (repo.default_branch or f.branch):
+            continue
+        if f.flags & FLAG_GENERATED:
+            continue
+        out.setdefault(f.blob_key, []).append(f)
+    return out
+
+
+def load(store: Store, snap: Snapshot, min_tokens: int, min_lines: int) -> Fragments:
+    locations = default_branch_files(snap)
+    with store.lock:
+        rows = (
+            store.catalog()
+            .execute(
+                "SELECT f.rowid, f.blob_key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, "
+                "substr(f.data, 1, ?) FROM fragments f JOIN blobs b ON b.key = f.blob_key "
+                "WHERE b.generated = 0 AND f.tokens >= ? AND f.end_line - f.start_line + 1 >= ?",
+                (SIG_BYTES, min_tokens, min_lines),
+            )
+            .fetchall()
+        )
+    kept = []
+    raws, abss = [], []
+    for row in rows:
+        if row[1] not in locations:
+            continue
+        try:
+            decoded = fp.decode_record(row[7])
+        except ValueError:
+            continue  # written by another fingerprint format: re-indexing refreshes it
+        kept.append(row)
+        raws.append(decoded.raw_sig)
+        abss.append(decoded.abs_sig)
+    # Deterministic order whatever the catalog's row order.
+    order = sorted(range(len(kept)), key=lambda i: (kept[i][1], kept[i][2], kept[i][4], kept[i][5]))
+    wrappers = _wrappers(kept)
+    order = [i for i in order if i not in wrappers]
+    kept = [kept[i] for i in order]
+    width = fp.NUM_PERM
+    return Fragments(
+        rowid=np.array([r[0] for r in kept], dtype=np.int64),
+        blob=np.array([r[1] for r in kept], dtype=np.int64),
+        is_file=np.array([r[2] == "file" for r in kept], dtype=bool),
+        start=np.array([r[4] for r in kept], dtype=np.int64),
+        end=np.array([r[5] for r in kept], dtype=np.int64),
+        tokens=np.array([r[6] for r in kept], dtype=np.int64),
+        raw_sig=np.array([raws[i] for i in order], dtype=np.uint32).reshape(-1, width),
+        abs_sig=np.array([abss[i] for i in order], dtype=np.uint32).reshape(-1, width),
+        symbol=[r[3] for r in kept],
+        locations=locations,
+    )
+
+
+# A function at least this much of which is one nested function is left to the nested one:
+# otherwise a wrapper and the function it wraps end up in one clone class.
+WRAPPER_SHARE = 0.5
+
+
+def _wrappers(rows: list[tuple]) -> set[int]:
+    """Indexes of function rows mostly made of a nested function row of the same blob."""
+    by_blob: dict[int, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row[2] == "function":
+            by_blob.setdefault(row[1], []).append(i)
+    out: set[int] = set()
+    for members in by_blob.values():
+        if len(members) < 2:
+            continue
+        for i in members:
+            _, _, _, _, start, end, tokens, _ = rows[i]
+            for j in members:
+                if j == i:
+                    continue
+                _, _, _, _, s2, e2, t2, _ = rows[j]
+                if (
+                    start <= s2
+                    and e2 <= end
+                    and (s2, e2) != (start, end)
+                    and t2 >= WRAPPER_SHARE * tokens
+                ):
+                    out.add(i)
+                    break
+    return out
+
+
+def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
+    """rowid -> decoded record with its token streams."""
+    out: dict[int, fp.Fingerprint] = {}
+    conn = store.catalog()
+    for lo in range(0, len(rowids), 500):
+        chunk = rowids[lo : lo + 500]
+        marks = ",".join("?" * len(chunk))
+        with store.lock:
+            rows = conn.execute(
+                f"SELECT rowid, data FROM fragments WHERE rowid IN ({marks})", chunk
+            ).fetchall()
+        for rowid, data in rows:
+            try:
+                out[rowid] = fp.decode_record(data)
+            except ValueError:
+                continue
+    return out
+
+
+def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
+    """blob_key -> [[kind, name, container, signature], ...] from the file records."""
+    out: dict[int, list] = {}
+    with store.lock:
+        rows = (
+            store.catalog()
+            .execute("SELECT blob_key, data FROM fragments WHERE kind = 'file'")
+            .fetchall()
+        )
+    for key, data in rows:
+        if key not in blobs:
+            continue
+        try:
+            out[key] = fp.decode_record(data).streams()[3]
+        except (ValueError, Exception):  # a damaged record only loses its vocabulary
+            continue
+    return out
+
+
+def blob_lines(store: Store, blobs: set[int]) -> dict[int, int]:
+    with store.lock:
+        rows = store.catalog().execute("SELECT key, lines FROM blobs").fetchall()
+    return {k: n for k, n in rows if k in blobs}

@@ -1,0 +1,369 @@
+"""Library-level relations: copies and forks from clone pairs, parallel implementations from
+API vocabulary; each pair with a score, evidence, the canonical side and both sides' owners.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED, FileRow
+from innersearch.indexer.identifiers import identifier_words
+from innersearch.indexer.parse import SUPPORTED_LANGUAGES
+from innersearch.indexer.store import Snapshot
+
+from .clones import CloneClass
+from .fragments import Fragments
+from .verify import Verdict
+
+# A directory pair is a copy/fork when at least this share of the smaller side's code files
+# has a clone on the other side.
+MIN_COPY_COVERAGE = 0.5
+NEAR_IDENTICAL = 0.9
+# Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF).
+MIN_PARALLEL_SCORE = 0.2
+MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
+_API_KINDS = frozenset({"class", "function", "method", "interface", "struct", "type", "enum"})
+_DOC_WORD = re.compile(r"[A-Za-z][a-z]{2,}")
+_STOP = frozenset(
+    {"the", "and", "for", "with", "this", "that", "from", "are", "you", "your", "can", "not"}
+    | {"but", "have", "has", "will", "use", "used", "using", "all", "any", "its", "one"}
+    | {"also", "get", "set", "new", "see", "more", "when", "which", "into", "then", "than"}
+)
+
+
+@dataclass
+class _Link:
+    files_a: set = field(default_factory=set)
+    files_b: set = field(default_factory=set)
+    near_identical: set = field(default_factory=set)
+    functions: set = field(default_factory=set)
+    examples: dict = field(default_factory=dict)
+
+
+def code_files(snap: Snapshot) -> dict[str, list[FileRow]]:
+    """repo -> its default branch's non-generated files in a parsed language."""
+    out: dict[str, list[FileRow]] = defaultdict(list)
+    for f in snap.files:
+        repo = snap.repos.get(f.repo)
+        if repo is None or f.branch != repo.default_branch or f.flags & 2:
+            continue
+        if f.lang in SUPPORTED_LANGUAGES:
+            out[f.repo].append(f)
+    return out
+
+
+def _aligned_dirs(pa: str, pb: str) -> tuple[str, str]:
+    """The package directories two copied files live in: strip the common path suffix and
+    keep its top directory, so pipenv/vendor/dotenv/main.py ~ src/dotenv/main.py gives
+    (pipenv/vendor/dotenv, src/dotenv)."""
+    a, b = PurePosixPath(pa).parts, PurePosixPath(pb).parts
+    common = 0
+    while common < min(len(a), len(b)) and a[-1 - common] == b[-1 - common]:
+        common += 1
+    if common >= 2:
+        return "/".join(a[: len(a) - common + 1]), "/".join(b[: len(b) - common + 1])
+    return "/".join(a[:-1]), "/".join(b[:-1])
+
+
+def _under(path: str, directory: str) -> bool:
+    return not directory or path.startswith(directory + "/")
+
+
+def _file_links(
+    frags: Fragments, classes: list[CloneClass], edges: list[tuple[int, int, Verdict]]
+) -> dict[tuple, _Link]:
+    """(repo_a, dir_a, repo_b, dir_b) -> the cloned files between the two directories."""
+    sims: dict[frozenset, float] = {}
+    for i, j, verdict in edges:
+        sims[frozenset((i, j))] = verdict.similarity
+    links: dict[tuple, _Link] = defaultdict(_Link)
+    for c in classes:
+        if len(c.members) > MAX_CLASS_FOR_LINKS:
+            continue
+        members = c.members
+        for x in range(len(members)):
+            for y in range(x + 1, len(members)):
+                ma, mb = members[x], members[y]
+                if (ma["repo"], ma["path"]) > (mb["repo"], mb["path"]):
+                    ma, mb = mb, ma
+                if ma["repo"] == mb["repo"] and ma["path"] == mb["path"]:
+                    continue
+                da, db = _aligned_dirs(ma["path"], mb["path"])
+                if ma["repo"] == mb["repo"] and (_under(ma["path"], db) or _under(mb["path"], da)):
+                    continue  # nested directories of one repo
+                link = links[(ma["repo"], da, mb["repo"], db)]
+                link.files_a.add(ma["path"])
+                link.files_b.add(mb["path"])
+                if c.level == "file":
+                    if c.similarity >= NEAR_IDENTICAL:
+                        link.near_identical.add((ma["path"], mb["path"]))
+                    link.examples[(ma["path"], mb["path"])] = round(c.similarity, 3)
+                elif ma["symbol"]:
+                    link.functions.add(ma["symbol"])
+    return links
+
+
+def _owners(snap: Snapshot, repo: str, path: str) -> dict:
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    owners = info.get("owners") or {}
+    matched: list[str] = []
+    for rule in owners.get("codeowners_rules") or []:
+        pattern = str(rule.get("pattern", "")).strip("/")
+        probe = (path or "x").strip("/")
+        if (
+            not pattern
+            or pattern == "*"
+            or probe.startswith(pattern)
+            or fnmatch.fnmatch(probe, pattern)
+        ):
+            matched = list(rule.get("owners") or [])  # last matching rule wins, as on GitHub
+    return {
+        "codeowners": matched or list(owners.get("codeowners") or []),
+        "committers": [
+            {"name": c.get("name", ""), "email": c.get("email", ""), "commits": c.get("commits", 0)}
+            for c in (owners.get("committers") or [])[:3]
+        ],
+    }
+
+
+def copies(
+    snap: Snapshot,
+    frags: Fragments,
+    classes: list[CloneClass],
+    edges: list[tuple[int, int, Verdict]],
+) -> list[dict]:
+    files = code_files(snap)
+    by_repo_dir: dict[str, list[FileRow]] = files
+    found = []
+    for (ra, da, rb, db), link in _file_links(frags, classes, edges).items():
+        side_a = [f for f in by_repo_dir.get(ra, []) if _under(f.path, da)]
+        side_b = [f for f in by_repo_dir.get(rb, []) if _under(f.path, db)]
+        if not side_a or not side_b:
+            continue
+        matched_a, matched_b = len(link.files_a), len(link.files_b)
+        small = min(len(side_a), len(side_b))
+        coverage = min(matched_a, matched_b) / small
+        near = len(link.near_identical)
+        if coverage < MIN_COPY_COVERAGE or not _enough(link, min(matched_a, matched_b), small):
+            continue
+        vendored_a = sum(bool(f.flags & FLAG_VENDORED) for f in side_a) > len(side_a) / 2
+        vendored_b = sum(bool(f.flags & FLAG_VENDORED) for f in side_b) > len(side_b) / 2
+        share_a = len(side_a) / max(1, len(by_repo_dir.get(ra, [])))
+        share_b = len(side_b) / max(1, len(by_repo_dir.get(rb, [])))
+        whole_projects = share_a >= 0.5 and share_b >= 0.5 and ra != rb
+        relation = "fork" if whole_projects and not (vendored_a or vendored_b) else "copy"
+        canonical, reason = _canonical(snap, ra, rb, side_a, side_b, vendored_a, vendored_b)
+        copy_side, orig_side = ("b", "a") if canonical == "a" else ("a", "b")
+        names = {"a": (ra, da), "b": (rb, db)}
+        summary = (
+            f"{_label(*names[copy_side])} is a {relation} of {_label(*names[orig_side])}: "
+            f"{near} of {len(side_a if copy_side == 'a' else side_b)} files near-identical, "
+            f"{min(matched_a, matched_b)} with clones"
+        )
+        found.append(
+            {
+                "a": {"repo": ra, "path": da},
+                "b": {"repo": rb, "path": db},
+                "relation": relation,
+                "score": round(coverage, 3),
+                "canonical": canonical,
+                "canonical_reason": reason,
+                "owners": {"a": _owners(snap, ra, da), "b": _owners(snap, rb, db)},
+                "evidence": {
+                    "summary": summary,
+                    "files_a": len(side_a),
+                    "files_b": len(side_b),
+                    "matched_files_a": matched_a,
+                    "matched_files_b": matched_b,
+                    "near_identical_files": near,
+                    "shared_functions": sorted(link.functions)[:30],
+                    "shared_function_count": len(link.functions),
+                    "file_pairs": [
+                        {"a": pa, "b": pb, "similarity": s}
+                        for (pa, pb), s in sorted(link.examples.items())[:20]
+                    ],
+                },
+            }
+        )
+    return _drop_nested(found)
+
+
+def _enough(link: _Link, matched: int, small: int) -> bool:
+    """One shared helper function is a coincidence, not a copied package: ask for whole
+    near-identical files, or several files sharing several functions."""
+    near = len(link.near_identical)
+    if small <= 2:
+        return near >= 1
+    return matched >= 2 and (near >= 1 or len(link.functions) >= 3)
+
+
+def _label(repo: str, path: str) -> str:
+    return f"{repo}:{path or '/'}"
+
+
+def _canonical(snap, ra, rb, side_a, side_b, vendored_a, vendored_b) -> tuple[str, str]:
+    if vendored_a != vendored_b:
+        return ("b", "a is vendored") if vendored_a else ("a", "b is vendored")
+    if len(side_a) != len(side_b):
+        bigger = "a" if len(side_a) > len(side_b) else "b"
+        return bigger, "more complete (more code files)"
+    ta = (snap.repos[ra].last_commit_at or 0) if ra in snap.repos else 0
+    tb = (snap.repos[rb].last_commit_at or 0) if rb in snap.repos else 0
+    if ta != tb:
+        return ("a", "more recently maintained") if ta > tb else ("b", "more recently maintained")
+    return "a", "tie (first in name order)"
+
+
+def _drop_nested(found: list[dict]) -> list[dict]:
+    """A pair inside another pair of the same repos (a sub-package of a copied package)
+    repeats its evidence."""
+    kept = []
+    for p in found:
+        inside = any(
+            q is not p
+            and q["a"]["repo"] == p["a"]["repo"]
+            and q["b"]["repo"] == p["b"]["repo"]
+            and _under(p["a"]["path"], q["a"]["path"])
+            and _under(p["b"]["path"], q["b"]["path"])
+            and (q["a"]["path"], q["b"]["path"]) != (p["a"]["path"], p["b"]["path"])
+            for q in found
+        )
+        if not inside:
+            kept.append(p)
+    return kept
+
+
+def _vocabulary(
+    snap: Snapshot, files: dict[str, list[FileRow]], vocab: dict[int, list]
+) -> dict[str, Counter]:
+    """repo -> API words (public definitions and signatures) and documentation words."""
+    out: dict[str, Counter] = {}
+    for repo, rows in files.items():
+        words: Counter = Counter()
+        for f in rows:
+            if f.flags & (FLAG_VENDORED | FLAG_TEST):
+                continue
+            for kind, name, _container, signature in vocab.get(f.blob_key, []):
+                if (
+                    kind not in _API_KINDS
+                    or name.startswith("_")
+                    or name.lower().startswith("test")
+                ):
+                    continue
+                for w in identifier_words(name):
+                    if len(w) > 2:
+                        words["api:" + w] += 2
+                for w in set(identifier_words(signature)):
+                    if len(w) > 2:
+                        words["sig:" + w] += 1
+        words.update("doc:" + w for w in _readme_words(snap, repo))
+        out[repo] = words
+    return out
+
+
+def _readme_words(snap: Snapshot, repo: str) -> list[str]:
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    readme = info.get("readme")
+    if not readme:
+        return []
+    row = snap.file(repo, readme)
+    data = snap.content(row.blob_key) if row else None
+    if not data:
+        return []
+    text = data[:20000].decode("utf-8", "replace")
+    # Code blocks repeat the API; prose says what the library is for.
+    return [w.lower() for w in _DOC_WORD.findall(text) if w.lower() not in _STOP]
+
+
+def _tfidf(vocabs: dict[str, Counter]) -> dict[str, dict[str, float]]:
+    df: Counter = Counter()
+    for words in vocabs.values():
+        df.update(words.keys())
+    n = len(vocabs)
+    vectors = {}
+    for repo, words in vocabs.items():
+        vec = {
+            w: (1 + math.log(c)) * math.log((1 + n) / (1 + df[w]))
+            for w, c in words.items()
+            if df[w] < n
+        }
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors[repo] = {w: v / norm for w, v in vec.items()}
+    return vectors
+
+
+def _main_language(rows: list[FileRow]) -> str:
+    counts = Counter(
+        {"tsx": "typescript", "typescript": "javascript"}.get(f.lang, f.lang)
+        for f in rows
+        if not f.flags & (FLAG_VENDORED | FLAG_TEST)
+    )
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def parallels(
+    snap: Snapshot,
+    vocab: dict[int, list],
+    related: set[frozenset],
+    function_links: Counter,
+    min_score: float = MIN_PARALLEL_SCORE,
+) -> list[dict]:
+    """Independently written libraries for one job: same main language, close vocabularies."""
+    files = code_files(snap)
+    vectors = _tfidf(_vocabulary(snap, files, vocab))
+    langs = {repo: _main_language(rows) for repo, rows in files.items()}
+    repos = sorted(vectors)
+    found = []
+    for x, ra in enumerate(repos):
+        for rb in repos[x + 1 :]:
+            if frozenset((ra, rb)) in related or not langs[ra] or langs[ra] != langs[rb]:
+                continue
+            va, vb = vectors[ra], vectors[rb]
+            if len(va) > len(vb):
+                va, vb = vb, va
+            shared = {w: va[w] * vb[w] for w in va if w in vb}
+            score = sum(shared.values())
+            if score < min_score:
+                continue
+            top = sorted(shared, key=lambda w: -shared[w])
+            found.append(
+                {
+                    "a": {"repo": ra, "path": ""},
+                    "b": {"repo": rb, "path": ""},
+                    "relation": "parallel",
+                    "score": round(score, 3),
+                    "canonical": _bigger(files, ra, rb),
+                    "canonical_reason": "more complete (more code files)",
+                    "owners": {"a": _owners(snap, ra, ""), "b": _owners(snap, rb, "")},
+                    "evidence": {
+                        "language": langs[ra],
+                        "shared_api_words": [w[4:] for w in top if w.startswith("api:")][:15],
+                        "shared_signature_words": [w[4:] for w in top if w.startswith("sig:")][:10],
+                        "shared_doc_words": [w[4:] for w in top if w.startswith("doc:")][:15],
+                        "shared_functions": function_links.get(frozenset((ra, rb)), 0),
+                    },
+                }
+            )
+    return found
+
+
+def _bigger(files: dict[str, list[FileRow]], ra: str, rb: str) -> str:
+    return "a" if len(files.get(ra, [])) >= len(files.get(rb, [])) else "b"
+
+
+def repo_function_links(classes: list[CloneClass]) -> Counter:
+    """frozenset({repo_a, repo_b}) -> number of function clone classes joining them."""
+    links: Counter = Counter()
+    for c in classes:
+        if c.level != "function":
+            continue
+        repos = sorted({m["repo"] for m in c.members})
+        for x, ra in enumerate(repos):
+            for rb in repos[x + 1 :]:
+                links[frozenset((ra, rb))] += 1
+    return links

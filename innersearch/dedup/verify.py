@@ -1,0 +1,76 @@
+"""Measuring the similarity of two fragments on their real token streams.
+
+Similarity is 2*LCS/(|a|+|b|) over token streams (rapidfuzz's Indel similarity, exact and
+bit-parallel), on the abstracted stream (Type-2/3) and on the raw stream (Type-1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz.distance import Indel
+
+from innersearch.indexer import fingerprints as fp
+
+# Minimum measured similarity of the abstracted streams for a Type-3 clone: MIN_SIMILARITY
+# from LARGE tokens up, rising linearly to SMALL_SIMILARITY at SMALL tokens. In small
+# fragments a few differing statements leave only a shared idiom (an __init__ assigning
+# fields, an __eq__ comparing them), which reading the reports showed are not copies.
+MIN_SIMILARITY = 0.75
+SMALL_SIMILARITY = 0.85
+SMALL, LARGE = 50, 100
+# Unrelated code written in one style shares structure: a Type-3 pair must also share this
+# much of its raw tokens (identifiers included) unless it is structurally near-identical.
+MIN_RAW_FOR_T3 = 0.5
+STRUCTURE_ONLY = 0.9
+
+
+@dataclass(frozen=True)
+class Verdict:
+    clone_type: str  # "T1" | "T2" | "T3" | "" (not a clone)
+    similarity: float  # abstracted view
+    raw_similarity: float
+
+
+class Streams:
+    """The decoded token streams of one fragment, as lists for the LCS routine."""
+
+    __slots__ = ("raw_array", "abstract_array", "raw", "abstract", "lines")
+
+    def __init__(self, record: fp.Fingerprint) -> None:
+        hashes, cats, lines, _ = record.streams()
+        self.lines = lines  # per token, relative to the fragment's first line
+        self.raw_array = hashes
+        self.abstract_array = fp.abstract_stream(hashes, cats)
+        self.raw = hashes.tolist()
+        self.abstract = self.abstract_array.tolist()
+
+
+def lcs_ratio(a: list[int], b: list[int]) -> float:
+    """2 * longest common subsequence / (len(a) + len(b))."""
+    if not a and not b:
+        return 0.0
+    return float(Indel.normalized_similarity(a, b))
+
+
+def required_similarity(tokens: int) -> float:
+    """The Type-3 threshold for a pair whose smaller side has `tokens` tokens."""
+    if tokens >= LARGE:
+        return MIN_SIMILARITY
+    share = (LARGE - max(tokens, SMALL)) / (LARGE - SMALL)
+    return MIN_SIMILARITY + share * (SMALL_SIMILARITY - MIN_SIMILARITY)
+
+
+def compare(a: Streams, b: Streams, min_similarity: float | None = None) -> Verdict:
+    if min_similarity is None:
+        min_similarity = required_similarity(min(len(a.raw), len(b.raw)))
+    if np.array_equal(a.raw_array, b.raw_array):
+        return Verdict("T1", 1.0, 1.0)
+    raw = lcs_ratio(a.raw, b.raw)
+    if np.array_equal(a.abstract_array, b.abstract_array):
+        return Verdict("T2", 1.0, raw)
+    sim = lcs_ratio(a.abstract, b.abstract)
+    if sim >= min_similarity and (raw >= MIN_RAW_FOR_T3 or sim >= STRUCTURE_ONLY):
+        return Verdict("T3", sim, raw)
+    return Verdict("", sim, raw)

@@ -1,0 +1,249 @@
+"""Clone detection and library pairs on a real index of a small organization with known
+clones (tests/test_dedup_org.py): what is found, what is not, ids, incremental runs, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from innersearch.dedup import api
+from innersearch.indexer.store import Store
+from tests.helpers import build_index, commit_files, make_repo, run_index
+from tests.test_dedup_org import MEDIUM, ORIGINAL, UNRELATED, build_org
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dedup")
+    opened = Store.open(build_index(root, build_org(root)).root)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def report(store):
+    return api.find_duplicates(store)
+
+
+def classes_with(report: dict, repo: str, path: str) -> list[dict]:
+    return [
+        c
+        for c in report["clone_classes"]
+        if any(m["repo"] == repo and m["path"] == path for m in c["members"])
+    ]
+
+
+def summarize_class(report: dict) -> dict:
+    found = [
+        c
+        for c in classes_with(report, "alpha", "orders.py")
+        if c["level"] == "function" and any(m["symbol"] == "summarize_orders" for m in c["members"])
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_report_has_the_design_shape(report):
+    assert set(report) >= {"clone_classes", "libraries", "repos", "generation"}
+    for c in report["clone_classes"]:
+        assert set(c) >= {"id", "level", "similarity", "members", "type"}
+        assert c["level"] in ("function", "file")
+        assert 0 < c["similarity"] <= 1
+        assert len(c["members"]) >= 2
+        for m in c["members"]:
+            assert set(m) >= {"repo", "path", "start_line", "end_line", "symbol", "branch"}
+    for p in report["libraries"]:
+        assert set(p) >= {"a", "b", "relation", "score", "evidence"}
+        assert set(p["a"]) >= {"repo", "path"} and set(p["b"]) >= {"repo", "path"}
+        assert p["relation"] in ("copy", "fork", "parallel")
+
+
+def test_type1_type2_type3_copies_form_one_class(report):
+    c = summarize_class(report)
+    where = {(m["repo"], m["path"]) for m in c["members"]}
+    assert ("beta", "reports.py") in where, "Type-1: other layout and comments"
+    assert ("gamma", "payments.py") in where, "Type-2: renamed"
+    assert ("gamma", "tests/test_helpers.py") in where, "Type-3: statement added"
+    assert c["type"] == "T3"
+    assert 0.75 <= c["similarity"] < 1
+    original = next(m for m in c["members"] if m["repo"] == "alpha")
+    assert (original["start_line"], original["end_line"]) == (3, 14)
+
+
+def test_each_clone_type_is_classified(store):
+    # Pairwise: a class holding only the layout copy is Type-1, with the renamed one Type-2.
+    report = api.find_duplicates(store)
+    from innersearch.dedup import verify
+    from innersearch.dedup.detect import detect
+
+    found = detect(store, store.snapshot(), 50, 6)
+    kinds = {}
+    for i, j, verdict in found.edges:
+        paths = {
+            (f.repo, f.path)
+            for x in (i, j)
+            for f in found.fragments.locations[int(found.fragments.blob[x])]
+        }
+        if ("alpha", "orders.py") in paths and not found.fragments.is_file[i]:
+            other = next(p for p in paths if p != ("alpha", "orders.py"))
+            kinds[other] = verdict
+    assert kinds[("beta", "reports.py")].clone_type == "T1"
+    assert kinds[("gamma", "payments.py")].clone_type == "T2"
+    assert kinds[("gamma", "tests/test_helpers.py")].clone_type == "T3"
+    assert isinstance(kinds[("gamma", "tests/test_helpers.py")], verify.Verdict)
+    assert report["clone_classes"]
+
+
+def test_unrelated_function_is_not_a_clone(report):
+    for c in report["clone_classes"]:
+        assert all(m["symbol"] != "render_banner" for m in c["members"]), c
+
+
+def test_test_and_vendored_members_are_marked(report):
+    c = summarize_class(report)
+    flags = {m["path"]: (m["test"], m["vendored"]) for m in c["members"]}
+    assert flags["tests/test_helpers.py"] == (True, False)
+    assert flags["orders.py"] == (False, False)
+    vendored = [
+        m for c in report["clone_classes"] for m in c["members"] if m["path"].startswith("vendor/")
+    ]
+    assert vendored and all(m["vendored"] for m in vendored)
+
+
+def test_generated_files_are_left_out(report):
+    paths = {m["path"] for c in report["clone_classes"] for m in c["members"]}
+    assert "models_gen.py" not in paths
+
+
+def test_fragments_under_the_minimum_are_ignored(store, report):
+    # ratios.py and limits.py hold one function each, under 50 tokens and 6 lines.
+    assert MEDIUM.count("\n") < 7
+    paths = {(m["repo"], m["path"]) for c in report["clone_classes"] for m in c["members"]}
+    assert ("alpha", "ratios.py") not in paths and ("beta", "limits.py") not in paths
+    lower = api.find_duplicates(store, min_tokens=20, min_lines=4)
+    found = classes_with(lower, "alpha", "ratios.py")
+    assert found and ("beta", "limits.py") in {(m["repo"], m["path"]) for m in found[0]["members"]}
+    api.find_duplicates(store)  # leave the default report persisted for the next tests
+
+
+def test_vendored_library_is_a_copy(report):
+    pairs = [p for p in report["libraries"] if p["relation"] == "copy"]
+    match = [
+        p
+        for p in pairs
+        if {(p["a"]["repo"], p["a"]["path"]), (p["b"]["repo"], p["b"]["path"])}
+        == {("alpha", "textkit"), ("beta", "vendor/textkit")}
+    ]
+    assert len(match) == 1, report["libraries"]
+    pair = match[0]
+    canonical = pair[pair["canonical"]]
+    assert canonical == {"repo": "alpha", "path": "textkit"}, "the vendored side is the copy"
+    assert pair["evidence"]["near_identical_files"] >= 3
+    assert "owners" in pair and "committers" in pair["owners"]["a"]
+
+
+def test_duplicated_lines_per_repo(report):
+    repos = {r["repo"]: r for r in report["repos"]}
+    assert set(repos) == {"alpha", "beta", "gamma"}
+    for r in repos.values():
+        assert 0 <= r["duplicated_lines"] <= r["lines"]
+        assert r["duplicated_lines_percent"] == round(100 * r["duplicated_lines"] / r["lines"], 2)
+    assert repos["gamma"]["duplicated_lines_percent"] > 50
+
+
+def test_ids_and_order_are_stable_across_runs(store, report):
+    again = api.find_duplicates(store)
+    assert [c["id"] for c in again["clone_classes"]] == [c["id"] for c in report["clone_classes"]]
+    assert again["clone_classes"] == report["clone_classes"]
+    assert again["libraries"] == report["libraries"]
+    assert len({c["id"] for c in report["clone_classes"]}) == len(report["clone_classes"])
+    assert again["stats"]["verified_pairs"] == 0, "every pair came from the cache"
+
+
+def test_latest_report_is_the_persisted_one(store, report):
+    latest = api.latest_report(store)
+    assert latest["generation"] == store.snapshot().generation
+    assert [c["id"] for c in latest["clone_classes"]] == [c["id"] for c in report["clone_classes"]]
+
+
+def test_corrupt_state_is_rebuilt(store, report):
+    folder = store.data.root / "dedup"
+    (folder / "pairs.json").write_text("{not json")
+    (folder / "report.json").write_text("[1, 2")
+    latest = api.latest_report(store)
+    assert latest["clone_classes"] == report["clone_classes"]
+
+
+def test_bad_minimum_is_refused(store):
+    with pytest.raises(ValueError, match="min_tokens"):
+        api.find_duplicates(store, min_tokens=0)
+    with pytest.raises(ValueError, match="min_lines"):
+        api.find_duplicates(store, min_lines="6")
+
+
+def test_incremental_run_after_a_commit(tmp_path):
+    org = build_org(tmp_path)
+    data = build_index(tmp_path, org)
+    store = Store.open(data.root)
+    try:
+        first = api.find_duplicates(store)
+        commit_files(org / "gamma", {"banner.py": "\n\n" + UNRELATED}, "copy the banner")
+        run_index(data, org)
+        second = api.find_duplicates(store)
+    finally:
+        store.close()
+    assert second["generation"] > first["generation"]
+    stats = second["stats"]
+    assert stats["cached_pairs"] > 0, "pairs of unchanged repos are not measured again"
+    assert stats["verified_pairs"] < first["stats"]["verified_pairs"] + 3
+    banner = [
+        c
+        for c in second["clone_classes"]
+        if c["level"] == "function" and {m["symbol"] for m in c["members"]} == {"render_banner"}
+    ]
+    assert banner and {m["repo"] for m in banner[0]["members"]} == {"alpha", "gamma"}
+    before = {c["id"] for c in first["clone_classes"]}
+    assert summarize_class(second)["id"] in before, "old classes keep their ids"
+
+
+def test_empty_index(tmp_path):
+    org = tmp_path / "org"
+    org.mkdir()
+    make_repo(org, "docs", {"README.md": "# nothing to see\n"})
+    store = Store.open(build_index(tmp_path, org).root)
+    try:
+        report = api.find_duplicates(store)
+        assert report["clone_classes"] == [] and report["libraries"] == []
+        assert api.similar_to(store, ORIGINAL)["matches"] == []
+    finally:
+        store.close()
+
+
+def test_small_fragments_need_higher_similarity():
+    from innersearch.dedup import verify
+
+    assert verify.required_similarity(40) == verify.SMALL_SIMILARITY
+    assert verify.required_similarity(500) == verify.MIN_SIMILARITY
+    middle = verify.required_similarity((verify.SMALL + verify.LARGE) // 2)
+    assert verify.MIN_SIMILARITY < middle < verify.SMALL_SIMILARITY
+
+
+def test_a_wrapper_and_its_closure_are_not_one_class(tmp_path):
+    body = "\n".join(f"            total = total + item * {n}" for n in range(12))
+    closure = (
+        "    def add(total):\n        for item in items:\n" + body + "\n        return total\n"
+    )
+    wrapper = "def make_adder(items):\n    factor = 2\n\n" + closure + "\n    return add\n"
+    standalone = closure.replace("\n    ", "\n").replace("    def add(total)", "def add(total)")
+    org = tmp_path / "org"
+    org.mkdir()
+    other = "items = []\n\n" + standalone + "\n\n" + UNRELATED  # not a file-level copy
+    make_repo(org, "solo", {"wrap.py": wrapper, "other.py": other})
+    store = Store.open(build_index(tmp_path, org).root)
+    try:
+        report = api.find_duplicates(store, min_tokens=20, min_lines=4)
+    finally:
+        store.close()
+    functions = [c for c in report["clone_classes"] if c["level"] == "function"]
+    assert len(functions) == 1, "the copied closure is found"
+    where = sorted((m["path"], m["symbol"]) for m in functions[0]["members"])
+    assert where == [("other.py", "add"), ("wrap.py", "add")], "the wrapper is not a member"

@@ -1,0 +1,155 @@
+"""Fingerprint records written at index time: noise filtering, sizes, views, stability.
+
+Sources go through the real tree-sitter parser; one test builds a ParseResult by hand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from innersearch.indexer import fingerprints as fp
+from innersearch.indexer.analysis import FunctionSpan, ParseResult, Token
+from innersearch.indexer.parse import parse_source
+
+PY = b"""import os
+from collections import (
+    OrderedDict,
+    defaultdict,
+)
+
+def summarize_orders(orders, currency):
+    totals = {}
+    count = 0
+    for order in orders:
+        if order.currency != currency:
+            continue
+        totals[order.customer] = totals.get(order.customer, 0) + order.amount
+        count += 1
+    return {"totals": totals, "count": count}
+
+def tiny(a):
+    return a
+"""
+
+RENAMED = (
+    PY.replace(b"summarize_orders", b"group_payments")
+    .replace(b"order", b"pay")
+    .replace(b"totals", b"sums")
+)
+
+
+def records(lang: str, source: bytes) -> list[fp.FragmentRecord]:
+    parsed = parse_source(lang, source)
+    assert parsed is not None
+    return fp.fragment_records(parsed, source)
+
+
+def token_texts(record: fp.FragmentRecord, source_tokens: dict[int, str]) -> list[str]:
+    hashes = fp.decode_record(record.data).streams()[0]
+    return [source_tokens.get(int(h), "?") for h in hashes]
+
+
+def test_file_and_function_records_python():
+    recs = records("python", PY)
+    kinds = [(r.kind, r.symbol) for r in recs]
+    assert kinds[0] == ("file", "")
+    assert ("function", "summarize_orders") in kinds
+    assert ("function", "tiny") not in kinds, "below the index minimum size"
+    fn = next(r for r in recs if r.symbol == "summarize_orders")
+    assert (fn.start_line, fn.end_line) == (7, 15)
+    assert fn.tokens >= fp.INDEX_MIN_TOKENS
+
+
+def test_imports_are_not_tokens():
+    parsed = parse_source("python", PY)
+    known = {fp._token_hash(t.text): t.text for t in parsed.tokens}
+    file_rec = records("python", PY)[0]
+    texts = token_texts(file_rec, known)
+    assert "import" not in texts and "OrderedDict" not in texts and "os" not in texts
+    assert file_rec.start_line == 7, "the file record starts after the imports"
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "imported"),
+    [
+        (
+            "javascript",
+            b'import { a,\n  b } from "lib";\nconst fs = require("fs");\n'
+            b"function f(x) {\n  return a(x) + b(x);\n}\n",
+            {"lib", "fs", "require"},
+        ),
+        (
+            "go",
+            b'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\n'
+            b"func main() {\n\tfmt.Println(os.Args)\n}\n",
+            {"package", '"fmt"', '"os"'},
+        ),
+        (
+            "typescript",
+            b'import type { Opts } from "./opts";\nexport function g(o: Opts): number {\n'
+            b"  return o.n * 2;\n}\n",
+            {'"./opts"'},
+        ),
+    ],
+)
+def test_imports_dropped_per_language(lang, source, imported):
+    parsed = parse_source(lang, source)
+    known = {fp._token_hash(t.text): t.text for t in parsed.tokens}
+    texts = token_texts(fp.fragment_records(parsed, source)[0], known)
+    assert not imported & set(texts), texts
+    assert texts, "code after the imports is kept"
+
+
+def test_renamed_copy_has_the_same_abstract_signature():
+    a = next(r for r in records("python", PY) if r.kind == "function")
+    b = next(r for r in records("python", RENAMED) if r.kind == "function")
+    da, db = fp.decode_record(a.data), fp.decode_record(b.data)
+    assert np.array_equal(da.abs_sig, db.abs_sig)
+    assert not np.array_equal(da.raw_sig, db.raw_sig)
+
+
+def test_records_are_deterministic_across_processes():
+    here = records("python", PY)[1].data
+    code = (
+        "import sys; from innersearch.indexer.parse import parse_source;"
+        "from innersearch.indexer.fingerprints import fragment_records;"
+        "src = sys.stdin.buffer.read();"
+        "sys.stdout.buffer.write(fragment_records(parse_source('python', src), src)[1].data)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=PY, capture_output=True, check=True
+    ).stdout
+    assert out == here
+
+
+def test_hand_built_parse_result():
+    tokens = []
+    for line in range(1, 11):
+        for col, (text, cat) in enumerate(
+            [("x", "identifier"), ("=", "punct"), (str(line), "literal"), (";", "punct")]
+        ):
+            tokens.append(Token(text, cat, line, line * 100 + col))
+    parsed = ParseResult(tokens=tokens, functions=[FunctionSpan("body", 2, 9, 200, 1000)])
+    recs = fp.fragment_records(parsed, b"")
+    assert [r.kind for r in recs] == ["file", "function"]
+    assert recs[0].tokens == 40 and recs[1].tokens == 32
+    hashes, cats, lines, vocab = fp.decode_record(recs[1].data).streams()
+    assert len(hashes) == len(cats) == len(lines) == 32
+    assert int(lines[0]) == 0 and vocab == []
+
+
+def test_no_tokens_no_records():
+    assert fp.fragment_records(ParseResult(), b"") == []
+    only_imports = b"import os\nimport sys\n"
+    assert records("python", only_imports) == []
+
+
+def test_bad_record_is_rejected():
+    with pytest.raises(ValueError):
+        fp.decode_record(b"nonsense")
+    with pytest.raises(ValueError):
+        fp.decode_record(b"XX" + bytes(200))
