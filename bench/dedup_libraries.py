@@ -1,7 +1,7 @@
 """Library-level relations on the sample organization against its ground truth.
 
 Usage: .venv/bin/python bench/dedup_libraries.py [--repos /tmp/sample-org/repos]
-       [--corpus /work/shared/corpus] [--data DIR]
+       [--corpus ../shared/corpus] [--data DIR]
 Truth: the known copies and forks listed in the corpus README (TRUTH_COPIES below, written
 from it) and categories.tsv, where repos of one category and language are parallel
 implementations (pairs already known as forks are not counted as parallel). Prints whether
@@ -86,7 +86,8 @@ def score_parallel(found: list[dict], truth: set[frozenset]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repos", default="/tmp/sample-org/repos")
-    ap.add_argument("--corpus", default="/work/shared/corpus")
+    shared_corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    ap.add_argument("--corpus", default=str(shared_corpus))
     ap.add_argument("--data", help="an existing index of --repos (default: index into a temp dir)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dedup-libs-"))

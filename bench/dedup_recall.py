@@ -439,7 +439,7 @@ def main() -> int:
     args = ap.parse_args()
     repos = Path(args.repos)
     if not repos.is_dir():
-        sys.exit(f"no sample organization at {repos}: run /work/shared/corpus/build.sh")
+        sys.exit(f"no sample organization at {repos}: run ../shared/corpus/build.sh")
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="dedup-recall-"))
     try:

@@ -191,7 +191,7 @@ def main() -> int:
     args = ap.parse_args()
     repos = Path(args.repos).resolve()
     if not repos.is_dir():
-        sys.exit(f"no sample organization at {repos}: run /work/shared/corpus/build.sh")
+        sys.exit(f"no sample organization at {repos}: run ../shared/corpus/build.sh")
     if shutil.which("/usr/bin/time") is None:
         sys.exit("GNU time (/usr/bin/time) is needed for peak RSS: apt-get install time")
     jscpd_version = ensure_jscpd()
