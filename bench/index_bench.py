@@ -29,8 +29,11 @@ def ensure_tools() -> None:
     missing = [pkg for tool, pkg in tools if shutil.which(tool) is None]
     if missing:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *missing],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
 
 
 def _tree_rss(root: int) -> int:
@@ -77,8 +80,11 @@ def dir_bytes(path: Path, skip_git: bool = False) -> int:
     for root, dirs, files in os.walk(path):
         if skip_git:
             dirs[:] = [d for d in dirs if d != ".git"]
-        total += sum(os.path.getsize(os.path.join(root, f)) for f in files
-                     if not os.path.islink(os.path.join(root, f)))
+        total += sum(
+            os.path.getsize(os.path.join(root, f))
+            for f in files
+            if not os.path.islink(os.path.join(root, f))
+        )
     return total
 
 
@@ -96,18 +102,25 @@ def main() -> int:
     idx = [*INNERSEARCH, "--data", str(data), "index", "--quiet"]
 
     full_s, full_rss = peak_rss([*idx, str(org)], env=env)
-    status = json.loads(subprocess.run([*INNERSEARCH, "--data", str(data), "status", "--json"],
-                                       env=env, check=True, capture_output=True).stdout)
+    status = json.loads(
+        subprocess.run(
+            [*INNERSEARCH, "--data", str(data), "status", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+        ).stdout
+    )
     source_bytes = status["totals"]["source_bytes"]
     tree_bytes = dir_bytes(org, skip_git=True)
     index_bytes = dir_bytes(data / "index") + (data / "catalog.sqlite").stat().st_size
     mirror_bytes = dir_bytes(data / "mirrors")
 
-    ctags_s, ctags_rss = peak_rss(["ctags", "-R", "--exclude=.git", "-f", str(work / "tags"),
-                                   str(org)], stderr=subprocess.DEVNULL)
+    ctags_s, ctags_rss = peak_rss(
+        ["ctags", "-R", "--exclude=.git", "-f", str(work / "tags"), str(org)],
+        stderr=subprocess.DEVNULL,
+    )
     cs_env = {**os.environ, "CSEARCHINDEX": str(work / "csearchindex")}
-    cindex_s, cindex_rss = peak_rss(["cindex", str(org)], env=cs_env,
-                                    stderr=subprocess.DEVNULL)
+    cindex_s, cindex_rss = peak_rss(["cindex", str(org)], env=cs_env, stderr=subprocess.DEVNULL)
     cindex_bytes = (work / "csearchindex").stat().st_size
 
     nochange = []
@@ -116,15 +129,24 @@ def main() -> int:
         nochange.append(s)
     onefile = []
     target_repo = sorted(p for p in org.iterdir() if (p / ".git").exists())[0]
-    target = next(p for p in sorted(target_repo.rglob("*.py")) + sorted(target_repo.rglob("*.go"))
-                  if ".git" not in p.parts)
-    git_env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@x.invalid",
-               "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@x.invalid"}
+    target = next(
+        p
+        for p in sorted(target_repo.rglob("*.py")) + sorted(target_repo.rglob("*.go"))
+        if ".git" not in p.parts
+    )
+    git_env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "b@x.invalid",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "b@x.invalid",
+    }
     for i in range(3):
         with target.open("a") as fh:
             fh.write(f"\n// bench change {i}\n")
-        subprocess.run(["git", "-C", str(target_repo), "commit", "-qam", f"bench {i}"],
-                       check=True, env=git_env)
+        subprocess.run(
+            ["git", "-C", str(target_repo), "commit", "-qam", f"bench {i}"], check=True, env=git_env
+        )
         s, _ = peak_rss([*idx, str(org)], env=env)
         onefile.append(s)
 
@@ -155,18 +177,26 @@ def main() -> int:
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2))
     r = results
-    print(f"sample org: {r['repos']} repos, {r['files']} files, {r['unique_blobs']} unique blobs, "
-          f"{source_bytes / 1e6:.1f} MB indexed text ({tree_bytes / 1e6:.1f} MB checked out)")
+    print(
+        f"sample org: {r['repos']} repos, {r['files']} files, {r['unique_blobs']} unique blobs, "
+        f"{source_bytes / 1e6:.1f} MB indexed text ({tree_bytes / 1e6:.1f} MB checked out)"
+    )
     print("| tool | full index (s) | peak RSS, process tree (MB) | index (MB) | index / source |")
     print("|---|---|---|---|---|")
-    print(f"| innersearch | {r['full_index_s']} | {r['full_index_peak_rss_mb']} | "
-          f"{index_bytes / 1e6:.1f} | {r['index_to_source']} |")
+    print(
+        f"| innersearch | {r['full_index_s']} | {r['full_index_peak_rss_mb']} | "
+        f"{index_bytes / 1e6:.1f} | {r['index_to_source']} |"
+    )
     print(f"| ctags -R | {r['ctags_s']} | {r['ctags_peak_rss_mb']} | - | - |")
-    print(f"| cindex | {r['cindex_s']} | {r['cindex_peak_rss_mb']} | {cindex_bytes / 1e6:.1f} | "
-          f"{round(cindex_bytes / source_bytes, 2)} |")
-    print(f"throughput: {r['mb_per_s_per_thread']} MB/s per thread; re-index, nothing changed: "
-          f"{r['reindex_nochange_s_median']} s; after a one-file commit: "
-          f"{r['reindex_onefile_s_median']} s (medians of 3)")
+    print(
+        f"| cindex | {r['cindex_s']} | {r['cindex_peak_rss_mb']} | {cindex_bytes / 1e6:.1f} | "
+        f"{round(cindex_bytes / source_bytes, 2)} |"
+    )
+    print(
+        f"throughput: {r['mb_per_s_per_thread']} MB/s per thread; re-index, nothing changed: "
+        f"{r['reindex_nochange_s_median']} s; after a one-file commit: "
+        f"{r['reindex_onefile_s_median']} s (medians of 3)"
+    )
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

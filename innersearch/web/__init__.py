@@ -13,14 +13,23 @@ from innersearch.indexer.store import Store
 
 from . import errors, state
 
+# Search results kept per index generation; enough for the queries a team repeats.
+DEFAULT_CACHE_ENTRIES = 256
 
-def create_app(store: Store | None = None, data_dir: str | Path | None = None) -> Flask:
-    """The app serving `store` (or the Store opened from `data_dir`; raises StoreError)."""
+
+def create_app(
+    store: Store | None = None,
+    data_dir: str | Path | None = None,
+    cache_entries: int = DEFAULT_CACHE_ENTRIES,
+) -> Flask:
+    """The app serving `store` (or the Store opened from `data_dir`; raises StoreError).
+    `cache_entries` bounds the search result cache (0 disables it)."""
     from . import api, ui
 
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the documented field order; it also saves time
-    state.attach(app, store if store is not None else Store.open(data_dir))
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # a pasted snippet, not an upload
+    state.attach(app, store if store is not None else Store.open(data_dir), cache_entries)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)

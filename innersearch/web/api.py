@@ -24,7 +24,13 @@ MAX_SNIPPET_CHARS = 200_000
 
 
 def run_search(q: str, limit: int, offset: int, context: int) -> dict:
-    return search.search(state.store(), q, limit=limit, offset=offset, context=context)
+    """search.search through the result cache; the answer is shared, do not modify it."""
+    store = state.store()
+    key = (store.snapshot().generation, q, limit, offset, context)
+    found, cached = state.cache().get_or_compute(
+        key, lambda: search.search(store, q, limit=limit, offset=offset, context=context)
+    )
+    return {**found, "cached": True} if cached else found
 
 
 @bp.get("/search")
@@ -96,7 +102,22 @@ def repo_route(name: str):
 
 @bp.get("/duplicates")
 def duplicates_route():
-    return jsonify(latest_duplicates())
+    return jsonify(duplicates_involving(latest_duplicates(), params.text("repo")))
+
+
+def duplicates_involving(report: dict, repo: str | None) -> dict:
+    """The report narrowed to library pairs and clone classes that involve `repo`."""
+    if not repo:
+        return report
+    return {
+        **report,
+        "libraries": [
+            lib for lib in report["libraries"] if repo in (lib["a"]["repo"], lib["b"]["repo"])
+        ],
+        "clone_classes": [
+            c for c in report["clone_classes"] if any(m["repo"] == repo for m in c["members"])
+        ],
+    }
 
 
 def latest_duplicates() -> dict:

@@ -91,9 +91,7 @@ def _file_counts(snap: Snapshot) -> dict[str, int]:
 
 def repos_document(snap: Snapshot) -> dict:
     counts = _file_counts(snap)
-    return {
-        "repos": [_repo_summary(snap, r, counts.get(r.name, 0)) for r in snap.repos.values()]
-    }
+    return {"repos": [_repo_summary(snap, r, counts.get(r.name, 0)) for r in snap.repos.values()]}
 
 
 def repo_document(snap: Snapshot, name: str) -> dict:
@@ -102,9 +100,7 @@ def repo_document(snap: Snapshot, name: str) -> dict:
     if repo is None:
         raise not_found(f"unknown repo {name!r}")
     info = repo.info or {}
-    paths = [
-        f.path for f in snap.files if f.repo == name and f.branch == repo.default_branch
-    ]
+    paths = [f.path for f in snap.files if f.repo == name and f.branch == repo.default_branch]
     doc = _repo_summary(snap, repo, len(paths))
     owners = info.get("owners") or {}
     doc["owners"] = {

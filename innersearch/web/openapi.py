@@ -34,7 +34,9 @@ NINT = {"type": ["integer", "null"]}
 
 _SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": STR}, {"position": INT}),
-    "Health": _obj({"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}),
+    "Health": _obj(
+        {"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}
+    ),
     "ContextLine": _obj({"line": INT, "text": STR}),
     "LineMatch": _obj(
         {"line": INT, "text": STR, "ranges": _array({"type": "array", "items": INT})},
@@ -66,6 +68,8 @@ _SCHEMAS: dict[str, dict] = {
         },
         {
             "limit_hit": BOOL,
+            "cached": BOOL,
+            "type": STR,
             "offset": INT,
             "limit": INT,
             "facets": _obj(
@@ -84,9 +88,7 @@ _SCHEMAS: dict[str, dict] = {
         {"name": STR, "kind": STR, "lang": STR, "repo": STR, "path": STR, "line": INT},
         {"branch": STR, "end_line": INT, "container": STR, "signature": STR, "score": NUM},
     ),
-    "SymbolsResponse": _obj(
-        {"symbols": _array(_ref("SymbolHit")), "total": INT}, {"took_ms": NUM}
-    ),
+    "SymbolsResponse": _obj({"symbols": _array(_ref("SymbolHit")), "total": INT}, {"took_ms": NUM}),
     "RefsResponse": _obj(
         {
             "name": STR,
@@ -149,8 +151,11 @@ _SCHEMAS: dict[str, dict] = {
         },
     ),
     "ReposResponse": _obj({"repos": _array(_ref("RepoSummary"))}),
-    "TextFile": {"type": ["object", "null"], "required": ["path", "text"],
-                 "properties": {"path": STR, "text": STR}},
+    "TextFile": {
+        "type": ["object", "null"],
+        "required": ["path", "text"],
+        "properties": {"path": STR, "text": STR},
+    },
     "RepoResponse": {
         "allOf": [
             _ref("RepoSummary"),
@@ -367,8 +372,13 @@ _PATHS: dict[str, dict] = {
         "get": {
             "summary": "One repository: owners, README, CONTRIBUTING, languages, branches.",
             "parameters": [
-                {"name": "name", "in": "path", "required": True, "schema": STR,
-                 "description": "Repository name."}
+                {
+                    "name": "name",
+                    "in": "path",
+                    "required": True,
+                    "schema": STR,
+                    "description": "Repository name.",
+                }
             ],
             "responses": {"200": _json("RepoResponse", "The repository."), "404": _ERR404},
         }
@@ -392,9 +402,7 @@ _PATHS: dict[str, dict] = {
             "responses": {"200": _json("SimilarResponse", "Similar code."), "400": _ERR400},
         }
     },
-    "/api/v1/status": _get(
-        "What is indexed, when, and what failed.", "StatusResponse", []
-    ),
+    "/api/v1/status": _get("What is indexed, when, and what failed.", "StatusResponse", []),
     "/api/v1/openapi.json": {
         "get": {
             "summary": "This document.",

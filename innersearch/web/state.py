@@ -9,11 +9,19 @@ from flask import Flask, current_app
 
 from innersearch.indexer.store import Snapshot, Store
 
+from .cache import ResultCache
+
 _KEY = "innersearch.store"
+_CACHE = "innersearch.cache"
 
 
-def attach(app: Flask, store: Store) -> None:
+def attach(app: Flask, store: Store, cache_entries: int) -> None:
     app.extensions[_KEY] = store
+    app.extensions[_CACHE] = ResultCache(cache_entries)
+
+
+def cache() -> ResultCache:
+    return current_app.extensions[_CACHE]
 
 
 def store() -> Store:

@@ -6,6 +6,7 @@ JavaScript; static/app.js adds search as you type, keyboard navigation and defin
 
 from __future__ import annotations
 
+import difflib
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, Response, render_template, request, url_for
@@ -18,13 +19,14 @@ from innersearch.search import api as search
 from innersearch.search.api import QueryError
 
 from . import api, data, params, state
-from .errors import ApiError, bad_request
+from .errors import ApiError
 from .highlight import highlight_lines, highlight_snippet
 
 bp = Blueprint("ui", __name__)
 
 PAGE_SIZE = 20
 UI_CONTEXT = 2  # lines shown around each match
+MATCHES_SHOWN = 5  # per file; the rest are a click away on the file page
 # README rendering: CommonMark plus tables; raw HTML in the README is shown as text.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
@@ -33,6 +35,27 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["short"] = lambda commit: (commit or "")[:10]
     app.jinja_env.filters["bytes"] = human_bytes
+    app.jinja_env.globals["kind_letter"] = kind_letter
+
+
+_KIND_LETTERS = {
+    "class": "C",
+    "function": "F",
+    "method": "M",
+    "interface": "I",
+    "struct": "S",
+    "type": "T",
+    "enum": "E",
+    "module": "N",
+    "constant": "K",
+    "field": "P",
+    "variable": "V",
+}
+
+
+def kind_letter(kind: str) -> str:
+    """The one-letter badge of a symbol kind in outlines (N for namespace/module)."""
+    return _KIND_LETTERS.get(kind, (kind or "?")[:1].upper())
 
 
 def when(value: int | str | None) -> str:
@@ -60,11 +83,14 @@ def human_bytes(n: int | None) -> str:
 
 
 def _chunks(match: dict, lang: str, path: str) -> list[list[dict]]:
-    """A result's matching lines and their context as runs of consecutive lines."""
+    """A result's matching lines and their context as runs of consecutive lines (new
+    dicts: the result itself may be a shared cached document)."""
     lines: dict[int, dict] = {}
     for lm in match["line_matches"]:
         for ctx in (*lm.get("before", ()), *lm.get("after", ())):
-            lines.setdefault(ctx["line"], {"line": ctx["line"], "text": ctx["text"], "ranges": None})
+            lines.setdefault(
+                ctx["line"], {"line": ctx["line"], "text": ctx["text"], "ranges": None}
+            )
         lines[lm["line"]] = {"line": lm["line"], "text": lm["text"], "ranges": lm["ranges"]}
     runs: list[list[dict]] = []
     for number in sorted(lines):
@@ -80,8 +106,10 @@ def _chunks(match: dict, lang: str, path: str) -> list[list[dict]]:
 
 def _path_html(result: dict) -> Markup:
     ranges = result.get("path_ranges") or []
-    return highlight_snippet(result["path"], "text", "", ranges) if ranges else Markup.escape(
-        result["path"]
+    return (
+        highlight_snippet(result["path"], "text", "", ranges)
+        if ranges
+        else Markup.escape(result["path"])
     )
 
 
@@ -89,15 +117,25 @@ def search_view(q: str | None, offset: int) -> dict:
     """What the search page and the results fragment render."""
     view: dict = {"q": q or "", "offset": offset, "page_size": PAGE_SIZE, "result": None}
     if not q:
+        snap = state.snapshot()
+        view["indexed"] = {"repos": len(snap.repos), "files": len(snap.files)}
         return view
     try:
         result = api.run_search(q, PAGE_SIZE, offset, UI_CONTEXT)
     except QueryError as err:
         view["error"] = {"message": err.message, "position": err.position}
         return view
-    for item in result["results"]:
-        item["chunks"] = _chunks(item, item.get("lang", ""), item["path"])
-        item["path_html"] = _path_html(item)
+    items = []
+    for found in result["results"]:
+        shown = found["line_matches"][:MATCHES_SHOWN]
+        more = len(found["line_matches"]) - len(shown)
+        item = {**found, "line_matches": shown, "more_matches": more}
+        if more:
+            item["more_line"] = found["line_matches"][MATCHES_SHOWN]["line"]
+        item["chunks"] = _chunks(item, found.get("lang", ""), found["path"])
+        item["path_html"] = _path_html(found)
+        items.append(item)
+    view["items"] = items
     facets = result.get("facets") or {}
     view["facets"] = {
         key: sorted((facets.get(key) or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:15]
@@ -185,8 +223,21 @@ def repos_page():
 @bp.get("/repos/<path:name>")
 def repo_page(name: str):
     doc = data.repo_document(state.snapshot(), name)
-    readme_html = Markup(_MARKDOWN.render(doc["readme"]["text"])) if doc["readme"] else None
+    readme_html = render_readme(doc["readme"]) if doc["readme"] else None
     return render_template("repo.html", repo=doc, readme_html=readme_html)
+
+
+def render_readme(readme: dict) -> Markup:
+    """Markdown READMEs rendered (raw HTML off); other formats shown as plain text."""
+    text = readme["text"]
+    if not text:
+        return Markup("")
+    if (
+        readme["path"].lower().endswith((".md", ".markdown", ".mdown"))
+        or "." not in readme["path"].rsplit("/", 1)[-1]
+    ):
+        return Markup(_MARKDOWN.render(text))
+    return Markup('<pre class="plain-readme">') + Markup.escape(text) + Markup("</pre>")
 
 
 # --- duplicates ---------------------------------------------------------------------------
@@ -205,16 +256,34 @@ def compare_url(a: dict, b: dict) -> str:
     return url_for("ui.compare_page", **args)
 
 
+CLONES_PER_PAGE = 50
+
+
 @bp.get("/duplicates")
 def duplicates_page():
     report = api.latest_duplicates()
     snap = state.snapshot()
+    repo = params.text("repo")
+    page = params.integer("page", 1, 1, 1_000_000)
+    narrowed = api.duplicates_involving(report, repo)
+    libraries, clones = narrowed["libraries"], narrowed["clone_classes"]
+    start = (page - 1) * CLONES_PER_PAGE
 
     def is_file(side: dict) -> bool:
-        return snap.file(side["repo"], side["path"]) is not None
+        return bool(side.get("path")) and snap.file(side["repo"], side["path"]) is not None
 
     return render_template(
-        "duplicates.html", report=report, compare_url=compare_url, is_file=is_file
+        "duplicates.html",
+        report=report,
+        libraries=libraries,
+        clones=clones[start : start + CLONES_PER_PAGE],
+        clones_total=len(clones),
+        clones_from=start,
+        page=page,
+        repo_filter=repo or "",
+        repo_names=sorted(snap.repos),
+        compare_url=compare_url,
+        is_file=is_file,
     )
 
 
@@ -223,12 +292,27 @@ def compare_page():
     a, b = api.compare_sides()
     doc = data.compare_document(state.snapshot(), a, b)
     for row in doc["rows"]:
+        marks = {"a": [], "b": []}
+        if row["op"] == "replace" and row["a"] and row["b"]:
+            marks = changed_ranges(row["a"]["text"], row["b"]["text"])
         for side, meta in (("a", doc["a"]), ("b", doc["b"])):
             if row[side] is not None:
                 row[side]["html"] = highlight_snippet(
-                    row[side]["text"], meta["lang"], meta["path"], []
+                    row[side]["text"], meta["lang"], meta["path"], marks[side]
                 )
     return render_template("compare.html", doc=doc)
+
+
+def changed_ranges(a: str, b: str) -> dict[str, list[list[int]]]:
+    """The character ranges that differ between two aligned lines, per side."""
+    out: dict[str, list[list[int]]] = {"a": [], "b": []}
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, a, b).get_opcodes():
+        if op != "equal":
+            if a1 > a0:
+                out["a"].append([a0, a1])
+            if b1 > b0:
+                out["b"].append([b0, b1])
+    return out
 
 
 # --- does this already exist? -------------------------------------------------------------
@@ -255,14 +339,13 @@ def status_page():
     return render_template("status.html", report=status_report(state.store()))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    return Response(status=204)
+
+
 @bp.get("/highlight.css")
 def highlight_css():
     # Generated by Pygments at run time rather than copied into static/.
     css = HtmlFormatter(style="default").get_style_defs(".code")
     return Response(css, mimetype="text/css", headers={"Cache-Control": "max-age=3600"})
-
-
-def require(value: str | None, name: str) -> str:
-    if not value:
-        raise bad_request(f"missing parameter {name!r}")
-    return value

@@ -1,0 +1,77 @@
+"""`innersearch serve`: the web UI and JSON API on waitress, a production WSGI server.
+
+The Store is opened once before serving; a missing or unreadable index stops with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from innersearch.indexer.store import Store, StoreError
+
+# Searching is CPU-bound Python: request threads beyond the cores only fight over the GIL
+# (bench/http_load.py measures 8 threads against this default on the same load).
+DEFAULT_THREADS = max(2, min(8, os.cpu_count() or 2))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the web UI and the JSON API",
+        description="Serve the search UI at / and the JSON API at /api/v1 with waitress.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"request threads (default: the cores, from 2 to 8; here {DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--cache",
+        type=int,
+        default=None,
+        metavar="N",
+        help="search results kept per index generation (default 256, 0 disables)",
+    )
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from waitress import serve as waitress_serve
+
+    from . import DEFAULT_CACHE_ENTRIES, create_app
+
+    if not 0 <= args.port <= 65535:
+        print(f"innersearch serve: bad port {args.port}", file=sys.stderr)
+        return 2
+    if args.cache is not None and args.cache < 0:
+        print("innersearch serve: --cache must not be negative", file=sys.stderr)
+        return 2
+    if args.threads < 1:
+        print("innersearch serve: --threads must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        store = Store.open(args.data)
+    except StoreError as err:
+        print(f"innersearch serve: {err}", file=sys.stderr)
+        return 1
+    app = create_app(
+        store, cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache
+    )
+    print(f"serving {store.data.root} on http://{args.host}:{args.port}", flush=True)
+    try:
+        waitress_serve(
+            app, host=args.host, port=args.port, threads=args.threads, ident="innersearch"
+        )
+    except OSError as err:
+        print(
+            f"innersearch serve: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr
+        )
+        return 1
+    finally:
+        store.close()
+    return 0
