@@ -41,7 +41,7 @@ $(DEMO)/repos/.built:
 	cp $(SHARED)/corpus/build.sh $(DEMO)/tools/build.sh
 	awk -F'\t' 'NR==1 || index(" $(DEMO_PACKAGES) ", " " $$2 " ")' \
 	  $(SHARED)/corpus/categories.tsv > $(DEMO)/tools/categories.tsv
-	bash $(DEMO)/tools/build.sh $(abspath $(DEMO))
+	bash $(abspath $(DEMO))/tools/build.sh $(abspath $(DEMO))
 	touch $@
 
 demo-org: $(DEMO)/repos/.built
