@@ -5,7 +5,7 @@ Plain dataclasses shared by the parser (producer), the index writer and the read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,10 @@ class Symbol:
     end_line: int  # 1-based last line of the definition
     container: str  # enclosing class/struct/namespace name, "" at top level
     signature: str  # the definition's first line, stripped, at most 200 chars
+
+    def to_dict(self) -> dict:
+        """The outline entry of DESIGN.md: name, kind, line, end_line, container, signature."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

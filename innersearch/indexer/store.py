@@ -67,6 +67,16 @@ class Snapshot:
                 return found
         return next((f for f in self.files if f.repo == repo and f.path == path), None)
 
+    def require_file(self, repo: str, path: str, branch: str | None = None) -> FileRow:
+        """Like file(), but LookupError with a message a user can act on when missing."""
+        if repo not in self.repos:
+            raise LookupError(f"unknown repository {repo!r}")
+        found = self.file(repo, path, branch)
+        if found is None:
+            where = f" on branch {branch!r}" if branch else ""
+            raise LookupError(f"no file {path!r} in repository {repo!r}{where}")
+        return found
+
     def _blob_doc(self, key: int) -> dict | None:
         query = schema.docs_of_blob(schema.DOC_BLOB, key)
         hits = self.searcher.search(query, limit=1).hits

@@ -207,17 +207,7 @@ def _matched_symbols(snap: Snapshot, plan: Plan, f: FileRow) -> list[dict]:
     )
     hits = snap.searcher.search(query, limit=1000, count=False).hits
     found = [symbol_from_doc(snap.searcher.doc(addr).to_dict()) for _, addr in hits]
-    return [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "line": s.line,
-            "end_line": s.end_line,
-            "container": s.container,
-            "signature": s.signature,
-        }
-        for s in sorted(found, key=lambda s: (s.line, s.name))
-    ]
+    return [s.to_dict() for s in sorted(found, key=lambda s: (s.line, s.name))]
 
 
 def search_files(

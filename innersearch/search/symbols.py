@@ -152,23 +152,8 @@ def search_symbols(
 
 def outline(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> list[dict]:
     """The definitions of one file in line order; LookupError for an unknown repo or path."""
-    if repo not in snap.repos:
-        raise LookupError(f"unknown repository {repo!r}")
-    f = snap.file(repo, path, branch)
-    if f is None:
-        where = f" on branch {branch!r}" if branch else ""
-        raise LookupError(f"no file {path!r} in repository {repo!r}{where}")
-    return [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "line": s.line,
-            "end_line": s.end_line,
-            "container": s.container,
-            "signature": s.signature,
-        }
-        for s in snap.symbols(f.blob_key)
-    ]
+    f = snap.require_file(repo, path, branch)
+    return [s.to_dict() for s in snap.symbols(f.blob_key)]
 
 
 def identifier_at(text: str, column: int) -> str:

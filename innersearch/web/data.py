@@ -28,12 +28,10 @@ def decode(raw: bytes) -> str:
 
 def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> dict:
     """A file's text and what the index knows of it; 404 for an unknown repo, branch or path."""
-    if repo not in snap.repos:
-        raise not_found(f"unknown repo {repo!r}")
-    row = snap.file(repo, path, branch)
-    if row is None:
-        where = f" on branch {branch!r}" if branch else ""
-        raise not_found(f"no file {path!r} in repo {repo!r}{where}")
+    try:
+        row = snap.require_file(repo, path, branch)
+    except LookupError as err:
+        raise not_found(str(err.args[0])) from None
     raw = snap.content(row.blob_key)
     if raw is None:
         raise not_found(f"the content of {repo}/{path} is not in the index")
@@ -50,17 +48,7 @@ def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = Non
         "generated": bool(row.flags & FLAG_GENERATED),
         "test": bool(row.flags & FLAG_TEST),
         "content": text,
-        "symbols": [
-            {
-                "name": s.name,
-                "kind": s.kind,
-                "line": s.line,
-                "end_line": s.end_line,
-                "container": s.container,
-                "signature": s.signature,
-            }
-            for s in snap.symbols(row.blob_key)
-        ],
+        "symbols": [s.to_dict() for s in snap.symbols(row.blob_key)],
         "references": snap.references(row.blob_key),
     }
 
