@@ -233,7 +233,7 @@ class _Indexer:
         info = None
         for branch in changed:
             files, skips, lang_bytes, paths = self._snapshot_branch(
-                src, repo_id, mirror, branch, heads[branch]
+                src, mirror, branch, heads[branch]
             )
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
@@ -244,10 +244,9 @@ class _Indexer:
         total = sum(len(f) for f in new_files.values())
         return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
 
-    def _snapshot_branch(self, src: RepoSource, repo_id: int, mirror, branch: str, commit: str):
+    def _snapshot_branch(self, src: RepoSource, mirror, branch: str, commit: str):
         """Read one branch's tree; analyse and add the blobs the index lacks."""
         entries = list(gitread.list_tree(mirror, commit))
-        old = catalog.branch_files(self.conn, repo_id, branch)
         files: dict[str, tuple[int, str, int]] = {}
         skips: list[tuple[str, str, int]] = []
         lang_bytes: Counter = Counter()
@@ -303,7 +302,6 @@ class _Indexer:
         for _, reason, _ in skips:
             self.summary.skipped[reason] += 1
         paths = [e.path for e in entries]
-        del old  # the catalog diff happens in _switch, inside the transaction
         return files, skips, lang_bytes, paths
 
     def _switch(
