@@ -111,12 +111,16 @@ def build_org(root: Path) -> Path:
     return org
 
 
+def open_web_store(root: Path) -> Store:
+    """The test org indexed, with a persisted dedup report small enough to hold its clones."""
+    opened = Store.open(build_index(root, build_org(root)).root)
+    dedup.find_duplicates(opened, min_tokens=20, min_lines=4)
+    return opened
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Store:
-    root = tmp_path_factory.mktemp("webapi")
-    data = build_index(root, build_org(root))
-    opened = Store.open(data.root)
-    dedup.find_duplicates(opened, min_tokens=20, min_lines=4)
+    opened = open_web_store(tmp_path_factory.mktemp("webapi"))
     yield opened
     opened.close()
 

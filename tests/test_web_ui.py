@@ -15,11 +15,8 @@ from pathlib import Path
 import pytest
 from waitress import create_server
 
-from innersearch.dedup import api as dedup
-from innersearch.indexer.store import Store
 from innersearch.web import create_app
-from tests.helpers import build_index
-from tests.test_web_api import build_org
+from tests.test_web_api import open_web_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,9 +32,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("webui")
-    opened = Store.open(build_index(root, build_org(root)).root)
-    dedup.find_duplicates(opened, min_tokens=20, min_lines=4)
+    opened = open_web_store(tmp_path_factory.mktemp("webui"))
     yield opened
     opened.close()
 

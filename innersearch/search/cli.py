@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from ..indexer.store import Store, StoreError
 from . import api
@@ -39,12 +40,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_refs)
 
 
-def _open(args: argparse.Namespace) -> Store | None:
+def _answer(
+    args: argparse.Namespace, text: str, call: Callable[[Store], dict]
+) -> tuple[Store, dict] | int:
+    """Open the index and run `call`; prints the JSON answer with --json. Returns the store
+    and the answer for a human listing, or the exit code when there is nothing more to print."""
     try:
-        return Store.open(args.data)
+        store = Store.open(args.data)
     except StoreError as err:
         print(f"innersearch: {err}", file=sys.stderr)
-        return None
+        return 1
+    try:
+        out = call(store)
+    except QueryError as err:
+        print(format_query_error(text, err), file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    return store, out
 
 
 def format_query_error(query: str, err: QueryError) -> str:
@@ -91,18 +106,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.limit < 0 or args.offset < 0 or args.context < 0:
         print("innersearch: --limit, --offset and --context must be >= 0", file=sys.stderr)
         return 2
-    store = _open(args)
-    if store is None:
-        return 1
-    try:
-        out = api.search(store, query, limit=args.limit, offset=args.offset, context=args.context)
-    except QueryError as err:
-        print(format_query_error(query, err), file=sys.stderr)
-        return 2
-    if args.json:
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
-        print()
-        return 0
+    answer = _answer(
+        args,
+        query,
+        lambda store: api.search(
+            store, query, limit=args.limit, offset=args.offset, context=args.context
+        ),
+    )
+    if isinstance(answer, int):
+        return answer
+    store, out = answer
     repos = store.snapshot().repos
     for r in out["results"]:
         where = f"{r['repo']}/{r['path']}"
@@ -129,18 +142,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_symbols(args: argparse.Namespace) -> int:
-    store = _open(args)
-    if store is None:
-        return 1
-    try:
-        out = api.symbols(store, args.name, kind=args.kind, lang=args.lang, limit=args.limit)
-    except QueryError as err:
-        print(format_query_error(args.name, err), file=sys.stderr)
-        return 2
-    if args.json:
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
-        print()
-        return 0
+    answer = _answer(
+        args,
+        args.name,
+        lambda store: api.symbols(
+            store, args.name, kind=args.kind, lang=args.lang, limit=args.limit
+        ),
+    )
+    if isinstance(answer, int):
+        return answer
+    _, out = answer
     for s in out["symbols"]:
         container = f"{s['container']}." if s["container"] else ""
         print(
@@ -152,18 +163,12 @@ def cmd_symbols(args: argparse.Namespace) -> int:
 
 
 def cmd_refs(args: argparse.Namespace) -> int:
-    store = _open(args)
-    if store is None:
-        return 1
-    try:
-        out = api.references(store, args.name, limit=args.limit)
-    except QueryError as err:
-        print(format_query_error(args.name, err), file=sys.stderr)
-        return 2
-    if args.json:
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
-        print()
-        return 0
+    answer = _answer(
+        args, args.name, lambda store: api.references(store, args.name, limit=args.limit)
+    )
+    if isinstance(answer, int):
+        return answer
+    _, out = answer
     for d in out["definitions"]:
         print(f"defined: {d['repo']}/{d['path']}:{d['line']}: {d['signature']}")
     for r in out["repos"]:
