@@ -32,6 +32,7 @@ from .sources import RepoSource, SourceProblem, resolve
 WRITER_HEAP_BYTES = 256 * 1024 * 1024
 FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses little work
 FLUSH_BYTES = 96 * 1024 * 1024
+WORKERS = max(1, os.cpu_count() or 1)  # parsing processes: every core
 INLINE_PARSE_LIMIT = 48  # fewer new blobs than this are parsed in-process (no pool start-up)
 IN_FLIGHT_PER_WORKER = 16  # bounded window of blobs handed to workers: memory stays bounded
 
@@ -42,7 +43,6 @@ class RepoOutcome:
     status: str  # indexed | unchanged | error | empty | removed
     message: str = ""
     files: int = 0
-    new_blobs: int = 0
     seconds: float = 0.0
 
 
@@ -87,11 +87,10 @@ class _Indexer:
             yield from map(analyze_blob, tasks)
             return
         if self.pool is None:
-            workers = max(1, os.cpu_count() or 1)
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(workers, mp_context=ctx)
+            self.pool = ProcessPoolExecutor(WORKERS, mp_context=ctx)
         window: deque[Future] = deque()
-        limit = IN_FLIGHT_PER_WORKER * (self.pool._max_workers or 1)
+        limit = IN_FLIGHT_PER_WORKER * WORKERS
         for task in tasks:
             window.append(self.pool.submit(analyze_blob, task))
             if len(window) >= limit:
