@@ -2,11 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SHARED := $(abspath ../shared)
 DEMO := .demo
 DEMO_DATA := $(DEMO)/data
-DEMO_PACKAGES := py-tenacity py-retrying py-backoff py-python-dotenv py-cachetools \
-                 js-kleur js-colorette js-ms js-p-retry go-uuid-gofrs go-uuid-satori
+DEMO_PORT ?= 8080
 
 .PHONY: install system-deps test lint demo demo-org bench clean
 
@@ -34,24 +32,17 @@ lint: install
 test: install system-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
-# The sample organization: a small subset of ../shared/corpus/build.sh's packages, cached.
-$(DEMO)/repos/.built:
-	@test -x $(SHARED)/corpus/build.sh || { echo "needs ../shared/corpus/build.sh beside this checkout"; exit 1; }
-	mkdir -p $(DEMO)/tools
-	cp $(SHARED)/corpus/build.sh $(DEMO)/tools/build.sh
-	awk -F'\t' 'NR==1 || index(" $(DEMO_PACKAGES) ", " " $$2 " ")' \
-	  $(SHARED)/corpus/categories.tsv > $(DEMO)/tools/categories.tsv
-	bash $(abspath $(DEMO))/tools/build.sh $(abspath $(DEMO))
-	touch $@
+# The sample organization: release archives of 18 packages from PyPI and the npm registry
+# (innersearch/demo/packages.py), cached in .demo/archives, each made a git repo in .demo/repos.
+# Always run: with everything cached it reads no network and takes well under a second.
+demo-org: install
+	$(BIN)/python -m innersearch.demo --dest $(DEMO)
 
-demo-org: $(DEMO)/repos/.built
-
-demo: install demo-org
+demo: demo-org
 	$(BIN)/innersearch --data $(DEMO_DATA) index $(DEMO)/repos
 	$(BIN)/innersearch --data $(DEMO_DATA) dedup --format html --out $(DEMO)/duplicates.html
-	$(BIN)/innersearch --data $(DEMO_DATA) status
-	@echo "serving the sample organization on http://127.0.0.1:8080 (Ctrl-C stops)"
-	$(BIN)/innersearch --data $(DEMO_DATA) serve --host 127.0.0.1 --port 8080
+	@$(BIN)/python -m innersearch.demo --tour http://127.0.0.1:$(DEMO_PORT)
+	$(BIN)/innersearch --data $(DEMO_DATA) serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 bench: install
 	$(BIN)/python bench/run_all.py
