@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .credentials import redact
+
 # File flags (bit set), also used by ranking and dedup.
 FLAG_VENDORED = 1
 FLAG_GENERATED = 2
@@ -161,7 +163,19 @@ def bump_generation(conn: sqlite3.Connection) -> int:
 
 
 def repo_from_row(row: tuple) -> RepoRow:
-    return RepoRow(*row[:8], info=json.loads(row[8] or "{}"))
+    # Redacted on the way out too: catalogs written before credentials were split off.
+    rid, name, source, default_branch, status, error, last_commit_at, indexed_at, info = row
+    return RepoRow(
+        rid,
+        name,
+        redact(source),
+        default_branch,
+        status,
+        redact(error or ""),
+        last_commit_at,
+        indexed_at,
+        info=json.loads(info or "{}"),
+    )
 
 
 _REPO_COLUMNS = "id, name, source, default_branch, status, error, last_commit_at, indexed_at, info"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import git
 
+from .credentials import git_env, redact
+
 # Fetch only branches, force-updated (force-pushes) and pruned (deleted branches).
 _BRANCH_REFSPEC = "+refs/heads/*:refs/heads/*"
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_SSH_COMMAND": "ssh -oBatchMode=yes"}
@@ -37,8 +39,8 @@ def _short(err: Exception) -> str:
         text = (err.stderr or "").strip().replace("stderr: ", "").strip("'\n ")
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-        return (fatal or lines or [str(err)])[0]
-    return str(err)
+        return redact((fatal or lines or [str(err)])[0])
+    return redact(str(err))
 
 
 def looks_like_repo(path: Path) -> bool:
@@ -52,8 +54,10 @@ def open_mirror(path: Path) -> git.Repo:
     return git.Repo(path)
 
 
-def mirror(url: str, path: Path) -> git.Repo:
-    """Clone `url` bare into `path`, or fetch into the existing mirror; return the mirror."""
+def mirror(url: str, path: Path, auth_header: str | None = None) -> git.Repo:
+    """Clone `url` bare into `path`, or fetch into the existing mirror; return the mirror.
+    `auth_header` (credentials) reaches git through its environment only."""
+    env = {**_ENV, **git_env(auth_header)}
     local = Path(url)
     if local.is_absolute() and not looks_like_repo(local):
         reason = "no such directory" if not local.exists() else "not a git repository"
@@ -67,21 +71,21 @@ def mirror(url: str, path: Path) -> git.Repo:
             repo = git.Repo.init(tmp, bare=True)
             repo.git.remote("add", "origin", url)
             repo.git.config("remote.origin.fetch", _BRANCH_REFSPEC)
-            repo.git.fetch("origin", "--prune", "--no-tags", env=_ENV)
+            repo.git.fetch("origin", "--prune", "--no-tags", env=env)
             os.replace(tmp, path)
             repo = git.Repo(path)
         else:
             repo = git.Repo(path)
-            if repo.git.remote("get-url", "origin") != url:
+            if repo.git.remote("get-url", "origin") != url:  # also drops a stored credential
                 repo.git.remote("set-url", "origin", url)
-            repo.git.fetch("origin", "--prune", "--no-tags", env=_ENV)
-        _follow_remote_head(repo, url)
+            repo.git.fetch("origin", "--prune", "--no-tags", env=env)
+        _follow_remote_head(repo, url, env)
         return repo
     except (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError) as err:
         raise GitError(_short(err)) from err
 
 
-def _follow_remote_head(repo: git.Repo, url: str) -> None:
+def _follow_remote_head(repo: git.Repo, url: str, env: dict[str, str]) -> None:
     """Point the mirror's HEAD at the source's default branch (it may have changed).
 
     A local source is asked directly: ls-remote does not show a HEAD whose branch has no
@@ -91,7 +95,7 @@ def _follow_remote_head(repo: git.Repo, url: str) -> None:
         if local.is_absolute():
             ref = git.Repo(local).git.symbolic_ref("-q", "HEAD")
         else:
-            out = repo.git.ls_remote("--symref", "origin", "HEAD", env=_ENV)
+            out = repo.git.ls_remote("--symref", "origin", "HEAD", env=env)
             m = re.search(r"^ref: (refs/heads/\S+)\s+HEAD", out, re.M)
             if not m:
                 return

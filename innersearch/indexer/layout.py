@@ -68,8 +68,10 @@ def read_format_version(data: DataDir) -> int | None:
 
 
 def prepare_for_writing(data: DataDir, say=print) -> None:
-    """Create the data dir, or set aside one of another format version so it is rebuilt."""
-    data.root.mkdir(parents=True, exist_ok=True)
+    """Create the data dir, or set aside one of another format version so it is rebuilt.
+    The dir is private to its owner: it holds private code and committers' e-mails."""
+    data.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data.root, 0o700)
     found = read_format_version(data)
     if found == FORMAT_VERSION:
         return
@@ -104,6 +106,16 @@ def check_readable(data: DataDir) -> str | None:
             f"{FORMAT_VERSION}: run `innersearch index` again to rebuild it"
         )
     return None
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Files and dirs created meanwhile (catalog, index, mirrors) are 0600/0700."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ import tantivy
 
 from . import catalog, classify, gitread, layout, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
+from .credentials import redact
 from .identifiers import identifier_words, squashed
 from .progress import Progress
 from .sources import RepoSource, SourceProblem, resolve
@@ -176,7 +177,7 @@ class _Indexer:
         with catalog.transaction(self.conn):
             repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
         try:
-            mirror = gitread.mirror(src.url, self.data.mirror_path(src.name))
+            mirror = gitread.mirror(src.url, self.data.mirror_path(src.name), src.auth_header)
             outcome = self._index_mirror(src, repo_id, mirror)
         except gitread.GitError as err:
             outcome = self._fail(repo_id, src.name, "mirror", f"cannot read {src.url}: {err}")
@@ -187,6 +188,7 @@ class _Indexer:
 
     def _fail(self, repo_id: int, name: str, stage: str, message: str) -> RepoOutcome:
         """The repo keeps whatever it had indexed before; the error is shown in status."""
+        message = redact(message)
         with catalog.transaction(self.conn):
             self.conn.execute(
                 "UPDATE repos SET status='error', error=? WHERE id=?", (message, repo_id)
@@ -416,7 +418,7 @@ def index_sources(
     sources, the ones of the previous run are indexed again."""
     started = time.monotonic()
     layout.prepare_for_writing(data, say)
-    with layout.index_lock(data):
+    with layout.index_lock(data), layout.private_files():
         indexer = _Indexer(data, say, progress)
         try:
             sources = _remembered_sources(indexer.conn, sources)
@@ -442,12 +444,13 @@ def index_sources(
 
 def _remembered_sources(conn: sqlite3.Connection, sources: list[str] | None) -> list[str]:
     if sources:
-        # Local paths are remembered absolute, so a later run from elsewhere finds them.
+        # Local paths are remembered absolute, so a later run from elsewhere finds them;
+        # URLs without their credentials (a later run gets them from a credential helper).
         sources = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
         with catalog.transaction(conn):
             conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES('sources', ?)",
-                (json.dumps(sources),),
+                (json.dumps([redact(s) for s in sources]),),
             )
         return sources
     row = conn.execute("SELECT value FROM meta WHERE key='sources'").fetchone()

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .credentials import redact, split_url
 from .gitread import looks_like_repo
 
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
@@ -27,6 +28,8 @@ class RepoSource:
     url: str  # what `git fetch` reads: a local path or a URL
     branches: list[str] = field(default_factory=list)  # besides the default branch
     exclude_paths: list[str] = field(default_factory=list)  # globs, matched on the path
+    # Credentials given in the URL, for this run's git only; never stored or shown.
+    auth_header: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -38,8 +41,13 @@ class SourceProblem:
 
 
 def repo_name_from_url(url: str) -> str:
-    tail = re.split(r"[/:]", url.rstrip("/"))[-1]
+    tail = re.split(r"[/:@]", redact(url).rstrip("/"))[-1]
     return tail.removesuffix(".git") or "repo"
+
+
+def _from_url(url: str, name: str | None = None) -> RepoSource:
+    clean, auth_header = split_url(url)
+    return RepoSource(name or repo_name_from_url(clean), clean, auth_header=auth_header)
 
 
 def _from_path(path: Path) -> list[RepoSource]:
@@ -62,9 +70,7 @@ def _from_config(path: Path) -> tuple[list[RepoSource], list[SourceProblem]]:
     problems: list[SourceProblem] = []
     for i, entry in enumerate(config.get("sources", [])):
         if "url" in entry:
-            found = [
-                RepoSource(entry.get("name") or repo_name_from_url(entry["url"]), entry["url"])
-            ]
+            found = [_from_url(entry["url"], entry.get("name"))]
         elif "path" in entry:
             found, more = resolve([str((base / entry["path"]).resolve())])
             problems.extend(more)
@@ -95,7 +101,7 @@ def resolve(sources: list[str]) -> tuple[list[RepoSource], list[SourceProblem]]:
     for source in sources:
         path = Path(source).expanduser()
         if _URL.match(source) and not path.exists():
-            repos.append(RepoSource(repo_name_from_url(source), source))
+            repos.append(_from_url(source))
         elif path.is_file() and path.suffix == ".toml":
             found, more = _from_config(path)
             repos.extend(found)
