@@ -12,7 +12,7 @@ from . import execute, refs
 from . import symbols as symbols_mod
 from .match import line_bounds
 from .plan import compile_plan, evaluate, in_branch_scope
-from .query import Literal, QueryError, parse
+from .query import Literal, QueryError, check_name, parse
 
 __all__ = ["QueryError", "search", "symbols", "references", "definition_at", "outline"]
 
@@ -28,28 +28,34 @@ def search(
     offset: int = 0,
     context: int = 0,
     time_budget_ms: int = 10000,
+    max_lines: int | None = None,
+    max_line_chars: int | None = None,
 ) -> dict:
     """Search file contents (or paths with type:path, symbols with type:symbol).
 
-    `limit` is a number of files (0 = all); raises QueryError for a malformed query."""
+    `limit` is a number of files (0 = all); raises QueryError for a malformed query. The
+    time budget covers the whole search (parse, plan, candidates, verification, rendering);
+    `max_lines` and `max_line_chars` bound what is rendered (None: no bound)."""
     start = time.perf_counter()
+    deadline = time.monotonic() + max(1, time_budget_ms) / 1000.0
     if limit < 0 or offset < 0 or context < 0:
         raise QueryError("limit, offset and context must not be negative")
     parsed = parse(query)
     plan = compile_plan(parsed)
     snap = store.snapshot()
-    deadline = time.monotonic() + max(1, time_budget_ms) / 1000.0
     if parsed.type == "path":
-        out = execute.search_paths(snap, plan, limit, offset)
+        out = execute.search_paths(snap, plan, limit, offset, deadline)
     elif parsed.type == "symbol":
-        out = _symbol_results(snap, plan, limit, offset)
+        out = _symbol_results(snap, plan, limit, offset, deadline)
     else:
-        out = execute.search_files(snap, plan, limit, offset, context, deadline)
+        out = execute.search_files(
+            snap, plan, limit, offset, context, deadline, max_lines, max_line_chars
+        )
     out.update({"offset": offset, "limit": limit, "type": parsed.type, "took_ms": _ms(start)})
     return out
 
 
-def _symbol_results(snap, plan, limit: int, offset: int) -> dict:
+def _symbol_results(snap, plan, limit: int, offset: int, deadline: float) -> dict:
     """type:symbol: the query's words name a symbol; filters restrict where it is defined."""
     words = [a.node.text for a in plan.positive if isinstance(a.node, Literal)]
     words += [a.value for a in plan.positive if a.kind == "sym"]
@@ -57,7 +63,11 @@ def _symbol_results(snap, plan, limit: int, offset: int) -> dict:
         raise QueryError("type:symbol needs words naming a symbol (no regex)", 0)
     found = symbols_mod.search_symbols(snap, " ".join(words))
     results = []
-    for s in found:
+    limit_hit = False
+    for i, s in enumerate(found):
+        if i % 64 == 0 and time.monotonic() > deadline:
+            limit_hit = True
+            break
         f = snap.file(s["repo"], s["path"], s["branch"])
         if f is None or not in_branch_scope(plan, f, snap):
             continue
@@ -85,7 +95,7 @@ def _symbol_results(snap, plan, limit: int, offset: int) -> dict:
         "results": out,
         "total_files": len({(f.repo, f.branch, f.path) for _s, f in results}),
         "total_matches": len(results),
-        "limit_hit": False,
+        "limit_hit": limit_hit,
         "facets": facets,
     }
 
@@ -97,6 +107,7 @@ def symbols(
     start = time.perf_counter()
     if not query.strip():
         raise QueryError("empty symbol name", 0)
+    check_name(query)
     found = symbols_mod.search_symbols(store.snapshot(), query, kind, lang)
     shown = found[:limit] if limit > 0 else found
     return {"symbols": shown, "total": len(found), "took_ms": _ms(start)}
@@ -107,6 +118,7 @@ def references(store: Store, name: str, limit: int = 1000) -> dict:
     start = time.perf_counter()
     if not name.strip():
         raise QueryError("empty name", 0)
+    check_name(name)
     out = refs.references(store.snapshot(), name.strip(), limit)
     out["took_ms"] = _ms(start)
     return out

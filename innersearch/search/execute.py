@@ -165,9 +165,20 @@ def _line_text(data: bytes, starts, line: int) -> tuple[int, int, str]:
     return ls, le, data[ls:le].decode("utf-8", "replace")
 
 
+def _clip(text: str, max_chars: int | None) -> str:
+    return text if max_chars is None or len(text) <= max_chars else text[:max_chars]
+
+
 def _line_matches(
-    ver: _Verifier, plan: Plan, f: FileRow, lines: list[int], context: int
+    ver: _Verifier,
+    plan: Plan,
+    f: FileRow,
+    lines: list[int],
+    context: int,
+    max_line_chars: int | None = None,
 ) -> list[dict]:
+    """The rendered lines of one file; texts cut at `max_line_chars` (ranges past the cut
+    are dropped), so one minified line cannot fill a response."""
     data = ver.data(f.blob_key)
     known = ver.starts.get(f.blob_key, {})
     # Offsets come from the scan; context lines and sym: lines need the full line table.
@@ -184,14 +195,17 @@ def _line_matches(
             if line in ver.lines(atom, f.blob_key):
                 spans.update(atom.matcher.ranges(data, ls, le))
         chars = to_char_ranges(data, ls, sorted(spans)[:MAX_RANGES])
+        if max_line_chars is not None and len(text) > max_line_chars:
+            chars = [(a, min(b, max_line_chars)) for a, b in chars if a < max_line_chars]
+            text = text[:max_line_chars]
         item: dict = {"line": line, "text": text, "ranges": [list(r) for r in chars]}
         if context > 0:
             item["before"] = [
-                {"line": n, "text": _line_text(data, starts, n)[2]}
+                {"line": n, "text": _clip(_line_text(data, starts, n)[2], max_line_chars)}
                 for n in range(max(1, line - context), line)
             ]
             item["after"] = [
-                {"line": n, "text": _line_text(data, starts, n)[2]}
+                {"line": n, "text": _clip(_line_text(data, starts, n)[2], max_line_chars)}
                 for n in range(line + 1, min(len(starts), line + context) + 1)
             ]
         out.append(item)
@@ -217,8 +231,12 @@ def search_files(
     offset: int,
     context: int,
     deadline: float,
+    max_lines: int | None = None,
+    max_line_chars: int | None = None,
 ) -> dict:
-    """Content search (type:file): the DESIGN result shape without took_ms."""
+    """Content search (type:file): the DESIGN result shape without took_ms. At most
+    `max_lines` lines (matches and context) are rendered; the rest of the page is cut and
+    "truncated" says so."""
     expr = plan.query.expr
     cand = candidates(plan, snap) if plan.positive else None
     defs = _definition_blobs(plan, snap) if plan.positive else set()
@@ -286,9 +304,18 @@ def search_files(
     matched.sort(key=lambda m: rank.order_key(m[0], m[1]))
     page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
     results = []
+    rendered, truncated = 0, False
     for score, f, lines in page:
+        if max_lines is not None:
+            room = (max_lines - rendered) // (1 + 2 * context)
+            if room <= 0:
+                truncated = True
+                break
+            if len(lines) > room:
+                lines, truncated = lines[:room], True
+            rendered += len(lines) * (1 + 2 * context)
         item = _file_info(snap, f, score)
-        item["line_matches"] = _line_matches(ver, plan, f, lines, context)
+        item["line_matches"] = _line_matches(ver, plan, f, lines, context, max_line_chars)
         # Only blobs found defining a query term are read for symbols (it costs a lookup).
         item["symbols"] = _matched_symbols(snap, plan, f) if f.blob_key in defs else []
         results.append(item)
@@ -301,18 +328,23 @@ def search_files(
         "results": results,
         "total_files": len(matched),
         "total_matches": total_lines,
-        "limit_hit": limit_hit,
+        "limit_hit": limit_hit or truncated,
+        "truncated": truncated,
         "facets": facets,
     }
 
 
-def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
+def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, deadline: float) -> dict:
     """type:path: content terms match the file path instead of the file's text."""
     activity = _activity(snap)
     ver = _Verifier(snap)
     expr = plan.query.expr
     matched = []
-    for f in snap.files:
+    limit_hit = False
+    for i, f in enumerate(snap.files):
+        if i % 64 == 0 and time.monotonic() > deadline:
+            limit_hit = True
+            break
         if not in_branch_scope(plan, f, snap):
             continue
 
@@ -350,6 +382,6 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
         "results": results,
         "total_files": len(matched),
         "total_matches": len(matched),
-        "limit_hit": False,
+        "limit_hit": limit_hit,
         "facets": facets,
     }

@@ -30,6 +30,13 @@ GLOBAL_FILTERS = {"type", "case"}
 TYPES = {"file", "symbol", "path"}
 CASES = {"yes", "no", "auto"}
 
+# Bounds on what one query may ask, so that parsing, planning and matching stay small and
+# a malformed or hostile query is a 400, never a deep recursion or a minute of CPU.
+MAX_QUERY_CHARS = 4096
+MAX_TERMS = 200  # words, strings, regexes and filters
+MAX_NESTING = 32  # parentheses and negations inside one another, and regex groups
+MAX_NAME_CHARS = 256  # a symbol name (sym:, symbol and reference searches)
+
 
 class QueryError(ValueError):
     """A malformed query: `message` says what is wrong, `position` the 0-based offset in the
@@ -158,9 +165,39 @@ def _word_end(text: str, start: int) -> int:
     return i
 
 
+def check_name(name: str, position: int = 0) -> None:
+    """A symbol name short enough to search (tantivy compiles it into an automaton)."""
+    if len(name) > MAX_NAME_CHARS:
+        raise QueryError(f"a symbol name may have at most {MAX_NAME_CHARS} characters", position)
+
+
+def _regex_nesting(pattern: str) -> int:
+    """How deep the groups of a regex nest (escapes and character classes skipped)."""
+    depth = deepest = 0
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth -= 1
+        i += 1
+    return deepest
+
+
 def tokenize(text: str) -> list[Token]:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters", MAX_QUERY_CHARS)
     tokens: list[Token] = []
     depth = 0
+    negations = 0  # consecutive '-' before a term
     i = 0
     n = len(text)
     while i < n:
@@ -168,6 +205,10 @@ def tokenize(text: str) -> list[Token]:
         if c.isspace():
             i += 1
             continue
+        if c in "(-" and depth + negations >= MAX_NESTING:
+            raise QueryError(f"the query nests deeper than {MAX_NESTING} levels", i)
+        if c != "-":
+            negations = 0
         if c == "(":
             tokens.append(Token("(", i, i + 1))
             depth += 1
@@ -180,6 +221,7 @@ def tokenize(text: str) -> list[Token]:
             continue
         if c == "-" and i + 1 < n and not text[i + 1].isspace():
             tokens.append(Token("-", i, i + 1))
+            negations += 1
             i += 1
             continue
         if c == '"':
@@ -192,7 +234,10 @@ def tokenize(text: str) -> list[Token]:
         if c == "/":
             end = _regex_end(text, i)
             if end is not None:
-                tokens.append(Token("atom", i, end, Regex(i, end, text[i + 1 : end - 1])))
+                pattern = text[i + 1 : end - 1]
+                if _regex_nesting(pattern) > MAX_NESTING:
+                    raise QueryError(f"the regex nests groups deeper than {MAX_NESTING}", i)
+                tokens.append(Token("atom", i, end, Regex(i, end, pattern)))
                 i = end
                 continue
         end = _word_end(text, i)
@@ -230,6 +275,8 @@ def _word_token(text: str, start: int, end: int) -> Token:
                 raise QueryError("unexpected text after the quoted filter value", qend)
         if value == "":
             raise QueryError(f"{name}: needs a value", value_pos)
+        if canonical == "sym":
+            check_name(value, value_pos)
         return Token("atom", start, end, Filter(start, end, canonical, value, value_pos))
     return Token("atom", start, end, Literal(start, end, word))
 
@@ -324,6 +371,9 @@ def parse(text: str) -> Query:
     if not text.strip():
         raise QueryError("empty query", 0)
     tokens = tokenize(text)
+    terms = [t for t in tokens if t.kind == "atom"]
+    if len(terms) > MAX_TERMS:
+        raise QueryError(f"the query has more than {MAX_TERMS} terms", terms[MAX_TERMS].pos)
     expr = _Parser(text, tokens).parse()
     query = Query(expr=None, text=text)
     query.expr = _take_modifiers(expr, query, top=True)

@@ -5,9 +5,10 @@ create_app(store) wires the blueprints, error handlers and security headers arou
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 
 from innersearch.indexer.store import Store
 
@@ -17,13 +18,22 @@ from . import errors, state
 DEFAULT_CACHE_ENTRIES = 256
 
 
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port: `[::1]:8080` -> `::1`."""
+    if host.startswith("["):
+        return host[1 : host.find("]")].lower()
+    return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
+
+
 def create_app(
     store: Store | None = None,
     data_dir: str | Path | None = None,
     cache_entries: int = DEFAULT_CACHE_ENTRIES,
+    allowed_hosts: set[str] | None = None,
 ) -> Flask:
     """The app serving `store` (or the Store opened from `data_dir`; raises StoreError).
-    `cache_entries` bounds the search result cache (0 disables it)."""
+    `cache_entries` bounds the search result cache (0 disables it); `allowed_hosts` (host
+    names, without port) are the only Host headers answered (None: any)."""
     from . import api, ui
 
     app = Flask(__name__)
@@ -35,6 +45,18 @@ def create_app(
     app.register_blueprint(ui.bp)
     ui.register_filters(app)
 
+    @app.before_request
+    def _refuse_foreign_hosts_and_bad_utf8():
+        # DNS rebinding: a page of another site that resolves its name to 127.0.0.1 must not
+        # read a local instance, so a server on loopback answers only loopback names.
+        if allowed_hosts is not None and _host_name(request.host) not in allowed_hosts:
+            raise errors.ApiError(400, f"unknown Host header {request.host!r}")
+        try:
+            request.query_string.decode("ascii")
+            urllib.parse.parse_qsl(request.query_string.decode(), errors="strict")
+        except UnicodeDecodeError:
+            raise errors.bad_request("the query string is not valid UTF-8") from None
+
     @app.get("/healthz")
     def healthz():
         snap = state.snapshot()
@@ -45,7 +67,9 @@ def create_app(
         # Everything is served from here: no inline script, no third-party origin.
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+            # img-src without https: a README's remote image would tell a third party who
+            # reads it; images from this server (the repo's own files) still show.
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
             "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

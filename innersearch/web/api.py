@@ -21,6 +21,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 10_000
 MAX_CONTEXT = 20
 MAX_SNIPPET_CHARS = 200_000
+# What one search response may hold, whatever limit and context ask for (limit=0 too):
+# lines rendered (matches and context) and characters per line; about 5 MB at most.
+MAX_RESPONSE_LINES = 5_000
+MAX_LINE_CHARS = 1_000
 
 
 def run_search(q: str, limit: int, offset: int, context: int) -> dict:
@@ -28,7 +32,16 @@ def run_search(q: str, limit: int, offset: int, context: int) -> dict:
     store = state.store()
     key = (store.snapshot().generation, q, limit, offset, context)
     found, cached = state.cache().get_or_compute(
-        key, lambda: search.search(store, q, limit=limit, offset=offset, context=context)
+        key,
+        lambda: search.search(
+            store,
+            q,
+            limit=limit,
+            offset=offset,
+            context=context,
+            max_lines=MAX_RESPONSE_LINES,
+            max_line_chars=MAX_LINE_CHARS,
+        ),
     )
     return {**found, "cached": True} if cached else found
 
@@ -164,6 +177,10 @@ def similar(snippet: object, lang: object, limit: object) -> dict:
         raise bad_request("'snippet' must be a non-empty string")
     if len(snippet) > MAX_SNIPPET_CHARS:
         raise bad_request(f"'snippet' is longer than {MAX_SNIPPET_CHARS} characters")
+    try:
+        snippet.encode("utf-8")
+    except UnicodeEncodeError as err:  # JSON allows "\ud800"; no text holds it
+        raise bad_request(f"'snippet' has a lone surrogate at character {err.start}") from None
     if lang is not None and not isinstance(lang, str):
         raise bad_request("'lang' must be a string")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:

@@ -11,6 +11,13 @@ import sys
 
 from innersearch.indexer.store import Store, StoreError
 
+# Slow or idle clients (slowloris) hold a connection, not a thread: waitress reads requests
+# asynchronously. Room for many of them, with poll() (select() stops at 1,024 descriptors),
+# and idle ones dropped after CHANNEL_TIMEOUT_S.
+CONNECTION_LIMIT = 2000
+CHANNEL_TIMEOUT_S = 30
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+
 # Searching is CPU-bound Python: request threads beyond the cores only fight over the GIL
 # (bench/http_load.py measures 8 threads against this default on the same load).
 DEFAULT_THREADS = max(2, min(8, os.cpu_count() or 2))
@@ -37,6 +44,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="search results kept per index generation (default 256, 0 disables)",
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a host name the server answers to (repeatable; default: any, and only "
+        "loopback names when bound to loopback)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -59,13 +74,25 @@ def serve(args: argparse.Namespace) -> int:
     except StoreError as err:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 1
+    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
+    if allowed is None and args.host in LOOPBACK_NAMES:
+        allowed = set(LOOPBACK_NAMES)
     app = create_app(
-        store, cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache
+        store,
+        cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
+        allowed_hosts=allowed,
     )
     print(f"serving {store.data.root} on http://{args.host}:{args.port}", flush=True)
     try:
         waitress_serve(
-            app, host=args.host, port=args.port, threads=args.threads, ident="innersearch"
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            ident="innersearch",
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT_S,
+            asyncore_use_poll=True,
         )
     except OSError as err:
         print(

@@ -68,6 +68,7 @@ _SCHEMAS: dict[str, dict] = {
         },
         {
             "limit_hit": BOOL,
+            "truncated": BOOL,
             "cached": BOOL,
             "type": STR,
             "offset": INT,

@@ -1,0 +1,156 @@
+"""Hostile and oversized requests get a clear 4xx or a bounded answer, never a 500 or gigabytes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from innersearch.indexer.store import Store
+from innersearch.search import api, execute
+from innersearch.search.plan import compile_plan
+from innersearch.search.query import MAX_NESTING, QueryError, parse
+from innersearch.web import api as web_api
+from innersearch.web import create_app
+from innersearch.web.cache import ResultCache, approx_bytes
+from tests.helpers import build_index, make_repo
+
+MANY = "".join(f"the line {i}\n" for i in range(3000))
+LONG = "the " + "x" * 50_000 + "\n"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("harden")
+    files = {f"pkg/mod{i}.py": f"def handler_{i}():\n    return {i}\n" for i in range(150)}
+    files.update({"big.txt": MANY, "min.js": LONG})
+    make_repo(root / "repos", "app", files)
+    data = build_index(root, root / "repos")
+    opened = Store.open(data.root)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def client(store):
+    return create_app(store, allowed_hosts={"127.0.0.1", "localhost", "::1"}).test_client()
+
+
+HOSTILE = [
+    ("nested parentheses", "(" * 400 + "a" + ")" * 400, "nests deeper"),
+    ("leading minus signs", "-" * 1000 + "a", "nests deeper"),
+    ("nested regex groups", "/" + "(" * 300 + "a" + ")" * 300 + "/", "regex nests"),
+    ("non-capturing groups", "/" + "(?:" * 999 + "a" + ")" * 999 + "/", "regex nests"),
+    ("a long sym:", "sym:" + "a" * 1200, "symbol name"),
+    ("a long query", " or ".join(f"/a{i}b.*c/" for i in range(3000)), "longer than"),
+    ("many terms", " or ".join(f"w{i}" for i in range(300)), "more than 200 terms"),
+]
+
+
+@pytest.mark.parametrize("query,needle", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_queries_are_400_with_a_position(client, query, needle):
+    start = time.monotonic()
+    resp = client.get("/api/v1/search", query_string={"q": query})
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert needle in body["error"] and isinstance(body["position"], int)
+    assert time.monotonic() - start < 5
+
+
+def test_nesting_just_below_the_bound_still_works():
+    parse("(" * (MAX_NESTING - 1) + "a" + ")" * (MAX_NESTING - 1))
+    parse("/" + "(" * MAX_NESTING + "a" + ")" * MAX_NESTING + "/")
+    with pytest.raises(QueryError):
+        parse("/" + "(" * (MAX_NESTING + 1) + "a" + ")" * (MAX_NESTING + 1) + "/")
+
+
+def test_long_symbol_names_are_400_on_every_route(client):
+    for route, param in (("/api/v1/symbols", "q"), ("/api/v1/refs", "name")):
+        resp = client.get(route, query_string={param: "a" * 1200})
+        assert resp.status_code == 400, route
+        assert "symbol name" in resp.get_json()["error"]
+
+
+def test_a_lone_surrogate_in_a_json_body_is_400(client):
+    body = '{"snippet": "def f():\\n    return \\ud800 1\\n"}'
+    resp = client.post("/api/v1/similar", data=body, content_type="application/json")
+    assert resp.status_code == 400 and "surrogate" in resp.get_json()["error"]
+
+
+def test_invalid_utf8_in_parameters_is_400(client):
+    for url in ("/api/v1/search?q=%FF%FE", "/?q=%C3%28"):
+        resp = client.get(url)
+        assert resp.status_code == 400, url
+    assert client.get("/api/v1/search?q=%C3%A9t%C3%A9").status_code == 200
+
+
+def test_foreign_host_headers_are_refused(client, store):
+    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/healthz", headers={"Host": "evil.example:8080"}).status_code == 400
+    for host in ("localhost:8080", "127.0.0.1", "[::1]:8080"):
+        assert client.get("/healthz", headers={"Host": host}).status_code == 200, host
+    open_app = create_app(store).test_client()  # no list: behind a proxy, any name
+    assert open_app.get("/healthz", headers={"Host": "search.example"}).status_code == 200
+
+
+def test_remote_images_are_not_allowed(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    img_src = next(p for p in policy.split(";") if p.strip().startswith("img-src"))
+    assert "https:" not in img_src and "*" not in img_src
+
+
+def test_responses_are_bounded_whatever_limit_and_context_ask(client):
+    resp = client.get("/api/v1/search", query_string={"q": "the", "limit": 0, "context": 20})
+    assert resp.status_code == 200
+    doc = resp.get_json()
+    assert doc["truncated"] is True and doc["limit_hit"] is True
+    rendered = sum(
+        1 + len(m.get("before", [])) + len(m.get("after", []))
+        for r in doc["results"]
+        for m in r["line_matches"]
+    )
+    assert web_api.MAX_RESPONSE_LINES // 2 < rendered <= web_api.MAX_RESPONSE_LINES
+    assert len(resp.data) < 2 * web_api.MAX_RESPONSE_LINES * web_api.MAX_LINE_CHARS
+    minified = client.get("/api/v1/search", query_string={"q": "xxxxxxxxxx"}).get_json()
+    [match] = minified["results"][0]["line_matches"]
+    assert len(match["text"]) == web_api.MAX_LINE_CHARS  # cut, with its ranges
+    assert match["ranges"] and all(0 <= a < b <= web_api.MAX_LINE_CHARS for a, b in match["ranges"])
+
+
+def test_the_cli_api_keeps_whole_lines(store):
+    found = api.search(store, "xxxxxxxxxx", limit=0)
+    assert [len(m["text"]) for r in found["results"] for m in r["line_matches"]] == [50_004]
+    assert found.get("truncated") is False
+
+
+@pytest.mark.parametrize("kind", ["path", "symbol", "file"])
+def test_every_search_kind_stops_at_its_deadline(store, kind):
+    query = {"path": "type:path mod", "symbol": "type:symbol handler", "file": "return"}[kind]
+    parsed = parse(query)
+    plan = compile_plan(parsed)
+    snap = store.snapshot()
+    expired = time.monotonic() - 1
+    if kind == "path":
+        out = execute.search_paths(snap, plan, 20, 0, expired)
+    elif kind == "symbol":
+        out = api._symbol_results(snap, plan, 20, 0, expired)
+    else:
+        out = execute.search_files(snap, plan, 20, 0, 0, expired)
+    assert out["limit_hit"] is True and out["results"] == []
+    live = api.search(store, query)
+    assert live["limit_hit"] is False or kind == "file"
+    assert live["results"]
+
+
+def test_the_result_cache_is_bounded_in_bytes():
+    doc = {"results": [{"text": "x" * 1000}]}
+    size = approx_bytes(doc)
+    cache = ResultCache(entries=1000, max_bytes=size * 8 * 3)
+    for i in range(100):
+        cache.get_or_compute(i, lambda: json.loads(json.dumps(doc)))
+        assert cache.bytes <= cache.max_bytes
+    assert len(cache._items) == 24
+    big = {"results": [{"text": "x" * (size * 4)}]}
+    value, cached = cache.get_or_compute("big", lambda: big)
+    assert value is big and not cached and "big" not in cache._items
