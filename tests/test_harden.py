@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -14,17 +15,19 @@ from innersearch.search.query import MAX_NESTING, QueryError, parse
 from innersearch.web import api as web_api
 from innersearch.web import create_app
 from innersearch.web.cache import ResultCache, approx_bytes
+from innersearch.web.highlight import highlight_lines
 from tests.helpers import build_index, make_repo
 
 MANY = "".join(f"the line {i}\n" for i in range(3000))
 LONG = "the " + "x" * 50_000 + "\n"
+CR_FILE = "x = 1  # ok\rcomment\nimport os; os.system('id')\nz = 2\n"
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("harden")
     files = {f"pkg/mod{i}.py": f"def handler_{i}():\n    return {i}\n" for i in range(150)}
-    files.update({"big.txt": MANY, "min.js": LONG})
+    files.update({"big.txt": MANY, "min.js": LONG, "cr.py": CR_FILE})
     make_repo(root / "repos", "app", files)
     data = build_index(root, root / "repos")
     opened = Store.open(data.root)
@@ -154,3 +157,19 @@ def test_the_result_cache_is_bounded_in_bytes():
     big = {"results": [{"text": "x" * (size * 4)}]}
     value, cached = cache.get_or_compute("big", lambda: big)
     assert value is big and not cached and "big" not in cache._items
+
+
+def test_a_lone_carriage_return_hides_nothing_on_the_file_page(client):
+    page = client.get("/file", query_string={"repo": "app", "path": "cr.py"}).get_data(True)
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "x = 1  # ok&#13;comment" in text
+    assert "import os; os.system(&#39;id&#39;)" in text
+    assert "z = 2" in text
+
+
+def test_long_lines_are_shown_plain_and_whole():
+    line = "var a=1;" * 2_000  # 16,000 characters, thousands of tokens
+    [html] = highlight_lines(line + "\n", "javascript", "min.js")
+    assert "<span" not in html and html == line
+    [short] = highlight_lines("var a=1;\n", "javascript", "a.js")
+    assert "<span" in short

@@ -5,6 +5,7 @@ Lines stay separate so the file view can anchor them and search results can mark
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 from markupsafe import Markup, escape
@@ -16,6 +17,9 @@ from pygments.util import ClassNotFound
 
 # Highlighting is for reading; past this size a plain, escaped view is faster and as useful.
 MAX_HIGHLIGHT_CHARS = 400_000
+# A longer line (minified code) is shown plain, as code hosts do: thousands of tokens on one
+# line help nobody read it and cost the server.
+MAX_HIGHLIGHT_LINE_CHARS = 2_000
 
 # The indexer's language ids that Pygments knows under another name.
 _PYGMENTS_NAMES = {
@@ -60,7 +64,9 @@ def _spans(text: str, lang: str, filename: str) -> list[list[Span]]:
     if len(text) > MAX_HIGHLIGHT_CHARS:
         tokens = [(None, text)]
     else:
-        tokens = _lexer_for(lang or "", filename).get_tokens(text)
+        # Pygments reads a lone \r as a line break; a space of the same length keeps its
+        # lines and columns those of the file (the text shown is the file's own).
+        tokens = _lexer_for(lang or "", filename).get_tokens(text.replace("\r", " "))
     for ttype, value in tokens:
         cls = "" if ttype is None else css_class(ttype)
         if ttype is not None and ttype in Name and cls in ("n", "nf", "nc", "nx", "na", "py"):
@@ -84,22 +90,25 @@ def _render(
 ) -> Markup:
     """One line as HTML: spans get their class, `marks` ranges get <mark>, and identifier
     spans for which link(name, col) returns a URL become links."""
-    cuts = sorted({0, len(line), *(p for s, e, _ in spans for p in (s, e))})
-    for s, e in marks or ():
-        cuts.extend(p for p in (s, e) if 0 <= p <= len(line))
-    cuts = sorted(set(cuts))
+    if len(line) > MAX_HIGHLIGHT_LINE_CHARS:
+        spans, link = [], None
+    cut_set = {0, len(line), *(p for s, e, _ in spans for p in (s, e))}
+    cut_set.update(p for s, e in marks or () for p in (s, e) if 0 <= p <= len(line))
+    cuts = sorted(cut_set)
     out: list[str] = []
     for s, e, cls in spans or [(0, len(line), "")]:
-        piece_cuts = [c for c in cuts if s <= c <= e]
+        # The cuts inside this span, found by bisection: linear in the line, not quadratic.
+        piece_cuts = cuts[bisect_left(cuts, s) : bisect_right(cuts, e)]
         whole = line[s:e]
         href = link(whole, s) if link and cls.endswith(" id") else None
         inner: list[str] = []
         for a, b in zip(piece_cuts, piece_cuts[1:], strict=False):
-            text = escape(line[a:b])
+            # A raw CR would become a line break in HTML; its reference stays one character.
+            text = str(escape(line[a:b])).replace("\r", "&#13;")
             if marks and any(ms <= a and b <= me for ms, me in marks):
                 inner.append(f"<mark>{text}</mark>")
             else:
-                inner.append(str(text))
+                inner.append(text)
         body = "".join(inner)
         if href:
             out.append(
