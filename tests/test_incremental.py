@@ -98,6 +98,44 @@ if __name__ == "__main__":
 """
 
 
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # exited while we looked
+            children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+def _descendants(pid: int) -> set[int]:
+    children, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except OSError:
+        return False
+
+
+def _assert_all_exit(pids: set[int], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)], "processes outlived the killed indexer"
+
+
 def test_kill_9_mid_run_keeps_the_old_index_and_next_run_completes(tmp_path):
     org = tmp_path / "org"
     old_repo = make_repo(org, "a", {"a.py": "OLD = 1\n"})
@@ -112,8 +150,10 @@ def test_kill_9_mid_run_keeps_the_old_index_and_next_run_completes(tmp_path):
     for delay in (0.3, 1.0, 2.0):
         proc = subprocess.Popen([sys.executable, str(script), str(data.root), str(org)], env=env)
         time.sleep(delay)
+        tree = _descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        _assert_all_exit(tree)  # forkserver, resource tracker and workers do not linger
         state = _state(data)  # opens and reads fine after the kill
         a_state = {k: v for k, v in state.items() if k[0] == "a"}
         assert a_state in (

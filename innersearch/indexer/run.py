@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import tantivy
 
-from . import catalog, classify, gitread, layout, owners, schema
+from . import catalog, classify, gitread, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
 from .identifiers import identifier_words, squashed
@@ -89,7 +89,11 @@ class _Indexer:
             return
         if self.pool is None:
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(WORKERS, mp_context=ctx)
+            # No orphans after a kill -9: the forkserver and each worker die with their parent.
+            ctx.set_forkserver_preload(["innersearch.indexer.orphans_preload"])
+            self.pool = ProcessPoolExecutor(
+                WORKERS, mp_context=ctx, initializer=orphans.die_with_parent
+            )
         window: deque[Future] = deque()
         limit = IN_FLIGHT_PER_WORKER * WORKERS
         for task in tasks:
