@@ -16,6 +16,7 @@ from innersearch.web import api as web_api
 from innersearch.web import create_app
 from innersearch.web.cache import ResultCache, approx_bytes
 from innersearch.web.highlight import highlight_lines
+from innersearch.web.ui import facet_query
 from tests.helpers import build_index, make_repo
 
 MANY = "".join(f"the line {i}\n" for i in range(3000))
@@ -173,3 +174,19 @@ def test_long_lines_are_shown_plain_and_whole():
     assert "<span" not in html and html == line
     [short] = highlight_lines("var a=1;\n", "javascript", "a.js")
     assert "<span" in short
+
+
+def test_repo_facet_links_work_for_any_repo_name(tmp_path):
+    org = tmp_path / "org"
+    for name in ("my repo", "my", 'odd"name'):
+        make_repo(org, name, {"a.py": "shared_token = 1\n"})
+    store = Store.open(build_index(tmp_path, org).root)
+    try:
+        for name in ("my repo", "my", 'odd"name'):
+            query = facet_query("shared_token lang:python", "repo", name)
+            found = api.search(store, query)["results"]
+            assert [r["repo"] for r in found] == [name], query
+            again = facet_query(query, "repo", "my")  # replaces the earlier repo filter
+            assert [r["repo"] for r in api.search(store, again)["results"]] == ["my"]
+    finally:
+        store.close()

@@ -17,6 +17,7 @@ from pygments.formatters import HtmlFormatter
 from innersearch.indexer.status import status_report
 from innersearch.search import api as search
 from innersearch.search.api import QueryError
+from innersearch.search.query import Filter, tokenize
 
 from . import api, data, params, state
 from .errors import ApiError
@@ -146,12 +147,22 @@ def search_view(q: str | None, offset: int) -> dict:
 
 
 def facet_query(q: str, key: str, value: str) -> str:
-    """The query narrowed to one repo or language (replacing an earlier filter of that key)."""
-    words = [w for w in q.split() if not w.startswith(f"{key}:")]
+    """The query narrowed to one repo or language (replacing an earlier filter of that key).
+    Any repo name works: the filter is an anchored regex, quoted when it must be."""
+    try:
+        kept = [
+            q[t.pos : t.end]
+            for t in tokenize(q)
+            if not (isinstance(t.node, Filter) and t.node.name == key)
+        ]
+    except QueryError:
+        kept = [q]
     if key == "repo":
-        value = "^" + "".join("\\" + c if not c.isalnum() and c not in "-_/" else c for c in value)
+        value = "^" + "".join(c if c.isalnum() or c in "-_/ " else "\\" + c for c in value)
         value += "$"
-    return " ".join([*words, f"{key}:{value}"])
+    if any(c.isspace() or c == '"' for c in value):
+        value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return " ".join([*kept, f"{key}:{value}"])
 
 
 @bp.get("/")
