@@ -1,0 +1,80 @@
+"""`innersearch serve` as a real process: slow clients and foreign Host headers."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from innersearch.web.cli import CONNECTION_LIMIT
+from tests.helpers import build_index, make_repo
+
+SLOW_CLIENTS = 150  # more than waitress' default connection limit of 100
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, host: str | None = None, timeout: float = 5.0) -> int:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.fixture()
+def server(tmp_path):
+    make_repo(tmp_path / "org", "app", {"a.py": "def served():\n    return 1\n"})
+    data = build_index(tmp_path, tmp_path / "org")
+    port = _free_port()
+    cmd = [sys.executable, "-m", "innersearch.cli"]
+    proc = subprocess.Popen(
+        [*cmd, "--data", str(data.root), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if _get(f"{base}/healthz", timeout=1) == 200:
+                break
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_slow_clients_do_not_block_the_server(server):
+    assert SLOW_CLIENTS < CONNECTION_LIMIT
+    port = int(server.rsplit(":", 1)[1])
+    slow = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # never ends
+            slow.append(sock)
+        time.sleep(0.5)
+        assert _get(f"{server}/healthz") == 200
+        assert _get(f"{server}/api/v1/search?q=served") == 200
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_loopback_server_answers_only_loopback_names(server):
+    assert _get(f"{server}/healthz", host="attacker.example") == 400
+    assert _get(f"{server}/healthz", host="localhost") == 200
