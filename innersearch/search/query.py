@@ -195,6 +195,10 @@ def _regex_nesting(pattern: str) -> int:
 def tokenize(text: str) -> list[Token]:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters", MAX_QUERY_CHARS)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate: no text can hold it
+        raise QueryError("the query is not valid Unicode (a lone surrogate)", err.start) from None
     tokens: list[Token] = []
     depth = 0
     negations = 0  # consecutive '-' before a term
