@@ -228,7 +228,8 @@ def test_download_checks_digests_and_caches(registry, tmp_path):
     assert "404" in by_version[("js-none", "1.0.0")]
     assert len(problems) == 2
     assert archive_path(tmp_path, PY, "1.0") is None  # nothing kept of a bad download
-    assert archive_path(tmp_path, PY, "1.1").read_bytes() == _sdist("1.1")
+    served = _Registry.files["/f/ratelimit-1.1.tar.gz"]
+    assert archive_path(tmp_path, PY, "1.1").read_bytes() == served
     assert archive_path(tmp_path, JS, "2.0.0").name == "2.0.0.tgz"
     # Cached archives are not fetched again: with the registry gone, nothing fails.
     assert (

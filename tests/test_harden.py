@@ -190,3 +190,20 @@ def test_repo_facet_links_work_for_any_repo_name(tmp_path):
             assert [r["repo"] for r in api.search(store, again)["results"]] == ["my"]
     finally:
         store.close()
+
+
+def test_a_search_request_reads_one_snapshot(store, monkeypatch):
+    """The cache key and the results come from one state (else results of generation G+1
+    could be cached under G)."""
+    client = create_app(store).test_client()
+    calls = []
+    real = store.snapshot
+    monkeypatch.setattr(store, "snapshot", lambda: calls.append(1) or real())
+    assert client.get("/api/v1/search?q=handler_1").status_code == 200
+    assert len(calls) == 1
+
+
+def test_the_rank_order_is_computed_once_per_generation(store):
+    first, second = store.snapshot(), store.snapshot()
+    assert first is not second and first.view is second.view
+    assert execute._default_order(first) is execute._default_order(second)

@@ -10,14 +10,18 @@ import json
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import tantivy
 
 from . import catalog, layout, schema
 from .analysis import Symbol
 from .catalog import FileRow, RepoRow
+
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -34,6 +38,8 @@ class CatalogView:
     branch_commits: dict[tuple[str, str], str]  # (repo, branch) -> indexed commit
     files_by_blob: dict[int, list[FileRow]] = field(default_factory=dict)
     by_location: dict[tuple[str, str, str], FileRow] = field(default_factory=dict)
+    _derived: dict[str, object] = field(default_factory=dict, repr=False)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         grouped: dict[int, list[FileRow]] = defaultdict(list)
@@ -41,6 +47,17 @@ class CatalogView:
             grouped[f.blob_key].append(f)
             self.by_location[(f.repo, f.branch, f.path)] = f
         self.files_by_blob = dict(grouped)
+
+    def derived(self, name: str, compute: Callable[[], T]) -> T:
+        """A value computed from this view once per generation (such as the rank order of
+        all files), so no request pays for a pass over the whole corpus again. It lives and
+        dies with the view: a new generation starts empty."""
+        with self._derived_lock:
+            if name in self._derived:
+                return self._derived[name]  # type: ignore[return-value]
+        value = compute()  # outside the lock: other names need not wait
+        with self._derived_lock:
+            return self._derived.setdefault(name, value)  # type: ignore[return-value]
 
 
 class Snapshot:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ..indexer.store import Store
+from ..indexer.store import Snapshot, Store
 from . import execute, refs
 from . import symbols as symbols_mod
 from .match import line_bounds
@@ -30,19 +30,21 @@ def search(
     time_budget_ms: int = 10000,
     max_lines: int | None = None,
     max_line_chars: int | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict:
     """Search file contents (or paths with type:path, symbols with type:symbol).
 
     `limit` is a number of files (0 = all); raises QueryError for a malformed query. The
     time budget covers the whole search (parse, plan, candidates, verification, rendering);
-    `max_lines` and `max_line_chars` bound what is rendered (None: no bound)."""
+    `max_lines` and `max_line_chars` bound what is rendered (None: no bound). `snapshot`:
+    the state to search, when the caller already holds one (a request sees one state)."""
     start = time.perf_counter()
     deadline = time.monotonic() + max(1, time_budget_ms) / 1000.0
     if limit < 0 or offset < 0 or context < 0:
         raise QueryError("limit, offset and context must not be negative")
     parsed = parse(query)
     plan = compile_plan(parsed)
-    snap = store.snapshot()
+    snap = snapshot if snapshot is not None else store.snapshot()
     if parsed.type == "path":
         out = execute.search_paths(snap, plan, limit, offset, deadline)
     elif parsed.type == "symbol":

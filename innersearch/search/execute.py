@@ -109,32 +109,23 @@ def _activity(snap: Snapshot) -> dict[str, float]:
     return rank.repo_activity({name: r.last_commit_at for name, r in snap.repos.items()})
 
 
-_ORDER_CACHE: dict[int, tuple[Snapshot, list[tuple[float, FileRow]]]] = {}
-_ORDER_LOCK = threading.Lock()
-
-
 def _default_order(snap: Snapshot) -> list[tuple[float, FileRow]]:
     """Default-branch files with their prior (no definition bonus), in rank order; computed
-    once per snapshot (the entry keeps the snapshot alive so its id is not reused)."""
-    with _ORDER_LOCK:
-        hit = _ORDER_CACHE.get(id(snap))
-        if hit is not None and hit[0] is snap:
-            return hit[1]
-    activity = _activity(snap)
-    defaults = {name: r.default_branch for name, r in snap.repos.items()}
-    order = sorted(
-        (
-            (rank.prior(f, False, activity.get(f.repo, 0.0)), f)
-            for f in snap.files
-            if defaults.get(f.repo) == f.branch
-        ),
-        key=lambda pf: rank.order_key(pf[0], pf[1]),
-    )
-    with _ORDER_LOCK:
-        if len(_ORDER_CACHE) >= 4:
-            _ORDER_CACHE.clear()
-        _ORDER_CACHE[id(snap)] = (snap, order)
-    return order
+    once per index generation and shared by every snapshot of it."""
+
+    def compute() -> list[tuple[float, FileRow]]:
+        activity = _activity(snap)
+        defaults = {name: r.default_branch for name, r in snap.repos.items()}
+        return sorted(
+            (
+                (rank.prior(f, False, activity.get(f.repo, 0.0)), f)
+                for f in snap.files
+                if defaults.get(f.repo) == f.branch
+            ),
+            key=lambda pf: rank.order_key(pf[0], pf[1]),
+        )
+
+    return snap.view.derived("default_order", compute)
 
 
 def _file_info(snap: Snapshot, f: FileRow, score: float) -> dict:

@@ -30,12 +30,14 @@ MAX_LINE_CHARS = 1_000
 def run_search(q: str, limit: int, offset: int, context: int) -> dict:
     """search.search through the result cache; the answer is shared, do not modify it."""
     store = state.store()
-    key = (store.snapshot().generation, q, limit, offset, context)
+    snap = store.snapshot()  # one state for the cache key and the results
+    key = (snap.generation, q, limit, offset, context)
     found, cached = state.cache().get_or_compute(
         key,
         lambda: search.search(
             store,
             q,
+            snapshot=snap,
             limit=limit,
             offset=offset,
             context=context,
