@@ -207,3 +207,18 @@ def test_the_rank_order_is_computed_once_per_generation(store):
     first, second = store.snapshot(), store.snapshot()
     assert first is not second and first.view is second.view
     assert execute._default_order(first) is execute._default_order(second)
+
+
+def test_type_symbol_with_a_negated_word(tmp_path):
+    code = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
+    make_repo(tmp_path / "org", "lim", {"lim.py": code})
+    store = Store.open(build_index(tmp_path, tmp_path / "org").root)
+    try:
+        names = [
+            r["symbol"]["name"] for r in api.search(store, "type:symbol RateLimiter")["results"]
+        ]
+        assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
+        found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
+        assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]
+    finally:
+        store.close()

@@ -64,6 +64,13 @@ def _symbol_results(snap, plan, limit: int, offset: int, deadline: float) -> dic
     if not words or len(words) != len(plan.positive):
         raise QueryError("type:symbol needs words naming a symbol (no regex)", 0)
     found = symbols_mod.search_symbols(snap, " ".join(words))
+    positive = {id(a) for a in plan.positive}
+
+    def named(atom, name: str) -> bool:
+        # The positive words found the symbol (in any identifier style); a negated word
+        # excludes the symbols whose name contains it: `type:symbol RateLimiter -legacy`.
+        return id(atom) in positive or bool(atom.matcher.matches_text(name))
+
     results = []
     limit_hit = False
     for i, s in enumerate(found):
@@ -73,7 +80,7 @@ def _symbol_results(snap, plan, limit: int, offset: int, deadline: float) -> dic
         f = snap.file(s["repo"], s["path"], s["branch"])
         if f is None or not in_branch_scope(plan, f, snap):
             continue
-        if evaluate(plan, plan.query.expr, f, lambda _a: True) is False:
+        if evaluate(plan, plan.query.expr, f, lambda a, name=s["name"]: named(a, name)) is False:
             continue
         results.append((s, f))
     page = results[offset : offset + limit] if limit > 0 else results[offset:]
