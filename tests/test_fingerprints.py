@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from innersearch.indexer import fingerprints as fp
-from innersearch.indexer.analysis import FunctionSpan, ParseResult, Token
 from innersearch.indexer.parse import parse_source
+from innersearch.indexer.records import FunctionSpan, ParseResult, Token
 
 PY = b"""import os
 from collections import (

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from innersearch.indexer.analysis import ParseResult
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES, TAGS_DIR, parse_source
+from innersearch.indexer.records import ParseResult
 
 
 @dataclass

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import classify, fingerprints
-from .analysis import Reference, Symbol
 from .parse import parse_source
+from .records import Reference, Symbol
 
 
 @dataclass

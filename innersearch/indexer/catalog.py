@@ -186,11 +186,6 @@ def repos(conn: sqlite3.Connection) -> list[RepoRow]:
     return [repo_from_row(r) for r in rows]
 
 
-def repo_by_name(conn: sqlite3.Connection, name: str) -> RepoRow | None:
-    row = conn.execute(f"SELECT {_REPO_COLUMNS} FROM repos WHERE name=?", (name,)).fetchone()
-    return repo_from_row(row) if row else None
-
-
 def ensure_repo(conn: sqlite3.Connection, name: str, source: str) -> int:
     conn.execute(
         "INSERT INTO repos(name, source) VALUES(?, ?) "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
-from .analysis import ParseResult
+from .records import ParseResult
 
 FORMAT_VERSION = 1
 NUM_PERM = 64

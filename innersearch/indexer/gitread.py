@@ -50,10 +50,6 @@ def looks_like_repo(path: Path) -> bool:
     return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
 
 
-def open_mirror(path: Path) -> git.Repo:
-    return git.Repo(path)
-
-
 def mirror(url: str, path: Path, auth_header: str | None = None) -> git.Repo:
     """Clone `url` bare into `path`, or fetch into the existing mirror; return the mirror.
     `auth_header` (credentials) reaches git through its environment only."""

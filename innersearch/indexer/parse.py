@@ -30,7 +30,7 @@ from pathlib import Path
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 from tree_sitter_language_pack import get_language, get_parser
 
-from innersearch.indexer.analysis import FunctionSpan, ParseResult, Reference, Symbol, Token
+from innersearch.indexer.records import FunctionSpan, ParseResult, Reference, Symbol, Token
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(
     {

@@ -18,8 +18,8 @@ from typing import TypeVar
 import tantivy
 
 from . import catalog, layout, schema
-from .analysis import Symbol
 from .catalog import FileRow, RepoRow
+from .records import Symbol
 
 T = TypeVar("T")
 

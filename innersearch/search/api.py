@@ -86,12 +86,12 @@ def _symbol_results(snap, plan, limit: int, offset: int, deadline: float) -> dic
     page = results[offset : offset + limit] if limit > 0 else results[offset:]
     out = []
     for s, f in page:
-        item = execute._file_info(snap, f, s["score"])
+        item = execute.file_info(snap, f, s["score"])
         data = execute.CONTENT.get(snap, f.blob_key)
         starts = line_bounds(data)
         text = ""
         if 1 <= s["line"] <= len(starts):
-            text = execute._line_text(data, starts, s["line"])[2]
+            text = execute.line_text(data, starts, s["line"])[2]
         item["line_matches"] = [{"line": s["line"], "text": text, "ranges": []}]
         item["symbol"] = s
         item["symbols"] = [s]
@@ -139,16 +139,12 @@ def definition_at(
     """Definitions of the identifier at 1-based `line`, 0-based `column` of a file."""
     start = time.perf_counter()
     snap = store.snapshot()
-    if repo not in snap.repos:
-        raise LookupError(f"unknown repository {repo!r}")
-    f = snap.file(repo, path, branch)
-    if f is None:
-        raise LookupError(f"no file {path!r} in repository {repo!r}")
+    f = snap.require_file(repo, path, branch)
     data = execute.CONTENT.get(snap, f.blob_key)
     starts = line_bounds(data)
     name = ""
     if 1 <= line <= len(starts):
-        name = symbols_mod.identifier_at(execute._line_text(data, starts, line)[2], column)
+        name = symbols_mod.identifier_at(execute.line_text(data, starts, line)[2], column)
     definitions = refs.definitions_for(snap, name, repo, path) if name else []
     return {"name": name, "definitions": definitions, "took_ms": _ms(start)}
 

@@ -128,7 +128,7 @@ def _default_order(snap: Snapshot) -> list[tuple[float, FileRow]]:
     return snap.view.derived("default_order", compute)
 
 
-def _file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
+def file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
     return {
         "repo": f.repo,
         "path": f.path,
@@ -142,8 +142,9 @@ def _file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
     }
 
 
-def _line_text(data: bytes, starts, line: int) -> tuple[int, int, str]:
-    """Start, end and text of a line; `starts` maps line numbers (a list: from 1) to starts."""
+def line_text(data: bytes, starts, line: int) -> tuple[int, int, str]:
+    """Start, end and text of a line (the one place that slices lines out of a blob);
+    `starts` maps line numbers (a list: from 1) to starts."""
     if isinstance(starts, dict):
         ls = starts.get(line, len(data))
     elif line - 1 >= len(starts):  # git grep's empty line after a final newline
@@ -178,7 +179,7 @@ def _line_matches(
     sym_atoms = [a for a in plan.positive if a.kind == "sym"]
     out = []
     for line in lines:
-        ls, le, text = _line_text(data, starts, line)
+        ls, le, text = line_text(data, starts, line)
         spans: set[tuple[int, int]] = set()
         for atom in content_atoms:
             spans.update(atom.matcher.ranges(data, ls, le))
@@ -192,11 +193,11 @@ def _line_matches(
         item: dict = {"line": line, "text": text, "ranges": [list(r) for r in chars]}
         if context > 0:
             item["before"] = [
-                {"line": n, "text": _clip(_line_text(data, starts, n)[2], max_line_chars)}
+                {"line": n, "text": _clip(line_text(data, starts, n)[2], max_line_chars)}
                 for n in range(max(1, line - context), line)
             ]
             item["after"] = [
-                {"line": n, "text": _clip(_line_text(data, starts, n)[2], max_line_chars)}
+                {"line": n, "text": _clip(line_text(data, starts, n)[2], max_line_chars)}
                 for n in range(line + 1, min(len(starts), line + context) + 1)
             ]
         out.append(item)
@@ -305,7 +306,7 @@ def search_files(
             if len(lines) > room:
                 lines, truncated = lines[:room], True
             rendered += len(lines) * (1 + 2 * context)
-        item = _file_info(snap, f, score)
+        item = file_info(snap, f, score)
         item["line_matches"] = _line_matches(ver, plan, f, lines, context, max_line_chars)
         # Only blobs found defining a query term are read for symbols (it costs a lookup).
         item["symbols"] = _matched_symbols(snap, plan, f) if f.blob_key in defs else []
@@ -360,7 +361,7 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, deadline: 
     page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
     results = []
     for score, f, spans in page:
-        item = _file_info(snap, f, score)
+        item = file_info(snap, f, score)
         item["line_matches"] = []
         item["path_ranges"] = [list(s) for s in spans]
         item["symbols"] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..indexer import schema
 from ..indexer.store import Snapshot
-from .execute import CONTENT
+from .execute import CONTENT, line_text
 from .match import line_bounds
 from .symbols import locations, search_symbols, symbol_dict
 
@@ -51,9 +51,7 @@ def references(snap: Snapshot, name: str, limit: int) -> dict:
         items = []
         for n in lines:
             if 1 <= n <= len(starts):
-                end = data.find(b"\n", starts[n - 1])
-                text = data[starts[n - 1] : end if end >= 0 else len(data)]
-                items.append({"line": n, "text": text.decode("utf-8", "replace")})
+                items.append({"line": n, "text": line_text(data, starts, n)[2]})
         total += len(items)
         by_repo.setdefault(f.repo, []).append({"path": f.path, "branch": f.branch, "lines": items})
     repos = [
