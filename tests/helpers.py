@@ -83,3 +83,12 @@ def build_index(tmp_path: Path, *sources: str | Path) -> layout.DataDir:
 
 def run_index(data: layout.DataDir, *sources: str | Path) -> RunSummary:
     return index_sources(data, [str(s) for s in sources], say=lambda _msg: None)
+
+
+def client_for(store, **options):
+    """A Flask test client of the app serving `store` (options go to create_app)."""
+    from innersearch.web import create_app  # tests of the indexer alone need no web
+
+    app = create_app(store, **options)
+    app.testing = True
+    return app.test_client()

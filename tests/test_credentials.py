@@ -15,7 +15,6 @@ from innersearch.indexer import layout
 from innersearch.indexer.credentials import redact, split_url
 from innersearch.indexer.run import index_sources
 from innersearch.indexer.sources import repo_name_from_url
-from innersearch.indexer.store import Store
 from innersearch.search import api
 from innersearch.web import create_app
 from tests.gitserver import GitHttpServer
@@ -39,7 +38,9 @@ def served(tmp_path):
         yield server
 
 
-def test_a_token_in_the_url_is_used_and_never_stored_or_shown(served, tmp_path, capsys):
+def test_a_token_in_the_url_is_used_and_never_stored_or_shown(
+    served, tmp_path, capsys, open_test_store
+):
     url = f"{served.url.replace('http://', f'http://{USER}:{TOKEN}@')}/org/secret.git"
     data = layout.DataDir(tmp_path / "data")
     said: list[str] = []
@@ -55,27 +56,24 @@ def test_a_token_in_the_url_is_used_and_never_stored_or_shown(served, tmp_path, 
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err
 
-    store = Store.open(data.root)
-    try:
-        hits = api.search(store, "open_vault")["results"]
-        assert [(h["repo"], h["path"]) for h in hits] == [("secret", "vault.py")]
-        client = create_app(store).test_client()
-        for route in (
-            "/api/v1/repos",
-            "/api/v1/repos/secret",
-            "/api/v1/status",
-            "/status",
-            "/repos/secret",
-            "/repos",
-        ):
-            resp = client.get(route)
-            assert resp.status_code == 200, route
-            assert TOKEN.encode() not in resp.data, route
-        assert client.get("/api/v1/repos/secret").get_json()["source"] == (
-            f"{served.url}/org/secret.git"
-        )
-    finally:
-        store.close()
+    store = open_test_store(data.root)
+    hits = api.search(store, "open_vault")["results"]
+    assert [(h["repo"], h["path"]) for h in hits] == [("secret", "vault.py")]
+    client = create_app(store).test_client()
+    for route in (
+        "/api/v1/repos",
+        "/api/v1/repos/secret",
+        "/api/v1/status",
+        "/status",
+        "/repos/secret",
+        "/repos",
+    ):
+        resp = client.get(route)
+        assert resp.status_code == 200, route
+        assert TOKEN.encode() not in resp.data, route
+    assert client.get("/api/v1/repos/secret").get_json()["source"] == (
+        f"{served.url}/org/secret.git"
+    )
 
     assert stat.S_IMODE(data.root.stat().st_mode) == 0o700
     for private in (data.catalog_path, data.mirror_path("secret") / "config"):
@@ -93,7 +91,7 @@ def test_a_wrong_token_is_an_error_that_does_not_show_it(served, tmp_path):
     assert wrong.encode() not in _every_byte_of(data.root)
 
 
-def test_a_catalog_written_with_a_token_is_redacted_when_read(served, tmp_path):
+def test_a_catalog_written_with_a_token_is_redacted_when_read(served, tmp_path, open_test_store):
     url = f"{served.url.replace('http://', f'http://{USER}:{TOKEN}@')}/org/secret.git"
     data = layout.DataDir(tmp_path / "data")
     run_index(data, url)
@@ -101,11 +99,8 @@ def test_a_catalog_written_with_a_token_is_redacted_when_read(served, tmp_path):
     conn.execute("UPDATE repos SET source=?, error=?", (url, f"cannot read {url}: gone"))
     conn.commit()
     conn.close()
-    store = Store.open(data.root)
-    try:
-        body = create_app(store).test_client().get("/api/v1/repos/secret").data
-    finally:
-        store.close()
+    store = open_test_store(data.root)
+    body = create_app(store).test_client().get("/api/v1/repos/secret").data
     assert TOKEN.encode() not in body and served.url.encode() in body
 
 

@@ -6,17 +6,14 @@ from __future__ import annotations
 import pytest
 
 from innersearch.dedup import api
-from innersearch.indexer.store import Store
 from tests.helpers import build_index, commit_files, make_repo, run_index
 from tests.test_dedup_org import MEDIUM, ORIGINAL, UNRELATED, build_org
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, open_store):
     root = tmp_path_factory.mktemp("dedup")
-    opened = Store.open(build_index(root, build_org(root)).root)
-    yield opened
-    opened.close()
+    return open_store(build_index(root, build_org(root)).root)
 
 
 @pytest.fixture(scope="module")
@@ -180,17 +177,14 @@ def test_bad_minimum_is_refused(store):
         api.find_duplicates(store, min_lines="6")
 
 
-def test_incremental_run_after_a_commit(tmp_path):
+def test_incremental_run_after_a_commit(tmp_path, open_test_store):
     org = build_org(tmp_path)
     data = build_index(tmp_path, org)
-    store = Store.open(data.root)
-    try:
-        first = api.find_duplicates(store)
-        commit_files(org / "gamma", {"banner.py": "\n\n" + UNRELATED}, "copy the banner")
-        run_index(data, org)
-        second = api.find_duplicates(store)
-    finally:
-        store.close()
+    store = open_test_store(data.root)
+    first = api.find_duplicates(store)
+    commit_files(org / "gamma", {"banner.py": "\n\n" + UNRELATED}, "copy the banner")
+    run_index(data, org)
+    second = api.find_duplicates(store)
     assert second["generation"] > first["generation"]
     stats = second["stats"]
     assert stats["cached_pairs"] > 0, "pairs of unchanged repos are not measured again"
@@ -205,17 +199,14 @@ def test_incremental_run_after_a_commit(tmp_path):
     assert summarize_class(second)["id"] in before, "old classes keep their ids"
 
 
-def test_empty_index(tmp_path):
+def test_empty_index(tmp_path, open_test_store):
     org = tmp_path / "org"
     org.mkdir()
     make_repo(org, "docs", {"README.md": "# nothing to see\n"})
-    store = Store.open(build_index(tmp_path, org).root)
-    try:
-        report = api.find_duplicates(store)
-        assert report["clone_classes"] == [] and report["libraries"] == []
-        assert api.similar_to(store, ORIGINAL)["matches"] == []
-    finally:
-        store.close()
+    store = open_test_store(build_index(tmp_path, org).root)
+    report = api.find_duplicates(store)
+    assert report["clone_classes"] == [] and report["libraries"] == []
+    assert api.similar_to(store, ORIGINAL)["matches"] == []
 
 
 def test_small_fragments_need_higher_similarity():
@@ -227,7 +218,7 @@ def test_small_fragments_need_higher_similarity():
     assert verify.MIN_SIMILARITY < middle < verify.SMALL_SIMILARITY
 
 
-def test_a_wrapper_and_its_closure_are_not_one_class(tmp_path):
+def test_a_wrapper_and_its_closure_are_not_one_class(tmp_path, open_test_store):
     body = "\n".join(f"            total = total + item * {n}" for n in range(12))
     closure = (
         "    def add(total):\n        for item in items:\n" + body + "\n        return total\n"
@@ -238,11 +229,8 @@ def test_a_wrapper_and_its_closure_are_not_one_class(tmp_path):
     org.mkdir()
     other = "items = []\n\n" + standalone + "\n\n" + UNRELATED  # not a file-level copy
     make_repo(org, "solo", {"wrap.py": wrapper, "other.py": other})
-    store = Store.open(build_index(tmp_path, org).root)
-    try:
-        report = api.find_duplicates(store, min_tokens=20, min_lines=4)
-    finally:
-        store.close()
+    store = open_test_store(build_index(tmp_path, org).root)
+    report = api.find_duplicates(store, min_tokens=20, min_lines=4)
     functions = [c for c in report["clone_classes"] if c["level"] == "function"]
     assert len(functions) == 1, "the copied closure is found"
     where = sorted((m["path"], m["symbol"]) for m in functions[0]["members"])

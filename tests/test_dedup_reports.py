@@ -12,7 +12,6 @@ import pytest
 from innersearch.cli import main
 from innersearch.dedup import api
 from innersearch.dedup.report_csv import HEADER
-from innersearch.indexer.store import Store
 from tests.helpers import build_index
 from tests.test_dedup_org import ORIGINAL, RENAMED_COPY, build_org
 
@@ -24,10 +23,8 @@ def data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def store(data):
-    opened = Store.open(data.root)
-    yield opened
-    opened.close()
+def store(data, open_store):
+    return open_store(data.root)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from innersearch.demo.build import DEMO_AUTHOR, build_org
 from innersearch.demo.fetch import archive_path, download_all
 from innersearch.demo.packages import DemoPackage
 from innersearch.indexer import layout
-from innersearch.indexer.store import Store
 from innersearch.search import api
 from tests.helpers import git, run_index
 
@@ -96,23 +95,18 @@ def test_builds_one_commit_per_version_then_the_synthetic_team_files(archives, t
     assert len(_log(tmp_path / "repos" / "js-throttle")) == 1  # one version, no team
 
 
-def test_built_org_indexes_and_searches_with_owners(archives, tmp_path):
+def test_built_org_indexes_and_searches_with_owners(archives, tmp_path, open_test_store):
     build_org([PY, JS], archives, tmp_path / "repos")
     data = layout.DataDir(tmp_path / "data")
     summary = run_index(data, tmp_path / "repos")
     assert not summary.failed and len(summary.outcomes) == 2
-    store = Store.open(data.root)
-    try:
-        found = api.search(store, "refill_rate")["results"]
-        assert [(r["repo"], r["path"]) for r in found] == [
-            ("py-ratelimit", "ratelimit/__init__.py")
-        ]
-        assert api.search(store, "throttleCalls")["results"][0]["repo"] == "js-throttle"
-        repo = store.snapshot().repos["py-ratelimit"]
-        assert "@acme/infra" in json.dumps(repo.info)
-        assert repo.info.get("contributing") == "CONTRIBUTING.md"
-    finally:
-        store.close()
+    store = open_test_store(data.root)
+    found = api.search(store, "refill_rate")["results"]
+    assert [(r["repo"], r["path"]) for r in found] == [("py-ratelimit", "ratelimit/__init__.py")]
+    assert api.search(store, "throttleCalls")["results"][0]["repo"] == "js-throttle"
+    repo = store.snapshot().repos["py-ratelimit"]
+    assert "@acme/infra" in json.dumps(repo.info)
+    assert repo.info.get("contributing") == "CONTRIBUTING.md"
 
 
 def test_broken_and_missing_archives_are_reported_and_skipped(archives, tmp_path):

@@ -12,11 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from innersearch.indexer.store import Store
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import QueryError, parse
-from innersearch.web import create_app
-from tests.helpers import build_index, make_repo
+from tests.helpers import build_index, client_for, make_repo
 
 # Query syntax is where the edge cases are: weight the alphabet towards it.
 SYNTAX = st.sampled_from(
@@ -82,16 +80,14 @@ def test_the_parser_answers_or_raises_query_error(text):
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def client(tmp_path_factory, open_store):
     root = tmp_path_factory.mktemp("fuzz")
     make_repo(
         root / "repos",
         "svc",
         {"retry.py": "def retry(fn):\n    return fn()\n", "README.md": "# svc\n"},
     )
-    store = Store.open(build_index(root, root / "repos").root)
-    yield create_app(store).test_client()
-    store.close()
+    return client_for(open_store(build_index(root, root / "repos").root))
 
 
 def _check(resp, started: float) -> None:

@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from innersearch.indexer.store import Store
 from innersearch.search import api, execute
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import MAX_NESTING, QueryError, parse
@@ -17,7 +16,7 @@ from innersearch.web import create_app
 from innersearch.web.cache import ResultCache, approx_bytes
 from innersearch.web.highlight import highlight_lines
 from innersearch.web.ui import facet_query
-from tests.helpers import build_index, make_repo
+from tests.helpers import build_index, client_for, make_repo
 
 MANY = "".join(f"the line {i}\n" for i in range(3000))
 LONG = "the " + "x" * 50_000 + "\n"
@@ -25,20 +24,17 @@ CR_FILE = "x = 1  # ok\rcomment\nimport os; os.system('id')\nz = 2\n"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, open_store):
     root = tmp_path_factory.mktemp("harden")
     files = {f"pkg/mod{i}.py": f"def handler_{i}():\n    return {i}\n" for i in range(150)}
     files.update({"big.txt": MANY, "min.js": LONG, "cr.py": CR_FILE})
     make_repo(root / "repos", "app", files)
-    data = build_index(root, root / "repos")
-    opened = Store.open(data.root)
-    yield opened
-    opened.close()
+    return open_store(build_index(root, root / "repos").root)
 
 
 @pytest.fixture(scope="module")
 def client(store):
-    return create_app(store, allowed_hosts={"127.0.0.1", "localhost", "::1"}).test_client()
+    return client_for(store, allowed_hosts={"127.0.0.1", "localhost", "::1"})
 
 
 HOSTILE = [
@@ -176,20 +172,17 @@ def test_long_lines_are_shown_plain_and_whole():
     assert "<span" in short
 
 
-def test_repo_facet_links_work_for_any_repo_name(tmp_path):
+def test_repo_facet_links_work_for_any_repo_name(tmp_path, open_test_store):
     org = tmp_path / "org"
     for name in ("my repo", "my", 'odd"name'):
         make_repo(org, name, {"a.py": "shared_token = 1\n"})
-    store = Store.open(build_index(tmp_path, org).root)
-    try:
-        for name in ("my repo", "my", 'odd"name'):
-            query = facet_query("shared_token lang:python", "repo", name)
-            found = api.search(store, query)["results"]
-            assert [r["repo"] for r in found] == [name], query
-            again = facet_query(query, "repo", "my")  # replaces the earlier repo filter
-            assert [r["repo"] for r in api.search(store, again)["results"]] == ["my"]
-    finally:
-        store.close()
+    store = open_test_store(build_index(tmp_path, org).root)
+    for name in ("my repo", "my", 'odd"name'):
+        query = facet_query("shared_token lang:python", "repo", name)
+        found = api.search(store, query)["results"]
+        assert [r["repo"] for r in found] == [name], query
+        again = facet_query(query, "repo", "my")  # replaces the earlier repo filter
+        assert [r["repo"] for r in api.search(store, again)["results"]] == ["my"]
 
 
 def test_a_search_request_reads_one_snapshot(store, monkeypatch):
@@ -209,16 +202,11 @@ def test_the_rank_order_is_computed_once_per_generation(store):
     assert execute._default_order(first) is execute._default_order(second)
 
 
-def test_type_symbol_with_a_negated_word(tmp_path):
+def test_type_symbol_with_a_negated_word(tmp_path, open_test_store):
     code = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
     make_repo(tmp_path / "org", "lim", {"lim.py": code})
-    store = Store.open(build_index(tmp_path, tmp_path / "org").root)
-    try:
-        names = [
-            r["symbol"]["name"] for r in api.search(store, "type:symbol RateLimiter")["results"]
-        ]
-        assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
-        found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
-        assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]
-    finally:
-        store.close()
+    store = open_test_store(build_index(tmp_path, tmp_path / "org").root)
+    names = [r["symbol"]["name"] for r in api.search(store, "type:symbol RateLimiter")["results"]]
+    assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
+    found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
+    assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]

@@ -13,24 +13,19 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from innersearch.dedup import api as dedup
-from innersearch.indexer.store import Store
-from innersearch.web import create_app
 from innersearch.web.openapi import openapi_document
-from tests.helpers import build_index
+from tests.helpers import build_index, client_for
 from tests.test_web_api import RETRY, build_org
 
 DOC_URI = "urn:innersearch:openapi"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def client(tmp_path_factory, open_store):
     root = tmp_path_factory.mktemp("openapi")
-    store = Store.open(build_index(root, build_org(root)).root)
+    store = open_store(build_index(root, build_org(root)).root)
     dedup.find_duplicates(store, min_tokens=20, min_lines=4)
-    app = create_app(store)
-    app.testing = True
-    yield app.test_client()
-    store.close()
+    return client_for(store)
 
 
 def test_document_is_valid_openapi():

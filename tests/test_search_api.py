@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from innersearch.indexer.store import Store
 from innersearch.search import api
 from innersearch.search import cli as search_cli
 from tests.helpers import build_index, make_repo
@@ -27,7 +26,7 @@ LIMITER = (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, open_store):
     tmp = tmp_path_factory.mktemp("org")
     src = tmp / "src"
     make_repo(
@@ -50,8 +49,7 @@ def store(tmp_path_factory):
             "common.txt": "common token here\n",
         },
     )
-    data = build_index(tmp, src)
-    yield Store.open(data.root)
+    return open_store(build_index(tmp, src).root)
 
 
 def test_result_shape_is_json(store):

@@ -12,7 +12,7 @@ import pytest
 from innersearch.dedup import api as dedup
 from innersearch.indexer.store import Store
 from innersearch.web import create_app
-from tests.helpers import build_index, commit_files, make_repo
+from tests.helpers import build_index, client_for, commit_files, make_repo
 
 RETRY = '''\
 import time
@@ -127,9 +127,7 @@ def store(tmp_path_factory) -> Store:
 
 @pytest.fixture(scope="module")
 def client(store):
-    app = create_app(store)
-    app.testing = True
-    return app.test_client()
+    return client_for(store)
 
 
 def test_healthz(client):

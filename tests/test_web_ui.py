@@ -16,6 +16,7 @@ import pytest
 from waitress import create_server
 
 from innersearch.web import create_app
+from tests.helpers import client_for
 from tests.test_web_api import open_web_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,9 +40,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(store):
-    app = create_app(store)
-    app.testing = True
-    return app.test_client()
+    return client_for(store)
 
 
 # --- pages through the test client ----------------------------------------------------------

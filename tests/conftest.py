@@ -1,0 +1,39 @@
+"""Fixtures shared by the test modules: opening the indexes the tests build.
+
+Each module builds its own organization (tests/helpers.py); these fixtures open what it built
+and close it when the module is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from innersearch.indexer.store import Store
+
+
+def _opener() -> Iterator[Callable[[Path], Store]]:
+    opened: list[Store] = []
+
+    def _open(data_root: Path) -> Store:
+        store = Store.open(data_root)
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def open_store() -> Iterator[Callable[[Path], Store]]:
+    """open_store(data_root) -> Store, closed after the module."""
+    yield from _opener()
+
+
+@pytest.fixture()
+def open_test_store() -> Iterator[Callable[[Path], Store]]:
+    """open_test_store(data_root) -> Store, closed after the test."""
+    yield from _opener()
