@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from innersearch.indexer.store import Store
 from innersearch.search import api
 from tests.helpers import build_index, commit_files, git, make_repo, run_index
 
@@ -161,7 +160,7 @@ def _git_grep(repo: Path, commit: str, flags: list[str], pattern: str) -> set[tu
 
 
 @pytest.fixture(scope="module")
-def org(tmp_path_factory):
+def org(tmp_path_factory, open_store):
     tmp = tmp_path_factory.mktemp("org")
     src = tmp / "src"
     a = make_repo(src, "alpha", FILES_A)
@@ -171,7 +170,7 @@ def org(tmp_path_factory):
     config = tmp / "sources.toml"
     config.write_text('[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n')
     data = build_index(tmp, config)
-    store = Store.open(data.root)
+    store = open_store(data.root)
     commits = {
         ("alpha", "main"): git(a, "rev-parse", "main").strip(),
         ("beta", "main"): git(b, "rev-parse", "main").strip(),
@@ -287,29 +286,29 @@ def test_ranges_are_code_points(org):
         assert m["text"][start:end] == "😀"
 
 
-def test_catastrophic_pattern_finishes(tmp_path):
+def test_catastrophic_pattern_finishes(tmp_path, open_test_store):
     make_repo(tmp_path / "src", "evil", {"a.txt": "a" * 200_000 + "b\n" + "aaa\n"})
-    store = Store.open(build_index(tmp_path, tmp_path / "src").root)
+    store = open_test_store(build_index(tmp_path, tmp_path / "src").root)
     out = api.search(store, "/(a+)+$/", limit=0)
     lines = {m["line"] for r in out["results"] for m in r["line_matches"]}
     assert lines == {2}
 
 
-def test_huge_result_is_bounded(tmp_path):
+def test_huge_result_is_bounded(tmp_path, open_test_store):
     make_repo(tmp_path / "src", "big", {"many.txt": "x\n" * 150_000})
-    store = Store.open(build_index(tmp_path, tmp_path / "src").root)
+    store = open_test_store(build_index(tmp_path, tmp_path / "src").root)
     out = api.search(store, "x", limit=0)
     assert out["limit_hit"] is True
     assert out["total_matches"] >= 100_000
     assert len(out["results"][0]["line_matches"]) <= 150_000
 
 
-def test_search_during_reindexing_sees_old_or_new_state(tmp_path):
+def test_search_during_reindexing_sees_old_or_new_state(tmp_path, open_test_store):
     src = tmp_path / "src"
     files = {f"f{i}.txt": f"needle {i}\n" for i in range(30)}
     repo = make_repo(src, "r", files)
     data = build_index(tmp_path, src)
-    store = Store.open(data.root)
+    store = open_test_store(data.root)
 
     def state() -> frozenset:
         out = api.search(store, "needle", limit=0)

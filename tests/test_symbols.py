@@ -6,14 +6,13 @@ import json
 
 import pytest
 
-from innersearch.indexer.store import Store
 from innersearch.search import api
 from innersearch.search.symbols import identifier_at
 from tests.helpers import build_index, make_repo
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, open_store):
     tmp = tmp_path_factory.mktemp("org")
     src = tmp / "src"
     make_repo(
@@ -51,8 +50,7 @@ def store(tmp_path_factory):
             "index.js": "function rate_limiter() {\n  return parse_header(1);\n}\n",
         },
     )
-    data = build_index(tmp, src)
-    yield Store.open(data.root)
+    return open_store(build_index(tmp, src).root)
 
 
 def names(out):
