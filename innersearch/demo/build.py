@@ -80,19 +80,16 @@ def _replace_tree(repo: Path, source: Path) -> None:
         shutil.move(str(child), repo / child.name)
 
 
+def _commit_all(repo: Path, message: str) -> None:
+    # -f: packages ship .gitignore files that would hide some of their own released files.
+    _git(repo, "add", "-A", "-f", ".")
+    _git(repo, "commit", "-q", "--allow-empty", "-m", message)
+
+
 def _commit_version(repo: Path, pkg: DemoPackage, version: str, archive: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="demo-extract-") as tmp:
         _replace_tree(repo, _extract(archive, Path(tmp)))
-    # -f: packages ship .gitignore files that would hide some of their own released files.
-    _git(repo, "add", "-A", "-f", ".")
-    _git(
-        repo,
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        f"{pkg.name} {version} (release archive from {pkg.registry})",
-    )
+    _commit_all(repo, f"{pkg.name} {version} (release archive from {pkg.registry})")
 
 
 def _synthetic_team_files(repo: Path, pkg: DemoPackage) -> None:
@@ -114,14 +111,8 @@ def _synthetic_team_files(repo: Path, pkg: DemoPackage) -> None:
             f"The @acme/{pkg.team} team owns this repository and welcomes pull requests.\n"
             "Open an issue first for larger changes; every change needs a test.\n"
         )
-    _git(repo, "add", "-A", "-f", ".")
-    _git(
-        repo,
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "demo: synthetic CODEOWNERS and CONTRIBUTING (made up by innersearch, not upstream)",
+    _commit_all(
+        repo, "demo: synthetic CODEOWNERS and CONTRIBUTING (made up by innersearch, not upstream)"
     )
 
 
