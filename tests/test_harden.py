@@ -9,6 +9,7 @@ import time
 import pytest
 
 from innersearch.search import api, execute
+from innersearch.search.budget import Budget
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import MAX_NESTING, QueryError, parse
 from innersearch.web import api as web_api
@@ -130,7 +131,7 @@ def test_every_search_kind_stops_at_its_deadline(store, kind):
     parsed = parse(query)
     plan = compile_plan(parsed)
     snap = store.snapshot()
-    expired = time.monotonic() - 1
+    expired = Budget(time.monotonic() - 1)
     if kind == "path":
         out = execute.search_paths(snap, plan, 20, 0, expired)
     elif kind == "symbol":
@@ -210,3 +211,16 @@ def test_type_symbol_with_a_negated_word(tmp_path, open_test_store):
     assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
     found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
     assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]
+
+
+@pytest.mark.parametrize("query", ["return", "type:path mod", "type:symbol handler"])
+def test_a_search_stops_when_its_client_has_gone(store, query):
+    asked = []
+
+    def gone() -> bool:
+        asked.append(1)
+        return True
+
+    out = api.search(store, query, client_gone=gone)
+    assert asked and out["limit_hit"] is True and out["results"] == []
+    assert api.search(store, query, client_gone=lambda: False)["results"]

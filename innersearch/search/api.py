@@ -6,10 +6,12 @@ search, symbols, references, definition_at, outline; QueryError for malformed qu
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ..indexer.store import Snapshot, Store
 from . import execute, refs
 from . import symbols as symbols_mod
+from .budget import Budget
 from .match import line_bounds
 from .plan import compile_plan, evaluate, in_branch_scope
 from .query import Literal, QueryError, check_name, parse
@@ -31,33 +33,35 @@ def search(
     max_lines: int | None = None,
     max_line_chars: int | None = None,
     snapshot: Snapshot | None = None,
+    client_gone: Callable[[], bool] | None = None,
 ) -> dict:
     """Search file contents (or paths with type:path, symbols with type:symbol).
 
     `limit` is a number of files (0 = all); raises QueryError for a malformed query. The
     time budget covers the whole search (parse, plan, candidates, verification, rendering);
     `max_lines` and `max_line_chars` bound what is rendered (None: no bound). `snapshot`:
-    the state to search, when the caller already holds one (a request sees one state)."""
+    the state to search, when the caller already holds one (a request sees one state);
+    `client_gone`: the search stops when it says the client has gone."""
     start = time.perf_counter()
-    deadline = time.monotonic() + max(1, time_budget_ms) / 1000.0
+    budget = Budget.of(time_budget_ms, client_gone)
     if limit < 0 or offset < 0 or context < 0:
         raise QueryError("limit, offset and context must not be negative")
     parsed = parse(query)
     plan = compile_plan(parsed)
     snap = snapshot if snapshot is not None else store.snapshot()
     if parsed.type == "path":
-        out = execute.search_paths(snap, plan, limit, offset, deadline)
+        out = execute.search_paths(snap, plan, limit, offset, budget)
     elif parsed.type == "symbol":
-        out = _symbol_results(snap, plan, limit, offset, deadline)
+        out = _symbol_results(snap, plan, limit, offset, budget)
     else:
         out = execute.search_files(
-            snap, plan, limit, offset, context, deadline, max_lines, max_line_chars
+            snap, plan, limit, offset, context, budget, max_lines, max_line_chars
         )
     out.update({"offset": offset, "limit": limit, "type": parsed.type, "took_ms": _ms(start)})
     return out
 
 
-def _symbol_results(snap, plan, limit: int, offset: int, deadline: float) -> dict:
+def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict:
     """type:symbol: the query's words name a symbol; filters restrict where it is defined."""
     words = [a.node.text for a in plan.positive if isinstance(a.node, Literal)]
     words += [a.value for a in plan.positive if a.kind == "sym"]
@@ -74,7 +78,7 @@ def _symbol_results(snap, plan, limit: int, offset: int, deadline: float) -> dic
     results = []
     limit_hit = False
     for i, s in enumerate(found):
-        if i % 64 == 0 and time.monotonic() > deadline:
+        if i % 64 == 0 and budget.expired():
             limit_hit = True
             break
         f = snap.file(s["repo"], s["path"], s["branch"])

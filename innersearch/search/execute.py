@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import threading
-import time
 from collections import OrderedDict
 
 import tantivy
@@ -18,6 +17,7 @@ from ..indexer import schema
 from ..indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from ..indexer.store import Snapshot, symbol_from_doc
 from . import rank
+from .budget import Budget
 from .match import MAX_RANGES, line_bounds, to_char_ranges
 from .plan import Atom, Plan, candidates, evaluate, in_branch_scope
 from .query import Literal
@@ -222,7 +222,7 @@ def search_files(
     limit: int,
     offset: int,
     context: int,
-    deadline: float,
+    budget: Budget,
     max_lines: int | None = None,
     max_line_chars: int | None = None,
 ) -> dict:
@@ -267,7 +267,7 @@ def search_files(
         if want and len(top) >= want and top[0] > prior + rank.TERM_MAX:
             limit_hit = True  # nothing left can reach the page
             break
-        if i % 16 == 0 and time.monotonic() > deadline:
+        if i % 16 == 0 and budget.expired():
             limit_hit = True
             break
         if total_lines >= MAX_TOTAL_LINES:
@@ -326,7 +326,7 @@ def search_files(
     }
 
 
-def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, deadline: float) -> dict:
+def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Budget) -> dict:
     """type:path: content terms match the file path instead of the file's text."""
     activity = _activity(snap)
     ver = _Verifier(snap)
@@ -334,7 +334,7 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, deadline: 
     matched = []
     limit_hit = False
     for i, f in enumerate(snap.files):
-        if i % 64 == 0 and time.monotonic() > deadline:
+        if i % 64 == 0 and budget.expired():
             limit_hit = True
             break
         if not in_branch_scope(plan, f, snap):

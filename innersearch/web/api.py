@@ -38,6 +38,7 @@ def run_search(q: str, limit: int, offset: int, context: int) -> dict:
             store,
             q,
             snapshot=snap,
+            client_gone=request.environ.get("waitress.client_disconnected"),
             limit=limit,
             offset=offset,
             context=context,

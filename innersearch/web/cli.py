@@ -93,6 +93,8 @@ def serve(args: argparse.Namespace) -> int:
             connection_limit=CONNECTION_LIMIT,
             channel_timeout=CHANNEL_TIMEOUT_S,
             asyncore_use_poll=True,
+            # Lets waitress see a client hang up during a search (client_disconnected).
+            channel_request_lookahead=1,
         )
     except OSError as err:
         print(
