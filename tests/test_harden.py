@@ -224,3 +224,10 @@ def test_a_search_stops_when_its_client_has_gone(store, query):
     out = api.search(store, query, client_gone=gone)
     assert asked and out["limit_hit"] is True and out["results"] == []
     assert api.search(store, query, client_gone=lambda: False)["results"]
+
+
+def test_raw_utf8_bytes_in_a_query_string_are_read_as_utf8(client):
+    # WSGI hands the raw bytes over as latin-1 characters.
+    raw = "q=h\xc3\xa9llo"  # "héllo" sent unescaped
+    resp = client.get("/api/v1/search", environ_overrides={"QUERY_STRING": raw})
+    assert resp.status_code == 200 and resp.get_json()["results"] == []

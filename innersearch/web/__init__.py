@@ -51,9 +51,8 @@ def create_app(
         # read a local instance, so a server on loopback answers only loopback names.
         if allowed_hosts is not None and _host_name(request.host) not in allowed_hosts:
             raise errors.ApiError(400, f"unknown Host header {request.host!r}")
-        try:
-            request.query_string.decode("ascii")
-            urllib.parse.parse_qsl(request.query_string.decode(), errors="strict")
+        try:  # a %-escape that is not UTF-8 (werkzeug would turn it into U+FFFD silently)
+            urllib.parse.parse_qsl(request.query_string.decode("latin-1"), errors="strict")
         except UnicodeDecodeError:
             raise errors.bad_request("the query string is not valid UTF-8") from None
 
