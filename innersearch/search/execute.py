@@ -189,7 +189,7 @@ def _line_matches(
         chars = to_char_ranges(data, ls, sorted(spans)[:MAX_RANGES])
         if max_line_chars is not None and len(text) > max_line_chars:
             chars = [(a, min(b, max_line_chars)) for a, b in chars if a < max_line_chars]
-            text = text[:max_line_chars]
+        text = _clip(text, max_line_chars)
         item: dict = {"line": line, "text": text, "ranges": [list(r) for r in chars]}
         if context > 0:
             item["before"] = [
