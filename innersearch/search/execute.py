@@ -128,6 +128,28 @@ def _default_order(snap: Snapshot) -> list[tuple[float, FileRow]]:
     return snap.view.derived("default_order", compute)
 
 
+def _default_positions(snap: Snapshot) -> dict[int, list[int]]:
+    """blob_key -> positions of its default-branch files in the rank order (per generation)."""
+
+    def compute() -> dict[int, list[int]]:
+        positions: dict[int, list[int]] = {}
+        for i, (_prior, f) in enumerate(_default_order(snap)):
+            positions.setdefault(f.blob_key, []).append(i)
+        return positions
+
+    return snap.view.derived("default_positions", compute)
+
+
+def _in_default_order(snap: Snapshot, keys: set[int]) -> list[tuple[float, FileRow]]:
+    """The default-branch files of candidate blobs, in rank order: a cost that grows with
+    the candidates, not with the corpus (one pass is cheaper only for very many)."""
+    order = _default_order(snap)
+    if len(keys) * 8 > len(order):
+        return [pf for pf in order if pf[1].blob_key in keys]
+    positions = _default_positions(snap)
+    return [order[i] for i in sorted(i for k in keys for i in positions.get(k, ()))]
+
+
 def file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
     return {
         "repo": f.repo,
@@ -239,9 +261,7 @@ def search_files(
 
     if plan.branches is None:
         # Default branches: reuse the snapshot's prior order, definitions moved first.
-        base = _default_order(snap)
-        if cand is not None:
-            base = [pf for pf in base if pf[1].blob_key in cand]
+        base = _default_order(snap) if cand is None else _in_default_order(snap, cand)
         if has_filters:
             base = [pf for pf in base if keep(pf[1])]
         ordered = [(p + rank.SYMBOL_DEFINITION, f) for p, f in base if f.blob_key in defs]
