@@ -236,3 +236,101 @@ def record_error(
         "INSERT INTO errors(repo_id, path, stage, message, at) VALUES(?,?,?,?,?)",
         (repo_id, path, stage, message, int(time.time())),
     )
+
+
+# --- access rules (meta "access": the [access] table of the config, as JSON) ---------------
+
+
+def access_rules(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key='access'").fetchone()
+    return row[0] if row else None
+
+
+def set_access_rules(conn: sqlite3.Connection, value: str, default: str) -> bool:
+    """Store the access rules; a change is a new generation, so every cached snapshot (and
+    every permission set derived from it) is dropped at once. True when they changed."""
+    with transaction(conn):
+        if (access_rules(conn) or default) == value:
+            return False
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES('access', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (value,),
+        )
+        bump_generation(conn)
+    return True
+
+
+# --- API tokens (their own file, tokens.sqlite: an index rebuild must not drop them) -------
+
+_TOKENS_DDL = """
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,                     -- the public part of the token
+    hash TEXT NOT NULL,                      -- sha256 of the whole token, hex
+    user TEXT NOT NULL,
+    groups TEXT NOT NULL DEFAULT '[]',       -- JSON list
+    created_at INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: str
+    hash: str
+    user: str
+    groups: tuple[str, ...]
+    created_at: int
+
+
+def connect_tokens(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.executescript(_TOKENS_DDL)
+    return conn
+
+
+def add_token(conn: sqlite3.Connection, row: TokenRow) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO tokens(id, hash, user, groups, created_at) VALUES(?,?,?,?,?)",
+            (row.id, row.hash, row.user, json.dumps(list(row.groups)), row.created_at),
+        )
+
+
+def find_token(conn: sqlite3.Connection, token_id: str) -> TokenRow | None:
+    found = conn.execute(
+        "SELECT id, hash, user, groups, created_at FROM tokens WHERE id=?", (token_id,)
+    ).fetchone()
+    if found is None:
+        return None
+    return TokenRow(found[0], found[1], found[2], tuple(json.loads(found[3])), found[4])
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[TokenRow]:
+    rows = conn.execute("SELECT id FROM tokens ORDER BY created_at, id").fetchall()
+    return [t for (token_id,) in rows if (t := find_token(conn, token_id))]
+
+
+def delete_token(conn: sqlite3.Connection, token_id: str) -> bool:
+    with transaction(conn):
+        return conn.execute("DELETE FROM tokens WHERE id=?", (token_id,)).rowcount > 0
+
+
+
+def blob_totals(conn: sqlite3.Connection, keys: Iterable[int] | None = None) -> tuple[int, ...]:
+    """(blobs, bytes, symbols, blobs with a parse error) of `keys`, or of every blob."""
+    columns = (
+        "COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(symbols), 0), "
+        "COALESCE(SUM(parse_error != ''), 0)"
+    )
+    if keys is None:
+        return tuple(conn.execute(f"SELECT {columns} FROM blobs").fetchone())
+    totals = [0, 0, 0, 0]
+    batch = sorted(set(keys))
+    for i in range(0, len(batch), 500):
+        chunk = batch[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        row = conn.execute(f"SELECT {columns} FROM blobs WHERE key IN ({marks})", chunk)
+        totals = [t + v for t, v in zip(totals, row.fetchone(), strict=True)]
+    return tuple(totals)

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from . import layout
+from . import layout, tokens
 from .run import default_progress, index_sources
 from .status import status_report
 from .store import Store, StoreError
@@ -30,6 +30,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="what is indexed, when, and what failed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_status)
+    p = sub.add_parser(
+        "tokens",
+        help="API tokens for `serve --auth token`",
+        description="Tokens are printed once at creation; the data dir keeps only a hash.",
+    )
+    tsub = p.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
+    t = tsub.add_parser("create", help="issue a token for USER (printed once)")
+    t.add_argument("user", metavar="USER")
+    t.add_argument("--groups", default="", help="comma-separated groups, e.g. platform,admin")
+    t.set_defaults(handler=cmd_tokens_create)
+    t = tsub.add_parser("revoke", help="revoke a token (the token itself, or its id)")
+    t.add_argument("token", metavar="TOKEN")
+    t.set_defaults(handler=cmd_tokens_revoke)
+    t = tsub.add_parser("list", help="the tokens' ids, users and groups (never the tokens)")
+    t.set_defaults(handler=cmd_tokens_list)
 
 
 def _say(message: str) -> None:
@@ -69,6 +84,47 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _when(ts: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts)) if ts else "-"
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    try:
+        store = tokens.open_tokens(layout.resolve_data_dir(args.data))
+        token = store.create(args.user.strip(), groups)
+    except (OSError, ValueError) as err:
+        _say(f"innersearch tokens: {err}")
+        return 2 if isinstance(err, ValueError) else 1
+    store.close()
+    print(token)
+    _say(f"token for {args.user} (groups: {', '.join(groups) or 'none'}); it is not shown again")
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    try:
+        store = tokens.open_tokens(layout.resolve_data_dir(args.data))
+    except OSError as err:
+        _say(f"innersearch tokens: {err}")
+        return 1
+    revoked = store.revoke(args.token.strip())
+    store.close()
+    if not revoked:
+        _say("innersearch tokens: no such token")
+        return 1
+    _say("revoked")
+    return 0
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    try:
+        store = tokens.open_tokens(layout.resolve_data_dir(args.data))
+    except OSError as err:
+        _say(f"innersearch tokens: {err}")
+        return 1
+    for row in store.list():
+        print(f"{row.id}  {row.user:<20} {','.join(row.groups) or '-':<30} {_when(row.created_at)}")
+    store.close()
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

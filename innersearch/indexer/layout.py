@@ -36,6 +36,10 @@ class DataDir:
         return self.root / "catalog.sqlite"
 
     @property
+    def tokens_path(self) -> Path:
+        return self.root / "tokens.sqlite"
+
+    @property
     def index_dir(self) -> Path:
         return self.root / "index"
 

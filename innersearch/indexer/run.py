@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import tantivy
 
-from . import catalog, classify, gitread, layout, orphans, owners, schema
+from . import access, catalog, classify, gitread, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
 from .identifiers import identifier_words, squashed
@@ -426,6 +426,9 @@ def index_sources(
         indexer = _Indexer(data, say, progress)
         try:
             sources = _remembered_sources(indexer.conn, sources)
+            # Before any repo: a tightened rule holds before new content becomes visible.
+            rules = access.rules_from_sources(sources)
+            catalog.set_access_rules(indexer.conn, rules.to_json(), access.AccessRules().to_json())
             repos, problems = resolve(sources)
             indexer.summary.problems = problems
             for problem in problems:

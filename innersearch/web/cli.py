@@ -52,6 +52,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a host name the server answers to (repeatable; default: any, and only "
         "loopback names when bound to loopback)",
     )
+    parser.add_argument(
+        "--auth",
+        default="none",
+        metavar="MODES",
+        help="none (default: everyone sees everything), proxy (X-Forwarded-User/-Groups from "
+        "a trusted proxy), token (Authorization: Bearer); proxy,token combines them",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        default=None,
+        metavar="ADDR",
+        help="addresses or networks (comma-separated) whose X-Forwarded-User is believed "
+        "(default: loopback)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -59,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
     from waitress import serve as waitress_serve
 
     from . import DEFAULT_CACHE_ENTRIES, create_app
+    from .auth import AuthSettings
 
     if not 0 <= args.port <= 65535:
         print(f"innersearch serve: bad port {args.port}", file=sys.stderr)
@@ -70,18 +85,35 @@ def serve(args: argparse.Namespace) -> int:
         print("innersearch serve: --threads must be at least 1", file=sys.stderr)
         return 2
     try:
+        auth = AuthSettings.parse(args.auth, args.trusted_proxy)
+    except ValueError as err:
+        print(f"innersearch serve: {err}", file=sys.stderr)
+        return 2
+    try:
         store = Store.open(args.data)
     except StoreError as err:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 1
+    if not auth.enabled and args.host not in LOOPBACK_NAMES:
+        print(
+            f"innersearch serve: WARNING: --auth none on {args.host}: anyone who reaches the "
+            "port reads every repository (use --auth proxy or --auth token)",
+            file=sys.stderr,
+        )
     allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
     if allowed is None and args.host in LOOPBACK_NAMES:
         allowed = set(LOOPBACK_NAMES)
-    app = create_app(
-        store,
-        cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
-        allowed_hosts=allowed,
-    )
+    try:
+        app = create_app(
+            store,
+            cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
+            allowed_hosts=allowed,
+            auth=auth,
+        )
+    except OSError as err:  # the token file cannot be opened
+        print(f"innersearch serve: {err}", file=sys.stderr)
+        store.close()
+        return 1
     print(f"serving {store.data.root} on http://{args.host}:{args.port}", flush=True)
     try:
         waitress_serve(

@@ -213,7 +213,7 @@ def _occurrences(text: str, name: str) -> list[list[int]]:
 @bp.get("/symbol")
 def symbol_page():
     name = params.text("name", required=True)
-    refs = search.references(state.store(), name, limit=1000)
+    refs = search.references(state.store(), name, limit=1000, snapshot=state.snapshot())
     for repo in refs["repos"]:
         for f in repo["files"]:
             for line in f["lines"]:
@@ -347,7 +347,8 @@ def similar_page():
 
 @bp.get("/status")
 def status_page():
-    return render_template("status.html", report=status_report(state.store()))
+    report = status_report(state.store(), snapshot=state.snapshot())
+    return render_template("status.html", report=report)
 
 
 @bp.get("/favicon.ico")
