@@ -317,7 +317,6 @@ def delete_token(conn: sqlite3.Connection, token_id: str) -> bool:
         return conn.execute("DELETE FROM tokens WHERE id=?", (token_id,)).rowcount > 0
 
 
-
 def blob_totals(conn: sqlite3.Connection, keys: Iterable[int] | None = None) -> tuple[int, ...]:
     """(blobs, bytes, symbols, blobs with a parse error) of `keys`, or of every blob."""
     columns = (

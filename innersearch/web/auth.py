@@ -53,7 +53,7 @@ class AuthSettings:
         if "none" in modes and len(modes) > 1:
             raise ValueError("--auth none cannot be combined with proxy or token")
         networks = []
-        for item in (trusted.split(",") if trusted else LOOPBACK):
+        for item in trusted.split(",") if trusted else LOOPBACK:
             try:
                 networks.append(ipaddress.ip_network(item.strip(), strict=False))
             except ValueError:
@@ -98,8 +98,10 @@ def install(app: Flask, settings: AuthSettings, tokens: Tokens | None) -> None:
     @app.before_request
     def _authenticate():
         g.principal = identify(settings, tokens) if settings.enabled else None
-        if settings.enabled and g.principal is None and not is_public(
-            request.endpoint, request.path
+        if (
+            settings.enabled
+            and g.principal is None
+            and not is_public(request.endpoint, request.path)
         ):
             raise ApiError(401, "sign in: this server needs an identity (see docs/web.md)")
 

@@ -265,7 +265,8 @@ _SCHEMAS: dict[str, dict] = {
                 _obj({"stage": STR, "message": STR}, {"repo": NSTR, "path": STR, "at": INT})
             ),
         },
-        {"generation": INT, "index_bytes": INT},
+        # null for a reader who may not read every repo (a size of everything).
+        {"generation": INT, "index_bytes": NINT},
     ),
 }
 
@@ -427,5 +428,18 @@ def openapi_document() -> dict:
             "description": "Organization-wide code search and duplicate detection.",
         },
         "paths": _PATHS,
-        "components": {"schemas": _SCHEMAS},
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`serve --auth token`: a token from `innersearch tokens "
+                    "create`. With `--auth proxy` a trusted proxy sets X-Forwarded-User and "
+                    "X-Forwarded-Groups instead. Without an identity under auth: 401 (Error).",
+                }
+            },
+        },
+        # Optional: `serve --auth none` needs nothing; each reader sees only readable repos.
+        "security": [{}, {"bearer": []}],
     }
