@@ -642,3 +642,29 @@ def test_bad_auth_flags_are_refused(auth, trusted, message):
 def test_serve_refuses_bad_auth_flags(org, capsys):
     assert cli_main(["--data", str(org.data.root), "serve", "--auth", "none,proxy"]) == 2
     assert "cannot be combined" in capsys.readouterr().err
+
+
+def test_tokens_list_shows_ids_and_users_never_tokens(org, capsys):
+    assert (
+        cli_main(["--data", str(org.data.root), "tokens", "create", "gina", "--groups", "a"]) == 0
+    )
+    token = capsys.readouterr().out.strip()
+    assert cli_main(["--data", str(org.data.root), "tokens", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert token.split("_")[1] in listed and "gina" in listed
+    assert token[len("ist_") + 17 :] not in listed
+    assert cli_main(["--data", str(org.data.root), "tokens", "revoke", token.split("_")[1]]) == 0
+
+
+@pytest.mark.parametrize(
+    "host, auth, warned", [("0.0.0.0", "none", True), ("127.0.0.1", "none", False)]
+)
+def test_serve_warns_when_auth_none_is_bound_beyond_loopback(
+    org, capsys, monkeypatch, host, auth, warned
+):
+    import waitress
+
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)  # no socket is opened
+    args = ["--data", str(org.data.root), "serve", "--host", host, "--auth", auth]
+    assert cli_main(args) == 0
+    assert ("WARNING: --auth none" in capsys.readouterr().err) is warned

@@ -86,25 +86,34 @@ def _when(ts: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts)) if ts else "-"
 
 
+def _tokens(args: argparse.Namespace) -> tokens.Tokens | None:
+    try:
+        return tokens.open_tokens(layout.resolve_data_dir(args.data))
+    except OSError as err:
+        _say(f"innersearch tokens: {err}")
+        return None
+
+
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    store = _tokens(args)
+    if store is None:
+        return 1
     try:
-        store = tokens.open_tokens(layout.resolve_data_dir(args.data))
         token = store.create(args.user.strip(), groups)
-    except (OSError, ValueError) as err:
+    except ValueError as err:
         _say(f"innersearch tokens: {err}")
-        return 2 if isinstance(err, ValueError) else 1
-    store.close()
+        return 2
+    finally:
+        store.close()
     print(token)
     _say(f"token for {args.user} (groups: {', '.join(groups) or 'none'}); it is not shown again")
     return 0
 
 
 def cmd_tokens_revoke(args: argparse.Namespace) -> int:
-    try:
-        store = tokens.open_tokens(layout.resolve_data_dir(args.data))
-    except OSError as err:
-        _say(f"innersearch tokens: {err}")
+    store = _tokens(args)
+    if store is None:
         return 1
     revoked = store.revoke(args.token.strip())
     store.close()
@@ -116,10 +125,8 @@ def cmd_tokens_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_tokens_list(args: argparse.Namespace) -> int:
-    try:
-        store = tokens.open_tokens(layout.resolve_data_dir(args.data))
-    except OSError as err:
-        _say(f"innersearch tokens: {err}")
+    store = _tokens(args)
+    if store is None:
         return 1
     for row in store.list():
         print(f"{row.id}  {row.user:<20} {','.join(row.groups) or '-':<30} {_when(row.created_at)}")
