@@ -138,26 +138,27 @@ def main() -> int:
     tokens = open_tokens(data)
     groups = ["github:acme/g1", "github:acme/g3", "github:acme/g5"]
     token = tokens.create("ursula", groups)
-    wide = tokens.create("wanda", [f"github:acme/g{k}" for k in range(1, GROUPS)])
+    # Every group but g1 (whose 10 private repos she may not read): nearly the whole corpus
+    # through a restricted view, which isolates the cost of the filtering itself.
+    wide_groups = [f"github:acme/g{k}" for k in range(GROUPS) if k != 1]
+    wide = tokens.create("wanda", wide_groups)
     # Result cache off: every request searches.
     apps = {
         "none": create_app(store, cache_entries=0),
         "token": create_app(store, cache_entries=0, auth=AuthSettings.parse("token")),
         "proxy": create_app(store, cache_entries=0, auth=AuthSettings.parse("proxy")),
-        "token, 99 groups": create_app(store, cache_entries=0, auth=AuthSettings.parse("token")),
+        "token, wide": create_app(store, cache_entries=0, auth=AuthSettings.parse("token")),
     }
     headers = {
         "none": {},
         "token": {"Authorization": f"Bearer {token}"},
         "proxy": {"X-Forwarded-User": "ursula", "X-Forwarded-Groups": ",".join(groups)},
-        "token, 99 groups": {"Authorization": f"Bearer {wide}"},
+        "token, wide": {"Authorization": f"Bearer {wide}"},
     }
     clients = {mode: app.test_client() for mode, app in apps.items()}
     snap = store.snapshot()
     narrow = snap.for_principal(Principal("ursula", frozenset(groups)))
-    wide_snap = snap.for_principal(
-        Principal("wanda", frozenset(f"github:acme/g{k}" for k in range(1, GROUPS)))
-    )
+    wide_snap = snap.for_principal(Principal("wanda", frozenset(wide_groups)))
     # The first request of a permission set builds its restricted view; timed apart.
     first: dict[str, float] = {}
     for mode, client in clients.items():
@@ -178,7 +179,7 @@ def main() -> int:
         f"{p50[mode] / p50['none']:.3f}x |"
         for mode, v in times.items()
     ]
-    worst = max(p50[m] / p50["none"] for m in ("token", "proxy", "token, 99 groups"))
+    worst = max(p50[m] / p50["none"] for m in ("token", "proxy", "token, wide"))
     verdict = "met" if worst <= 1.10 else "**MISSED**"
     command = f"`.venv/bin/python bench/permissions_bench.py --rounds {args.rounds}`"
     lines = [
@@ -192,7 +193,8 @@ def main() -> int:
         f"{SOURCE_FILES} code files of the sample organization plus a line naming the repo); "
         f"even repos public on the host, odd ones private to one of {GROUPS} groups. "
         f"`ursula` (3 groups) reads {len(narrow.repos)} repos ({len(narrow.files)} files); "
-        f"`wanda` (99 groups) reads {len(wide_snap.repos)} ({len(wide_snap.files)} files).",
+        f"`wanda` (all groups but g1) reads {len(wide_snap.repos)} "
+        f"({len(wide_snap.files)} files).",
         "Method: the Flask app in process (test client, the whole request path: "
         "authentication, the filtered snapshot, search, JSON), result cache off; "
         f"{len(QUERIES)} queries x {args.rounds} rounds, the modes interleaved query by query.",
@@ -203,9 +205,9 @@ def main() -> int:
         "",
         f"Target: permission filtering adds <= 10% to search p50: **{verdict}** (worst ratio "
         f"{worst:.3f}x). The first request of a permission set builds its restricted view.",
-        "`ursula` searches a small part of the files, so her ratio also shows the smaller "
-        "corpus; `wanda` (99 of 100 groups) isolates the cost of identifying the user and "
-        "filtering.",
+        "`ursula` searches about half of the files, so her ratio also shows the smaller "
+        "corpus; `wanda` (row `token, wide`: every repo but 10) isolates the cost of "
+        "identifying the user and filtering.",
         "",
     ]
     text = "\n".join(lines)
