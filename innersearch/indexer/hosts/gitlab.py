@@ -18,10 +18,9 @@ def _client(source: HostSource, token: str | None) -> gitlab.Gitlab:
     return gitlab.Gitlab(
         base,
         private_token=token or None,
-        session=session(),
+        session=session(),  # waits out rate limits before python-gitlab sees a 429
         per_page=100,
         timeout=TIMEOUT_S,
-        obey_rate_limit=False,  # http.session waits, with a bound
     )
 
 
