@@ -178,3 +178,54 @@ def test_file_urls_per_host_and_host_info_round_trip():
     assert HostInfo.from_info({"host": host.to_dict()}) == host
     assert HostInfo.from_info({"owners": {}}) is None
     assert HostInfo.from_info({"host": {"kind": "svn"}}) is None
+
+
+def test_serve_runs_one_sync_process_that_indexes_webhook_pushes(org, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import urllib.parse
+    import urllib.request
+
+    from tests.test_serve import _free_port, _get
+
+    data, works, _host, _git = org
+    port = _free_port()
+    cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(data.root), "serve"]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port), "--sync-interval", "3600"],
+        env={**os.environ, "INNERSEARCH_WEBHOOK_SECRET": SECRET},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if _get(f"{base}/healthz", timeout=1) == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        commit_files(works["acme/lib"], {"served.py": "through_the_server = 1\n"})
+        publish(tmp_path, "acme/lib", works["acme/lib"])
+        event, payload = PUSH["github"]
+        payload = {**payload, "repository": {"full_name": "acme/lib"}}
+        body = json.dumps(payload).encode()
+        request = urllib.request.Request(
+            f"{base}/api/v1/hooks/github", data=body, headers=signed("github", body, event)
+        )
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            assert resp.status == 202
+        query = urllib.parse.urlencode({"q": "through_the_server"})
+        while True:  # a bound, not a timing assertion: the bench measures the latency
+            with urllib.request.urlopen(f"{base}/api/v1/search?{query}", timeout=5) as resp:
+                if json.loads(resp.read())["total_files"] == 1:
+                    break
+            assert time.monotonic() < deadline + 60, "the push never became searchable"
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
