@@ -350,3 +350,25 @@ def test_gitea_and_bitbucket_workspaces(kind, tmp_path, monkeypatch, open_test_s
     assert hit["url"].endswith(
         f"/src/{'commit/' if kind == 'gitea' else ''}{hit['commit']}/src/main.py{anchor}"
     )
+
+
+def test_the_cli_shorthand_lists_the_org_with_the_defaults(monkeypatch, tmp_path):
+    from innersearch.indexer import hosts, sources
+
+    seen = []
+
+    def fake_list(source, token, only, needs_detail):
+        seen.append((source, token, only))
+        return []
+
+    monkeypatch.setattr(hosts, "list_repos", fake_list)
+    monkeypatch.setenv("GITLAB_TOKEN", "t0k")
+    monkeypatch.chdir(tmp_path)
+    repos, problems = sources.resolve(["gitlab:platform/backend", "github:acme"])
+    assert repos == [] and problems == []
+    gitlab, github = seen[0][0], seen[1][0]
+    assert (gitlab.kind, gitlab.org, gitlab.api_url) == ("gitlab", "platform/backend",
+                                                          "https://gitlab.com")
+    assert seen[0][1] == "t0k" and seen[1][1] is None  # GITHUB_TOKEN unset: anonymous
+    assert (github.api_url, github.token_env, github.include_forks) == (
+        "https://api.github.com", "GITHUB_TOKEN", False)

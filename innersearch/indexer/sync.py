@@ -89,7 +89,12 @@ class SyncLoop:
         finally:
             conn.close()
         while True:
-            result = self.cycle()
+            try:
+                result = self.cycle()
+            except Exception as err:  # one bad cycle (a locked catalog...) must not end the sync
+                self.say(f"sync: cycle failed: {type(err).__name__}: {err}")
+                time.sleep(5)
+                continue
             if result.kind in ("poll", "hooks"):
                 self.say(
                     f"sync: {result.kind}, {result.repos} repos changed, {result.seconds:.1f} s"
