@@ -421,11 +421,15 @@ def test_status_errors_of_unreadable_repos_are_left_out(org):
         private_id = next(r.id for r in catalog.repos(conn) if r.name == PRIVATE)
         catalog.record_error(conn, private_id, "mirror", "zqx: fetch failed")
         catalog.record_error(conn, None, "mirror", "source zqx-source unreadable")
+        with catalog.transaction(conn):
+            catalog.record_host_listing(conn, "github:acme", "https://api.github.com", 4, "", 0.1)
     snap = org.snapshot()
     everything = status_report(org, snapshot=snap)
     bobs = status_report(org, snapshot=snap.for_principal(USERS["bob"]))
     assert len(everything["errors"]) == 2
     assert bobs["errors"] == [] and "zqx" not in json.dumps(bobs).lower()
+    # A host source's repo count and webhooks span private repos too.
+    assert [x["repos"] for x in everything["sources"]] == [4] and bobs["sources"] == []
 
 
 @pytest.mark.parametrize("mode", ["proxy", "token"])
