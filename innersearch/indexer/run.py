@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import tantivy
 
-from . import catalog, classify, gitread, layout, orphans, owners, schema
+from . import catalog, classify, describe, gitread, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
 from .identifiers import identifier_words, squashed
@@ -243,6 +243,7 @@ class _Indexer:
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
                 info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
+                info.update(describe.describe_repo(mirror, heads[branch], files).info())
         self._flush()
         commits = {b: (heads[b], gitread.commit_time(mirror, heads[b])) for b in changed}
         self._switch(repo_id, default, new_files, skipped, commits, gone, status, error, info)
