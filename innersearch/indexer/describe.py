@@ -95,6 +95,8 @@ def describe_repo(
             eco = deps.ECOSYSTEMS[lang]
             imports.setdefault(eco, set()).update(deps.imports_in(lang, text))
             modules.append(module_text(path, lang, text))
+        if not about["description"]:
+            about["description"] = package_doc(modules)
         provides = deps.provided_names(own, read)
         own_names = {(eco, n) for eco, names in provides.items() for n in names}
         dep_info = {
@@ -193,6 +195,17 @@ def _about(paths: list[str], read: Callable[[str], bytes | None]) -> dict:
     about["readme_path"] = _first_named(paths, "README")
     about["contributing_path"] = _first_named(paths, "CONTRIBUTING")
     return about
+
+
+def package_doc(modules: list[ModuleText]) -> str:
+    """Without declared metadata, the package's own doc says what it is: the first paragraph
+    of the shallowest module doc (a Go package comment, a package __init__ docstring)."""
+    documented = [m for m in modules if m.doc.strip()]
+    if not documented:
+        return ""
+    best = min(documented, key=lambda m: (m.path.count("/"), "__init__" not in m.path, m.path))
+    paragraph = best.doc.strip().split("\n\n")[0]
+    return " ".join(paragraph.split())[:500]
 
 
 def _backstage(text: str, about: dict, add) -> None:

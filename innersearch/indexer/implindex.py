@@ -28,6 +28,9 @@ KIND_FUNCTION = "function"
 
 F_KIND = "kind"
 F_STATE_KEY = "state_key"  # u64 hash of (repo, commit): the snapshot filter
+# The same key as text: tantivy-py's delete_documents_by_term does not match u64 terms
+# (measured with 0.27.0), text terms it does.
+F_STATE = "state"
 F_REPO = "repo"
 F_PATH = "path"
 F_NAME = "name"  # definition name (function docs)
@@ -47,6 +50,7 @@ def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field(F_KIND, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_unsigned_field(F_STATE_KEY, stored=True, indexed=True, fast=True)
+    sb.add_text_field(F_STATE, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_REPO, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_PATH, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_NAME, stored=True, tokenizer_name="raw", index_option="basic")
@@ -110,6 +114,7 @@ def repo_documents(
         d = tantivy.Document()
         d.add_text(F_KIND, kind)
         d.add_unsigned(F_STATE_KEY, key)
+        d.add_text(F_STATE, str(key))
         d.add_text(F_REPO, repo)
         for name, value in stored.items():
             if isinstance(value, int):
@@ -188,7 +193,7 @@ class ImplWriter:
         described = describe_repo(mirror, commit, files)
         docs = repo_documents(repo, commit, described, old_info.get("host"))
         # Idempotent: a run killed after this commit but before the catalog's re-adds.
-        self.writer.delete_documents_by_term(F_STATE_KEY, state_key(repo, commit))
+        self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
         for d in docs:
             self.writer.add_document(d)
         return described.info()
@@ -205,7 +210,7 @@ class ImplWriter:
             hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False)
             present = set(searcher.fast_field_values(F_STATE_KEY, [a for _, a in hits.hits]))
             for key in present - live:
-                self.writer.delete_documents_by_term(F_STATE_KEY, key)
+                self.writer.delete_documents_by_term(F_STATE, str(key))
         self.writer.commit()
 
     def close(self) -> None:
