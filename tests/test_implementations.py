@@ -231,3 +231,38 @@ def test_cli_find(store, capsys):
     assert main(["--data", data, "find", "--json", "json", "encoder"]) == 0
     assert json.loads(capsys.readouterr().out)["implementations"][0]["repo"] == "jsonkit"
     assert main(["--data", data, "find", "--limit", "0", "x"]) == 2
+
+
+def test_the_code_hosts_description_topics_and_archived_mark_count(store, tmp_path):
+    """What the `hosts` helper stores under repos.info["host"] (read defensively)."""
+    import dataclasses
+
+    from innersearch.indexer import describe
+
+    snap = store.snapshot()
+    row = snap.repos["app"]
+    host = {"kind": "github", "archived": True, "description": "Checkout", "topics": ["shop"]}
+    snap.repos = {**snap.repos, "app": dataclasses.replace(row, info={**row.info, "host": host})}
+    entry = portal.portal(snap, "app")
+    assert entry.archived and entry.topics == ["shop"] and entry.description == "Checkout"
+    bad = {**row.info, "host": {"topics": "not-a-list", "archived": "yes"}}
+    snap.repos = {**snap.repos, "app": dataclasses.replace(row, info=bad)}
+    assert portal.portal(snap, "app").topics == []
+    described = describe.RepoDescription({"description": ""}, {}, {}, "", [])
+    docs = implindex.repo_documents("r", "c" * 40, described, host)
+    written = implindex.ImplWriter.open(tmp_path / "impl")
+    for d in docs:
+        written.writer.add_document(d)
+    written.commit()
+    written.index.reload()
+    searcher = written.index.searcher()
+    for word in ("checkout", "shop"):
+        query = implindex_term_in(implindex.F_ABOUT, word)
+        assert searcher.search(query, limit=1).hits, word
+    written.close()
+
+
+def implindex_term_in(field: str, word: str):
+    import tantivy
+
+    return tantivy.Query.term_query(implindex.SCHEMA, field, implindex.query_terms(word)[0])

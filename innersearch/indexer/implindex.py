@@ -107,7 +107,8 @@ def repo_documents(
     key = state_key(repo, commit)
     about = described.about
     host = host if isinstance(host, dict) else {}
-    topics = [t for t in host.get("topics") or [] if isinstance(t, str)]
+    raw_topics = host.get("topics")
+    topics = [t for t in raw_topics if isinstance(t, str)] if isinstance(raw_topics, list) else []
     host_description = host.get("description") if isinstance(host.get("description"), str) else ""
 
     def doc(kind: str, title: str, about_text: str, body: str, **stored) -> tantivy.Document:
