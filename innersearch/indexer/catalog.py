@@ -91,6 +91,23 @@ CREATE TABLE IF NOT EXISTS fragments (
     data BLOB NOT NULL                       -- dedup's fingerprint record (see dedup docs)
 );
 CREATE INDEX IF NOT EXISTS fragments_blob ON fragments(blob_key);
+CREATE TABLE IF NOT EXISTS host_sources (  -- the last listing of each code-host source
+    label TEXT PRIMARY KEY,                  -- github:acme
+    api_url TEXT NOT NULL,
+    repos INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    listed_at INTEGER NOT NULL,
+    last_ok_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS hook_events (     -- webhook deliveries queued for the sync loop
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                      -- github | gitlab | gitea | bitbucket
+    repo TEXT NOT NULL,                      -- full name on the host
+    action TEXT NOT NULL,                    -- push | list
+    received_at REAL NOT NULL,
+    done_at REAL                             -- when the change became searchable
+);
 """
 
 
@@ -238,10 +255,53 @@ def record_error(
     )
 
 
+# ---------------------------------------------------------------- code hosts and sync
+
+
+@dataclass(frozen=True)
+class HostSourceRow:
+    label: str
+    api_url: str
+    repos: int
+    error: str
+    seconds: float
+    listed_at: int
+    last_ok_at: int | None
+
+
+@dataclass(frozen=True)
+class HookRow:
+    id: int
+    kind: str
+    repo: str
+    action: str
+    received_at: float
+    done_at: float | None
+
+
 def repo_info(conn: sqlite3.Connection, repo_id: int) -> dict:
     """The stored info JSON of one repo ({} for a new one)."""
     row = conn.execute("SELECT info FROM repos WHERE id=?", (repo_id,)).fetchone()
     return json.loads(row[0] or "{}") if row else {}
+
+
+def set_repo_info(conn: sqlite3.Connection, repo_id: int, info: dict) -> None:
+    """Replace what indexing found (owners, languages...); what the host said is kept."""
+    host = repo_info(conn, repo_id).get("host")
+    info = {**info, "host": host} if host is not None else info
+    conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+
+
+def set_host_info(conn: sqlite3.Connection, repo_id: int, host: dict, keep_detail: bool) -> None:
+    """Store what the code host says; `keep_detail`: the listing did not ask for readers
+    and parent (the repo did not change), so the stored ones stay."""
+    info = repo_info(conn, repo_id)
+    old = info.get("host") or {}
+    if keep_detail:
+        host = {**host, "readers": old.get("readers", host["readers"])}
+        host["parent"] = old.get("parent", host["parent"]) if host["fork"] else None
+    info["host"] = host
+    conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
 
 
 def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
@@ -251,3 +311,79 @@ def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
         "ON b.repo_id = r.id AND b.name = r.default_branch"
     )
     return dict(rows.fetchall())
+
+
+def host_pushes(conn: sqlite3.Connection) -> dict[str, int | None]:
+    """name -> the host's last push time, for repos indexed without error from a host."""
+    rows = conn.execute(
+        "SELECT name, json_extract(info, '$.host.pushed_at') FROM repos "
+        "WHERE status='ok' AND json_extract(info, '$.host.kind') IS NOT NULL"
+    )
+    return dict(rows.fetchall())
+
+
+def record_host_listing(
+    conn: sqlite3.Connection, label: str, api_url: str, repos: int, error: str, seconds: float
+) -> None:
+    now = int(time.time())
+    conn.execute(
+        "INSERT INTO host_sources(label, api_url, repos, error, seconds, listed_at, last_ok_at) "
+        "VALUES(?,?,?,?,?,?,?) ON CONFLICT(label) DO UPDATE SET api_url=excluded.api_url, "
+        "repos=CASE WHEN excluded.error='' THEN excluded.repos ELSE host_sources.repos END, "
+        "error=excluded.error, seconds=excluded.seconds, listed_at=excluded.listed_at, "
+        "last_ok_at=COALESCE(excluded.last_ok_at, host_sources.last_ok_at)",
+        (label, api_url, repos, error, seconds, now, None if error else now),
+    )
+
+
+def host_sources(conn: sqlite3.Connection) -> list[HostSourceRow]:
+    rows = conn.execute(
+        "SELECT label, api_url, repos, error, seconds, listed_at, last_ok_at FROM host_sources "
+        "ORDER BY label"
+    )
+    return [HostSourceRow(*r) for r in rows]
+
+
+def enqueue_hook(conn: sqlite3.Connection, kind: str, repo: str, action: str) -> None:
+    conn.execute(
+        "INSERT INTO hook_events(kind, repo, action, received_at) VALUES(?,?,?,?)",
+        (kind, repo, action, time.time()),
+    )
+
+
+def pending_hooks(conn: sqlite3.Connection) -> list[HookRow]:
+    rows = conn.execute(
+        "SELECT id, kind, repo, action, received_at, done_at FROM hook_events "
+        "WHERE done_at IS NULL ORDER BY id"
+    )
+    return [HookRow(*r) for r in rows]
+
+
+def finish_hooks(conn: sqlite3.Connection, ids: list[int], done_at: float) -> None:
+    """Mark deliveries done; keep the last 1,000 for status (lag, last webhook)."""
+    conn.executemany("UPDATE hook_events SET done_at=? WHERE id=?", [(done_at, i) for i in ids])
+    conn.execute(
+        "DELETE FROM hook_events WHERE done_at IS NOT NULL AND id <= "
+        "(SELECT MAX(id) FROM hook_events) - 1000"
+    )
+
+
+def recent_hooks(conn: sqlite3.Connection, limit: int = 1000) -> list[HookRow]:
+    rows = conn.execute(
+        "SELECT id, kind, repo, action, received_at, done_at FROM hook_events "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    return [HookRow(*r) for r in rows]
+
+
+def set_sync_state(conn: sqlite3.Connection, state: dict) -> None:
+    """The sync loop's interval, last and next poll (meta key `sync`)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES('sync', ?)", (json.dumps(state),)
+    )
+
+
+def sync_state(conn: sqlite3.Connection) -> dict:
+    row = conn.execute("SELECT value FROM meta WHERE key='sync'").fetchone()
+    return json.loads(row[0]) if row else {}

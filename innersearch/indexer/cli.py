@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "index",
         help="mirror and index repositories",
-        description="SOURCE: a directory of git repos, one repo, a git URL, or a .toml config. "
+        description="SOURCE: a directory of git repos, one repo, a git URL, a code-host "
+        "organization (github:ORG, gitlab:GROUP, gitea:ORG, bitbucket:WORKSPACE; the token "
+        "in $GITHUB_TOKEN etc.), or a .toml config. "
         "The sources are the complete set: repos indexed before and not named now are "
         "removed. Without SOURCE, the sources of the previous run are indexed again.",
     )
@@ -90,6 +92,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{t['symbols']} symbols, skipped: {skipped}, parse errors: {t['parse_errors']}, "
         f"index size {report['index_bytes'] / 1e6:.1f} MB"
     )
+    for src in report["sources"]:
+        line = f"  source {src['source']:<21} {src['status']:<6} {src['repos']:>6} repos"
+        line += f"  listed {_when(src['last_sync_at'])}"
+        if src["next_sync_at"]:
+            line += f"  next {_when(int(src['next_sync_at']))}"
+        if src["last_webhook_at"]:
+            line += f"  webhook {_when(int(src['last_webhook_at']))}"
+        if src["webhook_lag_seconds"] is not None:
+            line += f" (lag {src['webhook_lag_seconds']:.1f} s)"
+        if src["error"]:
+            line += f"  ERROR: {src['error']}"
+        print(line)
     for r in report["repos"]:
         branches = ", ".join(f"{b['name']}@{b['commit'][:10]}" for b in r["branches"]) or "-"
         line = f"  {r['name']:<28} {r['status']:<6} {r['files']:>6} files  {branches}"

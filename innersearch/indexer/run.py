@@ -28,7 +28,7 @@ from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
 from .identifiers import identifier_words, squashed
 from .progress import Progress
-from .sources import RepoSource, SourceProblem, resolve
+from .sources import RepoSource, ResolveOptions, SourceProblem, resolve
 
 WRITER_HEAP_BYTES = 256 * 1024 * 1024
 FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses little work
@@ -178,10 +178,19 @@ class _Indexer:
 
     # -- repos -------------------------------------------------------------------------
 
-    def index_repo(self, src: RepoSource) -> RepoOutcome:
+    def index_repo(self, src: RepoSource, known_pushes: dict | None = None) -> RepoOutcome:
         started = time.monotonic()
+        # The host reports no push since the last good index: no git fetch at all.
+        pushed = src.host.get("pushed_at") if src.host else None
+        unchanged = (
+            pushed is not None and not src.force and (known_pushes or {}).get(src.name) == pushed
+        )
         with catalog.transaction(self.conn):
             repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
+            if src.host is not None:
+                catalog.set_host_info(self.conn, repo_id, src.host, keep_detail=unchanged)
+        if unchanged:
+            return RepoOutcome(src.name, "unchanged", seconds=time.monotonic() - started)
         try:
             mirror = gitread.mirror(src.url, self.data.mirror_path(src.name), src.auth_header)
             outcome = self._index_mirror(src, repo_id, mirror)
@@ -362,7 +371,7 @@ class _Indexer:
                     "UPDATE repos SET last_commit_at=? WHERE id=?", (commits[default][1], repo_id)
                 )
             if info is not None:
-                self.conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+                catalog.set_repo_info(self.conn, repo_id, info)
 
     def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
         self.conn.execute(
@@ -423,29 +432,44 @@ def index_sources(
     sources: list[str] | None,
     say: Callable[[str], None] = print,
     progress: bool = False,
+    only: set[str] | None = None,
 ) -> RunSummary:
     """Index `sources` (the complete set: repos not named any more are removed). With no
-    sources, the ones of the previous run are indexed again."""
+    sources, the ones of the previous run are indexed again. `only`: just these repos (by
+    name), fetched even if their host reports no push; nothing is removed."""
     started = time.monotonic()
     layout.prepare_for_writing(data, say)
     with layout.index_lock(data), layout.private_files():
         indexer = _Indexer(data, say, progress)
         try:
             sources = _remembered_sources(indexer.conn, sources)
-            repos, problems = resolve(sources)
+            options = ResolveOptions(only=only, known_pushes=catalog.host_pushes(indexer.conn))
+            repos, problems = resolve(sources, options)
+            with catalog.transaction(indexer.conn):
+                for listing in options.listings:
+                    catalog.record_host_listing(
+                        indexer.conn,
+                        listing.label,
+                        listing.api_url,
+                        listing.repos,
+                        listing.error,
+                        listing.seconds,
+                    )
             indexer.summary.problems = problems
             for problem in problems:
                 say(f"skipped source {problem.source}: {problem.message}")
             wanted = {r.name for r in repos}
             if problems:
                 say("some sources could not be read: no repository is removed in this run")
-            else:
+            elif only is None:
                 for old in catalog.repos(indexer.conn):
                     if old.name not in wanted:
                         indexer.summary.outcomes.append(indexer.remove_repo(old))
             for src in repos:
-                indexer.summary.outcomes.append(indexer.index_repo(src))
-            indexer.collect_garbage()
+                indexer.summary.outcomes.append(indexer.index_repo(src, options.known_pushes))
+            # Only indexing and removal leave garbage; a poll where nothing changed skips it.
+            if any(o.status in ("indexed", "removed") for o in indexer.summary.outcomes):
+                indexer.collect_garbage()
         finally:
             indexer.close()
     indexer.summary.seconds = time.monotonic() - started

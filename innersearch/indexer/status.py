@@ -9,6 +9,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from . import catalog
 from .store import Store
 
 
@@ -27,8 +28,40 @@ def _catalog_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in sides if p.exists())
 
 
+def _sources(conn) -> tuple[list[dict], dict]:
+    """Per code-host source: last listing, its error, next poll, last webhook and the lag
+    from a webhook's arrival to its change being searchable."""
+    sync = catalog.sync_state(conn)
+    hooks = catalog.recent_hooks(conn)
+    out = []
+    for row in catalog.host_sources(conn):
+        kind, _, org = row.label.partition(":")
+        prefix = org.lower().rstrip("/") + "/"
+        mine = [h for h in hooks if h.kind == kind and h.repo.lower().startswith(prefix)]
+        done = [h for h in mine if h.done_at is not None]
+        out.append(
+            {
+                "source": row.label,
+                "api_url": row.api_url,
+                "repos": row.repos,
+                "status": "error" if row.error else "ok",
+                "error": row.error,
+                "last_sync_at": row.listed_at,
+                "last_ok_at": row.last_ok_at,
+                "next_sync_at": sync.get("next_sync_at"),
+                "last_webhook_at": max((h.received_at for h in mine), default=None),
+                "webhook_lag_seconds": round(done[0].done_at - done[0].received_at, 2)
+                if done
+                else None,
+                "pending_webhooks": len(mine) - len(done),
+            }
+        )
+    return out, sync
+
+
 def status_report(store: Store) -> dict:
-    """{"repos": [...], "totals": {...}, "errors": [...], "index_bytes", "generation"}."""
+    """{"repos": [...], "totals": {...}, "errors": [...], "sources": [...], "sync": {...},
+    "index_bytes", "generation"}."""
     snap = store.snapshot()
     conn = store.catalog()
     with store.lock:
@@ -61,6 +94,7 @@ def status_report(store: Store) -> dict:
                 "LEFT JOIN repos r ON r.id = e.repo_id ORDER BY e.at DESC LIMIT 200"
             )
         ]
+        sources, sync = _sources(conn)
         parse_errors = conn.execute(
             "SELECT COUNT(*) FROM blobs WHERE parse_error != ''"
         ).fetchone()[0]
@@ -101,5 +135,7 @@ def status_report(store: Store) -> dict:
             "parse_errors": parse_errors,
         },
         "errors": errors,
+        "sources": sources,
+        "sync": sync,
         "index_bytes": _dir_bytes(store.data.index_dir) + _catalog_bytes(store.data.catalog_path),
     }

@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable
 
 from ..indexer.store import Snapshot, Store
-from . import execute, refs
+from . import execute, refs, repos
 from . import symbols as symbols_mod
 from .budget import Budget
 from .match import line_bounds
-from .plan import compile_plan, evaluate, in_branch_scope
+from .plan import compile_plan, evaluate, in_branch_scope, repo_scope
 from .query import Literal, QueryError, check_name, parse
 
 __all__ = ["QueryError", "search", "symbols", "references", "definition_at", "outline"]
@@ -53,6 +53,8 @@ def search(
         out = execute.search_paths(snap, plan, limit, offset, budget)
     elif parsed.type == "symbol":
         out = _symbol_results(snap, plan, limit, offset, budget)
+    elif parsed.type == "repo":
+        out = repos.search_repos(snap, plan, limit, offset)
     else:
         out = execute.search_files(
             snap, plan, limit, offset, context, budget, max_lines, max_line_chars
@@ -77,6 +79,7 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
 
     results = []
     limit_hit = False
+    scope = repo_scope(plan, snap)
     for i, s in enumerate(found):
         if i % 64 == 0 and budget.expired():
             limit_hit = True
@@ -84,13 +87,15 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
         f = snap.file(s["repo"], s["path"], s["branch"])
         if f is None or not in_branch_scope(plan, f, snap):
             continue
+        if scope is not None and f.repo not in scope:
+            continue
         if evaluate(plan, plan.query.expr, f, lambda a, name=s["name"]: named(a, name)) is False:
             continue
         results.append((s, f))
     page = results[offset : offset + limit] if limit > 0 else results[offset:]
     out = []
     for s, f in page:
-        item = execute.file_info(snap, f, s["score"])
+        item = execute.file_info(snap, f, s["score"], s["line"])
         data = execute.CONTENT.get(snap, f.blob_key)
         starts = line_bounds(data)
         text = ""

@@ -34,7 +34,7 @@ def create_app(
     """The app serving `store` (or the Store opened from `data_dir`; raises StoreError).
     `cache_entries` bounds the search result cache (0 disables it); `allowed_hosts` (host
     names, without port) are the only Host headers answered (None: any)."""
-    from . import api, ui
+    from . import api, hooks, ui
 
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the documented field order; it also saves time
@@ -42,6 +42,7 @@ def create_app(
     state.attach(app, store if store is not None else Store.open(data_dir), cache_entries)
     errors.register(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(hooks.bp)
     app.register_blueprint(ui.bp)
     ui.register_filters(app)
 

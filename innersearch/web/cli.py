@@ -52,7 +52,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a host name the server answers to (repeatable; default: any, and only "
         "loopback names when bound to loopback)",
     )
+    parser.add_argument(
+        "--sync-interval",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="poll the remembered sources this often and index webhook pushes in a "
+        "background process (default 0: off)",
+    )
     parser.set_defaults(handler=serve)
+
+
+def _start_sync(data_root, interval: float):
+    """The one sync process of this server (web workers only queue webhook events)."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "innersearch.indexer.sync", "--data", str(data_root)]
+    return subprocess.Popen([*cmd, "--interval", str(interval)])
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -69,6 +85,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.threads < 1:
         print("innersearch serve: --threads must be at least 1", file=sys.stderr)
         return 2
+    if args.sync_interval < 0:
+        print("innersearch serve: --sync-interval must not be negative", file=sys.stderr)
+        return 2
     try:
         store = Store.open(args.data)
     except StoreError as err:
@@ -83,6 +102,9 @@ def serve(args: argparse.Namespace) -> int:
         allowed_hosts=allowed,
     )
     print(f"serving {store.data.root} on http://{args.host}:{args.port}", flush=True)
+    # Webhook events are indexed by the sync process even when polling is off.
+    wanted = args.sync_interval > 0 or bool(os.environ.get("INNERSEARCH_WEBHOOK_SECRET"))
+    sync = _start_sync(store.data.root, args.sync_interval) if wanted else None
     try:
         waitress_serve(
             app,
@@ -102,5 +124,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 1
     finally:
+        if sync is not None:
+            sync.terminate()
+            sync.wait()
         store.close()
     return 0

@@ -462,6 +462,38 @@ _PATHS: dict[str, dict] = {
         }
     },
     "/api/v1/status": _get("What is indexed, when, and what failed.", "StatusResponse", []),
+    "/api/v1/hooks/{host}": {
+        "post": {
+            "summary": "A code host's webhook delivery, checked by its signature and queued.",
+            "parameters": [
+                {
+                    "name": "host",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["github", "gitlab", "gitea", "bitbucket"]},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "202": {
+                    "description": "Accepted (queued for the sync process) or ignored.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"status": {"enum": ["accepted", "ignored"]}},
+                            }
+                        }
+                    },
+                },
+                "401": {"description": "Missing or wrong signature."},
+                "403": {"description": "Webhooks are off ($INNERSEARCH_WEBHOOK_SECRET unset)."},
+            },
+        }
+    },
     "/api/v1/openapi.json": {
         "get": {
             "summary": "This document.",
