@@ -217,7 +217,7 @@ def test_api_route_and_pages(store):
         as_text=True
     )
     repo_page = client.get("/repos/ratelimit").get_data(as_text=True)
-    assert "Used by 1 repos" in repo_page and "team-traffic" in repo_page
+    assert "Used by 1 repo<" in repo_page and "team-traffic" in repo_page
     assert "deprecated" in repo_page
     assert client.get("/api/v1/repos/ratelimit").get_json()["portal"]["used_by_count"] == 1
 
@@ -227,7 +227,11 @@ def test_cli_find(store, capsys):
     assert main(["--data", data, "find", "rate", "limiter"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("ratelimit [deprecated] — Token bucket rate limiting")
-    assert "used by 1 repos: app" in out and "accepted (CONTRIBUTING.md)" in out
+    assert (
+        "used by 1 repo: app" in out
+        and "1 commit by 1 author in" in out
+        and "accepted (CONTRIBUTING.md)" in out
+    )
     assert main(["--data", data, "find", "--json", "json", "encoder"]) == 0
     assert json.loads(capsys.readouterr().out)["implementations"][0]["repo"] == "jsonkit"
     assert main(["--data", data, "find", "--limit", "0", "x"]) == 2

@@ -226,9 +226,10 @@ def format_implementation(impl: dict) -> str:
         f"  owners: {owners}",
         "  contributions: "
         + (f"accepted ({impl['contributing']})" if impl["accepts_contributions"] else "no guide"),
-        f"  activity: {act['commits']} commits by {act['authors']} authors in {act['window']};"
+        f"  activity: {_count(act['commits'], 'commit')} by {_count(act['authors'], 'author')}"
+        f" in {act['window']};"
         f" activity score {act['score']}",
-        f"  used by {impl['used_by_count']} repos"
+        f"  used by {_count(impl['used_by_count'], 'repo')}"
         + (": " + ", ".join(d["repo"] for d in impl["used_by"][:5]) if impl["used_by"] else ""),
     ]
     for mod in impl["modules"]:
@@ -236,3 +237,7 @@ def format_implementation(impl: dict) -> str:
         for fn in mod["functions"]:
             lines.append(f"    {fn['path']}:{fn['line']}: {fn['kind']} {fn['name']}")
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
