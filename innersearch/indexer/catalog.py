@@ -279,14 +279,15 @@ class HookRow:
     done_at: float | None
 
 
-def _merged_info(conn: sqlite3.Connection, repo_id: int) -> dict:
+def repo_info(conn: sqlite3.Connection, repo_id: int) -> dict:
+    """The stored info JSON of one repo ({} for a new one)."""
     row = conn.execute("SELECT info FROM repos WHERE id=?", (repo_id,)).fetchone()
     return json.loads(row[0] or "{}") if row else {}
 
 
 def set_repo_info(conn: sqlite3.Connection, repo_id: int, info: dict) -> None:
     """Replace what indexing found (owners, languages...); what the host said is kept."""
-    host = _merged_info(conn, repo_id).get("host")
+    host = repo_info(conn, repo_id).get("host")
     info = {**info, "host": host} if host is not None else info
     conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
 
@@ -294,13 +295,22 @@ def set_repo_info(conn: sqlite3.Connection, repo_id: int, info: dict) -> None:
 def set_host_info(conn: sqlite3.Connection, repo_id: int, host: dict, keep_detail: bool) -> None:
     """Store what the code host says; `keep_detail`: the listing did not ask for readers
     and parent (the repo did not change), so the stored ones stay."""
-    info = _merged_info(conn, repo_id)
+    info = repo_info(conn, repo_id)
     old = info.get("host") or {}
     if keep_detail:
         host = {**host, "readers": old.get("readers", host["readers"])}
         host["parent"] = old.get("parent", host["parent"]) if host["fork"] else None
     info["host"] = host
     conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+
+
+def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
+    """repo name -> the indexed commit of its default branch."""
+    rows = conn.execute(
+        "SELECT r.name, b.commit_id FROM repos r JOIN branches b "
+        "ON b.repo_id = r.id AND b.name = r.default_branch"
+    )
+    return dict(rows.fetchall())
 
 
 def host_pushes(conn: sqlite3.Connection) -> dict[str, int | None]:
