@@ -18,13 +18,12 @@ import numpy as np
 
 from innersearch.indexer import classify
 from innersearch.indexer import fingerprints as fp
-from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
 from innersearch.indexer.layout import DataDir
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES, parse_source
 from innersearch.indexer.store import Snapshot, Store
 
+from . import clones, impact, libraries, verify
 from . import fragments as frag_mod
-from . import impact, libraries, verify
 
 CANDIDATES = 40  # best signature estimates verified per introduced fragment
 MAX_MATCHES = 5  # existing places listed per introduced fragment
@@ -233,26 +232,16 @@ def _class(
     }
     members = [new]
     for i, verdict, where in found:
-        for f in where[:2]:
-            owners = libraries._owners(snap, f.repo, f.path)
-            members.append(
-                {
-                    "repo": f.repo,
-                    "path": f.path,
-                    "branch": f.branch,
-                    "start_line": int(frags.start[i]),
-                    "end_line": int(frags.end[i]),
-                    "symbol": frags.symbol[i],
-                    "tokens": int(frags.tokens[i]),
-                    "lang": f.lang,
-                    "vendored": bool(f.flags & FLAG_VENDORED),
-                    "test": bool(f.flags & FLAG_TEST),
-                    "similarity": round(verdict.similarity, 4),
-                    "type": verdict.clone_type,
-                    "owners": owners,
-                    "owners_text": _owners_text(owners),
-                }
+        keep = {(f.repo, f.path) for f in where}
+        for m in [m for m in clones.members_of(frags, i) if (m["repo"], m["path"]) in keep][:2]:
+            owners = libraries._owners(snap, m["repo"], m["path"])
+            m.update(
+                similarity=round(verdict.similarity, 4),
+                type=verdict.clone_type,
+                owners=owners,
+                owners_text=_owners_text(owners),
             )
+            members.append(m)
     worst = max((v for _, v, _ in found), key=lambda v: v.clone_type)  # "T3" > "T2" > "T1"
     digest = hashlib.sha1(f"{repo}\0{item.path}\0{rec.symbol}\0{rec.kind}".encode()).hexdigest()
     c = {
