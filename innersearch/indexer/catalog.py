@@ -236,3 +236,18 @@ def record_error(
         "INSERT INTO errors(repo_id, path, stage, message, at) VALUES(?,?,?,?,?)",
         (repo_id, path, stage, message, int(time.time())),
     )
+
+
+def repo_info(conn: sqlite3.Connection, repo_id: int) -> dict:
+    """The stored info JSON of one repo ({} for a new one)."""
+    row = conn.execute("SELECT info FROM repos WHERE id=?", (repo_id,)).fetchone()
+    return json.loads(row[0] or "{}") if row else {}
+
+
+def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
+    """repo name -> the indexed commit of its default branch."""
+    rows = conn.execute(
+        "SELECT r.name, b.commit_id FROM repos r JOIN branches b "
+        "ON b.repo_id = r.id AND b.name = r.default_branch"
+    )
+    return dict(rows.fetchall())

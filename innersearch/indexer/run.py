@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import tantivy
 
-from . import catalog, classify, gitread, layout, orphans, owners, schema
+from . import catalog, classify, gitread, implindex, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
 from .identifiers import identifier_words, squashed
@@ -77,6 +77,7 @@ class _Indexer:
         self.conn = catalog.connect(data.catalog_path)
         self.index = schema.open_index(data.index_dir, create=True)
         self.writer = self.index.writer(WRITER_HEAP_BYTES, 1)
+        self.impl = implindex.ImplWriter.open(data.implementations_dir)
         self.pending = _Pending()
         self.pool: ProcessPoolExecutor | None = None
         self.summary = RunSummary()
@@ -147,6 +148,7 @@ class _Indexer:
         """Commit tantivy, then record the committed blobs in the catalog (that order: the
         catalog never names a blob the index lacks)."""
         self.writer.commit()
+        self.impl.commit()
         with catalog.transaction(self.conn):
             for a in self.pending.analyses:
                 self.conn.execute(
@@ -243,6 +245,8 @@ class _Indexer:
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
                 info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
+                old_info = catalog.repo_info(self.conn, repo_id)
+                info.update(self.impl.describe(src.name, mirror, heads[branch], files, old_info))
         self._flush()
         commits = {b: (heads[b], gitread.commit_time(mirror, heads[b])) for b in changed}
         self._switch(repo_id, default, new_files, skipped, commits, gone, status, error, info)
@@ -404,11 +408,13 @@ class _Indexer:
             for key in in_index - live:
                 self.writer.delete_documents_by_term(schema.F_BLOB_KEY, key)
         self.writer.commit()
+        self.impl.collect_garbage(catalog.default_branch_commits(self.conn))
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
         self.writer.wait_merging_threads()
+        self.impl.close()
         self.conn.close()
 
 

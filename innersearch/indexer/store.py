@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import tantivy
 
-from . import catalog, layout, schema
+from . import catalog, implindex, layout, schema
 from .catalog import FileRow, RepoRow
 from .records import Symbol
 
@@ -63,9 +63,16 @@ class CatalogView:
 class Snapshot:
     """One consistent state: a catalog view and a tantivy searcher opened after it."""
 
-    def __init__(self, view: CatalogView, searcher: tantivy.Searcher) -> None:
+    def __init__(
+        self,
+        view: CatalogView,
+        searcher: tantivy.Searcher,
+        impl_searcher: tantivy.Searcher | None = None,
+    ) -> None:
         self.view = view
         self.searcher = searcher
+        # The implementations index (implindex.py), opened after the catalog like the main one.
+        self.impl_searcher = impl_searcher
         self.generation = view.generation
         self.files = view.files
         self.repos = view.repos
@@ -150,6 +157,7 @@ class Store:
         self._lock = threading.Lock()
         self._conn = catalog.connect(data.catalog_path)
         self._index = schema.open_index(data.index_dir, create=True)
+        self._impl = implindex.open_index(data.implementations_dir, create=True)
         self._view: CatalogView | None = None
 
     @classmethod
@@ -172,8 +180,7 @@ class Store:
             with catalog.read_snapshot(self._conn):
                 gen = catalog.generation(self._conn)
                 if self._view is not None and self._view.generation == gen:
-                    self._index.reload()
-                    return Snapshot(self._view, self._index.searcher())
+                    return self._open_snapshot(self._view)
                 files = list(catalog.live_files(self._conn, gen))
                 repos = {r.name: r for r in catalog.repos(self._conn)}
                 commits = {
@@ -184,8 +191,12 @@ class Store:
                     )
                 }
             self._view = CatalogView(gen, files, repos, commits)
-            self._index.reload()
-            return Snapshot(self._view, self._index.searcher())
+            return self._open_snapshot(self._view)
+
+    def _open_snapshot(self, view: CatalogView) -> Snapshot:
+        self._index.reload()
+        self._impl.reload()
+        return Snapshot(view, self._index.searcher(), self._impl.searcher())
 
     def close(self) -> None:
         self._conn.close()

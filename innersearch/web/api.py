@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 from innersearch.dedup import api as dedup
 from innersearch.indexer.status import status_report
 from innersearch.search import api as search
+from innersearch.search import implementations
 
 from . import data, params, state
 from .errors import bad_request, not_found
@@ -104,6 +105,13 @@ def outline_route():
 def file_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
     return jsonify(data.file_document(state.snapshot(), repo, path, params.text("branch")))
+
+
+@bp.get("/implementations")
+def implementations_route():
+    q = params.text("q", required=True)
+    limit = params.integer("limit", 10, 1, 100)
+    return jsonify(implementations.find(state.snapshot(), q, limit=limit).to_json())
 
 
 @bp.get("/repos")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, RepoRow
 from innersearch.indexer.store import Snapshot
+from innersearch.search.portal import portal
 
 from .errors import bad_request, not_found
 
@@ -102,6 +103,7 @@ def repo_document(snap: Snapshot, name: str) -> dict:
     doc["readme"] = _text_file(snap, name, info.get("readme"))
     doc["contributing"] = _text_file(snap, name, info.get("contributing"))
     doc["paths"] = paths
+    doc["portal"] = portal(snap, name).to_json()
     return doc
 
 

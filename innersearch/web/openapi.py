@@ -157,6 +157,53 @@ _SCHEMAS: dict[str, dict] = {
         "required": ["path", "text"],
         "properties": {"path": STR, "text": STR},
     },
+    "Dependency": _obj({"repo": STR, "names": _array(STR)}),
+    "Portal": _obj(
+        {
+            "description": STR,
+            "owners": _array(_obj({"name": STR, "source": STR})),
+            "contributing": NSTR,
+            "accepts_contributions": BOOL,
+            "lifecycle": STR,
+            "deprecated": BOOL,
+            "archived": BOOL,
+            "activity": _obj(
+                {
+                    "commits": INT,
+                    "authors": INT,
+                    "days": INT,
+                    "window": STR,
+                    "window_end": NINT,
+                    "last_commit_at": NINT,
+                    "score": INT,
+                }
+            ),
+            "used_by_count": INT,
+            "used_by": _array(_ref("Dependency")),
+            "uses": _array(_ref("Dependency")),
+        },
+        {"readme": NSTR, "topics": _array(STR), "keywords": _array(STR), "packages": _array(STR)},
+    ),
+    "FunctionHit": _obj(
+        {"name": STR, "kind": STR, "path": STR, "line": INT, "doc": STR, "score": NUM}
+    ),
+    "ModuleHit": _obj(
+        {"path": STR, "doc": STR, "score": NUM, "functions": _array(_ref("FunctionHit"))}
+    ),
+    "Implementation": {
+        "allOf": [
+            _obj({"repo": STR, "score": NUM, "modules": _array(_ref("ModuleHit"))}),
+            _ref("Portal"),
+        ]
+    },
+    "ImplementationsResponse": _obj(
+        {
+            "query": STR,
+            "terms": _array(STR),
+            "implementations": _array(_ref("Implementation")),
+            "took_ms": NUM,
+        }
+    ),
     "RepoResponse": {
         "allOf": [
             _ref("RepoSummary"),
@@ -170,7 +217,8 @@ _SCHEMAS: dict[str, dict] = {
                     "readme": _ref("TextFile"),
                     "contributing": _ref("TextFile"),
                     "paths": _array(STR),
-                }
+                },
+                {"portal": _ref("Portal")},
             ),
         ]
     },
@@ -367,6 +415,16 @@ _PATHS: dict[str, dict] = {
         "FileResponse",
         [_REPO, _PATH, _BRANCH],
         True,
+    ),
+    "/api/v1/implementations": _get(
+        "Does anyone have a ...? Repos, modules and functions whose names, docstrings,"
+        " comments, README and package metadata describe the words; with owners, activity,"
+        " contribution guide and used-by counts.",
+        "ImplementationsResponse",
+        [
+            _param("q", STR, "Plain words describing what the code does.", True),
+            _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Repos."),
+        ],
     ),
     "/api/v1/repos": _get("Every indexed repository.", "ReposResponse", []),
     "/api/v1/repos/{name}": {
