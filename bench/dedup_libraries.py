@@ -32,8 +32,7 @@ sys.path.insert(0, str(ROOT))
 from innersearch.dedup import api, libraries  # noqa: E402
 from innersearch.dedup.detect import detect  # noqa: E402
 from innersearch.dedup.fragments import load_vocabulary  # noqa: E402
-from innersearch.dedup.package_meta import declared_uses, package_meta  # noqa: E402
-from innersearch.indexer import layout  # noqa: E402
+from innersearch.indexer import deps, layout  # noqa: E402
 from innersearch.indexer.run import index_sources  # noqa: E402
 from innersearch.indexer.store import Store  # noqa: E402
 
@@ -191,8 +190,8 @@ def main() -> int:
         found = detect(store, snap, 50, 6)
         blobs = {f.blob_key for rows in libraries.code_files(snap).values() for f in rows}
         vocab = load_vocabulary(store, blobs)
-        metas = package_meta(snap)
-        uses = {frozenset(u) for u in declared_uses(metas)}
+        graph = deps.graph(snap)
+        uses = {frozenset((a, b)) for a, edges in graph.uses_map.items() for b in edges}
         related = {
             frozenset((p["a"]["repo"], p["b"]["repo"]))
             for p in pairs
@@ -201,9 +200,7 @@ def main() -> int:
         links = libraries.repo_function_links(found.classes)
         sweep = []
         for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
-            at = libraries.parallels(
-                snap, vocab, related, links, min_score=threshold, metas=metas, uses=uses
-            )
+            at = libraries.parallels(snap, vocab, related, links, min_score=threshold, uses=uses)
             s = score_parallel(at, truth)
             sweep.append(
                 {

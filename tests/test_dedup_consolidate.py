@@ -12,7 +12,7 @@ import pytest
 from innersearch.cli import main
 from innersearch.dedup import api, impact
 from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
-from innersearch.dedup.package_meta import declared_uses, package_meta
+from innersearch.indexer import deps
 from tests.helpers import build_index, commit_files, make_repo
 from tests.test_dedup_org import ORIGINAL, UNRELATED, build_org
 
@@ -29,18 +29,23 @@ LOGGER = """export function {name}(level, message, fields) {{
 """
 
 
-def _js_lib(name: str, keywords: list[str], api_names: list[str], deps: dict | None = None):
+def _js_lib(name: str, keywords: list[str], api_names: list[str], depends: dict | None = None):
+    """A small JavaScript logging library; `depends` are packages it declares and imports."""
     files = {
         "package.json": json.dumps(
             {
                 "name": name,
                 "description": f"{name}: structured logging for node, with levels and transports",
                 "keywords": keywords,
-                "dependencies": deps or {},
+                "dependencies": depends or {},
             }
         ),
         "README.md": f"# {name}\nA logger: log levels, transports, formatters, child loggers.\n",
     }
+    for dep in depends or {}:
+        files["src/wire.js"] = (
+            f'import {{ createLogger }} from "{dep}";\nexport {{ createLogger }};\n'
+        )
     for n, fn in enumerate(api_names):
         files[f"src/{fn}.js"] = (
             LOGGER.format(name=fn)
@@ -133,13 +138,10 @@ def test_impact_counts_repos_across_repos_and_copies_inside_one():
     assert impact.class_scope([member("a"), member("b")]) == "cross-repo"
 
 
-def test_manifests_and_uses(store):
-    snap = store.snapshot()
-    metas = package_meta(snap)
-    assert metas["js-logwell"].names == {"logwell"}
-    assert "logging" in metas["js-logwell"].keywords
-    assert metas["js-broken-manifest"].names == set()  # bad JSON: skipped, no crash
-    assert ("js-logwell-express", "js-logwell") in declared_uses(metas)
+def test_uses_come_from_the_dependency_graph(store):
+    graph = deps.graph(store.snapshot())
+    assert graph.depends("js-logwell-express", "js-logwell")
+    assert not graph.depends("js-logwell", "js-lumber")
 
 
 def test_findings_are_cross_repo_and_ordered_by_impact(report):

@@ -18,7 +18,6 @@ from innersearch.indexer.store import Snapshot
 
 from .clones import CloneClass
 from .fragments import Fragments
-from .package_meta import PackageMeta
 from .verify import Verdict
 
 # A directory pair is a copy/fork when at least this share of the smaller side's code files
@@ -274,11 +273,9 @@ def _vocabulary(
     snap: Snapshot,
     files: dict[str, list[FileRow]],
     vocab: dict[int, list],
-    metas: dict[str, PackageMeta] | None = None,
 ) -> dict[str, Counter]:
     """repo -> API words (public definitions and signatures), documentation words and what
     the package manifest and code host say the repo is (description, keywords, topics)."""
-    metas = metas or {}
     out: dict[str, Counter] = {}
     for repo, rows in files.items():
         words: Counter = Counter()
@@ -299,7 +296,7 @@ def _vocabulary(
                     if len(w) > 2:
                         words["sig:" + w] += 1
         words.update("doc:" + w for w in _readme_words(snap, repo))
-        words.update(_meta_words(snap, repo, metas.get(repo)))
+        words.update(_meta_words(snap, repo))
         out[repo] = words
     return out
 
@@ -318,17 +315,17 @@ def _readme_words(snap: Snapshot, repo: str) -> list[str]:
     return [w.lower() for w in _DOC_WORD.findall(text) if w.lower() not in _STOP]
 
 
-def _meta_words(snap: Snapshot, repo: str, meta: PackageMeta | None) -> Counter:
-    """A manifest's or code host's own summary weighs more than a README's every word: a
-    package chose those few words to say what it is for."""
+def _meta_words(snap: Snapshot, repo: str) -> Counter:
+    """What the repo says it is (package description and keywords, read at index time into
+    repos.info["about"]; the code host's description and topics) weighs more than a
+    README's every word: a package chose those few words to say what it is for."""
     words: Counter = Counter()
-    host = (snap.repos[repo].info.get("host") if repo in snap.repos else None) or {}
-    texts = [str(host.get("description") or "")]
-    tags = [str(t) for t in host.get("topics") or [] if isinstance(t, str)]
-    if meta is not None:
-        texts.append(meta.description)
-        tags += meta.keywords + meta.topics
-    own = {w for name in (meta.names if meta else ()) for w in identifier_words(name)}
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    host = info.get("host") if isinstance(info.get("host"), dict) else {}
+    about = info.get("about") if isinstance(info.get("about"), dict) else {}
+    texts = [str(host.get("description") or ""), str(about.get("description") or "")]
+    tags = [str(t) for t in (host.get("topics") or []) + (about.get("keywords") or [])]
+    own = {w for name in about.get("packages") or [] for w in identifier_words(str(name))}
     own |= set(identifier_words(repo))
     for text in texts:
         for w in _DOC_WORD.findall(text):
@@ -368,11 +365,11 @@ def _main_language(rows: list[FileRow]) -> str:
 
 
 def profile(
-    snap: Snapshot, vocab: dict[int, list], metas: dict[str, PackageMeta] | None = None
+    snap: Snapshot, vocab: dict[int, list]
 ) -> tuple[dict[str, list[FileRow]], dict[str, dict[str, float]], dict[str, str]]:
     """(code files, TF-IDF vocabulary vector, main language) per repo of the snapshot."""
     files = code_files(snap)
-    vectors = _tfidf(_vocabulary(snap, files, vocab, metas))
+    vectors = _tfidf(_vocabulary(snap, files, vocab))
     return files, vectors, {repo: _main_language(rows) for repo, rows in files.items()}
 
 
@@ -382,13 +379,12 @@ def parallels(
     related: set[frozenset],
     function_links: Counter,
     min_score: float = MIN_PARALLEL_SCORE,
-    metas: dict[str, PackageMeta] | None = None,
     uses: set[frozenset] | None = None,
 ) -> list[dict]:
     """Independently written libraries for one job: same main language, close vocabularies.
-    A pair where one is built on the other (`uses`: declared or imported dependency) is a
-    user and its library, not two implementations."""
-    files, vectors, langs = profile(snap, vocab, metas)
+    A pair where one imports the other (`uses`, from the dependency graph) is a user and
+    its library, not two implementations."""
+    files, vectors, langs = profile(snap, vocab)
     uses = uses or set()
     repos = sorted(vectors)
     found = []

@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 
+from innersearch.indexer import deps
 from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
 from innersearch.indexer.store import Store
 
 from . import clones, clusters, impact, libraries
 from .detect import detect
 from .fragments import blob_lines, load_vocabulary
-from .package_meta import declared_uses, package_meta
 
 REPORT_FORMAT = 2  # 2: findings, capabilities, in_repo; impact order
 
@@ -162,15 +162,14 @@ def build_report(
     lines = blob_lines(store, blobs)
     copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
-    metas = package_meta(snap)
-    uses = declared_uses(metas)
+    graph = deps.graph(snap)
+    uses = {(a, b) for a, edges in graph.uses_map.items() for b in edges}
     vocab = load_vocabulary(store, blobs)
     parallel = libraries.parallels(
         snap,
         vocab,
         related,
         libraries.repo_function_links(found.classes),
-        metas=metas,
         uses={frozenset(u) for u in uses},
     )
     pairs = [impact.annotate_pair(p, _both_vendored(files, p)) for p in copies + parallel]
@@ -193,7 +192,7 @@ def build_report(
         if home is not None:
             c["library"] = {"a": home["a"], "b": home["b"]}
     classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
-    _, vectors, langs = libraries.profile(snap, vocab, metas)
+    _, vectors, langs = libraries.profile(snap, vocab)
     caps = clusters.capabilities(
         snap,
         vectors,
