@@ -41,6 +41,11 @@ def _is_build(path: str) -> bool:
     return bool(_dirs(path) & BUILD_DIRS) or ".min." in name or name.endswith(".d.ts")
 
 
+def is_scaffolding(path: str) -> bool:
+    """Tests, benchmarks, docs and examples: code around a library, not the library."""
+    return bool(_dirs(path) & (TEST_DIRS | DOC_DIRS | {"scripts", "tools"}))
+
+
 def in_repo_kind(paths: list[str], tests: list[bool], vendored: list[bool] | None = None) -> str:
     """What a copy inside one repo most likely is, from where its members live."""
     if any(_is_build(p) for p in paths):

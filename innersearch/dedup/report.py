@@ -55,6 +55,27 @@ def _code_lines(files: dict, lines: dict[int, int]) -> dict[str, int]:
     }
 
 
+def runtime_uses(snap, files: dict, graph: deps.DepGraph) -> set[tuple[str, str]]:
+    """(user, provider) edges of the dependency graph that the user's own library code makes:
+    a benchmark or test importing a rival library to compare against does not make the two
+    "user and library" (mistune's benchmark imports markdown; they are still parallel)."""
+    out = set()
+    for user, edges in sorted(graph.uses_map.items()):
+        rows = [
+            f
+            for f in files.get(user, [])
+            if not f.flags & (FLAG_VENDORED | FLAG_TEST) and not impact.is_scaffolding(f.path)
+        ]
+        for provider, names in sorted(edges.items()):
+            wanted = set(names)
+            for f in rows:
+                data = snap.content(f.blob_key)
+                if data and wanted & deps.imports_in(f.lang, data.decode("utf-8", "replace")):
+                    out.add((user, provider))
+                    break
+    return out
+
+
 def _usage(snap, uses: set[tuple[str, str]]) -> dict[str, clusters.Usage]:
     users: dict[str, set[str]] = defaultdict(set)
     for user, provider in uses:
@@ -162,8 +183,7 @@ def build_report(
     lines = blob_lines(store, blobs)
     copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
-    graph = deps.graph(snap)
-    uses = {(a, b) for a, edges in graph.uses_map.items() for b in edges}
+    uses = runtime_uses(snap, files, deps.graph(snap))
     vocab = load_vocabulary(store, blobs)
     parallel = libraries.parallels(
         snap,
