@@ -485,6 +485,14 @@ def main() -> int:
             f"{t}: pair recall {s['pair_recall']:.1%} ({s['pair']}/{s['n']}), "
             f"class recall {s['class_recall']:.1%}"
         )
+    for t, s in result["per_type"].items():
+        # A mutant cut under the 50-token / 6-line minimum is no longer a clone of that size.
+        small = sum(1 for m in result["missed"] if m["type"] == t and not m["indexed"])
+        if small:
+            print(
+                f"  {t} of the minimum size: {s['pair'] / (s['n'] - small):.1%} "
+                f"({s['pair']}/{s['n'] - small}; {small} mutants fell under it)"
+            )
     for op, s in result["t3_per_operator"].items():
         print(f"  T3 {op}: {s['pair_recall']:.1%} ({s['pair']}/{s['n']})")
     p = result["precision"]
