@@ -60,6 +60,16 @@ ORG = {
         "catalog-info.yaml": "spec: [unclosed\n",
         "innersource.json": "[]",
     },
+    "wheelpkg": {  # a wheel's tree: core metadata in *.dist-info/METADATA, no README
+        "wheelpkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: wheelpkg\n"
+        "Summary: Paint terminal text\nKeywords: ansi,colour\n\nWrites escape sequences.\n",
+        "wheelpkg/__init__.py": "",
+    },
+    "gopkg": {
+        "go.mod": "module example.com/gopkg\n",
+        "pkg.go": "// Copyright 2020.\n\n/*\nPackage gopkg slugifies titles.\n\nMore.\n*/\n"
+        "package gopkg\n\n// Slug lower-cases a title.\nfunc Slug(t string) string { return t }\n",
+    },
 }
 
 
@@ -116,7 +126,18 @@ def test_broken_metadata_is_skipped_not_fatal(store):
     snap = store.snapshot()
     assert snap.repos["jsonkit"].status == "ok"
     about = snap.repos["jsonkit"].info["about"]
-    assert about["description"] == "" and about["owners"] == []
+    # Nothing declared: the package's own docstring says what it is.
+    assert about["description"] == "Fast JSON encoder and decoder." and about["owners"] == []
+
+
+def test_core_metadata_and_package_comments_describe_a_repo(store):
+    snap = store.snapshot()
+    wheel = snap.repos["wheelpkg"].info["about"]
+    assert wheel["description"] == "Paint terminal text" and wheel["keywords"] == ["ansi", "colour"]
+    assert _repos(snap, "escape sequences")[0] == "wheelpkg"  # the long description
+    assert snap.repos["gopkg"].info["about"]["description"] == "Package gopkg slugifies titles."
+    hit = impl.find(snap, "slug").implementations[0]
+    assert hit.repo == "gopkg" and hit.modules[0].functions[0].doc == "Slug lower-cases a title."
 
 
 def test_a_filtered_snapshot_filters_implementations(store):
@@ -210,3 +231,38 @@ def test_cli_find(store, capsys):
     assert main(["--data", data, "find", "--json", "json", "encoder"]) == 0
     assert json.loads(capsys.readouterr().out)["implementations"][0]["repo"] == "jsonkit"
     assert main(["--data", data, "find", "--limit", "0", "x"]) == 2
+
+
+def test_the_code_hosts_description_topics_and_archived_mark_count(store, tmp_path):
+    """What the `hosts` helper stores under repos.info["host"] (read defensively)."""
+    import dataclasses
+
+    from innersearch.indexer import describe
+
+    snap = store.snapshot()
+    row = snap.repos["app"]
+    host = {"kind": "github", "archived": True, "description": "Checkout", "topics": ["shop"]}
+    snap.repos = {**snap.repos, "app": dataclasses.replace(row, info={**row.info, "host": host})}
+    entry = portal.portal(snap, "app")
+    assert entry.archived and entry.topics == ["shop"] and entry.description == "Checkout"
+    bad = {**row.info, "host": {"topics": "not-a-list", "archived": "yes"}}
+    snap.repos = {**snap.repos, "app": dataclasses.replace(row, info=bad)}
+    assert portal.portal(snap, "app").topics == []
+    described = describe.RepoDescription({"description": ""}, {}, {}, "", [])
+    docs = implindex.repo_documents("r", "c" * 40, described, host)
+    written = implindex.ImplWriter.open(tmp_path / "impl")
+    for d in docs:
+        written.writer.add_document(d)
+    written.commit()
+    written.index.reload()
+    searcher = written.index.searcher()
+    for word in ("checkout", "shop"):
+        query = implindex_term_in(implindex.F_ABOUT, word)
+        assert searcher.search(query, limit=1).hits, word
+    written.close()
+
+
+def implindex_term_in(field: str, word: str):
+    import tantivy
+
+    return tantivy.Query.term_query(implindex.SCHEMA, field, implindex.query_terms(word)[0])

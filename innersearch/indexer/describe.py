@@ -111,6 +111,9 @@ def describe_repo(
         if about.get("readme_path"):
             raw = read(about["readme_path"]) or b""
             readme_text = raw.decode("utf-8", "replace")[:MAX_README_CHARS]
+        elif about.get("long_description_path"):  # a wheel has no README, its METADATA does
+            raw = (read(about["long_description_path"]) or b"").decode("utf-8", "replace")
+            readme_text = str(HeaderParser().parsestr(raw).get_payload())[:MAX_README_CHARS]
     finally:
         reader.close()
     return RepoDescription(
@@ -161,9 +164,16 @@ def _about(paths: list[str], read: Callable[[str], bytes | None]) -> dict:
             add(meta.get("description"), meta.get("keywords"), meta.get("name"))
         except configparser.Error:
             pass
-    if pkg_info := text("PKG-INFO"):
-        headers = HeaderParser().parsestr(pkg_info, headersonly=True)
-        add(headers.get("Summary"), headers.get("Keywords"), headers.get("Name"))
+    # Python core metadata: an sdist's PKG-INFO, a wheel's *.dist-info/METADATA, an
+    # *.egg-info/PKG-INFO; its body is the long description (the README, as published).
+    core = [p for p in paths if p == "PKG-INFO" or _core_metadata_path(p)]
+    for path in sorted(core, key=lambda p: (p.count("/"), p))[:1]:
+        raw = (read(path) or b"").decode("utf-8", "replace")
+        message = HeaderParser().parsestr(raw)
+        add(message.get("Summary"), message.get("Keywords"), message.get("Name"))
+        body = message.get_payload()
+        if isinstance(body, str) and body.strip():
+            about["long_description_path"] = path
     if package_json := text("package.json"):
         try:
             data = json.loads(package_json)
@@ -206,6 +216,14 @@ def package_doc(modules: list[ModuleText]) -> str:
     best = min(documented, key=lambda m: (m.path.count("/"), "__init__" not in m.path, m.path))
     paragraph = best.doc.strip().split("\n\n")[0]
     return " ".join(paragraph.split())[:500]
+
+
+def _core_metadata_path(path: str) -> bool:
+    parts = path.split("/")
+    return len(parts) == 2 and (
+        (parts[0].endswith(".dist-info") and parts[1] == "METADATA")
+        or (parts[0].endswith(".egg-info") and parts[1] == "PKG-INFO")
+    )
 
 
 def _backstage(text: str, about: dict, add) -> None:
@@ -280,11 +298,18 @@ def module_text(path: str, lang: str, text: str) -> ModuleText:
 
 
 def _comment_above(lines: list[str], line: int) -> str:
-    """The contiguous comment lines right above 1-based `line` (decorators skipped)."""
+    """The contiguous comment lines right above 1-based `line` (decorators skipped), or the
+    /* ... */ block that ends right above it."""
     out: list[str] = []
     i = line - 2
     while i >= 0 and lines[i].lstrip().startswith("@"):
         i -= 1
+    if i >= 0 and lines[i].rstrip().endswith("*/"):
+        end = i
+        while i >= 0 and "/*" not in lines[i] and end - i < 200:
+            i -= 1
+        block = lines[max(i, 0) : end + 1]
+        return "\n".join(_COMMENT_LINE.sub("", b, count=1).strip(" */") for b in block).strip()
     while i >= 0 and _COMMENT_LINE.match(lines[i]) and len(out) < 40:
         out.append(_COMMENT_LINE.sub("", lines[i], count=1).strip(" */"))
         i -= 1

@@ -1,8 +1,8 @@
 """The implementations index: a second tantivy index (DATA_DIR/implementations) of what repos,
 modules and functions say about themselves, ranked by BM25 with English stemming.
 
-Document kinds: "repo" (name, package metadata, host description and topics, README,
-every definition's words), "module" (one source file) and "function" (one definition). Every
+Document kinds: "repo" (name, package metadata, host description and topics, README),
+"module" (one source file) and "function" (one definition). Every
 document carries `state_key`, a hash of (repo, indexed commit of its default branch): a
 reader asks only for the keys of the repos its Snapshot sees at their snapshot commits, so
 permissions and generations filter this index as they do the main one. The writer adds a
@@ -42,7 +42,7 @@ F_TITLE = "title"  # repo/package names, module path, definition name: identifie
 F_ABOUT = "about"  # description, keywords, topics, docstrings
 F_BODY = "body"  # README text, comments, names defined inside
 TEXT_FIELDS = (F_TITLE, F_ABOUT, F_BODY)
-MAX_BODY_CHARS = 200_000  # of one repo document's body
+MAX_BODY_CHARS = 200_000  # of one document's body
 WRITER_HEAP_BYTES = 64 * 1024 * 1024
 
 
@@ -107,7 +107,8 @@ def repo_documents(
     key = state_key(repo, commit)
     about = described.about
     host = host if isinstance(host, dict) else {}
-    topics = [t for t in host.get("topics") or [] if isinstance(t, str)]
+    raw_topics = host.get("topics")
+    topics = [t for t in raw_topics if isinstance(t, str)] if isinstance(raw_topics, list) else []
     host_description = host.get("description") if isinstance(host.get("description"), str) else ""
 
     def doc(kind: str, title: str, about_text: str, body: str, **stored) -> tantivy.Document:
@@ -127,12 +128,10 @@ def repo_documents(
         return d
 
     docs = []
-    everything: list[str] = []
     for module in described.modules:
         names = " ".join(words(d.name) for d in module.definitions)
         notes = " ".join(words(d.doc) for d in module.definitions if d.doc)
         module_doc = words(module.doc)
-        everything += [module_doc, names]
         docs.append(
             doc(
                 KIND_MODULE,
@@ -167,7 +166,9 @@ def repo_documents(
             KIND_REPO,
             title,
             words(about_text),
-            " ".join([words(described.readme_text), *everything]),
+            # Only the README: modules speak for the code, and a repo document holding all
+            # of it would rank big repos low on length alone.
+            words(described.readme_text),
             doc=description[:300],
         )
     )

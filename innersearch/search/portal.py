@@ -92,6 +92,10 @@ def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _strings(value) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _number(value) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
@@ -177,11 +181,11 @@ def portal(snap, repo: str, now: float | None = None) -> Portal:
         contributing=contributing,
         readme=info.get("readme") or about.get("readme_path"),
         lifecycle=str(about.get("lifecycle") or ""),
-        archived=bool(host.get("archived")),
+        archived=host.get("archived") is True,
         activity=activity,
         uses=graph.uses(repo),
         used_by=graph.used_by(repo),
-        topics=[t for t in host.get("topics") or [] if isinstance(t, str)],
-        keywords=list(about.get("keywords") or []),
-        packages=list(about.get("packages") or []),
+        topics=_strings(host.get("topics")),
+        keywords=_strings(about.get("keywords")),
+        packages=_strings(about.get("packages")),
     )
