@@ -672,3 +672,58 @@ def test_serve_warns_when_auth_none_is_bound_beyond_loopback(
     args = ["--data", str(org.data.root), "serve", "--host", host, "--auth", auth]
     assert cli_main(args) == 0
     assert ("WARNING: --auth none" in capsys.readouterr().err) is warned
+
+
+def _member(repo: str, used_by: list[str]) -> dict:
+    return {
+        "repo": repo,
+        "language": "python",
+        "used_by_repos": used_by,
+        "call_sites": 7,
+        "last_commit_at": 1,
+        "owners": [],
+        "contributing": False,
+        "archived": False,
+        "code_lines": 100,
+    }
+
+
+def test_capabilities_and_first_page_are_rebuilt_for_a_restricted_reader():
+    from types import SimpleNamespace
+
+    from innersearch.dedup import clusters
+
+    def cap(repos: list[str], used_by: dict[str, list[str]]) -> dict:
+        members = [_member(r, used_by.get(r, [])) for r in repos]
+        return clusters._capability(["retry"], [clusters._language_entry("python", members)])
+
+    shared = cap(
+        ["pub-a", "pub-b"], {"pub-a": ["pub-c"], "pub-b": ["pub-c", "secret-x", "secret-y"]}
+    )
+    private = cap(["pub-a", "secret-x"], {})
+    report = {
+        "format": 2,
+        "capabilities": [shared, private],
+        "clone_classes": [],
+        "libraries": [],
+        "uses": [{"repo": "secret-x", "uses": "pub-b"}, {"repo": "pub-c", "uses": "pub-a"}],
+        "findings": [{"kind": "capability", "title": private["summary"], "impact": 1}],
+        "in_repo": [],
+        "repos": [],
+    }
+    assert shared["languages"][0]["keep"]["repo"] == "pub-b"  # used by 3, counting private
+    snap = SimpleNamespace(
+        scope=frozenset({"pub-a", "pub-b", "pub-c"}), repos={"pub-a": 0, "pub-b": 0, "pub-c": 0}
+    )
+    seen = dedup.restrict_report(report, snap)
+    text = json.dumps(seen)
+    assert "secret" not in text
+    (kept,) = seen["capabilities"]
+    entry = kept["languages"][0]
+    assert {m["repo"]: m["used_by_repos"] for m in entry["members"]} == {
+        "pub-a": ["pub-c"],
+        "pub-b": ["pub-c"],
+    }
+    assert all(m["call_sites"] is None for m in entry["members"])
+    assert [f["capability"] for f in seen["findings"]] == [kept["id"]]
+    assert seen["uses"] == [{"repo": "pub-c", "uses": "pub-a"}]

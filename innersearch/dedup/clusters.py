@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
 
 from innersearch.indexer.store import Snapshot
@@ -186,48 +187,68 @@ def capabilities(
     for cap in caps:
         terms = _terms([g for _, g in cap], vectors)
         languages = []
-        impact = 0
         for lang, group in cap:
             members = [
                 _member(snap, r, lang, usage.get(r, Usage(frozenset(), None)), lines.get(r, 0))
                 for r in group
             ]
-            keep, reasons = _keep(members)
-            migrate = [
-                {
-                    "from": m["repo"],
-                    "to": keep["repo"],
-                    "repos": len(m["used_by_repos"]),
-                    "call_sites": m["call_sites"],
-                    "code_lines": m["code_lines"],
-                }
-                for m in members
-                if m is not keep
-            ]
-            impact += sum(m["code_lines"] for m in migrate)
-            languages.append(
-                {
-                    "language": lang,
-                    "members": members,
-                    "keep": {"repo": keep["repo"], "owners": keep["owners"], "reasons": reasons},
-                    "migrate": migrate,
-                }
-            )
-        repos = [m["repo"] for entry in languages for m in entry["members"]]
-        name = terms[0] if terms else "unnamed"
-        summary = f"{name}: " + "; ".join(
-            f"{', '.join(m['repo'] for m in e['members'])} in {e['language']}" for e in languages
-        )
-        out.append(
-            {
-                "id": "cap-" + hashlib.sha1("\0".join(sorted(repos)).encode()).hexdigest()[:12],
-                "name": name,
-                "terms": terms,
-                "summary": summary,
-                "languages": languages,
-                "repos": sorted(repos),
-                "impact": impact,
-            }
-        )
+            languages.append(_language_entry(lang, members))
+        out.append(_capability(terms, languages))
     out.sort(key=lambda c: (-c["impact"], c["id"]))
     return out
+
+
+def _language_entry(lang: str, members: list[dict]) -> dict:
+    """One language's members of a capability, the one to keep and what would migrate."""
+    keep, reasons = _keep(members)
+    migrate = [
+        {
+            "from": m["repo"],
+            "to": keep["repo"],
+            "repos": len(m["used_by_repos"]),
+            "call_sites": m["call_sites"],
+            "code_lines": m["code_lines"],
+        }
+        for m in members
+        if m is not keep
+    ]
+    return {
+        "language": lang,
+        "members": members,
+        "keep": {"repo": keep["repo"], "owners": keep["owners"], "reasons": reasons},
+        "migrate": migrate,
+    }
+
+
+def _capability(terms: list[str], languages: list[dict]) -> dict:
+    repos = [m["repo"] for entry in languages for m in entry["members"]]
+    name = terms[0] if terms else "unnamed"
+    summary = f"{name}: " + "; ".join(
+        f"{', '.join(m['repo'] for m in e['members'])} in {e['language']}" for e in languages
+    )
+    return {
+        "id": "cap-" + hashlib.sha1("\0".join(sorted(repos)).encode()).hexdigest()[:12],
+        "name": name,
+        "terms": terms,
+        "summary": summary,
+        "languages": languages,
+        "repos": sorted(repos),
+        "impact": sum(m["code_lines"] for e in languages for m in e["migrate"]),
+    }
+
+
+def narrowed(cap: dict, readable: Container[str]) -> dict | None:
+    """`cap` as a reader of `readable` repos may see it: only when every member is readable,
+    with usage counted over readable repos only (the keep choice and counts recomputed)."""
+    if not all(r in readable for r in cap["repos"]):
+        return None
+    languages = []
+    for entry in cap["languages"]:
+        members = [
+            {**m, "used_by_repos": [r for r in m["used_by_repos"] if r in readable]}
+            for m in entry["members"]
+        ]
+        # call sites are counted over every repo; unknown to a restricted reader
+        members = [{**m, "call_sites": None} for m in members]
+        languages.append(_language_entry(entry["language"], members))
+    return _capability(cap["terms"], languages)

@@ -105,7 +105,7 @@ def _covered_by(c: dict, pairs: list[dict]) -> dict | None:
     return None
 
 
-def _findings(pairs: list[dict], caps: list[dict], classes: list[dict]) -> list[dict]:
+def findings(pairs: list[dict], caps: list[dict], classes: list[dict]) -> list[dict]:
     """The first page: cross-repo copies and forks, capability clusters and cross-repo clone
     classes outside those copies, by impact (lines that consolidation would remove)."""
     found = []
@@ -147,7 +147,7 @@ def _findings(pairs: list[dict], caps: list[dict], classes: list[dict]) -> list[
     return found
 
 
-def _in_repo(pairs: list[dict], classes: list[dict]) -> list[dict]:
+def in_repo(pairs: list[dict], classes: list[dict]) -> list[dict]:
     """Copies inside one repo, grouped by repo and kind (build output, generated tables,
     test scaffolding, docs): listed apart, collapsed by default in the HTML report."""
     groups: dict[tuple[str, str], dict] = {}
@@ -232,9 +232,9 @@ def build_report(
         "generation": snap.generation,
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": {"min_tokens": min_tokens, "min_lines": min_lines},
-        "findings": _findings(pairs, caps, classes),
+        "findings": findings(pairs, caps, classes),
         "capabilities": caps,
-        "in_repo": _in_repo(pairs, classes),
+        "in_repo": in_repo(pairs, classes),
         "clone_classes": classes,
         "libraries": pairs,
         "uses": [{"repo": a, "uses": b} for a, b in sorted(uses)],
