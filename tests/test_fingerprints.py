@@ -67,7 +67,7 @@ def test_file_and_function_records_python():
 
 def test_imports_are_not_tokens():
     parsed = parse_source("python", PY)
-    known = {fp._token_hash(t.text): t.text for t in parsed.tokens}
+    known = {fp.token_hash(t.text): t.text for t in parsed.tokens}
     file_rec = records("python", PY)[0]
     texts = token_texts(file_rec, known)
     assert "import" not in texts and "OrderedDict" not in texts and "os" not in texts
@@ -99,7 +99,7 @@ def test_imports_are_not_tokens():
 )
 def test_imports_dropped_per_language(lang, source, imported):
     parsed = parse_source(lang, source)
-    known = {fp._token_hash(t.text): t.text for t in parsed.tokens}
+    known = {fp.token_hash(t.text): t.text for t in parsed.tokens}
     texts = token_texts(fp.fragment_records(parsed, source)[0], known)
     assert not imported & set(texts), texts
     assert texts, "code after the imports is kept"

@@ -259,23 +259,43 @@ def decode_record(data: bytes, parent: Fingerprint | None = None) -> Fingerprint
     return Fingerprint(raw, abstracted, ntokens, packed, offset, shift, parent)
 
 
-_HASH_CACHE: dict[str, int] = {}
+class _TokenHashes(dict):
+    """Token text -> CRC-32, filled on first use (a dict subclass, so that `map` over a
+    stream's texts runs the lookups in C and only a miss calls Python)."""
+
+    def __missing__(self, text: str) -> int:
+        if len(self) > 200_000:  # bounded: workers live for the whole run
+            self.clear()
+        h = self[text] = zlib.crc32(text.encode("utf-8", "replace"))
+        return h
 
 
-def _token_hash(text: str) -> int:
-    h = _HASH_CACHE.get(text)
-    if h is None:
-        if len(_HASH_CACHE) > 200_000:  # bounded: workers live for the whole run
-            _HASH_CACHE.clear()
-        h = _HASH_CACHE[text] = zlib.crc32(text.encode("utf-8", "replace"))
-    return h
+class _CategoryCodes(dict):
+    def __missing__(self, category: str) -> int:
+        return CAT_PUNCT
 
 
-def _import_token_indexes(tokens) -> set[int]:
-    """Indexes of tokens in import/include/package/using statements (any language)."""
+_HASH_CACHE = _TokenHashes()
+_CATEGORY_CODES = _CategoryCodes(_CATEGORY)
+
+
+def token_hash(text: str) -> int:
+    """The stream value of one token text (CRC-32 of its UTF-8)."""
+    return _HASH_CACHE[text]
+
+
+_STARTER_HASHES = np.array(sorted({_HASH_CACHE[w] for w in _STARTER_WORDS}), dtype=np.uint32)
+
+
+def _import_token_indexes(tokens, hashes: np.ndarray) -> set[int]:
+    """Indexes of tokens in import/include/package/using statements (any language).
+
+    Only tokens whose hash is a starter word's are looked at (a hash collision is still
+    checked against the text)."""
     dropped: set[int] = set()
     resume = 0
-    for i, tok in enumerate(tokens):
+    for i in np.flatnonzero(np.isin(hashes, _STARTER_HASHES)).tolist():
+        tok = tokens[i]
         if i < resume or tok.text not in _STARTER_WORDS:
             continue
         if i > 0 and tokens[i - 1].line == tok.line:
@@ -344,15 +364,20 @@ def fragment_records(parsed: ParseResult, data: bytes) -> list[FragmentRecord]:
     tokens = parsed.tokens
     if not tokens:
         return []
-    dropped = _import_token_indexes(tokens)
-    kept = [t for idx, t in enumerate(tokens) if idx not in dropped] if dropped else tokens
-    if not kept:
+    texts, categories, token_lines, token_starts = zip(*tokens, strict=True)
+    n = len(tokens)
+    hashes = np.fromiter(map(_HASH_CACHE.__getitem__, texts), dtype=np.uint32, count=n)
+    cats = np.fromiter(map(_CATEGORY_CODES.__getitem__, categories), dtype=np.uint8, count=n)
+    lines = np.array(token_lines, dtype=np.int64)
+    starts = np.array(token_starts, dtype=np.int64)
+    dropped = _import_token_indexes(tokens, hashes)
+    if dropped:
+        keep = np.ones(n, dtype=bool)
+        keep[list(dropped)] = False
+        hashes, cats, lines, starts = hashes[keep], cats[keep], lines[keep], starts[keep]
+    if not len(hashes):
         return []
-    cache = _HASH_CACHE
-    hashes = np.array([cache.get(t.text) or _token_hash(t.text) for t in kept], dtype=np.uint32)
-    cats = np.array([_CATEGORY.get(t.category, CAT_PUNCT) for t in kept], dtype=np.uint8)
-    lines = np.array([t.line for t in kept], dtype=np.int64)
-    starts = np.array([t.start_byte for t in kept], dtype=np.int64)
+    count = len(hashes)
 
     first, last = int(lines[0]), int(lines[-1])
     vocab = [[s.kind, s.name, s.container, s.signature] for s in parsed.symbols]
@@ -363,13 +388,13 @@ def fragment_records(parsed: ParseResult, data: bytes) -> list[FragmentRecord]:
         if hi - lo < INDEX_MIN_TOKENS or fn.end_line - fn.start_line + 1 < INDEX_MIN_LINES:
             continue
         spans.append((fn, lo, hi))
-    ranges = [(0, len(kept))] + [(lo, hi) for _, lo, hi in spans]
+    ranges = [(0, count)] + [(lo, hi) for _, lo, hi in spans]
     raw = range_signatures(hashes, RAW_K, ranges)
     abstracted = range_signatures(abstract_stream(hashes, cats), ABS_K, ranges)
     packed = _pack(hashes, cats, lines - first, vocab)
     records = [
         FragmentRecord(
-            "file", "", first, last, len(kept), _record(raw[0], abstracted[0], len(kept), packed)
+            "file", "", first, last, count, _record(raw[0], abstracted[0], count, packed)
         )
     ]
     for r, (fn, lo, hi) in enumerate(spans, start=1):
