@@ -83,9 +83,14 @@ class _Indexer:
 
     # -- blobs -------------------------------------------------------------------------
 
-    def _analyses(self, tasks: list[tuple[str, str, str, bytes]]) -> Iterator[BlobAnalysis]:
-        if len(tasks) < INLINE_PARSE_LIMIT:
-            yield from map(analyze_blob, tasks)
+    def _analyses(
+        self, tasks: Iterator[tuple[str, str, str, bytes]], count: int
+    ) -> Iterator[tuple[tuple[str, str, str, bytes], BlobAnalysis]]:
+        """(task, analysis) in task order. Tasks are produced lazily and at most a bounded
+        window of them is in flight, so memory does not grow with the repo's size."""
+        if count < INLINE_PARSE_LIMIT:
+            for task in tasks:
+                yield task, analyze_blob(task)
             return
         if self.pool is None:
             ctx = multiprocessing.get_context("forkserver")
@@ -94,14 +99,16 @@ class _Indexer:
             self.pool = ProcessPoolExecutor(
                 WORKERS, mp_context=ctx, initializer=orphans.die_with_parent
             )
-        window: deque[Future] = deque()
+        window: deque[tuple[tuple[str, str, str, bytes], Future]] = deque()
         limit = IN_FLIGHT_PER_WORKER * WORKERS
         for task in tasks:
-            window.append(self.pool.submit(analyze_blob, task))
+            window.append((task, self.pool.submit(analyze_blob, task)))
             if len(window) >= limit:
-                yield window.popleft().result()
+                done, future = window.popleft()
+                yield done, future.result()
         while window:
-            yield window.popleft().result()
+            done, future = window.popleft()
+            yield done, future.result()
 
     def _add_blob(self, a: BlobAnalysis, data: bytes) -> None:
         # Idempotent: a run killed after a tantivy commit but before the catalog's may
@@ -267,11 +274,18 @@ class _Indexer:
                 skips.append((e.path, "too-large", e.size))
             else:
                 candidates.append(e)
+        self._add_entries(mirror, candidates, files, skips, lang_bytes, f"{src.name}@{branch}")
+        for _, reason, _ in skips:
+            self.summary.skipped[reason] += 1
+        paths = [e.path for e in entries]
+        return files, skips, lang_bytes, paths
+
+    def _add_entries(self, mirror, candidates, files, skips, lang_bytes, label: str) -> None:
+        """Fill `files` (and `skips`, `lang_bytes`) for the candidate tree entries, reading,
+        analysing and adding the blobs the index lacks; each blob is read when its turn
+        comes, not all up front (the kernel's 1 GB of source was held in memory)."""
         known = catalog.known_blobs(self.conn, {blob_key(e.oid) for e in candidates})
-        reader = gitread.BlobReader(mirror)
-        tasks: list[tuple[str, str, str, bytes]] = []
-        task_paths: dict[int, list[str]] = {}
-        binary: set[int] = set()
+        todo: dict[int, list] = {}  # blob key -> entries (paths) of one new blob
         for e in candidates:
             key = blob_key(e.oid)
             if key in known:
@@ -279,35 +293,31 @@ class _Indexer:
                 path_lang = classify.language(e.path) or lang
                 files[e.path] = (key, path_lang, classify.file_flags(e.path, generated))
                 lang_bytes[path_lang] += e.size
-                continue
-            if key in task_paths:
-                task_paths[key].append(e.path)
-                continue
-            if key in binary:
-                skips.append((e.path, "binary", e.size))
-                continue
-            data = reader.read(e.oid)
-            if classify.is_binary(data):
-                binary.add(key)
-                skips.append((e.path, "binary", e.size))
-                continue
-            task_paths[key] = [e.path]
-            tasks.append((e.oid, e.path, classify.language(e.path, data[:256]), data))
-        reader.close()
-        bar = Progress(f"{src.name}@{branch}", len(tasks), enabled=self.show_progress)
-        for task, a in zip(tasks, self._analyses(tasks), strict=True):
+            else:
+                todo.setdefault(key, []).append(e)
+
+        def tasks() -> Iterator[tuple[str, str, str, bytes]]:
+            reader = gitread.BlobReader(mirror)
+            try:
+                for entries in todo.values():
+                    e = entries[0]
+                    data = reader.read(e.oid)
+                    if classify.is_binary(data):
+                        skips.extend((x.path, "binary", x.size) for x in entries)
+                        continue
+                    yield (e.oid, e.path, classify.language(e.path, data[:256]), data)
+            finally:
+                reader.close()
+
+        bar = Progress(label, len(todo), enabled=self.show_progress)
+        for task, a in self._analyses(tasks(), len(todo)):
             self._add_blob(a, task[3])
-            for path in task_paths[a.key]:
-                path_lang = classify.language(path) or a.lang
-                files[path] = (a.key, path_lang, classify.file_flags(path, a.generated))
+            for e in todo[a.key]:
+                path_lang = classify.language(e.path) or a.lang
+                files[e.path] = (a.key, path_lang, classify.file_flags(e.path, a.generated))
                 lang_bytes[path_lang] += a.size
-            known[a.key] = (a.lang, a.generated)
             bar.advance(a.size)
         bar.close()
-        for _, reason, _ in skips:
-            self.summary.skipped[reason] += 1
-        paths = [e.path for e in entries]
-        return files, skips, lang_bytes, paths
 
     def _switch(
         self, repo_id, default, new_files, skipped, commits, gone, status, error="", info=None
