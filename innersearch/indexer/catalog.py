@@ -217,6 +217,29 @@ def branch_files(conn: sqlite3.Connection, repo_id: int, branch: str) -> dict[st
     return dict(rows.fetchall())
 
 
+def branch_file_rows(
+    conn: sqlite3.Connection, repo_id: int, branch: str
+) -> dict[str, tuple[int, str, int, int]]:
+    """path -> (blob_key, lang, flags, size) of the live files of one branch."""
+    rows = conn.execute(
+        "SELECT f.path, f.blob_key, f.lang, f.flags, COALESCE(b.size, 0) FROM files f "
+        "LEFT JOIN blobs b ON b.key = f.blob_key "
+        "WHERE f.repo_id=? AND f.branch=? AND f.gen_removed IS NULL",
+        (repo_id, branch),
+    )
+    return {path: (key, lang, flags, size) for path, key, lang, flags, size in rows}
+
+
+def branch_skipped(
+    conn: sqlite3.Connection, repo_id: int, branch: str
+) -> list[tuple[str, str, int]]:
+    """(path, reason, size) of the files of one branch that were not indexed."""
+    rows = conn.execute(
+        "SELECT path, reason, size FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch)
+    )
+    return rows.fetchall()
+
+
 def known_blobs(conn: sqlite3.Connection, keys: Iterable[int]) -> dict[int, tuple[str, bool]]:
     """key -> (lang, generated) for the keys the catalog (and so the index) already holds."""
     found: dict[int, tuple[str, bool]] = {}

@@ -35,6 +35,8 @@ FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses
 FLUSH_BYTES = 96 * 1024 * 1024
 WORKERS = max(1, os.cpu_count() or 1)  # parsing processes: every core
 INLINE_PARSE_LIMIT = 48  # fewer new blobs than this are parsed in-process (no pool start-up)
+# A diff between the indexed and the new commit longer than this lists the whole tree instead.
+DIFF_LIMIT = 20_000
 IN_FLIGHT_PER_WORKER = 16  # bounded window of blobs handed to workers: memory stays bounded
 
 
@@ -244,9 +246,14 @@ class _Indexer:
         skipped: dict[str, list[tuple[str, str, int]]] = {}
         info = None
         for branch in changed:
-            files, skips, lang_bytes, paths = self._snapshot_branch(
-                src, mirror, branch, heads[branch]
-            )
+            found = None
+            if indexed.get(branch) and not src.exclude_paths:
+                found = self._diff_branch(
+                    repo_id, mirror, branch, indexed[branch], heads[branch], f"{src.name}@{branch}"
+                )
+            if found is None:
+                found = self._snapshot_branch(src, mirror, branch, heads[branch])
+            files, skips, lang_bytes, paths = found
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
                 info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
@@ -256,24 +263,44 @@ class _Indexer:
         total = sum(len(f) for f in new_files.values())
         return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
 
+    def _diff_branch(self, repo_id: int, mirror, branch: str, old: str, commit: str, label=""):
+        """The branch's new state from its indexed one and the commits' diff (git diff-tree),
+        so a one-file commit costs one blob, not a listing of the whole tree; None when the
+        old commit is gone or the diff is larger than a listing would be worth."""
+        diff = gitread.diff_tree(mirror, old, commit)
+        if diff is None or len(diff[1]) > DIFF_LIMIT:
+            return None
+        removed, entries = diff
+        gone = set(removed)
+        files: dict[str, tuple[int, str, int]] = {}
+        lang_bytes: Counter = Counter()
+        for path, (key, lang, flags, size) in catalog.branch_file_rows(
+            self.conn, repo_id, branch
+        ).items():
+            if path not in gone:
+                files[path] = (key, lang, flags)
+                lang_bytes[lang] += size
+        skips = [s for s in catalog.branch_skipped(self.conn, repo_id, branch) if s[0] not in gone]
+        candidates = _candidates(entries, skips)
+        self._add_entries(mirror, candidates, files, skips, lang_bytes, label)
+        for _, reason, _ in skips:
+            self.summary.skipped[reason] += 1
+        return files, skips, lang_bytes, sorted([*files, *(s[0] for s in skips)])
+
     def _snapshot_branch(self, src: RepoSource, mirror, branch: str, commit: str):
         """Read one branch's tree; analyse and add the blobs the index lacks."""
         entries = list(gitread.list_tree(mirror, commit))
         files: dict[str, tuple[int, str, int]] = {}
         skips: list[tuple[str, str, int]] = []
         lang_bytes: Counter = Counter()
-        candidates = []
-        for e in entries:
-            if src.exclude_paths and any(fnmatch.fnmatchcase(e.path, p) for p in src.exclude_paths):
-                continue
-            if e.mode == "160000":
-                skips.append((e.path, "submodule", 0))
-            elif e.mode == "120000":
-                skips.append((e.path, "symlink", e.size))
-            elif e.size > classify.MAX_FILE_BYTES:
-                skips.append((e.path, "too-large", e.size))
-            else:
-                candidates.append(e)
+        wanted = [
+            e
+            for e in entries
+            if not (
+                src.exclude_paths and any(fnmatch.fnmatchcase(e.path, p) for p in src.exclude_paths)
+            )
+        ]
+        candidates = _candidates(wanted, skips)
         self._add_entries(mirror, candidates, files, skips, lang_bytes, f"{src.name}@{branch}")
         for _, reason, _ in skips:
             self.summary.skipped[reason] += 1
@@ -420,6 +447,21 @@ class _Indexer:
             self.pool.shutdown()
         self.writer.wait_merging_threads()
         self.conn.close()
+
+
+def _candidates(entries, skips: list[tuple[str, str, int]]) -> list:
+    """The entries that may be indexed; the others are added to `skips` with the reason."""
+    out = []
+    for e in entries:
+        if e.mode == "160000":
+            skips.append((e.path, "submodule", 0))
+        elif e.mode == "120000":
+            skips.append((e.path, "symlink", e.size))
+        elif e.size > classify.MAX_FILE_BYTES:
+            skips.append((e.path, "too-large", e.size))
+        else:
+            out.append(e)
+    return out
 
 
 def index_sources(
