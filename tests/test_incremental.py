@@ -205,7 +205,7 @@ def test_readers_see_old_or_new_state_never_a_mix(tmp_path):
     assert seen and all(s in (old, new) for s in seen)
 
 
-def _catalog_rows(data) -> tuple[set, set, str]:
+def _catalog_rows(data) -> tuple:
     import sqlite3
 
     with sqlite3.connect(data.catalog_path) as conn:
@@ -216,7 +216,9 @@ def _catalog_rows(data) -> tuple[set, set, str]:
         )
         skipped = set(conn.execute("SELECT branch, path, reason, size FROM skipped"))
         info = conn.execute("SELECT info FROM repos").fetchone()[0]
-    return files, skipped, info
+        blobs = {k for (k,) in conn.execute("SELECT key FROM blobs")}
+        fragments = {k for (k,) in conn.execute("SELECT DISTINCT blob_key FROM fragments")}
+    return files, skipped, info, blobs, fragments
 
 
 def test_commit_diff_gives_the_state_of_a_full_listing(tmp_path):
@@ -235,6 +237,7 @@ def test_commit_diff_gives_the_state_of_a_full_listing(tmp_path):
     )
     data = data_dir(tmp_path)
     run_index(data, repo)
+    first_a = git(repo, "rev-parse", "HEAD:a.py").strip()
     commit_files(
         repo,
         {
@@ -258,3 +261,6 @@ def test_commit_diff_gives_the_state_of_a_full_listing(tmp_path):
     state = _state(data)
     assert ("r", "main", "b.py") not in state
     assert state[("r", "main", "c/new.go")].startswith(b"package c")
+    # The blobs the commit replaced were collected from the index too.
+    snap = Store(data).snapshot()
+    assert snap.content(int(first_a[:15], 16)) is None

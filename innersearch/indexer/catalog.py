@@ -240,6 +240,36 @@ def branch_skipped(
     return rows.fetchall()
 
 
+def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+
+def repo_blob_keys(conn: sqlite3.Connection, repo_id: int) -> set[int]:
+    """Blob keys the live files of one repo name."""
+    rows = conn.execute(
+        "SELECT DISTINCT blob_key FROM files WHERE repo_id=? AND gen_removed IS NULL", (repo_id,)
+    )
+    return {k for (k,) in rows}
+
+
+def drop_unreferenced_blobs(conn: sqlite3.Connection, keys: Iterable[int]) -> list[int]:
+    """Of `keys`, the blobs no file row names any more: their blob and fragment rows are
+    deleted and their keys returned (for the index)."""
+    dead = []
+    for key in sorted(set(keys)):
+        if conn.execute("SELECT 1 FROM files WHERE blob_key=? LIMIT 1", (key,)).fetchone():
+            continue
+        conn.execute("DELETE FROM fragments WHERE blob_key=?", (key,))
+        conn.execute("DELETE FROM blobs WHERE key=?", (key,))
+        dead.append(key)
+    return dead
+
+
 def known_blobs(conn: sqlite3.Connection, keys: Iterable[int]) -> dict[int, tuple[str, bool]]:
     """key -> (lang, generated) for the keys the catalog (and so the index) already holds."""
     found: dict[int, tuple[str, bool]] = {}

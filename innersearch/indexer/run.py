@@ -82,6 +82,13 @@ class _Indexer:
         self.pending = _Pending()
         self.pool: ProcessPoolExecutor | None = None
         self.summary = RunSummary()
+        # Blobs some file row stopped naming in this run: the only garbage candidates, unless
+        # the last run did not finish its collection (then everything is swept).
+        self.dropped: set[int] = set()
+        with catalog.transaction(self.conn):
+            self.sweep_all = catalog.meta_value(self.conn, "gc") != "done"
+            catalog.set_meta(self.conn, "gc", "pending")
+        self.leftovers_possible = self.sweep_all and self.index.searcher().num_docs > 0
 
     # -- blobs -------------------------------------------------------------------------
 
@@ -114,8 +121,10 @@ class _Indexer:
 
     def _add_blob(self, a: BlobAnalysis, data: bytes) -> None:
         # Idempotent: a run killed after a tantivy commit but before the catalog's may
-        # have left this blob's documents behind.
-        self.writer.delete_documents_by_term(schema.F_BLOB_KEY, a.key)
+        # have left this blob's documents behind (only then: a delete query per blob is
+        # not free). By query: a delete by term on the u64 field matches nothing.
+        if self.leftovers_possible:
+            self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, a.key))
         doc = tantivy.Document()
         doc.add_text(schema.F_DOC_KIND, schema.DOC_BLOB)
         doc.add_unsigned(schema.F_BLOB_KEY, a.key)
@@ -357,6 +366,7 @@ class _Indexer:
                 old = catalog.branch_files(self.conn, repo_id, branch)
                 for path, key in old.items():
                     if path not in files or files[path][0] != key:
+                        self.dropped.add(key)
                         self.conn.execute(
                             "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND"
                             " path=? AND gen_removed IS NULL",
@@ -398,6 +408,7 @@ class _Indexer:
                 self.conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
 
     def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
+        self.dropped.update(catalog.branch_files(self.conn, repo_id, branch).values())
         self.conn.execute(
             "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND gen_removed IS NULL",
             (gen, repo_id, branch),
@@ -409,6 +420,7 @@ class _Indexer:
         """A repo no longer in the sources: its documents leave the index."""
         with catalog.transaction(self.conn):
             gen = catalog.bump_generation(self.conn)
+            self.dropped.update(catalog.repo_blob_keys(self.conn, repo.id))
             self.conn.execute(
                 "UPDATE files SET gen_removed=? WHERE repo_id=? AND gen_removed IS NULL",
                 (gen, repo.id),
@@ -420,7 +432,25 @@ class _Indexer:
         return RepoOutcome(repo.name, "removed")
 
     def collect_garbage(self) -> None:
-        """Drop file rows and blobs that no reader at the current generation can see."""
+        """Drop file rows and blobs that no reader at the current generation can see: the
+        blobs this run stopped naming, or, after a run that did not finish, a sweep of all
+        (a full sweep reads every document id of the index: seconds on the kernel)."""
+        if self.sweep_all:
+            self._sweep_all()
+        else:
+            with catalog.transaction(self.conn):
+                gen = catalog.generation(self.conn)
+                self.conn.execute(
+                    "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
+                )
+                dead = catalog.drop_unreferenced_blobs(self.conn, self.dropped)
+            for key in dead:
+                self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
+            self.writer.commit()
+        with catalog.transaction(self.conn):
+            catalog.set_meta(self.conn, "gc", "done")
+
+    def _sweep_all(self) -> None:
         with catalog.transaction(self.conn):
             gen = catalog.generation(self.conn)
             self.conn.execute(
@@ -439,7 +469,7 @@ class _Indexer:
                 searcher.fast_field_values(schema.F_BLOB_KEY, [addr for _, addr in hits.hits])
             )
             for key in in_index - live:
-                self.writer.delete_documents_by_term(schema.F_BLOB_KEY, key)
+                self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
         self.writer.commit()
 
     def close(self) -> None:
