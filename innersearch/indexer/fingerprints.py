@@ -33,7 +33,6 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from .records import ParseResult
 
@@ -124,11 +123,22 @@ def abstract_stream(hashes: np.ndarray, cats: np.ndarray) -> np.ndarray:
     return out
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")
-PERMUTATIONS = _TEMPLATE.permutations
+
+
+def _affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
+    """datasketch's affine32 parameters (odd a, any b) for `seed`, drawn the way
+    datasketch.MinHash draws them; made here because importing datasketch took 1.9 s of a
+    3 s incremental run (a test checks the signatures still equal datasketch's)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
+
+
+PERMUTATIONS = _affine32_permutations(NUM_PERM, SEED)
 _PERM_A = PERMUTATIONS[0].astype(np.uint32)[None, :]
 _PERM_B = PERMUTATIONS[1].astype(np.uint32)[None, :]
-_EMPTY_SIG = _TEMPLATE.hashvalues.astype(np.uint32)
+_EMPTY_SIG = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)  # an empty set's MinHash
 # Rows of the permuted-window matrix computed at once: bounds a worker's memory on a big
 # file (4096 x 64 x 4 bytes = 1 MiB) while keeping numpy's per-call cost small.
 _CHUNK_ROWS = 4096
@@ -201,19 +211,6 @@ def range_signatures(stream: np.ndarray, k: int, ranges: list[tuple[int, int]]) 
 def _signature_of(windows: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         return (_fmix32(windows)[:, None] * _PERM_A + _PERM_B).min(axis=0)
-
-
-def minhash(stream: np.ndarray, k: int) -> MinHash:
-    """datasketch MinHash of the stream's k-shingles, with the project's fixed permutations."""
-    m = MinHash(
-        num_perm=NUM_PERM,
-        seed=SEED,
-        hashfunc=int,
-        permutations=PERMUTATIONS,
-        scheme="affine32",
-    )
-    m.hashvalues = range_signatures(stream, k, [(0, len(stream))])[0].astype(m.hashvalues.dtype)
-    return m
 
 
 def _pack(hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list | None) -> bytes:
