@@ -97,7 +97,9 @@ class _Indexer:
     ) -> Iterator[tuple[tuple[str, str, str, bytes], BlobAnalysis]]:
         """(task, analysis) in task order. Tasks are produced lazily and at most a bounded
         window of them is in flight, so memory does not grow with the repo's size."""
-        if count < INLINE_PARSE_LIMIT:
+        # A few blobs are parsed in process rather than starting the pool for them; once the
+        # pool runs, everything goes to it (both cores, no start-up left to save).
+        if count < INLINE_PARSE_LIMIT and self.pool is None:
             for task in tasks:
                 yield task, analyze_blob(task)
             return
