@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from datasketch import MinHash
 
 from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.parse import parse_source
@@ -66,7 +67,7 @@ def test_file_and_function_records_python():
 
 def test_imports_are_not_tokens():
     parsed = parse_source("python", PY)
-    known = {fp._token_hash(t.text): t.text for t in parsed.tokens}
+    known = {fp.token_hash(t.text): t.text for t in parsed.tokens}
     file_rec = records("python", PY)[0]
     texts = token_texts(file_rec, known)
     assert "import" not in texts and "OrderedDict" not in texts and "os" not in texts
@@ -98,7 +99,7 @@ def test_imports_are_not_tokens():
 )
 def test_imports_dropped_per_language(lang, source, imported):
     parsed = parse_source(lang, source)
-    known = {fp._token_hash(t.text): t.text for t in parsed.tokens}
+    known = {fp.token_hash(t.text): t.text for t in parsed.tokens}
     texts = token_texts(fp.fragment_records(parsed, source)[0], known)
     assert not imported & set(texts), texts
     assert texts, "code after the imports is kept"
@@ -137,9 +138,39 @@ def test_hand_built_parse_result():
     recs = fp.fragment_records(parsed, b"")
     assert [r.kind for r in recs] == ["file", "function"]
     assert recs[0].tokens == 40 and recs[1].tokens == 32
-    hashes, cats, lines, vocab = fp.decode_record(recs[1].data).streams()
+    whole = fp.decode_record(recs[0].data)
+    hashes, cats, lines, vocab = fp.decode_record(recs[1].data, parent=whole).streams()
     assert len(hashes) == len(cats) == len(lines) == 32
     assert int(lines[0]) == 0 and vocab == []
+    # The function record stores no streams of its own: they are its file record's slice.
+    assert len(recs[1].data) < len(recs[0].data)
+    assert hashes.tolist() == whole.streams()[0][4:36].tolist()
+    with pytest.raises(ValueError):
+        fp.decode_record(recs[1].data).streams()
+
+
+def _datasketch_signature(stream: np.ndarray, k: int) -> np.ndarray:
+    """The signature as datasketch computes it (the reference for the vectorised one)."""
+    m = MinHash(
+        num_perm=fp.NUM_PERM,
+        seed=fp.SEED,
+        hashfunc=lambda v: v,
+        permutations=fp.PERMUTATIONS,
+        scheme="affine32",
+    )
+    shingles = fp.shingle_hashes(stream, k)
+    if len(shingles):
+        m.update_batch(shingles.tolist())
+    return m.hashvalues.astype(np.uint32)
+
+
+def test_range_signatures_equal_datasketch():
+    rng = np.random.default_rng(5)
+    stream = rng.integers(0, 50, size=9000).astype(np.uint32)  # more than one chunk
+    ranges = [(0, 9000), (10, 40), (0, 3), (8000, 8990), (4000, 4200), (4100, 4150), (7, 7)]
+    got = fp.range_signatures(stream, fp.RAW_K, ranges)
+    for (lo, hi), sig in zip(ranges, got, strict=True):
+        assert sig.tolist() == _datasketch_signature(stream[lo:hi], fp.RAW_K).tolist(), (lo, hi)
 
 
 def test_no_tokens_no_records():

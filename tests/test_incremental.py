@@ -203,3 +203,64 @@ def test_readers_see_old_or_new_state_never_a_mix(tmp_path):
     assert not errors
     assert new != old
     assert seen and all(s in (old, new) for s in seen)
+
+
+def _catalog_rows(data) -> tuple:
+    import sqlite3
+
+    with sqlite3.connect(data.catalog_path) as conn:
+        files = set(
+            conn.execute(
+                "SELECT branch, path, blob_key, lang, flags FROM files WHERE gen_removed IS NULL"
+            )
+        )
+        skipped = set(conn.execute("SELECT branch, path, reason, size FROM skipped"))
+        info = conn.execute("SELECT info FROM repos").fetchone()[0]
+        blobs = {k for (k,) in conn.execute("SELECT key FROM blobs")}
+        fragments = {k for (k,) in conn.execute("SELECT DISTINCT blob_key FROM fragments")}
+    return files, skipped, info, blobs, fragments
+
+
+def test_commit_diff_gives_the_state_of_a_full_listing(tmp_path):
+    """After a commit the branch is updated from `git diff-tree`: files, skipped files and
+    repo info equal those of a fresh index of the same commit."""
+    repo = make_repo(
+        tmp_path / "org",
+        "r",
+        {
+            "a.py": "def a():\n    return 1\n",
+            "b.py": "B = 2\n",
+            "docs/README.md": "# r\n",
+            "img.bin": b"\x00\x01\x02",
+            "gen.min.js": "var x=1;\n",
+        },
+    )
+    data = data_dir(tmp_path)
+    run_index(data, repo)
+    first_a = git(repo, "rev-parse", "HEAD:a.py").strip()
+    commit_files(
+        repo,
+        {
+            "a.py": "def a():\n    return 'changed'\n",
+            "b.py": None,
+            "c/new.go": "package c\n\nfunc C() int { return 3 }\n",
+            "img2.bin": b"\x00\xff",
+            "README": "top\n",
+        },
+    )
+    os.symlink("a.py", repo / "link.py")
+    commit_files(repo, {})
+    git(repo, "mv", "img.bin", "moved.bin")
+    commit_files(repo, {})
+    summary = run_index(data, repo)
+    assert summary.outcomes[0].status == "indexed"
+    assert summary.new_blobs == 3  # a.py, c/new.go, README: nothing else is read again
+    fresh = data_dir(tmp_path / "fresh")
+    run_index(fresh, repo)
+    assert _catalog_rows(data) == _catalog_rows(fresh)
+    state = _state(data)
+    assert ("r", "main", "b.py") not in state
+    assert state[("r", "main", "c/new.go")].startswith(b"package c")
+    # The blobs the commit replaced were collected from the index too.
+    snap = Store(data).snapshot()
+    assert snap.content(int(first_a[:15], 16)) is None

@@ -6,6 +6,7 @@ involve its new blobs are measured again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,8 @@ from .state import PairCache
 MIN_ESTIMATED = 0.3
 # Fragments whose sizes differ more than this cannot reach MIN_SIMILARITY.
 MIN_SIZE_RATIO = 0.6
+# Fragments whose token streams are in memory at once while verifying.
+STREAMS_PER_GROUP = 4000
 
 
 @dataclass
@@ -70,8 +73,30 @@ def verify_pairs(
             todo.append((i, j))
         elif found.clone_type:
             edges.append((i, j, found))
-    needed = sorted({int(frags.rowid[x]) for pair in todo for x in pair})
-    records = load_streams(store, needed)
+    # Streams are loaded for a bounded group of fragments at a time and dropped after it:
+    # holding every candidate's streams at once took 17 GB on the kernel.
+    todo.sort()
+    start = 0
+    while start < len(todo):
+        group: set[int] = set()
+        end = start
+        while end < len(todo) and len(group) < STREAMS_PER_GROUP:
+            group.update(todo[end])
+            end += 1
+        for i, j, verdict in _verify_group(store, frags, todo[start:end], group):
+            cache.put(keys[i], keys[j], verdict)
+            if verdict.clone_type:
+                edges.append((i, j, verdict))
+        start = end
+    edges.sort(key=lambda e: (e[0], e[1]))
+    return edges
+
+
+def _verify_group(
+    store: Store, frags: Fragments, pairs: list[tuple[int, int]], group: set[int]
+) -> Iterator[tuple[int, int, verify.Verdict]]:
+    """Verdicts of `pairs`, whose fragments are `group`, with their streams loaded once."""
+    records = load_streams(store, sorted({int(frags.rowid[x]) for x in group}))
     streams: dict[int, verify.Streams] = {}
 
     def get(x: int) -> verify.Streams | None:
@@ -80,16 +105,10 @@ def verify_pairs(
             streams[rowid] = verify.Streams(records[rowid])
         return streams.get(rowid)
 
-    for i, j in todo:
+    for i, j in pairs:
         sa, sb = get(i), get(j)
-        if sa is None or sb is None:
-            continue
-        verdict = verify.compare(sa, sb)
-        cache.put(keys[i], keys[j], verdict)
-        if verdict.clone_type:
-            edges.append((i, j, verdict))
-    edges.sort(key=lambda e: (e[0], e[1]))
-    return edges
+        if sa is not None and sb is not None:
+            yield i, j, verify.compare(sa, sb)
 
 
 def detect(

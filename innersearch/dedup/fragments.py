@@ -5,6 +5,7 @@ Columnar (numpy) so LSH banding and signature comparisons run vectorized.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,8 +14,7 @@ from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.catalog import FLAG_GENERATED, FileRow
 from innersearch.indexer.store import Snapshot, Store
 
-# Bytes of a record up to the end of both signatures (header + 2 x num_perm x u32).
-SIG_BYTES = 13 + 8 * fp.NUM_PERM
+SIG_BYTES = fp.SIGNATURES_END
 
 
 @dataclass
@@ -132,22 +132,43 @@ def _wrappers(rows: list[tuple]) -> set[int]:
 
 
 def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
-    """rowid -> decoded record with its token streams."""
+    """rowid -> decoded record with its token streams (a function record linked to its
+    file record, whose streams it slices)."""
     out: dict[int, fp.Fingerprint] = {}
-    conn = store.catalog()
-    for lo in range(0, len(rowids), 500):
-        chunk = rowids[lo : lo + 500]
-        marks = ",".join("?" * len(chunk))
-        with store.lock:
-            rows = conn.execute(
-                f"SELECT rowid, data FROM fragments WHERE rowid IN ({marks})", chunk
-            ).fetchall()
-        for rowid, data in rows:
-            try:
-                out[rowid] = fp.decode_record(data)
-            except ValueError:
-                continue
+    orphans: dict[int, list[int]] = {}  # blob_key -> rowids of function records
+    rows = _rows_where_in(store, "SELECT rowid, blob_key, data FROM fragments WHERE rowid", rowids)
+    for rowid, blob, data in rows:
+        try:
+            out[rowid] = fp.decode_record(data)
+        except ValueError:
+            continue
+        if out[rowid].needs_parent:
+            orphans.setdefault(blob, []).append(rowid)
+    parents: dict[int, fp.Fingerprint] = {}
+    files = "SELECT blob_key, data FROM fragments WHERE kind = 'file' AND blob_key"
+    for blob, data in _rows_where_in(store, files, list(orphans)):
+        try:
+            parents[blob] = fp.decode_record(data)
+        except ValueError:
+            continue
+    for blob, members in orphans.items():
+        parent = parents.get(blob)
+        for rowid in members:
+            if parent is None:
+                del out[rowid]  # its file record is unreadable: nothing to verify against
+            else:
+                out[rowid].parent = parent
     return out
+
+
+def _rows_where_in(store: Store, select: str, values: list[int]) -> Iterator[tuple]:
+    """Rows of `select ... IN (values)`, queried 500 values at a time (SQLite's limit)."""
+    conn = store.catalog()
+    for lo in range(0, len(values), 500):
+        chunk = values[lo : lo + 500]
+        with store.lock:
+            rows = conn.execute(f"{select} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        yield from rows
 
 
 def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:

@@ -234,6 +234,59 @@ def branch_files(conn: sqlite3.Connection, repo_id: int, branch: str) -> dict[st
     return dict(rows.fetchall())
 
 
+def branch_file_rows(
+    conn: sqlite3.Connection, repo_id: int, branch: str
+) -> dict[str, tuple[int, str, int, int]]:
+    """path -> (blob_key, lang, flags, size) of the live files of one branch."""
+    rows = conn.execute(
+        "SELECT f.path, f.blob_key, f.lang, f.flags, COALESCE(b.size, 0) FROM files f "
+        "LEFT JOIN blobs b ON b.key = f.blob_key "
+        "WHERE f.repo_id=? AND f.branch=? AND f.gen_removed IS NULL",
+        (repo_id, branch),
+    )
+    return {path: (key, lang, flags, size) for path, key, lang, flags, size in rows}
+
+
+def branch_skipped(
+    conn: sqlite3.Connection, repo_id: int, branch: str
+) -> list[tuple[str, str, int]]:
+    """(path, reason, size) of the files of one branch that were not indexed."""
+    rows = conn.execute(
+        "SELECT path, reason, size FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch)
+    )
+    return rows.fetchall()
+
+
+def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+
+def repo_blob_keys(conn: sqlite3.Connection, repo_id: int) -> set[int]:
+    """Blob keys the live files of one repo name."""
+    rows = conn.execute(
+        "SELECT DISTINCT blob_key FROM files WHERE repo_id=? AND gen_removed IS NULL", (repo_id,)
+    )
+    return {k for (k,) in rows}
+
+
+def drop_unreferenced_blobs(conn: sqlite3.Connection, keys: Iterable[int]) -> list[int]:
+    """Of `keys`, the blobs no file row names any more: their blob and fragment rows are
+    deleted and their keys returned (for the index)."""
+    dead = []
+    for key in sorted(set(keys)):
+        if conn.execute("SELECT 1 FROM files WHERE blob_key=? LIMIT 1", (key,)).fetchone():
+            continue
+        conn.execute("DELETE FROM fragments WHERE blob_key=?", (key,))
+        conn.execute("DELETE FROM blobs WHERE key=?", (key,))
+        dead.append(key)
+    return dead
+
+
 def known_blobs(conn: sqlite3.Connection, keys: Iterable[int]) -> dict[int, tuple[str, bool]]:
     """key -> (lang, generated) for the keys the catalog (and so the index) already holds."""
     found: dict[int, tuple[str, bool]] = {}

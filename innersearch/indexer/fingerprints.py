@@ -4,12 +4,22 @@ Runs in the indexer's workers; innersearch.dedup reads the records back (see dec
 
 Record format (`FragmentRecord.data`, little-endian):
 
-    b"IF" version:u8 num_perm:u16 ntokens:u32 packed_len:u32
+    b"IF" version:u8 num_perm:u16 ntokens:u32 packed_len:u32 offset:u32 line_shift:i32
     raw MinHash hashvalues   num_perm x u32   (shingles of RAW_K raw tokens)
     abs MinHash hashvalues   num_perm x u32   (shingles of ABS_K abstracted tokens)
     zlib(packed): token hashes ntokens x u32, token categories ntokens x u8,
                   token lines ntokens x u32 (relative to start_line), then UTF-8 JSON
                   vocabulary (file records only: [[kind, name, container, signature], ...])
+
+Only file records carry `packed` (offset 0, line_shift 0). A function record's streams are
+the slice [offset, offset + ntokens) of its file record's, with lines made relative to the
+function by subtracting line_shift (= function start_line - file start_line): storing them
+again doubled the catalog. Readers pass the file record as `parent` to decode_record.
+
+MinHash values are datasketch's "affine32" scheme with the project's fixed permutations,
+computed here in one vectorised pass per file: a function's shingles are the file's
+windows that lie inside it, so its signature is a column-wise minimum over a row range of
+the file's permuted-window matrix (a test checks equality with datasketch.MinHash).
 
 Token hashes are CRC-32 of the token text (stable across processes and runs); the
 abstracted stream is derived from them: identifiers become ABS_IDENT, literals ABS_LITERAL.
@@ -23,11 +33,10 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from .records import ParseResult
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: function records point into their file record
 NUM_PERM = 64
 SEED = 20241
 RAW_K = 5  # raw-token shingle length (Type-1)
@@ -42,8 +51,10 @@ _CATEGORY = {"identifier": CAT_IDENT, "literal": CAT_LITERAL, "keyword": CAT_KEY
 ABS_IDENT = zlib.crc32(b"\x00I")
 ABS_LITERAL = zlib.crc32(b"\x00L")
 
-_HEADER = struct.Struct("<2sBHII")
+_HEADER = struct.Struct("<2sBHIIIi")
 _MAGIC = b"IF"
+# Bytes of a record up to the end of both signatures: what the dedup job reads of each.
+SIGNATURES_END = _HEADER.size + 8 * NUM_PERM
 
 # Statement starters that only bring names into scope (imports, includes, packages).
 _IMPORT_STARTERS = frozenset(
@@ -70,9 +81,24 @@ class Fingerprint:
     abs_sig: np.ndarray  # uint32[num_perm]
     ntokens: int
     packed: bytes
+    offset: int = 0
+    line_shift: int = 0
+    parent: Fingerprint | None = None  # the file record a function record points into
+    _cached: tuple | None = None
 
     def streams(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
         """(raw token hashes u32, categories u8, relative lines u32, vocabulary)."""
+        if self._cached is not None:
+            return self._cached
+        if not self.packed and self.ntokens:
+            if self.parent is None:
+                raise ValueError("a function record needs its file record to give streams")
+            hashes, cats, lines, _ = self.parent.streams()
+            lo, hi = self.offset, self.offset + self.ntokens
+            if hi > len(hashes):
+                raise ValueError("function record points past its file record")
+            shifted = (lines[lo:hi].astype(np.int64) - self.line_shift).astype("<u4")
+            return hashes[lo:hi], cats[lo:hi], shifted, []
         blob = zlib.decompress(self.packed)
         n = self.ntokens
         hashes = np.frombuffer(blob, dtype="<u4", count=n)
@@ -80,7 +106,13 @@ class Fingerprint:
         lines = np.frombuffer(blob, dtype="<u4", count=n, offset=5 * n)
         rest = blob[9 * n :]
         vocab = json.loads(rest) if rest else []
-        return hashes, cats, lines, vocab
+        # File records are read once per function of the file: keep the inflated copy.
+        self._cached = (hashes, cats, lines, vocab)
+        return self._cached
+
+    @property
+    def needs_parent(self) -> bool:
+        return not self.packed and self.ntokens > 0 and self.parent is None
 
 
 def abstract_stream(hashes: np.ndarray, cats: np.ndarray) -> np.ndarray:
@@ -91,16 +123,39 @@ def abstract_stream(hashes: np.ndarray, cats: np.ndarray) -> np.ndarray:
     return out
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")
-PERMUTATIONS = _TEMPLATE.permutations
 
 
-def _identity(value):
-    return value
+def _affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
+    """datasketch's affine32 parameters (odd a, any b) for `seed`, drawn the way
+    datasketch.MinHash draws them; made here because importing datasketch took 1.9 s of a
+    3 s incremental run (a test checks the signatures still equal datasketch's)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
-def shingle_hashes(stream: np.ndarray, k: int) -> np.ndarray:
-    """32-bit hashes of every k-token window (the whole stream if shorter than k)."""
+PERMUTATIONS = _affine32_permutations(NUM_PERM, SEED)
+_PERM_A = PERMUTATIONS[0].astype(np.uint32)[None, :]
+_PERM_B = PERMUTATIONS[1].astype(np.uint32)[None, :]
+_EMPTY_SIG = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)  # an empty set's MinHash
+# Rows of the permuted-window matrix computed at once: bounds a worker's memory on a big
+# file (4096 x 64 x 4 bytes = 1 MiB) while keeping numpy's per-call cost small.
+_CHUNK_ROWS = 4096
+_FMIX1, _FMIX2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, datasketch's pre-mix for the affine32 scheme."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * _FMIX1
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * _FMIX2
+    return hv ^ (hv >> np.uint32(16))
+
+
+def window_hashes(stream: np.ndarray, k: int) -> np.ndarray:
+    """32-bit hash of every k-token window, in order (one window if the stream is shorter)."""
     values = stream.astype(np.uint64)
     n = len(values)
     if n == 0:
@@ -111,30 +166,54 @@ def shingle_hashes(stream: np.ndarray, k: int) -> np.ndarray:
     mult = np.uint64(0x100000001B3)
     for j in range(width):
         acc = acc * mult + values[j : j + count]
-    folded = (acc ^ (acc >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-    return np.unique(folded.astype(np.uint32))
+    return ((acc ^ (acc >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-def minhash(stream: np.ndarray, k: int) -> MinHash:
-    """datasketch MinHash of the stream's k-shingles, with the project's fixed permutations."""
-    m = MinHash(
-        num_perm=NUM_PERM,
-        seed=SEED,
-        hashfunc=_identity,
-        permutations=PERMUTATIONS,
-        scheme="affine32",
-    )
-    shingles = shingle_hashes(stream, k)
-    if len(shingles):
-        m.update_batch(shingles.tolist())
-    return m
+def shingle_hashes(stream: np.ndarray, k: int) -> np.ndarray:
+    """The set of 32-bit k-shingle hashes of a stream."""
+    return np.unique(window_hashes(stream, k))
 
 
-def encode_record(
-    hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list | None = None
-) -> bytes:
-    raw = minhash(hashes, RAW_K).hashvalues.astype("<u4")
-    abstracted = minhash(abstract_stream(hashes, cats), ABS_K).hashvalues.astype("<u4")
+def range_signatures(stream: np.ndarray, k: int, ranges: list[tuple[int, int]]) -> np.ndarray:
+    """(len(ranges), num_perm) MinHash values of the k-shingles of stream[lo:hi] per range.
+
+    Windows are hashed and permuted once for the whole stream; each range takes the minimum
+    over the windows that lie inside it, so nested and adjacent ranges cost no rehash."""
+    out = np.tile(_EMPTY_SIG, (len(ranges), 1))
+    windows = window_hashes(stream, k)
+    n = len(stream)
+    # Window rows [lo, hi - k + 1) lie inside [lo, hi); a range shorter than k is one
+    # window over the range itself, hashed on its own (as a stream of its own would be).
+    spans = []
+    for r, (lo, hi) in enumerate(ranges):
+        if hi - lo <= 0:
+            continue
+        if hi - lo < k and hi - lo < n:
+            out[r] = _signature_of(window_hashes(stream[lo:hi], k))
+            continue
+        spans.append((r, lo, max(lo + 1, hi - k + 1)))
+    if not spans:
+        return out
+    with np.errstate(over="ignore"):
+        for c0 in range(0, len(windows), _CHUNK_ROWS):
+            c1 = min(len(windows), c0 + _CHUNK_ROWS)
+            permuted = None
+            for r, lo, hi in spans:
+                a, b = max(lo, c0), min(hi, c1)
+                if a >= b:
+                    continue
+                if permuted is None:
+                    permuted = _fmix32(windows[c0:c1])[:, None] * _PERM_A + _PERM_B
+                np.minimum(out[r], permuted[a - c0 : b - c0].min(axis=0), out=out[r])
+    return out
+
+
+def _signature_of(windows: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (_fmix32(windows)[:, None] * _PERM_A + _PERM_B).min(axis=0)
+
+
+def _pack(hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list | None) -> bytes:
     packed_parts = [
         hashes.astype("<u4").tobytes(),
         cats.astype(np.uint8).tobytes(),
@@ -142,42 +221,78 @@ def encode_record(
     ]
     if vocab:
         packed_parts.append(json.dumps(vocab, separators=(",", ":")).encode())
-    packed = zlib.compress(b"".join(packed_parts), 1)
-    header = _HEADER.pack(_MAGIC, FORMAT_VERSION, NUM_PERM, len(hashes), len(packed))
-    return header + raw.tobytes() + abstracted.tobytes() + packed
+    return zlib.compress(b"".join(packed_parts), 1)
 
 
-def decode_record(data: bytes) -> Fingerprint:
-    """Raises ValueError on a record of another format (the dedup job skips it)."""
+def _record(
+    raw: np.ndarray, abstracted: np.ndarray, ntokens: int, packed: bytes, offset=0, shift=0
+) -> bytes:
+    header = _HEADER.pack(_MAGIC, FORMAT_VERSION, NUM_PERM, ntokens, len(packed), offset, shift)
+    return header + raw.astype("<u4").tobytes() + abstracted.astype("<u4").tobytes() + packed
+
+
+def encode_record(
+    hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list | None = None
+) -> bytes:
+    """A self-contained record (streams included) of one token stream."""
+    whole = [(0, len(hashes))]
+    raw = range_signatures(hashes, RAW_K, whole)[0]
+    abstracted = range_signatures(abstract_stream(hashes, cats), ABS_K, whole)[0]
+    return _record(raw, abstracted, len(hashes), _pack(hashes, cats, lines, vocab))
+
+
+def decode_record(data: bytes, parent: Fingerprint | None = None) -> Fingerprint:
+    """Raises ValueError on a record of another format (the dedup job skips it). A function
+    record's streams need `parent`, the decoded file record of its blob."""
     if len(data) < _HEADER.size:
         raise ValueError("fingerprint record too short")
-    magic, version, num_perm, ntokens, packed_len = _HEADER.unpack_from(data)
+    magic, version, num_perm, ntokens, packed_len, offset, shift = _HEADER.unpack_from(data)
     if magic != _MAGIC or version != FORMAT_VERSION or num_perm != NUM_PERM:
         raise ValueError(f"fingerprint record format {version}/{num_perm} is not supported")
     off = _HEADER.size
     raw = np.frombuffer(data, dtype="<u4", count=num_perm, offset=off)
     abstracted = np.frombuffer(data, dtype="<u4", count=num_perm, offset=off + 4 * num_perm)
     packed = data[off + 8 * num_perm : off + 8 * num_perm + packed_len]
-    return Fingerprint(raw, abstracted, ntokens, packed)
+    return Fingerprint(raw, abstracted, ntokens, packed, offset, shift, parent)
 
 
-_HASH_CACHE: dict[str, int] = {}
+class _TokenHashes(dict):
+    """Token text -> CRC-32, filled on first use (a dict subclass, so that `map` over a
+    stream's texts runs the lookups in C and only a miss calls Python)."""
+
+    def __missing__(self, text: str) -> int:
+        if len(self) > 200_000:  # bounded: workers live for the whole run
+            self.clear()
+        h = self[text] = zlib.crc32(text.encode("utf-8", "replace"))
+        return h
 
 
-def _token_hash(text: str) -> int:
-    h = _HASH_CACHE.get(text)
-    if h is None:
-        if len(_HASH_CACHE) > 200_000:  # bounded: workers live for the whole run
-            _HASH_CACHE.clear()
-        h = _HASH_CACHE[text] = zlib.crc32(text.encode("utf-8", "replace"))
-    return h
+class _CategoryCodes(dict):
+    def __missing__(self, category: str) -> int:
+        return CAT_PUNCT
 
 
-def _import_token_indexes(tokens) -> set[int]:
-    """Indexes of tokens in import/include/package/using statements (any language)."""
+_HASH_CACHE = _TokenHashes()
+_CATEGORY_CODES = _CategoryCodes(_CATEGORY)
+
+
+def token_hash(text: str) -> int:
+    """The stream value of one token text (CRC-32 of its UTF-8)."""
+    return _HASH_CACHE[text]
+
+
+_STARTER_HASHES = np.array(sorted({_HASH_CACHE[w] for w in _STARTER_WORDS}), dtype=np.uint32)
+
+
+def _import_token_indexes(tokens, hashes: np.ndarray) -> set[int]:
+    """Indexes of tokens in import/include/package/using statements (any language).
+
+    Only tokens whose hash is a starter word's are looked at (a hash collision is still
+    checked against the text)."""
     dropped: set[int] = set()
     resume = 0
-    for i, tok in enumerate(tokens):
+    for i in np.flatnonzero(np.isin(hashes, _STARTER_HASHES)).tolist():
+        tok = tokens[i]
         if i < resume or tok.text not in _STARTER_WORDS:
             continue
         if i > 0 and tokens[i - 1].line == tok.line:
@@ -246,37 +361,43 @@ def fragment_records(parsed: ParseResult, data: bytes) -> list[FragmentRecord]:
     tokens = parsed.tokens
     if not tokens:
         return []
-    dropped = _import_token_indexes(tokens)
-    kept = [t for idx, t in enumerate(tokens) if idx not in dropped] if dropped else tokens
-    if not kept:
+    texts, categories, token_lines, token_starts = zip(*tokens, strict=True)
+    n = len(tokens)
+    hashes = np.fromiter(map(_HASH_CACHE.__getitem__, texts), dtype=np.uint32, count=n)
+    cats = np.fromiter(map(_CATEGORY_CODES.__getitem__, categories), dtype=np.uint8, count=n)
+    lines = np.array(token_lines, dtype=np.int64)
+    starts = np.array(token_starts, dtype=np.int64)
+    dropped = _import_token_indexes(tokens, hashes)
+    if dropped:
+        keep = np.ones(n, dtype=bool)
+        keep[list(dropped)] = False
+        hashes, cats, lines, starts = hashes[keep], cats[keep], lines[keep], starts[keep]
+    if not len(hashes):
         return []
-    cache = _HASH_CACHE
-    hashes = np.array([cache.get(t.text) or _token_hash(t.text) for t in kept], dtype=np.uint32)
-    cats = np.array([_CATEGORY.get(t.category, CAT_PUNCT) for t in kept], dtype=np.uint8)
-    lines = np.array([t.line for t in kept], dtype=np.int64)
-    starts = np.array([t.start_byte for t in kept], dtype=np.int64)
+    count = len(hashes)
 
     first, last = int(lines[0]), int(lines[-1])
     vocab = [[s.kind, s.name, s.container, s.signature] for s in parsed.symbols]
-    records = [
-        FragmentRecord(
-            "file", "", first, last, len(kept), encode_record(hashes, cats, lines - first, vocab)
-        )
-    ]
+    spans = []  # (function, lo, hi): token range of each function in the kept stream
     for fn in parsed.functions:
         lo = int(np.searchsorted(starts, fn.start_byte, "left"))
         hi = int(np.searchsorted(starts, fn.end_byte, "left"))
-        count = hi - lo
-        if count < INDEX_MIN_TOKENS or fn.end_line - fn.start_line + 1 < INDEX_MIN_LINES:
+        if hi - lo < INDEX_MIN_TOKENS or fn.end_line - fn.start_line + 1 < INDEX_MIN_LINES:
             continue
+        spans.append((fn, lo, hi))
+    ranges = [(0, count)] + [(lo, hi) for _, lo, hi in spans]
+    raw = range_signatures(hashes, RAW_K, ranges)
+    abstracted = range_signatures(abstract_stream(hashes, cats), ABS_K, ranges)
+    packed = _pack(hashes, cats, lines - first, vocab)
+    records = [
+        FragmentRecord(
+            "file", "", first, last, count, _record(raw[0], abstracted[0], count, packed)
+        )
+    ]
+    for r, (fn, lo, hi) in enumerate(spans, start=1):
+        shift = fn.start_line - first
+        data = _record(raw[r], abstracted[r], hi - lo, b"", lo, shift)
         records.append(
-            FragmentRecord(
-                "function",
-                fn.name,
-                fn.start_line,
-                fn.end_line,
-                count,
-                encode_record(hashes[lo:hi], cats[lo:hi], lines[lo:hi] - fn.start_line),
-            )
+            FragmentRecord("function", fn.name, fn.start_line, fn.end_line, hi - lo, data)
         )
     return records

@@ -141,6 +141,38 @@ def list_tree(repo: git.Repo, commit: str) -> Iterator[TreeEntry]:
         yield TreeEntry(path, oid, mode, int(size) if size != "-" else -1)
 
 
+def diff_tree(repo: git.Repo, old: str, new: str) -> tuple[list[str], list[TreeEntry]] | None:
+    """(removed paths, added or changed entries with sizes) from commit `old` to `new`, or
+    None when `old` is not in the mirror any more (a force push): then list the tree."""
+    try:
+        out = repo.git.diff_tree(
+            "-r",
+            "-z",
+            "--raw",
+            "--no-renames",
+            "--no-commit-id",
+            old,
+            new,
+            strip_newline_in_stdout=False,
+        )
+    except git.GitCommandError:
+        return None
+    fields = out.split("\0")
+    removed: list[str] = []
+    changed: list[TreeEntry] = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta.startswith(":"):
+            continue
+        _, mode, _, oid, status = meta[1:].split(" ")
+        if status.startswith("D") or mode == "000000":
+            removed.append(path)
+            continue
+        size = -1 if mode == "160000" else int(repo.git.get_object_header(oid)[2])
+        removed.append(path)  # its old row goes, the new entry replaces it
+        changed.append(TreeEntry(path, oid, mode, size))
+    return removed, changed
+
+
 class BlobReader:
     """Reads blob contents through one persistent `git cat-file --batch` process."""
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump whenever the tantivy schema, the catalog tables or the mirror layout change shape.
-FORMAT_VERSION = 2  # 2: the implementations index and repos.info about/deps/activity
+# 2: the implementations index, repos.info about/deps/activity, and function fingerprints
+#    that point into their file record
+FORMAT_VERSION = 2
 DEFAULT_DATA_DIR = ".innersearch"
 
 

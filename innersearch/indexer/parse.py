@@ -550,11 +550,14 @@ def _token_classes(language: Language) -> list[int]:
 def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
     """Leaf tokens in source order, by an explicit cursor walk (trees can be very deep).
 
-    The hot loop of the indexer: one kind-id lookup per node, attributes read only once."""
+    The hot loop of the indexer: one kind-id lookup per node, attributes read only once,
+    and each distinct token text decoded and categorised once per file."""
     tokens: list[Token] = []
     append = tokens.append
+    new_token = tuple.__new__
     classes = state.token_classes
     kinds = len(classes)
+    seen: tuple[dict[bytes, tuple[str, str]], ...] = ({}, {}, {}, {})  # per token class
     cursor = root.walk()
     while True:
         node = cursor.node
@@ -567,19 +570,27 @@ def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
             start = node.start_byte
             end = node.end_byte
             if end > start:  # MISSING nodes are empty
-                text = data[start:end].decode("utf-8", errors="replace")
-                if cls == _IDENT:
-                    category = "identifier"
-                elif cls == _STRING:
-                    category = "literal"
-                elif text.isidentifier():
-                    # true/false/null/None/self and every alphabetic anonymous node.
-                    category = "keyword"
-                elif cls == _NUMBER or text[0].isdigit():
-                    category = "literal"
-                else:
-                    category = "punct"
-                append(Token(text, category, node.start_point[0] + 1, start))
+                raw = data[start:end]
+                known = seen[cls].get(raw)
+                if known is None:
+                    known = seen[cls][raw] = _token_text(raw, cls)
+                text, category = known
+                append(new_token(Token, (text, category, node.start_point[0] + 1, start)))
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return tokens
+
+
+def _token_text(raw: bytes, cls: int) -> tuple[str, str]:
+    """(text, category) of a leaf's bytes in a node of token class `cls`."""
+    text = raw.decode("utf-8", errors="replace")
+    if cls == _IDENT:
+        return text, "identifier"
+    if cls == _STRING:
+        return text, "literal"
+    if text.isidentifier():
+        # true/false/null/None/self and every alphabetic anonymous node.
+        return text, "keyword"
+    if cls == _NUMBER or text[0].isdigit():
+        return text, "literal"
+    return text, "punct"

@@ -35,6 +35,8 @@ FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses
 FLUSH_BYTES = 96 * 1024 * 1024
 WORKERS = max(1, os.cpu_count() or 1)  # parsing processes: every core
 INLINE_PARSE_LIMIT = 48  # fewer new blobs than this are parsed in-process (no pool start-up)
+# A diff between the indexed and the new commit longer than this lists the whole tree instead.
+DIFF_LIMIT = 20_000
 IN_FLIGHT_PER_WORKER = 16  # bounded window of blobs handed to workers: memory stays bounded
 
 
@@ -81,12 +83,26 @@ class _Indexer:
         self.pending = _Pending()
         self.pool: ProcessPoolExecutor | None = None
         self.summary = RunSummary()
+        # Blobs some file row stopped naming in this run: the only garbage candidates, unless
+        # the last run did not finish its collection (then everything is swept).
+        self.dropped: set[int] = set()
+        with catalog.transaction(self.conn):
+            self.sweep_all = catalog.meta_value(self.conn, "gc") != "done"
+            catalog.set_meta(self.conn, "gc", "pending")
+        self.leftovers_possible = self.sweep_all and self.index.searcher().num_docs > 0
 
     # -- blobs -------------------------------------------------------------------------
 
-    def _analyses(self, tasks: list[tuple[str, str, str, bytes]]) -> Iterator[BlobAnalysis]:
-        if len(tasks) < INLINE_PARSE_LIMIT:
-            yield from map(analyze_blob, tasks)
+    def _analyses(
+        self, tasks: Iterator[tuple[str, str, str, bytes]], count: int
+    ) -> Iterator[tuple[tuple[str, str, str, bytes], BlobAnalysis]]:
+        """(task, analysis) in task order. Tasks are produced lazily and at most a bounded
+        window of them is in flight, so memory does not grow with the repo's size."""
+        # A few blobs are parsed in process rather than starting the pool for them; once the
+        # pool runs, everything goes to it (both cores, no start-up left to save).
+        if count < INLINE_PARSE_LIMIT and self.pool is None:
+            for task in tasks:
+                yield task, analyze_blob(task)
             return
         if self.pool is None:
             ctx = multiprocessing.get_context("forkserver")
@@ -95,19 +111,23 @@ class _Indexer:
             self.pool = ProcessPoolExecutor(
                 WORKERS, mp_context=ctx, initializer=orphans.die_with_parent
             )
-        window: deque[Future] = deque()
+        window: deque[tuple[tuple[str, str, str, bytes], Future]] = deque()
         limit = IN_FLIGHT_PER_WORKER * WORKERS
         for task in tasks:
-            window.append(self.pool.submit(analyze_blob, task))
+            window.append((task, self.pool.submit(analyze_blob, task)))
             if len(window) >= limit:
-                yield window.popleft().result()
+                done, future = window.popleft()
+                yield done, future.result()
         while window:
-            yield window.popleft().result()
+            done, future = window.popleft()
+            yield done, future.result()
 
     def _add_blob(self, a: BlobAnalysis, data: bytes) -> None:
         # Idempotent: a run killed after a tantivy commit but before the catalog's may
-        # have left this blob's documents behind.
-        self.writer.delete_documents_by_term(schema.F_BLOB_KEY, a.key)
+        # have left this blob's documents behind (only then: a delete query per blob is
+        # not free). By query: a delete by term on the u64 field matches nothing.
+        if self.leftovers_possible:
+            self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, a.key))
         doc = tantivy.Document()
         doc.add_text(schema.F_DOC_KIND, schema.DOC_BLOB)
         doc.add_unsigned(schema.F_BLOB_KEY, a.key)
@@ -248,9 +268,14 @@ class _Indexer:
         skipped: dict[str, list[tuple[str, str, int]]] = {}
         info = None
         for branch in changed:
-            files, skips, lang_bytes, paths = self._snapshot_branch(
-                src, mirror, branch, heads[branch]
-            )
+            found = None
+            if indexed.get(branch) and not src.exclude_paths:
+                found = self._diff_branch(
+                    repo_id, mirror, branch, indexed[branch], heads[branch], f"{src.name}@{branch}"
+                )
+            if found is None:
+                found = self._snapshot_branch(src, mirror, branch, heads[branch])
+            files, skips, lang_bytes, paths = found
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
                 info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
@@ -262,29 +287,56 @@ class _Indexer:
         total = sum(len(f) for f in new_files.values())
         return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
 
+    def _diff_branch(self, repo_id: int, mirror, branch: str, old: str, commit: str, label=""):
+        """The branch's new state from its indexed one and the commits' diff (git diff-tree),
+        so a one-file commit costs one blob, not a listing of the whole tree; None when the
+        old commit is gone or the diff is larger than a listing would be worth."""
+        diff = gitread.diff_tree(mirror, old, commit)
+        if diff is None or len(diff[1]) > DIFF_LIMIT:
+            return None
+        removed, entries = diff
+        gone = set(removed)
+        files: dict[str, tuple[int, str, int]] = {}
+        lang_bytes: Counter = Counter()
+        for path, (key, lang, flags, size) in catalog.branch_file_rows(
+            self.conn, repo_id, branch
+        ).items():
+            if path not in gone:
+                files[path] = (key, lang, flags)
+                lang_bytes[lang] += size
+        skips = [s for s in catalog.branch_skipped(self.conn, repo_id, branch) if s[0] not in gone]
+        candidates = _candidates(entries, skips)
+        self._add_entries(mirror, candidates, files, skips, lang_bytes, label)
+        for _, reason, _ in skips:
+            self.summary.skipped[reason] += 1
+        return files, skips, lang_bytes, sorted([*files, *(s[0] for s in skips)])
+
     def _snapshot_branch(self, src: RepoSource, mirror, branch: str, commit: str):
         """Read one branch's tree; analyse and add the blobs the index lacks."""
         entries = list(gitread.list_tree(mirror, commit))
         files: dict[str, tuple[int, str, int]] = {}
         skips: list[tuple[str, str, int]] = []
         lang_bytes: Counter = Counter()
-        candidates = []
-        for e in entries:
-            if src.exclude_paths and any(fnmatch.fnmatchcase(e.path, p) for p in src.exclude_paths):
-                continue
-            if e.mode == "160000":
-                skips.append((e.path, "submodule", 0))
-            elif e.mode == "120000":
-                skips.append((e.path, "symlink", e.size))
-            elif e.size > classify.MAX_FILE_BYTES:
-                skips.append((e.path, "too-large", e.size))
-            else:
-                candidates.append(e)
+        wanted = [
+            e
+            for e in entries
+            if not (
+                src.exclude_paths and any(fnmatch.fnmatchcase(e.path, p) for p in src.exclude_paths)
+            )
+        ]
+        candidates = _candidates(wanted, skips)
+        self._add_entries(mirror, candidates, files, skips, lang_bytes, f"{src.name}@{branch}")
+        for _, reason, _ in skips:
+            self.summary.skipped[reason] += 1
+        paths = [e.path for e in entries]
+        return files, skips, lang_bytes, paths
+
+    def _add_entries(self, mirror, candidates, files, skips, lang_bytes, label: str) -> None:
+        """Fill `files` (and `skips`, `lang_bytes`) for the candidate tree entries, reading,
+        analysing and adding the blobs the index lacks; each blob is read when its turn
+        comes, not all up front (the kernel's 1 GB of source was held in memory)."""
         known = catalog.known_blobs(self.conn, {blob_key(e.oid) for e in candidates})
-        reader = gitread.BlobReader(mirror)
-        tasks: list[tuple[str, str, str, bytes]] = []
-        task_paths: dict[int, list[str]] = {}
-        binary: set[int] = set()
+        todo: dict[int, list] = {}  # blob key -> entries (paths) of one new blob
         for e in candidates:
             key = blob_key(e.oid)
             if key in known:
@@ -292,35 +344,31 @@ class _Indexer:
                 path_lang = classify.language(e.path) or lang
                 files[e.path] = (key, path_lang, classify.file_flags(e.path, generated))
                 lang_bytes[path_lang] += e.size
-                continue
-            if key in task_paths:
-                task_paths[key].append(e.path)
-                continue
-            if key in binary:
-                skips.append((e.path, "binary", e.size))
-                continue
-            data = reader.read(e.oid)
-            if classify.is_binary(data):
-                binary.add(key)
-                skips.append((e.path, "binary", e.size))
-                continue
-            task_paths[key] = [e.path]
-            tasks.append((e.oid, e.path, classify.language(e.path, data[:256]), data))
-        reader.close()
-        bar = Progress(f"{src.name}@{branch}", len(tasks), enabled=self.show_progress)
-        for task, a in zip(tasks, self._analyses(tasks), strict=True):
+            else:
+                todo.setdefault(key, []).append(e)
+
+        def tasks() -> Iterator[tuple[str, str, str, bytes]]:
+            reader = gitread.BlobReader(mirror)
+            try:
+                for entries in todo.values():
+                    e = entries[0]
+                    data = reader.read(e.oid)
+                    if classify.is_binary(data):
+                        skips.extend((x.path, "binary", x.size) for x in entries)
+                        continue
+                    yield (e.oid, e.path, classify.language(e.path, data[:256]), data)
+            finally:
+                reader.close()
+
+        bar = Progress(label, len(todo), enabled=self.show_progress)
+        for task, a in self._analyses(tasks(), len(todo)):
             self._add_blob(a, task[3])
-            for path in task_paths[a.key]:
-                path_lang = classify.language(path) or a.lang
-                files[path] = (a.key, path_lang, classify.file_flags(path, a.generated))
+            for e in todo[a.key]:
+                path_lang = classify.language(e.path) or a.lang
+                files[e.path] = (a.key, path_lang, classify.file_flags(e.path, a.generated))
                 lang_bytes[path_lang] += a.size
-            known[a.key] = (a.lang, a.generated)
             bar.advance(a.size)
         bar.close()
-        for _, reason, _ in skips:
-            self.summary.skipped[reason] += 1
-        paths = [e.path for e in entries]
-        return files, skips, lang_bytes, paths
 
     def _switch(
         self, repo_id, default, new_files, skipped, commits, gone, status, error="", info=None
@@ -333,6 +381,7 @@ class _Indexer:
                 old = catalog.branch_files(self.conn, repo_id, branch)
                 for path, key in old.items():
                     if path not in files or files[path][0] != key:
+                        self.dropped.add(key)
                         self.conn.execute(
                             "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND"
                             " path=? AND gen_removed IS NULL",
@@ -374,6 +423,7 @@ class _Indexer:
                 catalog.set_repo_info(self.conn, repo_id, info)
 
     def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
+        self.dropped.update(catalog.branch_files(self.conn, repo_id, branch).values())
         self.conn.execute(
             "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND gen_removed IS NULL",
             (gen, repo_id, branch),
@@ -385,6 +435,7 @@ class _Indexer:
         """A repo no longer in the sources: its documents leave the index."""
         with catalog.transaction(self.conn):
             gen = catalog.bump_generation(self.conn)
+            self.dropped.update(catalog.repo_blob_keys(self.conn, repo.id))
             self.conn.execute(
                 "UPDATE files SET gen_removed=? WHERE repo_id=? AND gen_removed IS NULL",
                 (gen, repo.id),
@@ -396,7 +447,26 @@ class _Indexer:
         return RepoOutcome(repo.name, "removed")
 
     def collect_garbage(self) -> None:
-        """Drop file rows and blobs that no reader at the current generation can see."""
+        """Drop file rows and blobs that no reader at the current generation can see: the
+        blobs this run stopped naming, or, after a run that did not finish, a sweep of all
+        (a full sweep reads every document id of the index: seconds on the kernel)."""
+        if self.sweep_all:
+            self._sweep_all()
+        else:
+            with catalog.transaction(self.conn):
+                gen = catalog.generation(self.conn)
+                self.conn.execute(
+                    "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
+                )
+                dead = catalog.drop_unreferenced_blobs(self.conn, self.dropped)
+            for key in dead:
+                self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
+            self.writer.commit()
+        self.impl.collect_garbage(catalog.default_branch_commits(self.conn))
+        with catalog.transaction(self.conn):
+            catalog.set_meta(self.conn, "gc", "done")
+
+    def _sweep_all(self) -> None:
         with catalog.transaction(self.conn):
             gen = catalog.generation(self.conn)
             self.conn.execute(
@@ -415,9 +485,8 @@ class _Indexer:
                 searcher.fast_field_values(schema.F_BLOB_KEY, [addr for _, addr in hits.hits])
             )
             for key in in_index - live:
-                self.writer.delete_documents_by_term(schema.F_BLOB_KEY, key)
+                self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
         self.writer.commit()
-        self.impl.collect_garbage(catalog.default_branch_commits(self.conn))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -425,6 +494,21 @@ class _Indexer:
         self.writer.wait_merging_threads()
         self.impl.close()
         self.conn.close()
+
+
+def _candidates(entries, skips: list[tuple[str, str, int]]) -> list:
+    """The entries that may be indexed; the others are added to `skips` with the reason."""
+    out = []
+    for e in entries:
+        if e.mode == "160000":
+            skips.append((e.path, "submodule", 0))
+        elif e.mode == "120000":
+            skips.append((e.path, "symlink", e.size))
+        elif e.size > classify.MAX_FILE_BYTES:
+            skips.append((e.path, "too-large", e.size))
+        else:
+            out.append(e)
+    return out
 
 
 def index_sources(
