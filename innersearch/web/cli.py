@@ -1,6 +1,7 @@
-"""`innersearch serve`: the web UI and JSON API on waitress, a production WSGI server.
+"""`innersearch serve`: the web UI and JSON API on waitress, in several worker processes.
 
-The Store is opened once before serving; a missing or unreadable index stops with a message.
+The supervisor checks the Store, binds the socket and forks the workers (prefork.py); each
+worker opens its own Store and app. A missing or unreadable index stops with a message.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import os
 import sys
 
+from innersearch.indexer import layout
 from innersearch.indexer.store import Store, StoreError
 
 # Slow or idle clients (slowloris) hold a connection, not a thread: waitress reads requests
@@ -18,9 +20,10 @@ CONNECTION_LIMIT = 2000
 CHANNEL_TIMEOUT_S = 30
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
-# Searching is CPU-bound Python: request threads beyond the cores only fight over the GIL
-# (bench/http_load.py measures 8 threads against this default on the same load).
-DEFAULT_THREADS = max(2, min(8, os.cpu_count() or 2))
+# Searching is CPU-bound Python: one process per core gets round the GIL; in each, a second
+# thread overlaps one request's I/O with another's search (bench/http_load.py measures both).
+DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
+DEFAULT_THREADS = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--threads",
         type=int,
         default=DEFAULT_THREADS,
-        help=f"request threads (default: the cores, from 2 to 8; here {DEFAULT_THREADS})",
+        help=f"request threads per worker process (default {DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"worker processes sharing the port (default: the cores; here {DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--cache",
@@ -56,9 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from waitress import serve as waitress_serve
-
-    from . import DEFAULT_CACHE_ENTRIES, create_app
+    from . import prefork
 
     if not 0 <= args.port <= 65535:
         print(f"innersearch serve: bad port {args.port}", file=sys.stderr)
@@ -66,14 +73,42 @@ def serve(args: argparse.Namespace) -> int:
     if args.cache is not None and args.cache < 0:
         print("innersearch serve: --cache must not be negative", file=sys.stderr)
         return 2
-    if args.threads < 1:
-        print("innersearch serve: --threads must be at least 1", file=sys.stderr)
+    if args.threads < 1 or args.workers < 1:
+        print("innersearch serve: --threads and --workers must be at least 1", file=sys.stderr)
         return 2
     try:
-        store = Store.open(args.data)
+        # Checked here for a clear message; closed before the fork: a SQLite connection or a
+        # tantivy reader must not be shared by processes, so each worker opens its own.
+        Store.open(args.data).close()
     except StoreError as err:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 1
+    try:
+        sock = prefork.listen(args.host, args.port)
+    except OSError as err:
+        print(
+            f"innersearch serve: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr
+        )
+        return 1
+    port = sock.getsockname()[1]
+    data_root = layout.resolve_data_dir(str(args.data) if args.data else None).root
+    print(f"serving {data_root} on http://{args.host}:{port} ({args.workers} workers)", flush=True)
+    workers = [
+        prefork.Child(f"worker {i + 1}", lambda: _worker(args, sock)) for i in range(args.workers)
+    ]
+    try:
+        return prefork.supervise(workers)
+    finally:
+        sock.close()
+
+
+def _worker(args: argparse.Namespace, sock) -> None:
+    """One worker process: its own Store and app, waitress on the shared socket."""
+    from waitress import serve as waitress_serve
+
+    from . import DEFAULT_CACHE_ENTRIES, create_app
+
+    store = Store.open(args.data)
     allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
     if allowed is None and args.host in LOOPBACK_NAMES:
         allowed = set(LOOPBACK_NAMES)
@@ -82,25 +117,14 @@ def serve(args: argparse.Namespace) -> int:
         cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
         allowed_hosts=allowed,
     )
-    print(f"serving {store.data.root} on http://{args.host}:{args.port}", flush=True)
-    try:
-        waitress_serve(
-            app,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="innersearch",
-            connection_limit=CONNECTION_LIMIT,
-            channel_timeout=CHANNEL_TIMEOUT_S,
-            asyncore_use_poll=True,
-            # Lets waitress see a client hang up during a search (client_disconnected).
-            channel_request_lookahead=1,
-        )
-    except OSError as err:
-        print(
-            f"innersearch serve: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr
-        )
-        return 1
-    finally:
-        store.close()
-    return 0
+    waitress_serve(
+        app,
+        sockets=[sock],
+        threads=args.threads,
+        ident="innersearch",
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=CHANNEL_TIMEOUT_S,
+        asyncore_use_poll=True,
+        # Lets waitress see a client hang up during a search (client_disconnected).
+        channel_request_lookahead=1,
+    )
