@@ -115,13 +115,30 @@ class Snapshot:
         found = [symbol_from_doc(self.searcher.doc(addr).to_dict()) for _, addr in hits]
         return sorted(found, key=lambda s: (s.line, s.end_line, s.name))
 
-    def blob_keys(self, query: tantivy.Query) -> list[int]:
-        """blob_key of every document matching `query` (bulk, via the fast field)."""
+    def _addresses(self, query: tantivy.Query) -> list[tantivy.DocAddress]:
         total = self.searcher.num_docs
         if total == 0:
             return []
-        hits = self.searcher.search(query, limit=total, count=False).hits
-        return self.searcher.fast_field_values(schema.F_BLOB_KEY, [addr for _, addr in hits])
+        return [addr for _, addr in self.searcher.search(query, limit=total, count=False).hits]
+
+    def blob_keys(self, query: tantivy.Query) -> list[int]:
+        """blob_key of every document matching `query` (bulk, via the fast field)."""
+        addrs = self._addresses(query)
+        return self.searcher.fast_field_values(schema.F_BLOB_KEY, addrs) if addrs else []
+
+    def symbol_docs(self, query: tantivy.Query) -> dict[int, list[tantivy.DocAddress]]:
+        """The symbol documents matching `query`, grouped by blob_key: a search reads only
+        these instead of every definition of each candidate blob."""
+        addrs = self._addresses(query)
+        keys = self.searcher.fast_field_values(schema.F_BLOB_KEY, addrs) if addrs else []
+        grouped: dict[int, list[tantivy.DocAddress]] = defaultdict(list)
+        for key, addr in zip(keys, addrs, strict=True):
+            grouped[key].append(addr)
+        return dict(grouped)
+
+    def symbols_at(self, addrs: list[tantivy.DocAddress]) -> list[Symbol]:
+        """The definitions stored at these addresses (from symbol_docs)."""
+        return [symbol_from_doc(self.searcher.doc(addr).to_dict()) for addr in addrs]
 
 
 def symbol_from_doc(doc: dict) -> Symbol:

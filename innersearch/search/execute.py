@@ -77,9 +77,11 @@ class _Verifier:
         found = self.memo.get(memo_key)
         if found is None:
             if atom.kind == "sym":
-                found = sorted(
-                    {s.line for s in self.blob_symbols(key) if atom.matcher.matches_text(s.name)}
-                )
+                if atom.sym_docs is not None:  # only the definitions the index found
+                    defs = self.snap.symbols_at(atom.sym_docs.get(key, []))
+                else:
+                    defs = self.blob_symbols(key)
+                found = sorted({s.line for s in defs if atom.matcher.matches_text(s.name)})
             else:
                 pairs = atom.matcher.scan(self.data(key), MAX_TOTAL_LINES + 1)
                 self.starts.setdefault(key, {}).update(pairs)

@@ -27,6 +27,9 @@ class Atom:
     rx: re2._Regexp | None = None  # repo and file filters
     value: str = ""
     fold: bool = False  # content atoms matched case-insensitively
+    # sym atoms: the symbol documents that can match, by blob (set by candidates(); None:
+    # not looked up, each verified blob's definitions are read instead)
+    sym_docs: dict[int, list] | None = None
 
 
 @dataclass
@@ -207,4 +210,10 @@ def candidates(plan: Plan, snap: Snapshot, node: Node | None = None) -> set[int]
     if isinstance(node, Not) or isinstance(node, Filter) and node.name != "sym":
         return None
     query = atom_query(plan, node)
-    return None if query is None else set(snap.blob_keys(query))
+    if query is None:
+        return None
+    atom = plan.atom(node)
+    if atom.kind == "sym":
+        atom.sym_docs = snap.symbol_docs(query)
+        return set(atom.sym_docs)
+    return set(snap.blob_keys(query))
