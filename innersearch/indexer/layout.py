@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump whenever the tantivy schema, the catalog tables or the mirror layout change shape.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: symbol name trigrams (sym_trigrams)
 DEFAULT_DATA_DIR = ".innersearch"
 
 

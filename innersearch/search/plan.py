@@ -167,8 +167,12 @@ def _req_query(req: literals.Req) -> tantivy.Query | None:
 
 
 def _sym_query(value: str) -> tantivy.Query | None:
-    # Substring of a symbol name, through a regex over the lower-cased name terms; only
-    # identifier characters, so the value needs no escaping in tantivy's regex dialect.
+    # Substring of a symbol name: the symbol documents holding its trigrams (a cost that
+    # grows with the candidates); a value without any goes through a regex over every
+    # lower-cased name term, with only identifier characters (nothing to escape).
+    grams = schema.query_trigrams(value)
+    if grams:
+        return schema.all_of(*[schema.term(schema.F_SYM_TRIGRAMS, g) for g in grams])
     if not value or not all(c.isalnum() or c == "_" for c in value) or not value.isascii():
         return None
     pattern = f".*{value.lower()}.*"
