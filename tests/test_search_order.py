@@ -27,4 +27,4 @@ def test_candidate_order_equals_the_full_pass(snap):
     for size in (0, 1, 3, 10, len(keys) // 10, len(keys) // 2, len(keys)):
         chosen = set(rng.sample(keys, size))
         expected = [pf for pf in order if pf[1].blob_key in chosen]
-        assert execute._in_default_order(snap, chosen) == expected, size
+        assert list(execute._in_default_order(snap, chosen)) == expected, size

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 
 import tantivy
 
@@ -142,14 +143,34 @@ def _default_positions(snap: Snapshot) -> dict[int, list[int]]:
     return snap.view.derived("default_positions", compute)
 
 
-def _in_default_order(snap: Snapshot, keys: set[int]) -> list[tuple[float, FileRow]]:
-    """The default-branch files of candidate blobs, in rank order: a cost that grows with
-    the candidates, not with the corpus (one pass is cheaper only for very many)."""
+def _in_default_order(snap: Snapshot, keys: set[int] | None) -> Iterator[tuple[float, FileRow]]:
+    """The default-branch files of candidate blobs (None: of all), in rank order, lazily:
+    the search reads only as far as its early stop. Few candidates are looked up by their
+    positions, many are picked from the order as it is walked."""
     order = _default_order(snap)
+    if keys is None:
+        return iter(order)
     if len(keys) * 8 > len(order):
-        return [pf for pf in order if pf[1].blob_key in keys]
+        return (pf for pf in order if pf[1].blob_key in keys)
     positions = _default_positions(snap)
-    return [order[i] for i in sorted(i for k in keys for i in positions.get(k, ()))]
+    return (order[i] for i in sorted(i for k in keys for i in positions.get(k, ())))
+
+
+def _ranked_defaults(
+    snap: Snapshot, cand: set[int] | None, defs: set[int], keep
+) -> Iterator[tuple[float, FileRow]]:
+    """Default-branch candidates in rank order: the files defining a query term first (with
+    their bonus), then the rest; `keep` (or None) filters files."""
+    order = _default_order(snap)
+    positions = _default_positions(snap)
+    defining = defs if cand is None else defs & cand
+    for i in sorted(i for k in defining for i in positions.get(k, ())):
+        prior, f = order[i]
+        if keep is None or keep(f):
+            yield prior + rank.SYMBOL_DEFINITION, f
+    for prior, f in _in_default_order(snap, cand):
+        if f.blob_key not in defining and (keep is None or keep(f)):
+            yield prior, f
 
 
 def file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
@@ -261,13 +282,10 @@ def search_files(
     def keep(f: FileRow) -> bool:
         return evaluate(plan, expr, f, lambda _a: None) is not False
 
+    ordered: Iterable[tuple[float, FileRow]]
     if plan.branches is None:
-        # Default branches: reuse the snapshot's prior order, definitions moved first.
-        base = _default_order(snap) if cand is None else _in_default_order(snap, cand)
-        if has_filters:
-            base = [pf for pf in base if keep(pf[1])]
-        ordered = [(p + rank.SYMBOL_DEFINITION, f) for p, f in base if f.blob_key in defs]
-        ordered += [(p, f) for p, f in base if f.blob_key not in defs] if defs else base
+        # Default branches: the per-generation prior order, definitions moved first.
+        ordered = _ranked_defaults(snap, cand, defs, keep if has_filters else None)
     else:
         if cand is None:
             rows = iter(snap.files)
