@@ -221,3 +221,43 @@ def candidates(plan: Plan, snap: Snapshot, node: Node | None = None) -> set[int]
         atom.sym_docs = snap.symbol_docs(query)
         return set(atom.sym_docs)
     return set(snap.blob_keys(query))
+
+
+# ---------------------------------------------------------------- estimates
+
+
+def _grams_estimate(snap: Snapshot, text: str) -> int | None:
+    grams = schema.query_trigrams(text)
+    if not grams:
+        return None
+    return min(snap.searcher.doc_freq(schema.F_TRIGRAMS, g) for g in grams)
+
+
+def _req_estimate(snap: Snapshot, req: literals.Req) -> int | None:
+    if req is None:
+        return None
+    kind, value = req
+    if kind == "str":
+        return _grams_estimate(snap, value)
+    parts = [_req_estimate(snap, r) for r in value]
+    if kind == "and":
+        known = [p for p in parts if p is not None]
+        return min(known) if known else None
+    return None if any(p is None for p in parts) else sum(parts)
+
+
+def estimate(plan: Plan, snap: Snapshot, node: Node | None = None) -> int | None:
+    """An upper bound of the candidate blobs of content atoms from the trigrams' document
+    frequencies, which cost a dictionary lookup each (None: no bound, any blob can match)."""
+    node = plan.query.expr if node is None else node
+    if node is None or isinstance(node, Not | Filter):
+        return None
+    if isinstance(node, And | Or):
+        parts = [estimate(plan, snap, c) for c in node.children]
+        if isinstance(node, And):
+            known = [p for p in parts if p is not None]
+            return min(known) if known else None
+        return None if any(p is None for p in parts) else sum(parts)
+    if isinstance(node, Literal):
+        return _grams_estimate(snap, node.text)
+    return _req_estimate(snap, literals.required(node.pattern, plan.atom(node).fold))
