@@ -112,9 +112,10 @@ class Matcher:
 
     def _folds_ascii(self, data: bytes) -> bool:
         """Whether finding `folded` in data.lower() is exact for this data."""
-        return self.folded is not None and not (
-            self.folded_ks and any(p in data for p in _FOLD_PARTNERS)
-        )
+        if self.folded is None:
+            return False
+        # isascii() is one fast pass; most source has no non-ASCII byte at all.
+        return not self.folded_ks or data.isascii() or not any(p in data for p in _FOLD_PARTNERS)
 
     @classmethod
     def for_regex(cls, pattern: str, case_sensitive: bool, pos: int = 0) -> Matcher:
