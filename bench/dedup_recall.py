@@ -4,8 +4,9 @@ precision sample of the clone classes reported on the sample organization.
 Usage: .venv/bin/python bench/dedup_recall.py [--repos /tmp/sample-org/repos] [--per-lang 60]
 Takes real functions (>= 50 tokens, >= 6 lines) from the sample organization's Python,
 JavaScript and Go, makes one Type-1 (layout and comments), one Type-2 (every identifier
-renamed, literals changed) and one Type-3 (one line added, removed or replaced) copy of
-each, injects them into a new repo, indexes everything and runs the dedup job. A mutant
+renamed, literals changed), one Type-3 (one line added, removed or replaced) and one harder
+Type-3 ("T3h": three lines edited so) copy of each, injects them into a new repo,
+indexes everything and runs the dedup job. A mutant
 counts as found when a verified clone pair joins it to its original ("pair recall"), or,
 more leniently, when one clone class holds both ("class recall"). Also writes a seeded
 sample of reported classes to bench/out/dedup_precision_sample.md for reading, and prints
@@ -48,6 +49,7 @@ NEW_STATEMENT = {
     "javascript": "{i}const probeValue = checkProbe(probeItems.length, 42);",
     "go": "{i}_ = checkProbe(len(probeItems), 42)",
 }
+HARD_EDITS = 3  # lines edited in a "T3h" mutant (issue 15: harder than one edited line)
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "bench",
@@ -244,16 +246,18 @@ def mutate_t2(fn: dict, rng: random.Random) -> str:
     return data.decode("utf-8", "replace") + "\n"
 
 
-def mutate_t3(fn: dict, rng: random.Random) -> tuple[str, str]:
-    """One line added, removed or replaced by a new statement."""
+def mutate_t3(fn: dict, rng: random.Random, edits: int = 1) -> tuple[str, str]:
+    """`edits` lines added, removed or replaced by a new statement (one operator each, on
+    lines not edited before): one edit is today's Type-3, three the harder variant."""
     lines = fn["text"].split("\n")
-    body = list(range(1, len(lines) - 1))
+    touched: set[int] = set()
 
     def simple(i: int) -> bool:
         s = lines[i].strip()
         prev = lines[i - 1].rstrip()
         return (
-            bool(s)
+            i not in touched
+            and bool(s)
             and s.count("(") == s.count(")")
             and s.count("[") == s.count("]")
             and s.count("{") == s.count("}")
@@ -265,20 +269,28 @@ def mutate_t3(fn: dict, rng: random.Random) -> tuple[str, str]:
             and "`" not in s
         )
 
-    candidates = [i for i in body if simple(i)]
-    if not candidates:
+    ops = []
+    for n in range(edits):
+        candidates = [i for i in range(1, len(lines) - 1) if simple(i)]
+        if not candidates:
+            break
+        i = rng.choice(candidates)
+        indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+        statement = NEW_STATEMENT[fn["lang"]].format(i=indent).replace("probe", f"probe{n}")
+        op = rng.choice(["add", "remove", "replace"])
+        if op == "add":
+            lines.insert(i, statement)
+            touched = {t + 1 if t >= i else t for t in touched} | {i, i + 1}
+        elif op == "remove":
+            del lines[i]
+            touched = {t - 1 if t > i else t for t in touched} | {i}
+        else:
+            lines[i] = statement
+            touched.add(i)
+        ops.append(op)
+    if len(ops) < edits:
         return "", "none"
-    i = rng.choice(candidates)
-    indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
-    statement = NEW_STATEMENT[fn["lang"]].format(i=indent)
-    op = rng.choice(["add", "remove", "replace"])
-    if op == "add":
-        lines.insert(i, statement)
-    elif op == "remove":
-        del lines[i]
-    else:
-        lines[i] = statement
-    return "\n".join(lines) + "\n", op
+    return "\n".join(lines) + "\n", "+".join(sorted(ops)) if edits > 1 else ops[0]
 
 
 def git(repo: Path, *args: str) -> None:
@@ -291,13 +303,13 @@ def build_injected(root: Path, chosen: list[dict], rng: random.Random) -> list[d
     ext = {"python": "py", "javascript": "js", "go": "go"}
     mutants = []
     for n, fn in enumerate(chosen):
-        for kind in ("T1", "T2", "T3"):
+        for kind in ("T1", "T2", "T3", "T3h"):
             if kind == "T1":
                 text, op = mutate_t1(fn, rng), "layout"
             elif kind == "T2":
                 text, op = mutate_t2(fn, rng), "rename"
             else:
-                text, op = mutate_t3(fn, rng)
+                text, op = mutate_t3(fn, rng, 1 if kind == "T3" else HARD_EDITS)
                 if not text:
                     continue
             path = f"{kind.lower()}/{fn['lang']}/m{n:04d}.{ext[fn['lang']]}"
@@ -361,9 +373,9 @@ def evaluate(store: Store, mutants: list[dict]) -> dict:
         stats["n"] += 1
         stats["pair"] += pair
         stats["class"] += same_class
-        if m["type"] == "T3":
-            per_op[m["op"]]["n"] += 1
-            per_op[m["op"]]["pair"] += pair
+        if m["type"].startswith("T3"):
+            per_op[f"{m['type']} {m['op']}"]["n"] += 1
+            per_op[f"{m['type']} {m['op']}"]["pair"] += pair
         if not pair:
             missed.append(
                 {
@@ -473,6 +485,14 @@ def main() -> int:
             f"{t}: pair recall {s['pair_recall']:.1%} ({s['pair']}/{s['n']}), "
             f"class recall {s['class_recall']:.1%}"
         )
+    for t, s in result["per_type"].items():
+        # A mutant cut under the 50-token / 6-line minimum is no longer a clone of that size.
+        small = sum(1 for m in result["missed"] if m["type"] == t and not m["indexed"])
+        if small:
+            print(
+                f"  {t} of the minimum size: {s['pair'] / (s['n'] - small):.1%} "
+                f"({s['pair']}/{s['n'] - small}; {small} mutants fell under it)"
+            )
     for op, s in result["t3_per_operator"].items():
         print(f"  T3 {op}: {s['pair_recall']:.1%} ({s['pair']}/{s['n']})")
     p = result["precision"]

@@ -20,6 +20,7 @@ SCRIPTS = [
     ["dedup_recall.py"],
     ["dedup_libraries.py"],
     ["http_load.py"],
+    ["implementations_bench.py"],
 ]
 
 
@@ -32,7 +33,7 @@ def main() -> int:
     for script, *args in SCRIPTS:
         print(f"\n## {script}\n", flush=True)
         cmd = [sys.executable, str(HERE / script), *args]
-        if script in ("index_bench.py", "symbol_recall.py"):
+        if script in ("index_bench.py", "symbol_recall.py", "implementations_bench.py"):
             cmd.append(repos)
         else:
             cmd += ["--repos", repos]

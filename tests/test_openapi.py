@@ -72,6 +72,9 @@ CASES = [
     ("/api/v1/file", "/api/v1/file?repo=payments&path=payments/limiter.py"),
     ("/api/v1/file", "/api/v1/file?repo=payments"),
     ("/api/v1/file", "/api/v1/file?repo=nope&path=x"),
+    ("/api/v1/implementations", "/api/v1/implementations?q=rate%20limiter"),
+    ("/api/v1/implementations", "/api/v1/implementations?q=rate&limit=0"),
+    ("/api/v1/implementations", "/api/v1/implementations"),
     ("/api/v1/repos", "/api/v1/repos"),
     ("/api/v1/repos/{name}", "/api/v1/repos/payments"),
     ("/api/v1/repos/{name}", "/api/v1/repos/billing"),
@@ -92,6 +95,14 @@ def test_get_responses_match_schema(client, path, url):
     _check(client.get(url), path)
 
 
+def test_webhook_answers_are_documented(client, monkeypatch):
+    documented = openapi_document()["paths"]["/api/v1/hooks/{host}"]["post"]["responses"]
+    monkeypatch.delenv("INNERSEARCH_WEBHOOK_SECRET", raising=False)
+    assert str(client.post("/api/v1/hooks/github", data=b"{}").status_code) in documented
+    monkeypatch.setenv("INNERSEARCH_WEBHOOK_SECRET", "s")
+    assert str(client.post("/api/v1/hooks/gitlab", data=b"{}").status_code) in documented
+
+
 def test_similar_response_matches_schema(client):
     _check(client.post("/api/v1/similar", json={"snippet": RETRY}), "/api/v1/similar", "post")
     _check(client.post("/api/v1/similar", json={"snippet": ""}), "/api/v1/similar", "post")
@@ -99,4 +110,5 @@ def test_similar_response_matches_schema(client):
 
 def test_every_documented_path_is_exercised():
     exercised = {path for path, _ in CASES} | {"/api/v1/similar", "/api/v1/openapi.json"}
+    exercised.add("/api/v1/hooks/{host}")
     assert set(openapi_document()["paths"]) == exercised

@@ -16,6 +16,7 @@ from .report import REPORT_FORMAT, build_report
 from .report_csv import write_csv
 from .report_html import write_html
 from .report_sarif import write_sarif
+from .restrict import restrict_report
 from .similar import similar_to, similar_to_file
 from .state import dedup_dir, read_json, write_json_atomic
 
@@ -23,6 +24,7 @@ __all__ = [
     "FORMATS",
     "find_duplicates",
     "latest_report",
+    "restrict_report",
     "similar_to",
     "similar_to_file",
     "write_report",

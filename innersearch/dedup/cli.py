@@ -14,6 +14,7 @@ from pathlib import Path
 from innersearch.indexer.store import Store, StoreError
 
 from .api import FORMATS, find_duplicates, write_report
+from .changed import ChangeError, changed_clones
 
 
 def _positive(text: str) -> int:
@@ -49,6 +50,17 @@ def register(subparsers) -> None:
         metavar="N",
         help="ignore fragments under N lines (6)",
     )
+    p.add_argument(
+        "--changed",
+        metavar="BASE..HEAD",
+        help="pull-request mode: report only the clones this change of --repo introduces",
+    )
+    p.add_argument("--repo", metavar="NAME", help="the indexed repository of --changed")
+    p.add_argument(
+        "--repo-path",
+        metavar="DIR",
+        help="the git checkout holding BASE and HEAD (default: the indexed source or mirror)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -59,7 +71,25 @@ def run(args) -> int:
         print(f"innersearch dedup: {err}", file=sys.stderr)
         return 1
     try:
-        report = find_duplicates(store, args.min_tokens, args.min_lines)
+        if args.changed or args.repo:
+            if not (args.changed and args.repo):
+                print("innersearch dedup: --changed and --repo go together", file=sys.stderr)
+                return 2
+            try:
+                report = changed_clones(
+                    store,
+                    store.snapshot(),
+                    args.repo,
+                    args.changed,
+                    args.repo_path,
+                    args.min_tokens,
+                    args.min_lines,
+                )
+            except ChangeError as err:
+                print(f"innersearch dedup: {err}", file=sys.stderr)
+                return 2
+        else:
+            report = find_duplicates(store, args.min_tokens, args.min_lines)
     finally:
         store.close()
     if not args.out:
@@ -81,5 +111,5 @@ def run(args) -> int:
         f"{stats['clone_classes']} clone classes, {len(report['libraries'])} library pairs "
         f"-> {target}",
         file=sys.stderr,
-    )
+    )  # in --changed mode the classes are the ones the change introduces
     return 0

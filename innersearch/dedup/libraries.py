@@ -25,7 +25,8 @@ from .verify import Verdict
 MIN_COPY_COVERAGE = 0.5
 NEAR_IDENTICAL = 0.9
 # Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF).
-MIN_PARALLEL_SCORE = 0.2
+MIN_PARALLEL_SCORE = 0.15  # tuned on the sample org with manifest words (0.2 before them)
+META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on the sample org)
 MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
 _API_KINDS = frozenset({"class", "function", "method", "interface", "struct", "type", "enum"})
 _DOC_WORD = re.compile(r"[A-Za-z][a-z]{2,}")
@@ -136,7 +137,10 @@ def copies(
     frags: Fragments,
     classes: list[CloneClass],
     edges: list[tuple[int, int, Verdict]],
+    lines: dict[int, int] | None = None,
 ) -> list[dict]:
+    """Directory pairs copied from one another; `lines` (blob -> lines) sizes each copy."""
+    lines = lines or {}
     files = code_files(snap)
     by_repo_dir: dict[str, list[FileRow]] = files
     found = []
@@ -160,6 +164,12 @@ def copies(
         canonical, reason = _canonical(snap, ra, rb, side_a, side_b, vendored_a, vendored_b)
         copy_side, orig_side = ("b", "a") if canonical == "a" else ("a", "b")
         names = {"a": (ra, da), "b": (rb, db)}
+        copied = link.files_a if copy_side == "a" else link.files_b
+        dup_lines = sum(
+            lines.get(f.blob_key, 0)
+            for f in (side_a if copy_side == "a" else side_b)
+            if f.path in copied
+        )
         summary = (
             f"{_label(*names[copy_side])} is a {relation} of {_label(*names[orig_side])}: "
             f"{near} of {len(side_a if copy_side == 'a' else side_b)} files near-identical, "
@@ -181,6 +191,7 @@ def copies(
                     "matched_files_a": matched_a,
                     "matched_files_b": matched_b,
                     "near_identical_files": near,
+                    "duplicated_lines": dup_lines,
                     "shared_functions": sorted(link.functions)[:30],
                     "shared_function_count": len(link.functions),
                     "file_pairs": [
@@ -206,7 +217,27 @@ def _label(repo: str, path: str) -> str:
     return f"{repo}:{path or '/'}"
 
 
+def _host_parent(snap: Snapshot, repo: str) -> str:
+    """The repo the code host records this one as forked from ("owner/name" or a URL),
+    from repos.info["host"] when a code host supplied it; "" otherwise."""
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    host = info.get("host") if isinstance(info.get("host"), dict) else {}
+    parent = host.get("parent") if host.get("fork") or host.get("parent") else ""
+    if isinstance(parent, dict):  # a host may give the parent as an object
+        parent = parent.get("full_name") or parent.get("name") or ""
+    return str(parent or "")
+
+
+def _is_parent(snap: Snapshot, child: str, parent: str) -> bool:
+    found = _host_parent(snap, child).rstrip("/")
+    return bool(found) and (found == parent or found.rsplit("/", 1)[-1] == parent)
+
+
 def _canonical(snap, ra, rb, side_a, side_b, vendored_a, vendored_b) -> tuple[str, str]:
+    if _is_parent(snap, ra, rb):
+        return "b", "the code host records a as a fork of b"
+    if _is_parent(snap, rb, ra):
+        return "a", "the code host records b as a fork of a"
     if vendored_a != vendored_b:
         return ("b", "a is vendored") if vendored_a else ("a", "b is vendored")
     if len(side_a) != len(side_b):
@@ -239,9 +270,12 @@ def _drop_nested(found: list[dict]) -> list[dict]:
 
 
 def _vocabulary(
-    snap: Snapshot, files: dict[str, list[FileRow]], vocab: dict[int, list]
+    snap: Snapshot,
+    files: dict[str, list[FileRow]],
+    vocab: dict[int, list],
 ) -> dict[str, Counter]:
-    """repo -> API words (public definitions and signatures) and documentation words."""
+    """repo -> API words (public definitions and signatures), documentation words and what
+    the package manifest and code host say the repo is (description, keywords, topics)."""
     out: dict[str, Counter] = {}
     for repo, rows in files.items():
         words: Counter = Counter()
@@ -262,6 +296,7 @@ def _vocabulary(
                     if len(w) > 2:
                         words["sig:" + w] += 1
         words.update("doc:" + w for w in _readme_words(snap, repo))
+        words.update(_meta_words(snap, repo))
         out[repo] = words
     return out
 
@@ -278,6 +313,29 @@ def _readme_words(snap: Snapshot, repo: str) -> list[str]:
     text = data[:20000].decode("utf-8", "replace")
     # Code blocks repeat the API; prose says what the library is for.
     return [w.lower() for w in _DOC_WORD.findall(text) if w.lower() not in _STOP]
+
+
+def _meta_words(snap: Snapshot, repo: str) -> Counter:
+    """What the repo says it is (package description and keywords, read at index time into
+    repos.info["about"]; the code host's description and topics) weighs more than a
+    README's every word: a package chose those few words to say what it is for."""
+    words: Counter = Counter()
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    host = info.get("host") if isinstance(info.get("host"), dict) else {}
+    about = info.get("about") if isinstance(info.get("about"), dict) else {}
+    texts = [str(host.get("description") or ""), str(about.get("description") or "")]
+    tags = [str(t) for t in (host.get("topics") or []) + (about.get("keywords") or [])]
+    own = {w for name in about.get("packages") or [] for w in identifier_words(str(name))}
+    own |= set(identifier_words(repo))
+    for text in texts:
+        for w in _DOC_WORD.findall(text):
+            if w.lower() not in _STOP and w.lower() not in own:
+                words["meta:" + w.lower()] += META_WEIGHT
+    for tag in tags:
+        for w in identifier_words(tag):
+            if len(w) > 2 and w not in _STOP and w not in own:
+                words["meta:" + w] += META_WEIGHT
+    return words
 
 
 def _tfidf(vocabs: dict[str, Counter]) -> dict[str, dict[str, float]]:
@@ -306,22 +364,35 @@ def _main_language(rows: list[FileRow]) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
+def profile(
+    snap: Snapshot, vocab: dict[int, list]
+) -> tuple[dict[str, list[FileRow]], dict[str, dict[str, float]], dict[str, str]]:
+    """(code files, TF-IDF vocabulary vector, main language) per repo of the snapshot."""
+    files = code_files(snap)
+    vectors = _tfidf(_vocabulary(snap, files, vocab))
+    return files, vectors, {repo: _main_language(rows) for repo, rows in files.items()}
+
+
 def parallels(
     snap: Snapshot,
     vocab: dict[int, list],
     related: set[frozenset],
     function_links: Counter,
     min_score: float = MIN_PARALLEL_SCORE,
+    uses: set[frozenset] | None = None,
 ) -> list[dict]:
-    """Independently written libraries for one job: same main language, close vocabularies."""
-    files = code_files(snap)
-    vectors = _tfidf(_vocabulary(snap, files, vocab))
-    langs = {repo: _main_language(rows) for repo, rows in files.items()}
+    """Independently written libraries for one job: same main language, close vocabularies.
+    A pair where one imports the other (`uses`, from the dependency graph) is a user and
+    its library, not two implementations."""
+    files, vectors, langs = profile(snap, vocab)
+    uses = uses or set()
     repos = sorted(vectors)
     found = []
     for x, ra in enumerate(repos):
         for rb in repos[x + 1 :]:
             if frozenset((ra, rb)) in related or not langs[ra] or langs[ra] != langs[rb]:
+                continue
+            if frozenset((ra, rb)) in uses:
                 continue
             va, vb = vectors[ra], vectors[rb]
             if len(va) > len(vb):
@@ -345,6 +416,7 @@ def parallels(
                         "shared_api_words": [w[4:] for w in top if w.startswith("api:")][:15],
                         "shared_signature_words": [w[4:] for w in top if w.startswith("sig:")][:10],
                         "shared_doc_words": [w[4:] for w in top if w.startswith("doc:")][:15],
+                        "shared_package_words": [w[5:] for w in top if w.startswith("meta:")][:10],
                         "shared_functions": function_links.get(frozenset((ra, rb)), 0),
                     },
                 }

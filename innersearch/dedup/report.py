@@ -9,13 +9,15 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 
+from innersearch.indexer import deps
+from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
 from innersearch.indexer.store import Store
 
-from . import clones, libraries
+from . import clones, clusters, impact, libraries
 from .detect import detect
 from .fragments import blob_lines, load_vocabulary
 
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2  # 2: findings, capabilities, in_repo; impact order
 
 
 def duplicated_lines(snap, classes: list[clones.CloneClass], lines: dict[int, int]) -> list[dict]:
@@ -43,6 +45,132 @@ def duplicated_lines(snap, classes: list[clones.CloneClass], lines: dict[int, in
     return out
 
 
+def _code_lines(files: dict, lines: dict[int, int]) -> dict[str, int]:
+    """repo -> lines of its own code (not vendored, not tests): what a migration retires."""
+    return {
+        repo: sum(
+            lines.get(f.blob_key, 0) for f in rows if not f.flags & (FLAG_VENDORED | FLAG_TEST)
+        )
+        for repo, rows in files.items()
+    }
+
+
+def runtime_uses(snap, files: dict, graph: deps.DepGraph) -> set[tuple[str, str]]:
+    """(user, provider) edges of the dependency graph that the user's own library code makes:
+    a benchmark or test importing a rival library to compare against does not make the two
+    "user and library" (mistune's benchmark imports markdown; they are still parallel)."""
+    out = set()
+    for user, edges in sorted(graph.uses_map.items()):
+        rows = [
+            f
+            for f in files.get(user, [])
+            if not f.flags & (FLAG_VENDORED | FLAG_TEST) and not impact.is_scaffolding(f.path)
+        ]
+        for provider, names in sorted(edges.items()):
+            wanted = set(names)
+            for f in rows:
+                data = snap.content(f.blob_key)
+                if data and wanted & deps.imports_in(f.lang, data.decode("utf-8", "replace")):
+                    out.add((user, provider))
+                    break
+    return out
+
+
+def _usage(snap, uses: set[tuple[str, str]]) -> dict[str, clusters.Usage]:
+    users: dict[str, set[str]] = defaultdict(set)
+    for user, provider in uses:
+        if user in snap.repos and provider in snap.repos:
+            users[provider].add(user)
+    return {repo: clusters.Usage(frozenset(found), None) for repo, found in users.items()}
+
+
+def _both_vendored(files: dict, p: dict) -> bool:
+    """Whether most code files of both sides of a pair are vendored (the indexer's flag)."""
+    for side in (p["a"], p["b"]):
+        rows = [f for f in files.get(side["repo"], []) if libraries._under(f.path, side["path"])]
+        if not rows or sum(bool(f.flags & FLAG_VENDORED) for f in rows) * 2 <= len(rows):
+            return False
+    return True
+
+
+def _covered_by(c: dict, pairs: list[dict]) -> dict | None:
+    """The cross-repo library copy whose two directories hold every member of the class."""
+    for p in pairs:
+        sides = [(p["a"]["repo"], p["a"]["path"]), (p["b"]["repo"], p["b"]["path"])]
+        if all(
+            any(m["repo"] == r and libraries._under(m["path"], d) for r, d in sides)
+            for m in c["members"]
+        ):
+            return p
+    return None
+
+
+def findings(pairs: list[dict], caps: list[dict], classes: list[dict]) -> list[dict]:
+    """The first page: cross-repo copies and forks, capability clusters and cross-repo clone
+    classes outside those copies, by impact (lines that consolidation would remove)."""
+    found = []
+    copies = [p for p in pairs if p["scope"] == "cross-repo" and p["relation"] != "parallel"]
+    for p in copies:
+        found.append(
+            {
+                "kind": p["relation"],
+                "impact": p["impact"],
+                "title": p["evidence"].get("summary", ""),
+                "library": {"a": p["a"], "b": p["b"]},
+            }
+        )
+    for cap in caps:
+        found.append(
+            {
+                "kind": "capability",
+                "impact": cap["impact"],
+                "title": "parallel implementations of " + cap["summary"],
+                "capability": cap["id"],
+            }
+        )
+    for c in classes:
+        if c["scope"] != "cross-repo" or c.get("library") or c["boilerplate"]:
+            continue
+        first = c["members"][0]
+        what = f"function {first['symbol']}" if first.get("symbol") else first["path"]
+        found.append(
+            {
+                "kind": "clone",
+                "impact": c["impact"],
+                "title": f"{what} ({c['lines']} lines) is copied in {len(c['members']) - 1} "
+                f"other place(s) across {len({m['repo'] for m in c['members']})} repos",
+                "clone_class": c["id"],
+            }
+        )
+    order = {"copy": 0, "fork": 1, "capability": 2, "clone": 3}
+    found.sort(key=lambda f: (-f["impact"], order[f["kind"]], f["title"]))
+    return found
+
+
+def in_repo(pairs: list[dict], classes: list[dict]) -> list[dict]:
+    """Copies inside one repo, grouped by repo and kind (build output, generated tables,
+    test scaffolding, docs): listed apart, collapsed by default in the HTML report."""
+    groups: dict[tuple[str, str], dict] = {}
+
+    def group(repo: str, kind: str) -> dict:
+        return groups.setdefault(
+            (repo, kind),
+            {"repo": repo, "kind": kind, "impact": 0, "clone_classes": [], "library_pairs": []},
+        )
+
+    for p in pairs:
+        if p["scope"] == "in-repo":
+            g = group(p["a"]["repo"], p["in_repo_kind"])
+            g["impact"] += p["impact"]
+            g["library_pairs"].append({"a": p["a"]["path"], "b": p["b"]["path"]})
+    for c in classes:
+        if c["scope"] == "in-repo":
+            g = group(c["members"][0]["repo"], c["in_repo_kind"])
+            g["impact"] += c["impact"]
+            g["clone_classes"].append(c["id"])
+    return sorted(groups.values(), key=lambda g: (-g["impact"], g["repo"], g["kind"]))
+
+
 def build_report(
     store: Store, min_tokens: int = 50, min_lines: int = 6, use_cache: bool = True
 ) -> dict:
@@ -50,19 +178,26 @@ def build_report(
     snap = store.snapshot()
     found = detect(store, snap, min_tokens, min_lines, use_cache=use_cache)
     listed, covered = clones.drop_covered(found.classes)
-    blobs = {f.blob_key for rows in libraries.code_files(snap).values() for f in rows}
-    copies = libraries.copies(snap, found.fragments, found.classes, found.edges)
+    files = libraries.code_files(snap)
+    blobs = {f.blob_key for rows in files.values() for f in rows}
+    lines = blob_lines(store, blobs)
+    copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
+    uses = runtime_uses(snap, files, deps.graph(snap))
+    vocab = load_vocabulary(store, blobs)
     parallel = libraries.parallels(
         snap,
-        load_vocabulary(store, blobs),
+        vocab,
         related,
         libraries.repo_function_links(found.classes),
+        uses={frozenset(u) for u in uses},
     )
-    pairs = sorted(
-        copies + parallel,
+    pairs = [impact.annotate_pair(p, _both_vendored(files, p)) for p in copies + parallel]
+    pairs.sort(
         key=lambda p: (
-            {"copy": 0, "fork": 1, "parallel": 2}[p["relation"]],
+            p["scope"] != "cross-repo",
+            {"copy": 0, "fork": 0, "parallel": 1}[p["relation"]],
+            -p["impact"],
             -p["score"],
             p["a"]["repo"],
             p["a"]["path"],
@@ -70,15 +205,40 @@ def build_report(
             p["b"]["path"],
         ),
     )
+    classes = [impact.annotate_class(c.to_json()) for c in listed]
+    cross_copies = [p for p in pairs if p["scope"] == "cross-repo" and p["relation"] != "parallel"]
+    for c in classes:
+        home = _covered_by(c, cross_copies) if c["scope"] == "cross-repo" else None
+        if home is not None:
+            c["library"] = {"a": home["a"], "b": home["b"]}
+    classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
+    _, vectors, langs = libraries.profile(snap, vocab)
+    caps = clusters.capabilities(
+        snap,
+        vectors,
+        langs,
+        pairs,
+        libraries.MIN_PARALLEL_SCORE,
+        _usage(snap, uses),
+        _code_lines(files, lines),
+        # A fork is the same implementation twice (one capability); a vendored directory or
+        # a dependency is not a second implementation.
+        {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies if p["relation"] == "copy"}
+        | {frozenset(u) for u in uses},
+    )
     types = Counter((c.level, c.clone_type) for c in listed)
     return {
         "format": REPORT_FORMAT,
         "generation": snap.generation,
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": {"min_tokens": min_tokens, "min_lines": min_lines},
-        "clone_classes": [c.to_json() for c in listed],
+        "findings": findings(pairs, caps, classes),
+        "capabilities": caps,
+        "in_repo": in_repo(pairs, classes),
+        "clone_classes": classes,
         "libraries": pairs,
-        "repos": duplicated_lines(snap, found.classes, blob_lines(store, blobs)),
+        "uses": [{"repo": a, "uses": b} for a, b in sorted(uses)],
+        "repos": duplicated_lines(snap, found.classes, lines),
         "stats": {
             **found.stats,
             "clone_classes": len(listed),

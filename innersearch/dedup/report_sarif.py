@@ -31,9 +31,38 @@ def _where(m: dict) -> str:
     return f"{m['repo']}/{m['path']}:{m['start_line']}-{m['end_line']}"
 
 
+def _introduced(c: dict) -> dict:
+    """PR mode: one result on the new code, naming where it already exists and its owners."""
+    new, existing = c["members"][0], c["members"][1:]
+    what = f"function {new['symbol']}" if new.get("symbol") else "this file"
+    first = existing[0]
+    owners = first.get("owners_text") or ""
+    text = (
+        f"{what} already exists in {first['repo']}/{first['path']}:{first['start_line']}"
+        f"{', owned by ' + owners if owners else ''} ({first.get('type', c.get('type'))}, "
+        f"similarity {first.get('similarity', c['similarity']):.2f})"
+        + ("; also in " + ", ".join(_where(o) for o in existing[1:5]) if len(existing) > 1 else "")
+        + ". Consider calling the existing code instead of copying it."
+    )
+    return {
+        "ruleId": f"IS-DUP-{c.get('type', 'T3')}",
+        "level": "warning",
+        "message": {"text": text},
+        "locations": [_location(new["repo"], new["path"], new["start_line"], new["end_line"])],
+        "relatedLocations": [
+            {"id": k, **_location(o["repo"], o["path"], o["start_line"], o["end_line"])}
+            for k, o in enumerate(existing[:50])
+        ],
+        "partialFingerprints": {"innersearchCloneClass/v1": str(c["id"])},
+        "properties": {"cloneClass": c["id"], "level": c["level"], "introduced": True},
+    }
+
+
 def sarif_document(report: dict) -> dict:
     results = []
-    for c in report.get("clone_classes", []):
+    if report.get("changed"):
+        results = [_introduced(c) for c in report.get("clone_classes", []) if c["members"][1:]]
+    for c in [] if report.get("changed") else report.get("clone_classes", []):
         members = c["members"]
         for idx, m in enumerate(members):
             others = [o for k, o in enumerate(members) if k != idx]

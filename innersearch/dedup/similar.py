@@ -16,7 +16,7 @@ import numpy as np
 from innersearch.indexer import classify
 from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES, parse_source
-from innersearch.indexer.store import Store
+from innersearch.indexer.store import Snapshot, Store
 
 from . import verify
 from .fragments import Fragments, load, load_streams
@@ -120,7 +120,14 @@ def _best_window(mine: list[int], theirs: verify.Streams) -> tuple[float, int, i
     return best
 
 
-def similar_to(store: Store, snippet: str, lang: str | None = None, limit: int = 10) -> dict:
+def similar_to(
+    store: Store,
+    snippet: str,
+    lang: str | None = None,
+    limit: int = 10,
+    snapshot: Snapshot | None = None,
+) -> dict:
+    """The fragments most like `snippet`, among the files of `snapshot` (default: all)."""
     started = time.monotonic()
 
     def answer(matches: list[dict], error: str = "", used: str = "") -> dict:
@@ -143,14 +150,31 @@ def similar_to(store: Store, snippet: str, lang: str | None = None, limit: int =
     # A snippet cut anywhere parses with errors in several grammars: the language whose
     # tokens match the index best wins.
     results = [
-        (_match(store, frags, record), -rank, name) for rank, (name, record) in enumerate(tries)
+        (_match(store, frags, record, snapshot), -rank, name)
+        for rank, (name, record) in enumerate(tries)
     ]
     (_, matches), _, used = max(results, key=lambda r: (r[0][0], r[1]))
     return answer(matches[:limit], "", used)
 
 
-def _match(store: Store, frags: Fragments, record: fp.FragmentRecord) -> tuple[float, list]:
+def _visible(frags: Fragments, snap: Snapshot | None) -> np.ndarray | None:
+    """Which fragments a restricted snapshot shows (a blob with a file in its repos), so
+    the best candidates are chosen among those only; None: all of them."""
+    if snap is None or snap.scope is None:
+        return None
+
+    def compute() -> np.ndarray:
+        keys = np.fromiter({f.blob_key for f in snap.files}, dtype=frags.blob.dtype)
+        return np.isin(frags.blob, keys)
+
+    return snap.view.derived(("similar_visible", id(frags)), compute)
+
+
+def _match(
+    store: Store, frags: Fragments, record: fp.FragmentRecord, snap: Snapshot | None
+) -> tuple[float, list]:
     """(best score, matches best first) of one fingerprinted snippet."""
+    visible = _visible(frags, snap)
     query = fp.decode_record(record.data)
     # Rank by the larger of the estimated Jaccard and the estimated containment of the
     # snippet in the fragment (sizes from token counts): a snippet cut from a long file
@@ -161,6 +185,8 @@ def _match(store: Store, frags: Fragments, record: fp.FragmentRecord) -> tuple[f
     size = max(1, record.tokens)
     containment = np.minimum(1.0, jaccard * (size + frags.tokens) / ((1 + jaccard) * size))
     estimate = np.maximum(jaccard, containment)
+    if visible is not None:
+        estimate = np.where(visible, estimate, 0.0)
     order = np.lexsort((np.arange(len(frags)), -estimate))[:CANDIDATES]
     order = [int(i) for i in order if estimate[i] > 0]
     records = load_streams(store, [int(frags.rowid[i]) for i in order])
@@ -186,6 +212,8 @@ def _match(store: Store, frags: Fragments, record: fp.FragmentRecord) -> tuple[f
     seen: set[tuple] = set()
     for _, _, i, sim, raw, start, end in scored:
         for f in frags.locations.get(int(frags.blob[i]), []):
+            if snap is not None and f.repo not in snap.repos:
+                continue
             key = (f.repo, f.branch, f.path, start, end)
             if key in seen:
                 continue  # a function and its file's best window can be the same lines

@@ -91,6 +91,23 @@ CREATE TABLE IF NOT EXISTS fragments (
     data BLOB NOT NULL                       -- dedup's fingerprint record (see dedup docs)
 );
 CREATE INDEX IF NOT EXISTS fragments_blob ON fragments(blob_key);
+CREATE TABLE IF NOT EXISTS host_sources (  -- the last listing of each code-host source
+    label TEXT PRIMARY KEY,                  -- github:acme
+    api_url TEXT NOT NULL,
+    repos INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    listed_at INTEGER NOT NULL,
+    last_ok_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS hook_events (     -- webhook deliveries queued for the sync loop
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                      -- github | gitlab | gitea | bitbucket
+    repo TEXT NOT NULL,                      -- full name on the host
+    action TEXT NOT NULL,                    -- push | list
+    received_at REAL NOT NULL,
+    done_at REAL                             -- when the change became searchable
+);
 """
 
 
@@ -236,3 +253,232 @@ def record_error(
         "INSERT INTO errors(repo_id, path, stage, message, at) VALUES(?,?,?,?,?)",
         (repo_id, path, stage, message, int(time.time())),
     )
+
+
+# ---------------------------------------------------------------- code hosts and sync
+
+
+@dataclass(frozen=True)
+class HostSourceRow:
+    label: str
+    api_url: str
+    repos: int
+    error: str
+    seconds: float
+    listed_at: int
+    last_ok_at: int | None
+
+
+@dataclass(frozen=True)
+class HookRow:
+    id: int
+    kind: str
+    repo: str
+    action: str
+    received_at: float
+    done_at: float | None
+
+
+def repo_info(conn: sqlite3.Connection, repo_id: int) -> dict:
+    """The stored info JSON of one repo ({} for a new one)."""
+    row = conn.execute("SELECT info FROM repos WHERE id=?", (repo_id,)).fetchone()
+    return json.loads(row[0] or "{}") if row else {}
+
+
+def set_repo_info(conn: sqlite3.Connection, repo_id: int, info: dict) -> None:
+    """Replace what indexing found (owners, languages...); what the host said is kept."""
+    host = repo_info(conn, repo_id).get("host")
+    info = {**info, "host": host} if host is not None else info
+    conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+
+
+def set_host_info(conn: sqlite3.Connection, repo_id: int, host: dict, keep_detail: bool) -> None:
+    """Store what the code host says; `keep_detail`: the listing did not ask for readers
+    and parent (the repo did not change), so the stored ones stay."""
+    info = repo_info(conn, repo_id)
+    old = info.get("host") or {}
+    if keep_detail:
+        host = {**host, "readers": old.get("readers", host["readers"])}
+        host["parent"] = old.get("parent", host["parent"]) if host["fork"] else None
+    info["host"] = host
+    conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+
+
+def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
+    """repo name -> the indexed commit of its default branch."""
+    rows = conn.execute(
+        "SELECT r.name, b.commit_id FROM repos r JOIN branches b "
+        "ON b.repo_id = r.id AND b.name = r.default_branch"
+    )
+    return dict(rows.fetchall())
+
+
+def host_pushes(conn: sqlite3.Connection) -> dict[str, int | None]:
+    """name -> the host's last push time, for repos indexed without error from a host."""
+    rows = conn.execute(
+        "SELECT name, json_extract(info, '$.host.pushed_at') FROM repos "
+        "WHERE status='ok' AND json_extract(info, '$.host.kind') IS NOT NULL"
+    )
+    return dict(rows.fetchall())
+
+
+def record_host_listing(
+    conn: sqlite3.Connection, label: str, api_url: str, repos: int, error: str, seconds: float
+) -> None:
+    now = int(time.time())
+    conn.execute(
+        "INSERT INTO host_sources(label, api_url, repos, error, seconds, listed_at, last_ok_at) "
+        "VALUES(?,?,?,?,?,?,?) ON CONFLICT(label) DO UPDATE SET api_url=excluded.api_url, "
+        "repos=CASE WHEN excluded.error='' THEN excluded.repos ELSE host_sources.repos END, "
+        "error=excluded.error, seconds=excluded.seconds, listed_at=excluded.listed_at, "
+        "last_ok_at=COALESCE(excluded.last_ok_at, host_sources.last_ok_at)",
+        (label, api_url, repos, error, seconds, now, None if error else now),
+    )
+
+
+def host_sources(conn: sqlite3.Connection) -> list[HostSourceRow]:
+    rows = conn.execute(
+        "SELECT label, api_url, repos, error, seconds, listed_at, last_ok_at FROM host_sources "
+        "ORDER BY label"
+    )
+    return [HostSourceRow(*r) for r in rows]
+
+
+def enqueue_hook(conn: sqlite3.Connection, kind: str, repo: str, action: str) -> None:
+    conn.execute(
+        "INSERT INTO hook_events(kind, repo, action, received_at) VALUES(?,?,?,?)",
+        (kind, repo, action, time.time()),
+    )
+
+
+def pending_hooks(conn: sqlite3.Connection) -> list[HookRow]:
+    rows = conn.execute(
+        "SELECT id, kind, repo, action, received_at, done_at FROM hook_events "
+        "WHERE done_at IS NULL ORDER BY id"
+    )
+    return [HookRow(*r) for r in rows]
+
+
+def finish_hooks(conn: sqlite3.Connection, ids: list[int], done_at: float) -> None:
+    """Mark deliveries done; keep the last 1,000 for status (lag, last webhook)."""
+    conn.executemany("UPDATE hook_events SET done_at=? WHERE id=?", [(done_at, i) for i in ids])
+    conn.execute(
+        "DELETE FROM hook_events WHERE done_at IS NOT NULL AND id <= "
+        "(SELECT MAX(id) FROM hook_events) - 1000"
+    )
+
+
+def recent_hooks(conn: sqlite3.Connection, limit: int = 1000) -> list[HookRow]:
+    rows = conn.execute(
+        "SELECT id, kind, repo, action, received_at, done_at FROM hook_events "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    return [HookRow(*r) for r in rows]
+
+
+def set_sync_state(conn: sqlite3.Connection, state: dict) -> None:
+    """The sync loop's interval, last and next poll (meta key `sync`)."""
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('sync', ?)", (json.dumps(state),))
+
+
+def sync_state(conn: sqlite3.Connection) -> dict:
+    row = conn.execute("SELECT value FROM meta WHERE key='sync'").fetchone()
+    return json.loads(row[0]) if row else {}
+
+
+# --- access rules (meta "access": the [access] table of the config, as JSON) ---------------
+
+
+def access_rules(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key='access'").fetchone()
+    return row[0] if row else None
+
+
+def set_access_rules(conn: sqlite3.Connection, value: str, default: str) -> bool:
+    """Store the access rules; a change is a new generation, so every cached snapshot (and
+    every permission set derived from it) is dropped at once. True when they changed."""
+    with transaction(conn):
+        if (access_rules(conn) or default) == value:
+            return False
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES('access', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (value,),
+        )
+        bump_generation(conn)
+    return True
+
+
+# --- API tokens (their own file, tokens.sqlite: an index rebuild must not drop them) -------
+
+_TOKENS_DDL = """
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,                     -- the public part of the token
+    hash TEXT NOT NULL,                      -- sha256 of the whole token, hex
+    user TEXT NOT NULL,
+    groups TEXT NOT NULL DEFAULT '[]',       -- JSON list
+    created_at INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: str
+    hash: str
+    user: str
+    groups: tuple[str, ...]
+    created_at: int
+
+
+def connect_tokens(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.executescript(_TOKENS_DDL)
+    return conn
+
+
+def add_token(conn: sqlite3.Connection, row: TokenRow) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO tokens(id, hash, user, groups, created_at) VALUES(?,?,?,?,?)",
+            (row.id, row.hash, row.user, json.dumps(list(row.groups)), row.created_at),
+        )
+
+
+def find_token(conn: sqlite3.Connection, token_id: str) -> TokenRow | None:
+    found = conn.execute(
+        "SELECT id, hash, user, groups, created_at FROM tokens WHERE id=?", (token_id,)
+    ).fetchone()
+    if found is None:
+        return None
+    return TokenRow(found[0], found[1], found[2], tuple(json.loads(found[3])), found[4])
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[TokenRow]:
+    rows = conn.execute("SELECT id FROM tokens ORDER BY created_at, id").fetchall()
+    return [t for (token_id,) in rows if (t := find_token(conn, token_id))]
+
+
+def delete_token(conn: sqlite3.Connection, token_id: str) -> bool:
+    with transaction(conn):
+        return conn.execute("DELETE FROM tokens WHERE id=?", (token_id,)).rowcount > 0
+
+
+def blob_totals(conn: sqlite3.Connection, keys: Iterable[int] | None = None) -> tuple[int, ...]:
+    """(blobs, bytes, symbols, blobs with a parse error) of `keys`, or of every blob."""
+    columns = (
+        "COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(symbols), 0), "
+        "COALESCE(SUM(parse_error != ''), 0)"
+    )
+    if keys is None:
+        return tuple(conn.execute(f"SELECT {columns} FROM blobs").fetchone())
+    totals = [0, 0, 0, 0]
+    batch = sorted(set(keys))
+    for i in range(0, len(batch), 500):
+        chunk = batch[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        row = conn.execute(f"SELECT {columns} FROM blobs WHERE key IN ({marks})", chunk)
+        totals = [t + v for t, v in zip(totals, row.fetchone(), strict=True)]
+    return tuple(totals)

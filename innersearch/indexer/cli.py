@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from . import layout
+from . import layout, tokens
 from .run import default_progress, index_sources
 from .status import status_report
 from .store import Store, StoreError
@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "index",
         help="mirror and index repositories",
-        description="SOURCE: a directory of git repos, one repo, a git URL, or a .toml config. "
+        description="SOURCE: a directory of git repos, one repo, a git URL, a code-host "
+        "organization (github:ORG, gitlab:GROUP, gitea:ORG, bitbucket:WORKSPACE; the token "
+        "in $GITHUB_TOKEN etc.), or a .toml config. "
         "The sources are the complete set: repos indexed before and not named now are "
         "removed. Without SOURCE, the sources of the previous run are indexed again.",
     )
@@ -30,6 +32,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="what is indexed, when, and what failed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_status)
+    p = sub.add_parser(
+        "tokens",
+        help="API tokens for `serve --auth token`",
+        description="Tokens are printed once at creation; the data dir keeps only a hash.",
+    )
+    tsub = p.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
+    t = tsub.add_parser("create", help="issue a token for USER (printed once)")
+    t.add_argument("user", metavar="USER")
+    t.add_argument("--groups", default="", help="comma-separated groups, e.g. platform,admin")
+    t.set_defaults(handler=cmd_tokens_create)
+    t = tsub.add_parser("revoke", help="revoke a token (the token itself, or its id)")
+    t.add_argument("token", metavar="TOKEN")
+    t.set_defaults(handler=cmd_tokens_revoke)
+    t = tsub.add_parser("list", help="the tokens' ids, users and groups (never the tokens)")
+    t.set_defaults(handler=cmd_tokens_list)
 
 
 def _say(message: str) -> None:
@@ -71,6 +88,54 @@ def _when(ts: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts)) if ts else "-"
 
 
+def _tokens(args: argparse.Namespace) -> tokens.Tokens | None:
+    try:
+        return tokens.open_tokens(layout.resolve_data_dir(args.data))
+    except OSError as err:
+        _say(f"innersearch tokens: {err}")
+        return None
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    store = _tokens(args)
+    if store is None:
+        return 1
+    try:
+        token = store.create(args.user.strip(), groups)
+    except ValueError as err:
+        _say(f"innersearch tokens: {err}")
+        return 2
+    finally:
+        store.close()
+    print(token)
+    _say(f"token for {args.user} (groups: {', '.join(groups) or 'none'}); it is not shown again")
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    store = _tokens(args)
+    if store is None:
+        return 1
+    revoked = store.revoke(args.token.strip())
+    store.close()
+    if not revoked:
+        _say("innersearch tokens: no such token")
+        return 1
+    _say("revoked")
+    return 0
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    store = _tokens(args)
+    if store is None:
+        return 1
+    for row in store.list():
+        print(f"{row.id}  {row.user:<20} {','.join(row.groups) or '-':<30} {_when(row.created_at)}")
+    store.close()
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     try:
         store = Store.open(args.data)
@@ -90,6 +155,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{t['symbols']} symbols, skipped: {skipped}, parse errors: {t['parse_errors']}, "
         f"index size {report['index_bytes'] / 1e6:.1f} MB"
     )
+    for src in report["sources"]:
+        line = f"  source {src['source']:<21} {src['status']:<6} {src['repos']:>6} repos"
+        line += f"  listed {_when(src['last_sync_at'])}"
+        if src["next_sync_at"]:
+            line += f"  next {_when(int(src['next_sync_at']))}"
+        if src["last_webhook_at"]:
+            line += f"  webhook {_when(int(src['last_webhook_at']))}"
+        if src["webhook_lag_seconds"] is not None:
+            line += f" (lag {src['webhook_lag_seconds']:.1f} s)"
+        if src["error"]:
+            line += f"  ERROR: {src['error']}"
+        print(line)
     for r in report["repos"]:
         branches = ", ".join(f"{b['name']}@{b['commit'][:10]}" for b in r["branches"]) or "-"
         line = f"  {r['name']:<28} {r['status']:<6} {r['files']:>6} files  {branches}"

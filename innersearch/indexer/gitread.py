@@ -176,3 +176,24 @@ def top_committers(repo: git.Repo, commit: str, limit: int = 5) -> list[dict]:
         {"name": name, "email": email, "commits": n}
         for (name, email), n in ((key.split("\t", 1), n) for key, n in counts.most_common(limit))
     ]
+
+
+def recent_activity(repo: git.Repo, commit: str, days: int = 90) -> dict:
+    """Commits and distinct authors in the `days` before the commit's own time (the newest
+    commit, not today: a mirror indexed later still shows how alive the code was), and the
+    time of the first commit (the repo's age)."""
+    until = commit_time(repo, commit)
+    since = until - days * 24 * 3600
+    try:
+        out = repo.git.log(commit, f"--since={since}", "--format=%aE", "--no-merges")
+        roots = repo.git.log(commit, "--max-parents=0", "--format=%ct").split()
+    except git.GitCommandError:
+        return {}
+    authors = [line.strip().lower() for line in out.splitlines() if line.strip()]
+    return {
+        "days": days,
+        "until": until,
+        "commits": len(authors),
+        "authors": len(set(authors)),
+        "first_commit_at": min((int(t) for t in roots), default=until),
+    }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump whenever the tantivy schema, the catalog tables or the mirror layout change shape.
-FORMAT_VERSION = 2  # 2: symbol name trigrams (sym_trigrams)
+FORMAT_VERSION = 3  # 2: the implementations index and repos.info; 3: symbol name trigrams
 DEFAULT_DATA_DIR = ".innersearch"
 
 
@@ -36,8 +36,16 @@ class DataDir:
         return self.root / "catalog.sqlite"
 
     @property
+    def tokens_path(self) -> Path:
+        return self.root / "tokens.sqlite"
+
+    @property
     def index_dir(self) -> Path:
         return self.root / "index"
+
+    @property
+    def implementations_dir(self) -> Path:
+        return self.root / "implementations"
 
     @property
     def mirrors_dir(self) -> Path:
@@ -75,7 +83,9 @@ def prepare_for_writing(data: DataDir, say=print) -> None:
     found = read_format_version(data)
     if found == FORMAT_VERSION:
         return
-    leftovers = [p for p in (data.catalog_path, data.index_dir) if p.exists()]
+    leftovers = [
+        p for p in (data.catalog_path, data.index_dir, data.implementations_dir) if p.exists()
+    ]
     if leftovers:
         found_text = "unknown" if found is None else str(found)
         aside = data.root / f"old-format-{found_text}-{int(time.time())}"

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 import tantivy
 
-from . import catalog, classify, gitread, layout, orphans, owners, schema
+from . import access, catalog, classify, gitread, implindex, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
 from .identifiers import identifier_words, squashed
 from .progress import Progress
-from .sources import RepoSource, SourceProblem, resolve
+from .sources import RepoSource, ResolveOptions, SourceProblem, resolve
 
 WRITER_HEAP_BYTES = 256 * 1024 * 1024
 FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses little work
@@ -77,6 +77,7 @@ class _Indexer:
         self.conn = catalog.connect(data.catalog_path)
         self.index = schema.open_index(data.index_dir, create=True)
         self.writer = self.index.writer(WRITER_HEAP_BYTES, 1)
+        self.impl = implindex.ImplWriter.open(data.implementations_dir)
         self.pending = _Pending()
         self.pool: ProcessPoolExecutor | None = None
         self.summary = RunSummary()
@@ -148,6 +149,7 @@ class _Indexer:
         """Commit tantivy, then record the committed blobs in the catalog (that order: the
         catalog never names a blob the index lacks)."""
         self.writer.commit()
+        self.impl.commit()
         with catalog.transaction(self.conn):
             for a in self.pending.analyses:
                 self.conn.execute(
@@ -177,10 +179,19 @@ class _Indexer:
 
     # -- repos -------------------------------------------------------------------------
 
-    def index_repo(self, src: RepoSource) -> RepoOutcome:
+    def index_repo(self, src: RepoSource, known_pushes: dict | None = None) -> RepoOutcome:
         started = time.monotonic()
+        # The host reports no push since the last good index: no git fetch at all.
+        pushed = src.host.get("pushed_at") if src.host else None
+        unchanged = (
+            pushed is not None and not src.force and (known_pushes or {}).get(src.name) == pushed
+        )
         with catalog.transaction(self.conn):
             repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
+            if src.host is not None:
+                catalog.set_host_info(self.conn, repo_id, src.host, keep_detail=unchanged)
+        if unchanged:
+            return RepoOutcome(src.name, "unchanged", seconds=time.monotonic() - started)
         try:
             mirror = gitread.mirror(src.url, self.data.mirror_path(src.name), src.auth_header)
             outcome = self._index_mirror(src, repo_id, mirror)
@@ -244,6 +255,8 @@ class _Indexer:
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
                 info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
+                old_info = catalog.repo_info(self.conn, repo_id)
+                info.update(self.impl.describe(src.name, mirror, heads[branch], files, old_info))
         self._flush()
         commits = {b: (heads[b], gitread.commit_time(mirror, heads[b])) for b in changed}
         self._switch(repo_id, default, new_files, skipped, commits, gone, status, error, info)
@@ -359,7 +372,7 @@ class _Indexer:
                     "UPDATE repos SET last_commit_at=? WHERE id=?", (commits[default][1], repo_id)
                 )
             if info is not None:
-                self.conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+                catalog.set_repo_info(self.conn, repo_id, info)
 
     def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
         self.conn.execute(
@@ -405,11 +418,13 @@ class _Indexer:
             for key in in_index - live:
                 self.writer.delete_documents_by_term(schema.F_BLOB_KEY, key)
         self.writer.commit()
+        self.impl.collect_garbage(catalog.default_branch_commits(self.conn))
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
         self.writer.wait_merging_threads()
+        self.impl.close()
         self.conn.close()
 
 
@@ -418,29 +433,47 @@ def index_sources(
     sources: list[str] | None,
     say: Callable[[str], None] = print,
     progress: bool = False,
+    only: set[str] | None = None,
 ) -> RunSummary:
     """Index `sources` (the complete set: repos not named any more are removed). With no
-    sources, the ones of the previous run are indexed again."""
+    sources, the ones of the previous run are indexed again. `only`: just these repos (by
+    name), fetched even if their host reports no push; nothing is removed."""
     started = time.monotonic()
     layout.prepare_for_writing(data, say)
     with layout.index_lock(data), layout.private_files():
         indexer = _Indexer(data, say, progress)
         try:
             sources = _remembered_sources(indexer.conn, sources)
-            repos, problems = resolve(sources)
+            # Before any repo: a tightened rule holds before new content becomes visible.
+            rules = access.rules_from_sources(sources)
+            catalog.set_access_rules(indexer.conn, rules.to_json(), access.AccessRules().to_json())
+            options = ResolveOptions(only=only, known_pushes=catalog.host_pushes(indexer.conn))
+            repos, problems = resolve(sources, options)
+            with catalog.transaction(indexer.conn):
+                for listing in options.listings:
+                    catalog.record_host_listing(
+                        indexer.conn,
+                        listing.label,
+                        listing.api_url,
+                        listing.repos,
+                        listing.error,
+                        listing.seconds,
+                    )
             indexer.summary.problems = problems
             for problem in problems:
                 say(f"skipped source {problem.source}: {problem.message}")
             wanted = {r.name for r in repos}
             if problems:
                 say("some sources could not be read: no repository is removed in this run")
-            else:
+            elif only is None:
                 for old in catalog.repos(indexer.conn):
                     if old.name not in wanted:
                         indexer.summary.outcomes.append(indexer.remove_repo(old))
             for src in repos:
-                indexer.summary.outcomes.append(indexer.index_repo(src))
-            indexer.collect_garbage()
+                indexer.summary.outcomes.append(indexer.index_repo(src, options.known_pushes))
+            # Only indexing and removal leave garbage; a poll where nothing changed skips it.
+            if any(o.status in ("indexed", "removed") for o in indexer.summary.outcomes):
+                indexer.collect_garbage()
         finally:
             indexer.close()
     indexer.summary.seconds = time.monotonic() - started

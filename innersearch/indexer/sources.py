@@ -1,21 +1,26 @@
 """Turning `innersearch index SOURCE...` arguments into the list of repositories to mirror.
 
-A SOURCE is a directory of repos, one repo, a git URL, or a TOML config file listing sources,
-extra branches per repo and excludes (format in docs/architecture.md).
+A SOURCE is a directory of repos, one repo, a git URL, a code-host organization
+(`github:ORG`, `gitlab:GROUP`, `gitea:ORG`, `bitbucket:WORKSPACE`), or a TOML config file
+listing sources, extra branches per repo and excludes (format in docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import hosts
 from .credentials import redact, split_url
 from .gitread import looks_like_repo
 
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
+_HOST_SHORTHAND = re.compile(r"^(github|gitlab|gitea|bitbucket):([\w.-][\w./-]*)$")
 
 
 class SourceError(ValueError):
@@ -30,6 +35,8 @@ class RepoSource:
     exclude_paths: list[str] = field(default_factory=list)  # globs, matched on the path
     # Credentials given in the URL, for this run's git only; never stored or shown.
     auth_header: str | None = field(default=None, repr=False, compare=False)
+    host: dict | None = None  # HostInfo.to_dict() of a repo listed from a code host
+    force: bool = False  # fetch even when the host reports no push since the last index
 
 
 @dataclass
@@ -38,6 +45,85 @@ class SourceProblem:
 
     source: str
     message: str
+
+
+@dataclass
+class HostListing:
+    """How listing one code-host source went: shown per source by `innersearch status`."""
+
+    label: str  # github:acme
+    api_url: str
+    repos: int = 0
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class ResolveOptions:
+    """What a run asks of code-host listings beside the sources themselves."""
+
+    only: set[str] | None = None  # just these repos (webhook pushes), fetched in any case
+    known_pushes: dict[str, int | None] = field(default_factory=dict)  # stored pushed_at
+    listings: list[HostListing] = field(default_factory=list)  # filled in by resolve()
+
+
+def _from_host(
+    spec: hosts.HostSource, options: ResolveOptions
+) -> tuple[list[RepoSource], list[SourceProblem]]:
+    """The repos a code host lists for `spec`; a failed listing is a problem of that source."""
+    started = time.monotonic()
+    listing = HostListing(spec.label, spec.api_url)
+    options.listings.append(listing)
+    token = os.environ.get(spec.token_env) or None
+    only = None
+    if options.only is not None:
+        prefix = spec.org.lower().rstrip("/") + "/"
+        only = {n for n in options.only if n.lower().startswith(prefix)}
+        if not only:
+            return [], []
+
+    def needs_detail(name: str, pushed: int | None) -> bool:
+        # Details (readers, parent) cost requests per repo: only for repos to be fetched.
+        return only is not None or pushed is None or options.known_pushes.get(name) != pushed
+
+    try:
+        found = hosts.list_repos(spec, token, only, needs_detail)
+    except hosts.HostError as err:
+        listing.error = redact(str(err))
+        listing.seconds = time.monotonic() - started
+        return [], [SourceProblem(spec.label, listing.error)]
+    auth = hosts.git_auth_header(spec.kind, token)
+    repos = []
+    for r in found:
+        clean, in_url = split_url(r.clone_url)  # a host may put a user name in clone URLs
+        repos.append(
+            RepoSource(
+                r.info.full_name,
+                clean,
+                auth_header=auth or in_url,
+                host=r.info.to_dict(),
+                force=only is not None,
+            )
+        )
+    listing.repos = len(repos)
+    listing.seconds = time.monotonic() - started
+    return repos, []
+
+
+def host_source(entry: dict) -> hosts.HostSource | None:
+    """The code-host source a config entry names (None: not a code-host entry)."""
+    kind = next((k for k in hosts.KINDS if k in entry), None)
+    if kind is None:
+        return None
+    return hosts.HostSource(
+        kind,
+        str(entry[kind]).strip("/"),
+        api_url=str(entry.get("api_url", "")),
+        token_env=str(entry.get("token_env", "")),
+        include_forks=bool(entry.get("include_forks", False)),
+        include_archived=bool(entry.get("include_archived", False)),
+        exclude=[str(p) for p in entry.get("exclude", [])],
+    )
 
 
 def repo_name_from_url(url: str) -> str:
@@ -60,7 +146,9 @@ def _from_path(path: Path) -> list[RepoSource]:
     return repos
 
 
-def _from_config(path: Path) -> tuple[list[RepoSource], list[SourceProblem]]:
+def _from_config(
+    path: Path, options: ResolveOptions
+) -> tuple[list[RepoSource], list[SourceProblem]]:
     try:
         config = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -69,15 +157,21 @@ def _from_config(path: Path) -> tuple[list[RepoSource], list[SourceProblem]]:
     repos: list[RepoSource] = []
     problems: list[SourceProblem] = []
     for i, entry in enumerate(config.get("sources", [])):
-        if "url" in entry:
+        spec = host_source(entry)
+        if spec is not None:
+            found, more = _from_host(spec, options)
+            problems.extend(more)
+        elif "url" in entry:
             found = [_from_url(entry["url"], entry.get("name"))]
         elif "path" in entry:
-            found, more = resolve([str((base / entry["path"]).resolve())])
+            found, more = resolve([str((base / entry["path"]).resolve())], options)
             problems.extend(more)
             if "name" in entry and len(found) == 1:
                 found[0].name = entry["name"]
         else:
-            problems.append(SourceProblem(str(path), f"sources[{i}] needs `path` or `url`"))
+            problems.append(
+                SourceProblem(str(path), f"sources[{i}] needs `path`, `url` or a code host")
+            )
             continue
         for repo in found:
             repo.branches = list(entry.get("branches", []))
@@ -94,16 +188,25 @@ def _from_config(path: Path) -> tuple[list[RepoSource], list[SourceProblem]]:
     return repos, problems
 
 
-def resolve(sources: list[str]) -> tuple[list[RepoSource], list[SourceProblem]]:
-    """All repos named by the sources, unique by name (the first source wins)."""
+def resolve(
+    sources: list[str], options: ResolveOptions | None = None
+) -> tuple[list[RepoSource], list[SourceProblem]]:
+    """All repos named by the sources, unique by name (the first source wins). With
+    `options.only`, just those repos (other sources are not read)."""
+    options = options if options is not None else ResolveOptions()
     repos: list[RepoSource] = []
     problems: list[SourceProblem] = []
     for source in sources:
         path = Path(source).expanduser()
-        if _URL.match(source) and not path.exists():
+        shorthand = _HOST_SHORTHAND.match(source)
+        if shorthand and not path.exists():
+            found, more = _from_host(hosts.HostSource(shorthand[1], shorthand[2]), options)
+            repos.extend(found)
+            problems.extend(more)
+        elif _URL.match(source) and not path.exists():
             repos.append(_from_url(source))
         elif path.is_file() and path.suffix == ".toml":
-            found, more = _from_config(path)
+            found, more = _from_config(path, options)
             repos.extend(found)
             problems.extend(more)
         elif path.is_dir():
@@ -129,4 +232,9 @@ def resolve(sources: list[str]) -> tuple[list[RepoSource], list[SourceProblem]]:
             )
             continue
         unique.setdefault(repo.name, repo)
-    return list(unique.values()), problems
+    found = list(unique.values())
+    if options.only is not None:
+        found = [r for r in found if r.name in options.only]
+        for r in found:
+            r.force = True
+    return found, problems

@@ -9,7 +9,8 @@ import contextlib
 import os
 from pathlib import Path
 
-from .store import Store
+from . import catalog
+from .store import Snapshot, Store
 
 
 def _dir_bytes(path: Path) -> int:
@@ -27,9 +28,55 @@ def _catalog_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in sides if p.exists())
 
 
-def status_report(store: Store) -> dict:
-    """{"repos": [...], "totals": {...}, "errors": [...], "index_bytes", "generation"}."""
-    snap = store.snapshot()
+def _sources(conn) -> tuple[list[dict], dict]:
+    """Per code-host source: last listing, its error, next poll, last webhook and the lag
+    from a webhook's arrival to its change being searchable."""
+    sync = catalog.sync_state(conn)
+    hooks = catalog.recent_hooks(conn)
+    out = []
+    for row in catalog.host_sources(conn):
+        kind, _, org = row.label.partition(":")
+        prefix = org.lower().rstrip("/") + "/"
+        mine = [h for h in hooks if h.kind == kind and h.repo.lower().startswith(prefix)]
+        done = [h for h in mine if h.done_at is not None]
+        out.append(
+            {
+                "source": row.label,
+                "api_url": row.api_url,
+                "repos": row.repos,
+                "status": "error" if row.error else "ok",
+                "error": row.error,
+                "last_sync_at": row.listed_at,
+                "last_ok_at": row.last_ok_at,
+                "next_sync_at": sync.get("next_sync_at"),
+                "last_webhook_at": max((h.received_at for h in mine), default=None),
+                "webhook_lag_seconds": round(done[0].done_at - done[0].received_at, 2)
+                if done
+                else None,
+                "pending_webhooks": len(mine) - len(done),
+            }
+        )
+    return out, sync
+
+
+def _blob_totals(store: Store, snap: Snapshot) -> tuple[int, ...]:
+    """(unique blobs, bytes, symbols, parse errors): of the catalog, or for a restricted
+    snapshot of its files' blobs only (once per permission set and generation)."""
+
+    def compute() -> tuple[int, ...]:
+        keys = None if snap.scope is None else {f.blob_key for f in snap.files}
+        with store.lock:
+            return catalog.blob_totals(store.catalog(), keys)
+
+    return snap.view.derived("blob_totals", compute)
+
+
+def status_report(store: Store, snapshot: Snapshot | None = None) -> dict:
+    """{"repos": [...], "totals": {...}, "errors": [...], "sources": [...], "sync": {...},
+    "index_bytes", "generation"}. With a restricted `snapshot`, only its repos count:
+    index_bytes (a size of everything) is then null, and errors that name no repo and the
+    code-host sources (their repo counts and webhooks span every repo) are left out."""
+    snap = snapshot or store.snapshot()
     conn = store.catalog()
     with store.lock:
         per_repo_files: dict[str, int] = {}
@@ -61,12 +108,17 @@ def status_report(store: Store) -> dict:
                 "LEFT JOIN repos r ON r.id = e.repo_id ORDER BY e.at DESC LIMIT 200"
             )
         ]
-        parse_errors = conn.execute(
-            "SELECT COUNT(*) FROM blobs WHERE parse_error != ''"
-        ).fetchone()[0]
-        blob_stats = conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(symbols), 0) FROM blobs"
-        ).fetchone()
+        sources, sync = _sources(conn)
+    blob_stats = _blob_totals(store, snap)
+    parse_errors = blob_stats[3]
+    index_bytes = None
+    if snap.scope is None:
+        index_bytes = _dir_bytes(store.data.index_dir) + _catalog_bytes(store.data.catalog_path)
+    else:
+        errors = [e for e in errors if e["repo"] in snap.repos]
+        skipped = {r: n for r, n in skipped.items() if r in snap.repos}
+        branches = {r: b for r, b in branches.items() if r in snap.repos}
+        sources = []
     repos = [
         {
             "name": r.name,
@@ -101,5 +153,7 @@ def status_report(store: Store) -> dict:
             "parse_errors": parse_errors,
         },
         "errors": errors,
-        "index_bytes": _dir_bytes(store.data.index_dir) + _catalog_bytes(store.data.catalog_path),
+        "sources": sources,
+        "sync": sync,
+        "index_bytes": index_bytes,
     }

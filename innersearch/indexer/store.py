@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections import defaultdict
-from collections.abc import Callable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import tantivy
 
-from . import catalog, layout, schema
+from . import access, catalog, implindex, layout, schema
 from .catalog import FileRow, RepoRow
 from .records import Symbol
 
@@ -28,30 +28,68 @@ class StoreError(RuntimeError):
     """The data dir cannot be read; the message says why and what to do."""
 
 
+# Permission sets whose restricted views a generation keeps (LRU), and principals whose
+# readable repo names it remembers: enough for the groups of an organization, bounded.
+RESTRICTED_VIEWS = 32
+PRINCIPALS = 4096
+
+
+class _Scoped(Mapping):
+    """A parent view's mapping seen through a permission set: only readable repos' entries
+    (no copy: a lookup checks the repo of what it finds)."""
+
+    def __init__(self, parent: Mapping, names: frozenset[str], by_key: bool) -> None:
+        self._parent, self._names, self._by_key = parent, names, by_key
+
+    def __getitem__(self, key):
+        found = self._parent[key]
+        if self._by_key:  # location -> FileRow: the key names the repo
+            if key[0] not in self._names:
+                raise KeyError(key)
+            return found
+        kept = [f for f in found if f.repo in self._names]  # blob -> [FileRow]
+        if not kept:
+            raise KeyError(key)
+        return kept
+
+    def __iter__(self):
+        return (k for k in self._parent if k in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class CatalogView:
-    """The catalog's state at one generation, shared by every snapshot of that generation."""
+    """The catalog's state at one generation, shared by every snapshot of that generation;
+    a restricted view (restricted()) holds only the repos of one permission set."""
 
     generation: int
     files: list[FileRow]  # every live file, in (repo, branch, path) order
     repos: dict[str, RepoRow]
     branch_commits: dict[tuple[str, str], str]  # (repo, branch) -> indexed commit
-    files_by_blob: dict[int, list[FileRow]] = field(default_factory=dict)
-    by_location: dict[tuple[str, str, str], FileRow] = field(default_factory=dict)
-    _derived: dict[str, object] = field(default_factory=dict, repr=False)
+    access: access.AccessRules = field(default_factory=access.AccessRules)
+    scope: frozenset[str] | None = None  # the readable repos; None: all of them
+    files_by_blob: Mapping[int, list[FileRow]] = field(default_factory=dict)
+    by_location: Mapping[tuple[str, str, str], FileRow] = field(default_factory=dict)
+    _derived: dict[object, object] = field(default_factory=dict, repr=False)
     _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        if self.scope is not None:
+            return  # restricted(): the maps are the parent's, scoped
         grouped: dict[int, list[FileRow]] = defaultdict(list)
+        by_location: dict[tuple[str, str, str], FileRow] = {}
         for f in self.files:
             grouped[f.blob_key].append(f)
-            self.by_location[(f.repo, f.branch, f.path)] = f
+            by_location[(f.repo, f.branch, f.path)] = f
         self.files_by_blob = dict(grouped)
+        self.by_location = by_location
 
-    def derived(self, name: str, compute: Callable[[], T]) -> T:
+    def derived(self, name: object, compute: Callable[[], T]) -> T:
         """A value computed from this view once per generation (such as the rank order of
         all files), so no request pays for a pass over the whole corpus again. It lives and
-        dies with the view: a new generation starts empty."""
+        dies with the view: a new generation starts empty; a restricted view has its own."""
         with self._derived_lock:
             if name in self._derived:
                 return self._derived[name]  # type: ignore[return-value]
@@ -59,19 +97,109 @@ class CatalogView:
         with self._derived_lock:
             return self._derived.setdefault(name, value)  # type: ignore[return-value]
 
+    def _bounded(self, kind: str, key: object, compute: Callable[[], T], bound: int) -> T:
+        """derived() for per-principal values, least recently used dropped past `bound`."""
+        with self._derived_lock:
+            table = self._derived.setdefault(kind, OrderedDict())
+            if key in table:
+                table.move_to_end(key)
+                return table[key]
+        value = compute()
+        with self._derived_lock:
+            table[key] = table.get(key, value)
+            table.move_to_end(key)
+            while len(table) > bound:
+                table.popitem(last=False)
+            return table[key]
+
+    def readable_names(self, principal: access.Principal) -> frozenset[str]:
+        """The repos `principal` may read (access.py decides), remembered per principal."""
+
+        def readers() -> dict[str, access.Readers]:
+            return {n: access.readers_of(r, self.access) for n, r in self.repos.items()}
+
+        def compute() -> frozenset[str]:
+            table = self.derived("readers", readers)
+            return frozenset(n for n, who in table.items() if who.admit(principal))
+
+        return self._bounded("readable", principal, compute, PRINCIPALS)
+
+    def repo_ranges(self) -> dict[str, tuple[int, int]]:
+        """repo -> [start, end) of its files in `files` (sorted by repo: one run each)."""
+
+        def compute() -> dict[str, tuple[int, int]]:
+            out: dict[str, tuple[int, int]] = {}
+            start = 0
+            for i in range(1, len(self.files) + 1):
+                if i == len(self.files) or self.files[i].repo != self.files[start].repo:
+                    out[self.files[start].repo] = (start, i)
+                    start = i
+            return out
+
+        return self.derived("repo_ranges", compute)
+
+    def restricted(self, names: frozenset[str]) -> CatalogView:
+        """This view with only the repos in `names`; one per permission set, cached."""
+        if self.scope is not None:
+            raise ValueError("restrict the full view, not a restricted one")
+
+        def compute() -> CatalogView:
+            ranges = self.repo_ranges()
+            files: list[FileRow] = []
+            for name in sorted(n for n in names if n in ranges):
+                start, end = ranges[name]
+                files.extend(self.files[start:end])  # slices keep (repo, branch, path) order
+            return CatalogView(
+                self.generation,
+                files,
+                {n: r for n, r in self.repos.items() if n in names},
+                {k: c for k, c in self.branch_commits.items() if k[0] in names},
+                self.access,
+                names,
+                _Scoped(self.files_by_blob, names, by_key=False),
+                _Scoped(self.by_location, names, by_key=True),
+            )
+
+        return self._bounded("restricted", names, compute, RESTRICTED_VIEWS)
+
 
 class Snapshot:
     """One consistent state: a catalog view and a tantivy searcher opened after it."""
 
-    def __init__(self, view: CatalogView, searcher: tantivy.Searcher) -> None:
+    def __init__(
+        self,
+        view: CatalogView,
+        searcher: tantivy.Searcher,
+        impl_searcher: tantivy.Searcher | None = None,
+        full: CatalogView | None = None,
+    ) -> None:
         self.view = view
+        self.view_full = full or view  # the unrestricted view of the same generation
         self.searcher = searcher
+        # The implementations index (implindex.py), opened after the catalog like the main one.
+        self.impl_searcher = impl_searcher
         self.generation = view.generation
         self.files = view.files
         self.repos = view.repos
         self.branch_commits = view.branch_commits
         self.files_by_blob = view.files_by_blob
         self._by_location = view.by_location
+        # The permission set this snapshot shows (None: everything); part of every cache key.
+        self.scope = view.scope
+
+    def restricted_to(self, names: frozenset[str]) -> Snapshot:
+        """This state as the holder of `names` may see it: only those repos' files, commits
+        and locations, everywhere (search, symbols, dedup, status, pages)."""
+        names = frozenset(names & self.repos.keys())  # never wider than this snapshot
+        if len(names) == len(self.repos):
+            return self
+        return Snapshot(
+            self.view_full.restricted(names), self.searcher, self.impl_searcher, self.view_full
+        )
+
+    def for_principal(self, principal: access.Principal) -> Snapshot:
+        """restricted_to() the repos `principal` may read (access.readable decides)."""
+        return self.restricted_to(self.view_full.readable_names(principal))
 
     def file(self, repo: str, path: str, branch: str | None = None) -> FileRow | None:
         """A file by location; without a branch, the default branch's (else any) copy."""
@@ -170,6 +298,7 @@ class Store:
         self._lock = threading.Lock()
         self._conn = catalog.connect(data.catalog_path)
         self._index = schema.open_index(data.index_dir, create=True)
+        self._impl = implindex.open_index(data.implementations_dir, create=True)
         self._view: CatalogView | None = None
 
     @classmethod
@@ -192,10 +321,10 @@ class Store:
             with catalog.read_snapshot(self._conn):
                 gen = catalog.generation(self._conn)
                 if self._view is not None and self._view.generation == gen:
-                    self._index.reload()
-                    return Snapshot(self._view, self._index.searcher())
+                    return self._open_snapshot(self._view)
                 files = list(catalog.live_files(self._conn, gen))
                 repos = {r.name: r for r in catalog.repos(self._conn)}
+                rules = access.AccessRules.from_json(catalog.access_rules(self._conn))
                 commits = {
                     (name, branch): commit
                     for name, branch, commit in self._conn.execute(
@@ -203,9 +332,13 @@ class Store:
                         "JOIN repos r ON r.id = b.repo_id"
                     )
                 }
-            self._view = CatalogView(gen, files, repos, commits)
-            self._index.reload()
-            return Snapshot(self._view, self._index.searcher())
+            self._view = CatalogView(gen, files, repos, commits, rules)
+            return self._open_snapshot(self._view)
+
+    def _open_snapshot(self, view: CatalogView) -> Snapshot:
+        self._index.reload()
+        self._impl.reload()
+        return Snapshot(view, self._index.searcher(), self._impl.searcher())
 
     def close(self) -> None:
         self._conn.close()

@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable
 
 from ..indexer.store import Snapshot, Store
-from . import execute, refs
+from . import execute, refs, repos
 from . import symbols as symbols_mod
 from .budget import Budget
 from .match import line_bounds
-from .plan import compile_plan, evaluate, in_branch_scope
+from .plan import compile_plan, evaluate, in_branch_scope, repo_scope
 from .query import Literal, QueryError, check_name, parse
 
 __all__ = ["QueryError", "search", "symbols", "references", "definition_at", "outline"]
@@ -53,6 +53,8 @@ def search(
         out = execute.search_paths(snap, plan, limit, offset, budget)
     elif parsed.type == "symbol":
         out = _symbol_results(snap, plan, limit, offset, budget)
+    elif parsed.type == "repo":
+        out = repos.search_repos(snap, plan, limit, offset)
     else:
         out = execute.search_files(
             snap, plan, limit, offset, context, budget, max_lines, max_line_chars
@@ -77,6 +79,7 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
 
     results = []
     limit_hit = False
+    scope = repo_scope(plan, snap)
     for i, s in enumerate(found):
         if i % 64 == 0 and budget.expired():
             limit_hit = True
@@ -84,13 +87,15 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
         f = snap.file(s["repo"], s["path"], s["branch"])
         if f is None or not in_branch_scope(plan, f, snap):
             continue
+        if scope is not None and f.repo not in scope:
+            continue
         if evaluate(plan, plan.query.expr, f, lambda a, name=s["name"]: named(a, name)) is False:
             continue
         results.append((s, f))
     page = results[offset : offset + limit] if limit > 0 else results[offset:]
     out = []
     for s, f in page:
-        item = execute.file_info(snap, f, s["score"])
+        item = execute.file_info(snap, f, s["score"], s["line"])
         data = execute.CONTENT.get(snap, f.blob_key)
         starts = line_bounds(data)
         text = ""
@@ -114,35 +119,49 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
 
 
 def symbols(
-    store: Store, query: str, kind: str | None = None, lang: str | None = None, limit: int = 50
+    store: Store,
+    query: str,
+    kind: str | None = None,
+    lang: str | None = None,
+    limit: int = 50,
+    snapshot: Snapshot | None = None,
 ) -> dict:
-    """Symbol definitions by exact name, prefix or fuzzy, in any identifier style."""
+    """Symbol definitions by exact name, prefix or fuzzy, in any identifier style.
+    `snapshot` (here and below): the state to read, e.g. one filtered for a user."""
     start = time.perf_counter()
     if not query.strip():
         raise QueryError("empty symbol name", 0)
     check_name(query)
-    found = symbols_mod.search_symbols(store.snapshot(), query, kind, lang)
+    found = symbols_mod.search_symbols(snapshot or store.snapshot(), query, kind, lang)
     shown = found[:limit] if limit > 0 else found
     return {"symbols": shown, "total": len(found), "took_ms": _ms(start)}
 
 
-def references(store: Store, name: str, limit: int = 1000) -> dict:
+def references(
+    store: Store, name: str, limit: int = 1000, snapshot: Snapshot | None = None
+) -> dict:
     """Where `name` is used across the organization, grouped by repository."""
     start = time.perf_counter()
     if not name.strip():
         raise QueryError("empty name", 0)
     check_name(name)
-    out = refs.references(store.snapshot(), name.strip(), limit)
+    out = refs.references(snapshot or store.snapshot(), name.strip(), limit)
     out["took_ms"] = _ms(start)
     return out
 
 
 def definition_at(
-    store: Store, repo: str, path: str, line: int, column: int, branch: str | None = None
+    store: Store,
+    repo: str,
+    path: str,
+    line: int,
+    column: int,
+    branch: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict:
     """Definitions of the identifier at 1-based `line`, 0-based `column` of a file."""
     start = time.perf_counter()
-    snap = store.snapshot()
+    snap = snapshot or store.snapshot()
     f = snap.require_file(repo, path, branch)
     data = execute.CONTENT.get(snap, f.blob_key)
     starts = line_bounds(data)
@@ -153,6 +172,8 @@ def definition_at(
     return {"name": name, "definitions": definitions, "took_ms": _ms(start)}
 
 
-def outline(store: Store, repo: str, path: str, branch: str | None = None) -> dict:
+def outline(
+    store: Store, repo: str, path: str, branch: str | None = None, snapshot: Snapshot | None = None
+) -> dict:
     """The symbols defined in one file (DESIGN's outline shape)."""
-    return {"symbols": symbols_mod.outline(store.snapshot(), repo, path, branch)}
+    return {"symbols": symbols_mod.outline(snapshot or store.snapshot(), repo, path, branch)}

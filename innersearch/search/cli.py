@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 
 from ..indexer.store import Store, StoreError
-from . import api
+from . import api, implementations
 from .query import QueryError
 
 
@@ -38,6 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=1000, help="reference lines to show (0 = all)")
     p.set_defaults(handler=cmd_refs)
+    p = sub.add_parser(
+        "find", help="does anyone have a ...? repos that implement what WORDS describe"
+    )
+    p.add_argument("words", nargs="+", metavar="WORDS", help='e.g. "rate limiter"')
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=10, help="repos to show (default 10)")
+    p.set_defaults(handler=cmd_find)
 
 
 def _answer(
@@ -181,3 +188,56 @@ def cmd_refs(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    text = " ".join(args.words)
+    if args.limit < 1:
+        print("innersearch: --limit must be >= 1", file=sys.stderr)
+        return 2
+    answer = _answer(
+        args,
+        text,
+        lambda store: implementations.find(store.snapshot(), text, limit=args.limit).to_json(),
+    )
+    if isinstance(answer, int):
+        return answer
+    _, out = answer
+    for impl in out["implementations"]:
+        print(format_implementation(impl))
+    print(
+        f"-- {len(out['implementations'])} implementations of "
+        f"{' '.join(out['terms']) or '(no words)'} ({out['took_ms']:.1f} ms)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def format_implementation(impl: dict) -> str:
+    """A repo, its status marks, whom to ask, activity and use, then its best modules."""
+    marks = [m for m in ("archived", "deprecated") if impl[m]]
+    head = f"{impl['repo']}" + (f" [{', '.join(marks)}]" if marks else "")
+    if impl["description"]:
+        head += f" — {impl['description']}"
+    owners = ", ".join(o["name"] for o in impl["owners"][:3]) or "no owners named"
+    act = impl["activity"]
+    lines = [
+        head,
+        f"  owners: {owners}",
+        "  contributions: "
+        + (f"accepted ({impl['contributing']})" if impl["accepts_contributions"] else "no guide"),
+        f"  activity: {_count(act['commits'], 'commit')} by {_count(act['authors'], 'author')}"
+        f" in {act['window']};"
+        f" activity score {act['score']}",
+        f"  used by {_count(impl['used_by_count'], 'repo')}"
+        + (": " + ", ".join(d["repo"] for d in impl["used_by"][:5]) if impl["used_by"] else ""),
+    ]
+    for mod in impl["modules"]:
+        lines.append(f"  {mod['path']}" + (f"  {mod['doc'].splitlines()[0]}" if mod["doc"] else ""))
+        for fn in mod["functions"]:
+            lines.append(f"    {fn['path']}:{fn['line']}: {fn['kind']} {fn['name']}")
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

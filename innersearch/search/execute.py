@@ -17,11 +17,12 @@ import tantivy
 
 from ..indexer import schema
 from ..indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
+from ..indexer.hosts import HostInfo, file_url
 from ..indexer.store import Snapshot, symbol_from_doc
 from . import rank
 from .budget import Budget
 from .match import MAX_RANGES, line_bounds, to_char_ranges
-from .plan import Atom, Plan, candidates, estimate, evaluate, in_branch_scope
+from .plan import Atom, Plan, candidates, estimate, evaluate, in_branch_scope, repo_scope
 from .query import Literal
 
 MAX_TOTAL_LINES = 100_000  # matched lines recorded per search before it is cut
@@ -212,17 +213,22 @@ def _ranked_defaults(
             yield prior, f
 
 
-def file_info(snap: Snapshot, f: FileRow, score: float) -> dict:
+def file_info(snap: Snapshot, f: FileRow, score: float, line: int | None = None) -> dict:
+    commit = snap.branch_commits.get((f.repo, f.branch), "")
+    repo = snap.repos.get(f.repo)
+    host = HostInfo.from_info(repo.info) if repo else None
     return {
         "repo": f.repo,
         "path": f.path,
         "lang": f.lang,
         "branch": f.branch,
-        "commit": snap.branch_commits.get((f.repo, f.branch), ""),
+        "commit": commit,
         "score": round(score, 3),
         "vendored": bool(f.flags & FLAG_VENDORED),
         "generated": bool(f.flags & FLAG_GENERATED),
         "test": bool(f.flags & FLAG_TEST),
+        # The file at the indexed commit (and first matched line) on its code host, if any.
+        "url": file_url(host, commit, f.path, line),
     }
 
 
@@ -317,8 +323,12 @@ def search_files(
     lazy = _Candidates(plan, snap, lazy=plan.branches is None)
     defs = _definition_blobs(plan, snap) if plan.positive else set()
     has_filters = any(a.kind not in ("content", "sym") for a in plan.atoms.values())
+    repos = repo_scope(plan, snap)
+    has_filters = has_filters or repos is not None
 
     def keep(f: FileRow) -> bool:
+        if repos is not None and f.repo not in repos:
+            return False
         return evaluate(plan, expr, f, lambda _a: None) is not False
 
     ordered: Iterable[tuple[float, FileRow]]
@@ -387,7 +397,7 @@ def search_files(
             if len(lines) > room:
                 lines, truncated = lines[:room], True
             rendered += len(lines) * (1 + 2 * context)
-        item = file_info(snap, f, score)
+        item = file_info(snap, f, score, lines[0] if lines else None)
         item["line_matches"] = _line_matches(ver, plan, f, lines, context, max_line_chars)
         # Only blobs found defining a query term are read for symbols (it costs a lookup).
         item["symbols"] = _matched_symbols(snap, plan, f) if f.blob_key in defs else []
@@ -412,13 +422,14 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Bu
     activity = _activity(snap)
     ver = _Verifier(snap)
     expr = plan.query.expr
+    repos = repo_scope(plan, snap)
     matched = []
     limit_hit = False
     for i, f in enumerate(snap.files):
         if i % 64 == 0 and budget.expired():
             limit_hit = True
             break
-        if not in_branch_scope(plan, f, snap):
+        if not in_branch_scope(plan, f, snap) or (repos is not None and f.repo not in repos):
             continue
 
         def content(atom: Atom, f: FileRow = f) -> bool:

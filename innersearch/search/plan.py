@@ -13,6 +13,7 @@ import tantivy
 
 from ..indexer import schema
 from ..indexer.catalog import FileRow
+from ..indexer.hosts import HostInfo
 from ..indexer.store import Snapshot
 from . import literals
 from .match import OPTIONS, Matcher, check_regex, has_upper
@@ -86,6 +87,32 @@ def compile_plan(query: Query) -> Plan:
         if atom.kind in ("content", "sym") and not negated:
             plan.positive.append(atom)
     return plan
+
+
+def _host_ok(host: HostInfo | None, query: Query) -> bool:
+    """fork:/archived:/visibility: on one repo; a repo not from a code host is a source
+    repo, not archived, and has no visibility (so visibility: leaves it out)."""
+    fork = bool(host and host.fork)
+    archived = bool(host and host.archived)
+    for flag, mode in ((fork, query.fork), (archived, query.archived)):
+        if (mode == "no" and flag) or (mode == "only" and not flag):
+            return False
+    return query.visibility is None or (host is not None and host.visibility == query.visibility)
+
+
+def repo_scope(plan: Plan, snap: Snapshot) -> set[str] | None:
+    """The repos fork:/archived:/visibility: let through, or None for all of them (once per
+    generation and setting: every repo's host info is read)."""
+    q = plan.query
+    key = f"repo_scope:{q.fork}:{q.archived}:{q.visibility}"
+
+    def compute() -> set[str] | None:
+        kept = {
+            name for name, r in snap.repos.items() if _host_ok(HostInfo.from_info(r.info), q)
+        }
+        return None if len(kept) == len(snap.repos) else kept
+
+    return snap.view.derived(key, compute)
 
 
 def in_branch_scope(plan: Plan, f: FileRow, snap: Snapshot) -> bool:

@@ -24,11 +24,24 @@ FILTERS = {
     "type": "type",
     "t": "type",
     "case": "case",
+    "fork": "fork",
+    "archived": "archived",
+    "visibility": "visibility",
+    "content": "content",  # an explicit content term: content:foo is the literal foo
 }
 # Modifiers apply to the whole query, so they may appear only at the top level.
-GLOBAL_FILTERS = {"type", "case"}
-TYPES = {"file", "symbol", "path"}
+GLOBAL_FILTERS = {"type", "case", "fork", "archived", "visibility"}
+TYPES = {"file", "symbol", "path", "repo"}
 CASES = {"yes", "no", "auto"}
+YES_NO_ONLY = {"yes", "no", "only"}
+VISIBILITIES = {"public", "internal", "private"}
+_ALLOWED = {
+    "type": TYPES,
+    "case": CASES,
+    "fork": YES_NO_ONLY,
+    "archived": YES_NO_ONLY,
+    "visibility": VISIBILITIES,
+}
 
 # Bounds on what one query may ask, so that parsing, planning and matching stay small and
 # a malformed or hostile query is a 400, never a deep recursion or a minute of CPU.
@@ -98,6 +111,10 @@ class Query:
     type: str = "file"
     case: str = "auto"
     text: str = ""
+    # Repos from a code host: forks and archived repos are left out unless asked for.
+    fork: str = "no"
+    archived: str = "no"
+    visibility: str | None = None
 
 
 # ---------------------------------------------------------------- tokens
@@ -281,8 +298,20 @@ def _word_token(text: str, start: int, end: int) -> Token:
             raise QueryError(f"{name}: needs a value", value_pos)
         if canonical == "sym":
             check_name(value, value_pos)
+        if canonical == "content":
+            return Token("atom", start, end, _content_node(text, start, end, value, value_pos))
         return Token("atom", start, end, Filter(start, end, canonical, value, value_pos))
     return Token("atom", start, end, Literal(start, end, word))
+
+
+def _content_node(text: str, start: int, end: int, value: str, value_pos: int) -> Node:
+    """content:VALUE is the content term VALUE: a /regex/ or a literal (quoted or not)."""
+    if not text[value_pos:end].startswith('"') and len(value) > 2 and value[0] == value[-1] == "/":
+        pattern = value[1:-1]
+        if _regex_nesting(pattern) > MAX_NESTING:
+            raise QueryError(f"the regex nests groups deeper than {MAX_NESTING}", value_pos)
+        return Regex(value_pos, end, pattern)
+    return Literal(start, end, value, quoted=True)
 
 
 # ---------------------------------------------------------------- grammar
@@ -392,7 +421,7 @@ def _take_modifiers(node: Node, query: Query, top: bool) -> Node | None:
                 f"{node.name}: applies to the whole query: use it at the top level", node.pos
             )
         value = node.value.lower()
-        allowed = TYPES if node.name == "type" else CASES
+        allowed = _ALLOWED[node.name]
         if value not in allowed:
             options = "|".join(sorted(allowed))
             raise QueryError(f"{node.name}: must be one of {options}", node.value_pos)

@@ -11,8 +11,11 @@ from pathlib import Path
 from flask import Flask, Response, jsonify, request
 
 from innersearch.indexer.store import Store
+from innersearch.indexer.tokens import open_tokens
 
 from . import errors, state
+from .auth import AuthSettings
+from .auth import install as install_auth
 
 # Search results kept per index generation; enough for the queries a team repeats.
 DEFAULT_CACHE_ENTRIES = 256
@@ -30,18 +33,23 @@ def create_app(
     data_dir: str | Path | None = None,
     cache_entries: int = DEFAULT_CACHE_ENTRIES,
     allowed_hosts: set[str] | None = None,
+    auth: AuthSettings | None = None,
 ) -> Flask:
     """The app serving `store` (or the Store opened from `data_dir`; raises StoreError).
     `cache_entries` bounds the search result cache (0 disables it); `allowed_hosts` (host
-    names, without port) are the only Host headers answered (None: any)."""
-    from . import api, ui
+    names, without port) are the only Host headers answered (None: any); `auth`: who the
+    requests act for (None: no authentication, every repo shown)."""
+    from . import api, hooks, ui
 
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the documented field order; it also saves time
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # a pasted snippet, not an upload
-    state.attach(app, store if store is not None else Store.open(data_dir), cache_entries)
+    store = store if store is not None else Store.open(data_dir)
+    auth = auth or AuthSettings()
+    state.attach(app, store, cache_entries, auth)
     errors.register(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(hooks.bp)
     app.register_blueprint(ui.bp)
     ui.register_filters(app)
 
@@ -56,8 +64,13 @@ def create_app(
         except UnicodeDecodeError:
             raise errors.bad_request("the query string is not valid UTF-8") from None
 
+    tokens = open_tokens(store.data) if "token" in auth.modes else None
+    install_auth(app, auth, tokens)
+
     @app.get("/healthz")
     def healthz():
+        if not state.signed_in():  # public: a load balancer learns only that it is up
+            return jsonify({"status": "ok"})
         snap = state.snapshot()
         return jsonify({"status": "ok", "generation": snap.generation, "repos": len(snap.repos)})
 

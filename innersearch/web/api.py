@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 from innersearch.dedup import api as dedup
 from innersearch.indexer.status import status_report
 from innersearch.search import api as search
+from innersearch.search import implementations
 
 from . import data, params, state
 from .errors import bad_request, not_found
@@ -29,13 +30,14 @@ MAX_LINE_CHARS = 1_000
 
 def run_search(q: str, limit: int, offset: int, context: int) -> dict:
     """search.search through the result cache; the answer is shared, do not modify it."""
-    store = state.store()
-    snap = store.snapshot()  # one state for the cache key and the results
-    key = (snap.generation, q, limit, offset, context)
+    snap = state.snapshot()  # one state for the cache key and the results
+    # The permission set is part of the key: two users share an answer only when they may
+    # read the same repos.
+    key = (snap.generation, snap.scope, q, limit, offset, context)
     found, cached = state.cache().get_or_compute(
         key,
         lambda: search.search(
-            store,
+            state.store(),
             q,
             snapshot=snap,
             client_gone=request.environ.get("waitress.client_disconnected"),
@@ -64,7 +66,12 @@ def symbols_route():
     limit = params.integer("limit", 50, 1, MAX_LIMIT)
     return jsonify(
         search.symbols(
-            state.store(), q, kind=params.text("kind"), lang=params.text("lang"), limit=limit
+            state.store(),
+            q,
+            kind=params.text("kind"),
+            lang=params.text("lang"),
+            limit=limit,
+            snapshot=state.snapshot(),
         )
     )
 
@@ -73,7 +80,7 @@ def symbols_route():
 def refs_route():
     name = params.text("name", required=True)
     limit = params.integer("limit", 1000, 1, MAX_LIMIT)
-    return jsonify(search.references(state.store(), name, limit=limit))
+    return jsonify(search.references(state.store(), name, limit=limit, snapshot=state.snapshot()))
 
 
 @bp.get("/definition")
@@ -83,7 +90,13 @@ def definition_route():
     column = params.integer("column", None, 0, 10_000_000, required=True)
     try:
         found = search.definition_at(
-            state.store(), repo, path, line, column, branch=params.text("branch")
+            state.store(),
+            repo,
+            path,
+            line,
+            column,
+            branch=params.text("branch"),
+            snapshot=state.snapshot(),
         )
     except LookupError as err:
         raise not_found(_message(err)) from None
@@ -94,7 +107,9 @@ def definition_route():
 def outline_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
     try:
-        found = search.outline(state.store(), repo, path, branch=params.text("branch"))
+        found = search.outline(
+            state.store(), repo, path, branch=params.text("branch"), snapshot=state.snapshot()
+        )
     except LookupError as err:
         raise not_found(_message(err)) from None
     return jsonify(found)
@@ -104,6 +119,13 @@ def outline_route():
 def file_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
     return jsonify(data.file_document(state.snapshot(), repo, path, params.text("branch")))
+
+
+@bp.get("/implementations")
+def implementations_route():
+    q = params.text("q", required=True)
+    limit = params.integer("limit", 10, 1, 100)
+    return jsonify(implementations.find(state.snapshot(), q, limit=limit).to_json())
 
 
 @bp.get("/repos")
@@ -137,9 +159,12 @@ def duplicates_involving(report: dict, repo: str | None) -> dict:
 
 
 def latest_duplicates() -> dict:
-    """The last persisted dedup report; an empty one (with a note) before the first run."""
+    """The last persisted dedup report, computed over the whole organization and narrowed
+    to what this request's principal may read; an empty one (with a note) before the first
+    run."""
+    snap = state.snapshot()
     try:
-        report = dedup.latest_report(state.store())
+        report = dedup.restrict_report(dedup.latest_report(state.store()), snap)
     except LookupError as err:
         report = None
         note = _message(err)
@@ -188,7 +213,9 @@ def similar(snippet: object, lang: object, limit: object) -> dict:
         raise bad_request("'lang' must be a string")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
         raise bad_request("'limit' must be an integer between 1 and 100")
-    return dedup.similar_to(state.store(), snippet, lang=lang or None, limit=limit)
+    return dedup.similar_to(
+        state.store(), snippet, lang=lang or None, limit=limit, snapshot=state.snapshot()
+    )
 
 
 @bp.post("/similar")
@@ -201,7 +228,7 @@ def similar_route():
 
 @bp.get("/status")
 def status_route():
-    return jsonify(status_report(state.store()))
+    return jsonify(status_report(state.store(), snapshot=state.snapshot()))
 
 
 @bp.get("/openapi.json")

@@ -10,8 +10,9 @@ import argparse
 import os
 import sys
 
-from innersearch.indexer import layout
 from innersearch.indexer.store import Store, StoreError
+
+from . import prefork
 
 # Slow or idle clients (slowloris) hold a connection, not a thread: waitress reads requests
 # asynchronously. Room for many of them, with poll() (select() stops at 1,024 descriptors),
@@ -61,11 +62,58 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a host name the server answers to (repeatable; default: any, and only "
         "loopback names when bound to loopback)",
     )
+    parser.add_argument(
+        "--auth",
+        default="none",
+        metavar="MODES",
+        help="none (default: everyone sees everything), proxy (X-Forwarded-User/-Groups from "
+        "a trusted proxy), token (Authorization: Bearer); proxy,token combines them",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        default=None,
+        metavar="ADDR",
+        help="addresses or networks (comma-separated) whose X-Forwarded-User is believed "
+        "(default: loopback)",
+    )
+    parser.add_argument(
+        "--sync-interval",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="poll the remembered sources this often and index webhook pushes in a "
+        "background process (default 0: off)",
+    )
     parser.set_defaults(handler=serve)
 
 
+def _sync_child(data_root, interval: float) -> prefork.Child:
+    """The one sync process of this server (web workers only queue webhook events), run
+    and restarted by the supervisor like a worker."""
+
+    def run() -> None:
+        cmd = [sys.executable, "-m", "innersearch.indexer.sync", "--data", str(data_root)]
+        os.execv(sys.executable, [*cmd, "--interval", str(interval)])
+
+    return prefork.Child("sync", run)
+
+
+def _app(args: argparse.Namespace, store: Store, auth):
+    from . import DEFAULT_CACHE_ENTRIES, create_app
+
+    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
+    if allowed is None and args.host in LOOPBACK_NAMES:
+        allowed = set(LOOPBACK_NAMES)
+    return create_app(
+        store,
+        cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
+        allowed_hosts=allowed,
+        auth=auth,
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
-    from . import prefork
+    from .auth import AuthSettings
 
     if not 0 <= args.port <= 65535:
         print(f"innersearch serve: bad port {args.port}", file=sys.stderr)
@@ -76,13 +124,37 @@ def serve(args: argparse.Namespace) -> int:
     if args.threads < 1 or args.workers < 1:
         print("innersearch serve: --threads and --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.sync_interval < 0:
+        print("innersearch serve: --sync-interval must not be negative", file=sys.stderr)
+        return 2
     try:
-        # Checked here for a clear message; closed before the fork: a SQLite connection or a
-        # tantivy reader must not be shared by processes, so each worker opens its own.
-        Store.open(args.data).close()
+        auth = AuthSettings.parse(args.auth, args.trusted_proxy)
+    except ValueError as err:
+        print(f"innersearch serve: {err}", file=sys.stderr)
+        return 2
+    try:
+        # Checked here for a clear message, then closed before the fork: a SQLite
+        # connection or a tantivy reader must not be shared by processes, so each worker
+        # opens its own.
+        store = Store.open(args.data)
     except StoreError as err:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 1
+    try:
+        _app(args, store, auth)  # the same check for the app (a token file that cannot be read)
+    except OSError as err:
+        print(f"innersearch serve: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    data_root = store.data.root
+    del store
+    if not auth.enabled and args.host not in LOOPBACK_NAMES:
+        print(
+            f"innersearch serve: WARNING: --auth none on {args.host}: anyone who reaches the "
+            "port reads every repository (use --auth proxy or --auth token)",
+            file=sys.stderr,
+        )
     try:
         sock = prefork.listen(args.host, args.port)
     except OSError as err:
@@ -91,34 +163,26 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 1
     port = sock.getsockname()[1]
-    data_root = layout.resolve_data_dir(str(args.data) if args.data else None).root
     print(f"serving {data_root} on http://{args.host}:{port} ({args.workers} workers)", flush=True)
-    workers = [
-        prefork.Child(f"worker {i + 1}", lambda: _worker(args, sock)) for i in range(args.workers)
+    children = [
+        prefork.Child(f"worker {i + 1}", lambda: _worker(args, sock, auth))
+        for i in range(args.workers)
     ]
+    # Webhook events are indexed by the sync process even when polling is off.
+    if args.sync_interval > 0 or os.environ.get("INNERSEARCH_WEBHOOK_SECRET"):
+        children.append(_sync_child(data_root, args.sync_interval))
     try:
-        return prefork.supervise(workers)
+        return prefork.supervise(children)
     finally:
         sock.close()
 
 
-def _worker(args: argparse.Namespace, sock) -> None:
+def _worker(args: argparse.Namespace, sock, auth) -> None:
     """One worker process: its own Store and app, waitress on the shared socket."""
     from waitress import serve as waitress_serve
 
-    from . import DEFAULT_CACHE_ENTRIES, create_app
-
-    store = Store.open(args.data)
-    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
-    if allowed is None and args.host in LOOPBACK_NAMES:
-        allowed = set(LOOPBACK_NAMES)
-    app = create_app(
-        store,
-        cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
-        allowed_hosts=allowed,
-    )
     waitress_serve(
-        app,
+        _app(args, Store.open(args.data), auth),
         sockets=[sock],
         threads=args.threads,
         ident="innersearch",

@@ -10,7 +10,9 @@ import difflib
 from datetime import UTC, datetime
 
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, RepoRow
+from innersearch.indexer.hosts import HostInfo, file_url
 from innersearch.indexer.store import Snapshot
+from innersearch.search.portal import portal
 
 from .errors import bad_request, not_found
 
@@ -36,11 +38,14 @@ def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = Non
     if raw is None:
         raise not_found(f"the content of {repo}/{path} is not in the index")
     text = decode(raw)
+    commit = snap.branch_commits.get((row.repo, row.branch), "")
+    host = HostInfo.from_info(snap.repos[row.repo].info)
     return {
         "repo": row.repo,
         "path": row.path,
         "branch": row.branch,
-        "commit": snap.branch_commits.get((row.repo, row.branch), ""),
+        "commit": commit,
+        "url": file_url(host, commit, row.path),  # the file on its code host, if any
         "lang": row.lang,
         "size": len(raw),
         "lines": text.count("\n") + (0 if text.endswith("\n") or not text else 1),
@@ -102,6 +107,7 @@ def repo_document(snap: Snapshot, name: str) -> dict:
     doc["readme"] = _text_file(snap, name, info.get("readme"))
     doc["contributing"] = _text_file(snap, name, info.get("contributing"))
     doc["paths"] = paths
+    doc["portal"] = portal(snap, name).to_json()
     return doc
 
 

@@ -157,6 +157,53 @@ _SCHEMAS: dict[str, dict] = {
         "required": ["path", "text"],
         "properties": {"path": STR, "text": STR},
     },
+    "Dependency": _obj({"repo": STR, "names": _array(STR)}),
+    "Portal": _obj(
+        {
+            "description": STR,
+            "owners": _array(_obj({"name": STR, "source": STR})),
+            "contributing": NSTR,
+            "accepts_contributions": BOOL,
+            "lifecycle": STR,
+            "deprecated": BOOL,
+            "archived": BOOL,
+            "activity": _obj(
+                {
+                    "commits": INT,
+                    "authors": INT,
+                    "days": INT,
+                    "window": STR,
+                    "window_end": NINT,
+                    "last_commit_at": NINT,
+                    "score": INT,
+                }
+            ),
+            "used_by_count": INT,
+            "used_by": _array(_ref("Dependency")),
+            "uses": _array(_ref("Dependency")),
+        },
+        {"readme": NSTR, "topics": _array(STR), "keywords": _array(STR), "packages": _array(STR)},
+    ),
+    "FunctionHit": _obj(
+        {"name": STR, "kind": STR, "path": STR, "line": INT, "doc": STR, "score": NUM}
+    ),
+    "ModuleHit": _obj(
+        {"path": STR, "doc": STR, "score": NUM, "functions": _array(_ref("FunctionHit"))}
+    ),
+    "Implementation": {
+        "allOf": [
+            _obj({"repo": STR, "score": NUM, "modules": _array(_ref("ModuleHit"))}),
+            _ref("Portal"),
+        ]
+    },
+    "ImplementationsResponse": _obj(
+        {
+            "query": STR,
+            "terms": _array(STR),
+            "implementations": _array(_ref("Implementation")),
+            "took_ms": NUM,
+        }
+    ),
     "RepoResponse": {
         "allOf": [
             _ref("RepoSummary"),
@@ -170,7 +217,8 @@ _SCHEMAS: dict[str, dict] = {
                     "readme": _ref("TextFile"),
                     "contributing": _ref("TextFile"),
                     "paths": _array(STR),
-                }
+                },
+                {"portal": _ref("Portal")},
             ),
         ]
     },
@@ -265,7 +313,8 @@ _SCHEMAS: dict[str, dict] = {
                 _obj({"stage": STR, "message": STR}, {"repo": NSTR, "path": STR, "at": INT})
             ),
         },
-        {"generation": INT, "index_bytes": INT},
+        # null for a reader who may not read every repo (a size of everything).
+        {"generation": INT, "index_bytes": NINT},
     ),
 }
 
@@ -368,6 +417,16 @@ _PATHS: dict[str, dict] = {
         [_REPO, _PATH, _BRANCH],
         True,
     ),
+    "/api/v1/implementations": _get(
+        "Does anyone have a ...? Repos, modules and functions whose names, docstrings,"
+        " comments, README and package metadata describe the words; with owners, activity,"
+        " contribution guide and used-by counts.",
+        "ImplementationsResponse",
+        [
+            _param("q", STR, "Plain words describing what the code does.", True),
+            _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Repos."),
+        ],
+    ),
     "/api/v1/repos": _get("Every indexed repository.", "ReposResponse", []),
     "/api/v1/repos/{name}": {
         "get": {
@@ -404,6 +463,38 @@ _PATHS: dict[str, dict] = {
         }
     },
     "/api/v1/status": _get("What is indexed, when, and what failed.", "StatusResponse", []),
+    "/api/v1/hooks/{host}": {
+        "post": {
+            "summary": "A code host's webhook delivery, checked by its signature and queued.",
+            "parameters": [
+                {
+                    "name": "host",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["github", "gitlab", "gitea", "bitbucket"]},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "202": {
+                    "description": "Accepted (queued for the sync process) or ignored.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"status": {"enum": ["accepted", "ignored"]}},
+                            }
+                        }
+                    },
+                },
+                "401": {"description": "Missing or wrong signature."},
+                "403": {"description": "Webhooks are off ($INNERSEARCH_WEBHOOK_SECRET unset)."},
+            },
+        }
+    },
     "/api/v1/openapi.json": {
         "get": {
             "summary": "This document.",
@@ -427,5 +518,18 @@ def openapi_document() -> dict:
             "description": "Organization-wide code search and duplicate detection.",
         },
         "paths": _PATHS,
-        "components": {"schemas": _SCHEMAS},
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`serve --auth token`: a token from `innersearch tokens "
+                    "create`. With `--auth proxy` a trusted proxy sets X-Forwarded-User and "
+                    "X-Forwarded-Groups instead. Without an identity under auth: 401 (Error).",
+                }
+            },
+        },
+        # Optional: `serve --auth none` needs nothing; each reader sees only readable repos.
+        "security": [{}, {"bearer": []}],
     }

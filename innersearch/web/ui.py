@@ -16,6 +16,7 @@ from pygments.formatters import HtmlFormatter
 
 from innersearch.indexer.status import status_report
 from innersearch.search import api as search
+from innersearch.search import implementations
 from innersearch.search.api import QueryError
 from innersearch.search.query import Filter, tokenize
 
@@ -28,6 +29,7 @@ bp = Blueprint("ui", __name__)
 PAGE_SIZE = 20
 UI_CONTEXT = 2  # lines shown around each match
 MATCHES_SHOWN = 5  # per file; the rest are a click away on the file page
+IMPLEMENTATIONS_SHOWN = 5  # repos above the file results of a plain-words query
 # README rendering: CommonMark plus tables; raw HTML in the README is shown as text.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
@@ -143,6 +145,10 @@ def search_view(q: str | None, offset: int) -> dict:
         for key in ("repo", "lang")
     }
     view["result"] = result
+    if not offset and implementations.plain_words(q):  # plain words: who implements them?
+        view["implementations"] = implementations.find(
+            state.snapshot(), q, limit=IMPLEMENTATIONS_SHOWN
+        ).to_json()
     return view
 
 
@@ -213,7 +219,7 @@ def _occurrences(text: str, name: str) -> list[list[int]]:
 @bp.get("/symbol")
 def symbol_page():
     name = params.text("name", required=True)
-    refs = search.references(state.store(), name, limit=1000)
+    refs = search.references(state.store(), name, limit=1000, snapshot=state.snapshot())
     for repo in refs["repos"]:
         for f in repo["files"]:
             for line in f["lines"]:
@@ -235,7 +241,8 @@ def repos_page():
 def repo_page(name: str):
     doc = data.repo_document(state.snapshot(), name)
     readme_html = render_readme(doc["readme"]) if doc["readme"] else None
-    return render_template("repo.html", repo=doc, readme_html=readme_html)
+    dups = api.duplicates_involving(api.latest_duplicates(), name)
+    return render_template("repo.html", repo=doc, readme_html=readme_html, duplicates=dups)
 
 
 def render_readme(readme: dict) -> Markup:
@@ -347,7 +354,8 @@ def similar_page():
 
 @bp.get("/status")
 def status_page():
-    return render_template("status.html", report=status_report(state.store()))
+    report = status_report(state.store(), snapshot=state.snapshot())
+    return render_template("status.html", report=report)
 
 
 @bp.get("/favicon.ico")

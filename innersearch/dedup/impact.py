@@ -1,0 +1,104 @@
+"""Impact of a duplicate: duplicated lines times redundant copies, and whether it crosses repos.
+
+Copies inside one repo are classified (build output, generated tables, tests, docs) so the
+report can group them away from the cross-repo findings a platform team acts on.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+# Directory names that hold what a build or a generator made from the sources beside them.
+BUILD_DIRS = frozenset(
+    {"dist", "build", "out", "lib", "esm", "cjs", "umd", "es", "es5", "es6", "min", "bundle"}
+    | {"bundles", "dist-node", "dist-web", "dist-src", "types", "_build", "target", "compiled"}
+)
+TABLE_DIRS = frozenset({"locale", "locales", "i18n", "l10n", "lang", "langs", "translations"})
+TEST_DIRS = frozenset(
+    {"test", "tests", "spec", "specs", "__tests__", "testing", "fixtures", "testdata", "bench"}
+    | {"benchmark", "benchmarks"}
+)
+DOC_DIRS = frozenset({"docs", "doc", "example", "examples", "samples", "demo", "demos"})
+IN_REPO_KINDS = (
+    "build-output",
+    "generated-tables",
+    "vendored",
+    "test-scaffolding",
+    "docs-examples",
+    "other",
+)
+# A class this big is an idiom repeated everywhere (a 7-line __init__ in 70 places), not
+# one piece of code copied: listed, never a first-page finding.
+BOILERPLATE_MEMBERS = 60
+
+
+def _dirs(path: str) -> set[str]:
+    return {p.lower() for p in PurePosixPath(path).parts[:-1]}
+
+
+def _is_build(path: str) -> bool:
+    name = PurePosixPath(path).name.lower()
+    return bool(_dirs(path) & BUILD_DIRS) or ".min." in name or name.endswith(".d.ts")
+
+
+def is_scaffolding(path: str) -> bool:
+    """Tests, benchmarks, docs and examples: code around a library, not the library."""
+    return bool(_dirs(path) & (TEST_DIRS | DOC_DIRS | {"scripts", "tools"}))
+
+
+def in_repo_kind(paths: list[str], tests: list[bool], vendored: list[bool] | None = None) -> str:
+    """What a copy inside one repo most likely is, from where its members live."""
+    if any(_is_build(p) for p in paths):
+        return "build-output"  # one member is what the build made of another
+    if all(_dirs(p) & TABLE_DIRS for p in paths):
+        return "generated-tables"
+    if vendored and all(vendored):
+        return "vendored"  # two vendored copies of one third-party package
+    if all(t or _dirs(p) & TEST_DIRS for p, t in zip(paths, tests, strict=True)):
+        return "test-scaffolding"
+    if any(_dirs(p) & DOC_DIRS or PurePosixPath(p).name == "conf.py" for p in paths):
+        return "docs-examples"
+    return "other"
+
+
+def class_impact(members: list[dict]) -> tuple[int, int]:
+    """(lines of one copy, lines that consolidation would remove): the smallest member's
+    lines times the copies beyond the first. Across repos a copy is a repo holding the code
+    (what a shared library would replace), so one repo's own repetitions do not inflate it."""
+    if len(members) < 2:
+        return 0, 0
+    size = min(m["end_line"] - m["start_line"] + 1 for m in members)
+    repos = len({m["repo"] for m in members})
+    return size, size * ((repos if repos > 1 else len(members)) - 1)
+
+
+def class_scope(members: list[dict]) -> str:
+    return "cross-repo" if len({m["repo"] for m in members}) > 1 else "in-repo"
+
+
+def annotate_class(c: dict) -> dict:
+    """Add `scope`, `lines`, `impact` and, inside one repo, `in_repo_kind` to a clone class."""
+    lines, impact = class_impact(c["members"])
+    c["scope"] = class_scope(c["members"])
+    c["lines"] = lines
+    c["impact"] = impact
+    if c["scope"] == "in-repo":
+        c["in_repo_kind"] = in_repo_kind(
+            [m["path"] for m in c["members"]],
+            [bool(m.get("test")) for m in c["members"]],
+            [bool(m.get("vendored")) for m in c["members"]],
+        )
+    c["boilerplate"] = len(c["members"]) > BOILERPLATE_MEMBERS
+    return c
+
+
+def annotate_pair(p: dict, vendored: bool = False) -> dict:
+    """The same for a library pair: a copy's impact is the lines of its copied files."""
+    same = p["a"]["repo"] == p["b"]["repo"]
+    p["scope"] = "in-repo" if same else "cross-repo"
+    p["impact"] = int(p.get("evidence", {}).get("duplicated_lines", 0))
+    if same:
+        p["in_repo_kind"] = in_repo_kind(
+            [p["a"]["path"] + "/x", p["b"]["path"] + "/x"], [False, False], [vendored, vendored]
+        )
+    return p

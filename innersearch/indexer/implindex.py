@@ -1,0 +1,218 @@
+"""The implementations index: a second tantivy index (DATA_DIR/implementations) of what repos,
+modules and functions say about themselves, ranked by BM25 with English stemming.
+
+Document kinds: "repo" (name, package metadata, host description and topics, README),
+"module" (one source file) and "function" (one definition). Every
+document carries `state_key`, a hash of (repo, indexed commit of its default branch): a
+reader asks only for the keys of the repos its Snapshot sees at their snapshot commits, so
+permissions and generations filter this index as they do the main one. The writer adds a
+commit's documents and commits them before the catalog names that commit; documents of
+commits no longer indexed are deleted by collect_garbage() at the end of a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import tantivy
+
+from .describe import RepoDescription, describe_repo, words
+
+WORDS_ANALYZER = "code_en"  # simple tokens, lower-cased, English stop words, English stems
+
+KIND_REPO = "repo"
+KIND_MODULE = "module"
+KIND_FUNCTION = "function"
+
+F_KIND = "kind"
+F_STATE_KEY = "state_key"  # u64 hash of (repo, commit): the snapshot filter
+# The same key as text: tantivy-py's delete_documents_by_term does not match u64 terms
+# (measured with 0.27.0), text terms it does.
+F_STATE = "state"
+F_REPO = "repo"
+F_PATH = "path"
+F_NAME = "name"  # definition name (function docs)
+F_SYM_KIND = "sym_kind"
+F_LINE = "line"
+F_DOC = "doc"  # stored first lines of what the code says (shown in results)
+# Searched text fields, from the most to the least specific words.
+F_TITLE = "title"  # repo/package names, module path, definition name: identifier words
+F_ABOUT = "about"  # description, keywords, topics, docstrings
+F_BODY = "body"  # README text, comments, names defined inside
+TEXT_FIELDS = (F_TITLE, F_ABOUT, F_BODY)
+MAX_BODY_CHARS = 200_000  # of one document's body
+WRITER_HEAP_BYTES = 64 * 1024 * 1024
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field(F_KIND, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field(F_STATE_KEY, stored=True, indexed=True, fast=True)
+    sb.add_text_field(F_STATE, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_REPO, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_PATH, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_NAME, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field(F_SYM_KIND, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field(F_LINE, stored=True)
+    sb.add_text_field(F_DOC, stored=True, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name=WORDS_ANALYZER, index_option="freq")
+    return sb.build()
+
+
+SCHEMA = build_schema()
+ANALYZER = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.remove_long(40))
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.stopword("english"))
+    .filter(tantivy.Filter.stemmer("english"))
+    .build()
+)
+
+
+def open_index(path: Path, create: bool = False) -> tantivy.Index:
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+    index.register_tokenizer(WORDS_ANALYZER, ANALYZER)
+    return index
+
+
+def state_key(repo: str, commit: str) -> int:
+    """The 60-bit key of one repo at one commit (the unit documents are switched in)."""
+    digest = hashlib.sha1(f"{repo}\0{commit}".encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big") >> 4
+
+
+def query_terms(text: str) -> list[str]:
+    """The analysed terms of a user's words, identifiers split as documents are."""
+    return list(dict.fromkeys(ANALYZER.analyze(words(text))))
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def _path_words(path: str) -> str:
+    p = PurePosixPath(path)
+    return words(" ".join([*p.parts[:-1], p.stem]))
+
+
+def repo_documents(
+    repo: str, commit: str, described: RepoDescription, host: dict | None
+) -> list[tantivy.Document]:
+    """The documents of one repo at one commit, from describe.describe_repo()."""
+    key = state_key(repo, commit)
+    about = described.about
+    host = host if isinstance(host, dict) else {}
+    raw_topics = host.get("topics")
+    topics = [t for t in raw_topics if isinstance(t, str)] if isinstance(raw_topics, list) else []
+    host_description = host.get("description") if isinstance(host.get("description"), str) else ""
+
+    def doc(kind: str, title: str, about_text: str, body: str, **stored) -> tantivy.Document:
+        d = tantivy.Document()
+        d.add_text(F_KIND, kind)
+        d.add_unsigned(F_STATE_KEY, key)
+        d.add_text(F_STATE, str(key))
+        d.add_text(F_REPO, repo)
+        for name, value in stored.items():
+            if isinstance(value, int):
+                d.add_unsigned(name, value)
+            else:
+                d.add_text(name, value)
+        d.add_text(F_TITLE, title)
+        d.add_text(F_ABOUT, about_text)
+        d.add_text(F_BODY, body[:MAX_BODY_CHARS])
+        return d
+
+    docs = []
+    for module in described.modules:
+        names = " ".join(words(d.name) for d in module.definitions)
+        notes = " ".join(words(d.doc) for d in module.definitions if d.doc)
+        module_doc = words(module.doc)
+        docs.append(
+            doc(
+                KIND_MODULE,
+                _path_words(module.path),
+                module_doc,
+                f"{names} {notes}",
+                path=module.path,
+                doc=module.doc.strip()[:300],
+            )
+        )
+        for d in module.definitions:
+            docs.append(
+                doc(
+                    KIND_FUNCTION,
+                    words(d.name),
+                    words(d.doc),
+                    _path_words(module.path),
+                    path=module.path,
+                    name=d.name,
+                    sym_kind=d.kind,
+                    line=d.line,
+                    doc=d.doc.strip()[:300],
+                )
+            )
+    title = " ".join([words(repo), *(words(p) for p in about.get("packages", []))])
+    about_text = " ".join(
+        [about.get("description", ""), host_description, *about.get("keywords", []), *topics]
+    )
+    description = about.get("description") or host_description
+    docs.append(
+        doc(
+            KIND_REPO,
+            title,
+            words(about_text),
+            # Only the README: modules speak for the code, and a repo document holding all
+            # of it would rank big repos low on length alone.
+            words(described.readme_text),
+            doc=description[:300],
+        )
+    )
+    return docs
+
+
+@dataclass
+class ImplWriter:
+    """The indexer's side: add a repo's documents, commit, and drop stale ones at the end."""
+
+    index: tantivy.Index
+    writer: tantivy.IndexWriter
+
+    @classmethod
+    def open(cls, path: Path) -> ImplWriter:
+        index = open_index(path, create=True)
+        return cls(index, index.writer(WRITER_HEAP_BYTES, 1))
+
+    def describe(self, repo: str, mirror, commit: str, files: dict, old_info: dict) -> dict:
+        """Read what the repo says about itself at `commit` (describe.py), add its documents
+        (committed with the next commit()) and return the keys it adds to repos.info.
+        `old_info` is the catalog's info so far: the code host's part comes from there."""
+        described = describe_repo(mirror, commit, files)
+        docs = repo_documents(repo, commit, described, old_info.get("host"))
+        # Idempotent: a run killed after this commit but before the catalog's re-adds.
+        self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
+        for d in docs:
+            self.writer.add_document(d)
+        return described.info()
+
+    def commit(self) -> None:
+        self.writer.commit()
+
+    def collect_garbage(self, default_commits: dict[str, str]) -> None:
+        """Delete the documents of every (repo, commit) but the indexed default branches'."""
+        live = {state_key(repo, commit) for repo, commit in default_commits.items()}
+        self.index.reload()
+        searcher = self.index.searcher()
+        if searcher.num_docs:
+            hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False)
+            present = set(searcher.fast_field_values(F_STATE_KEY, [a for _, a in hits.hits]))
+            for key in present - live:
+                self.writer.delete_documents_by_term(F_STATE, str(key))
+        self.writer.commit()
+
+    def close(self) -> None:
+        self.writer.wait_merging_threads()

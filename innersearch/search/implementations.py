@@ -1,0 +1,222 @@
+""" "Does anyone have a ...?": the repos, modules and functions whose own words (names,
+docstrings, comments, README, package metadata, host description) describe a query, ranked.
+
+BM25 over the implementations index (indexer/implindex.py), restricted to the documents of
+the repos a Snapshot sees at their snapshot commits. A repo's rank combines its own
+document's score with its best module's and best function's, each relative to the best of
+its kind for the query; every implementation carries its portal entry (search/portal.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import tantivy
+
+from innersearch.indexer import implindex as ix
+
+from . import portal as portal_mod
+from .query import And, Literal, QueryError, parse
+
+# Field weights (names say most; descriptions, docstrings and README text count alike), and
+# how much of a repo's rank comes from its own document, its best module and its best
+# function. The same for every query; chosen on a grid of 96 settings over the bench's
+# queries, inside the plateau rather than at its peak (docs/benchmarks/implementations.md).
+FIELD_BOOSTS = {ix.F_TITLE: 3.0, ix.F_ABOUT: 1.0, ix.F_BODY: 1.0}
+KIND_WEIGHTS = {ix.KIND_REPO: 1.0, ix.KIND_MODULE: 0.5, ix.KIND_FUNCTION: 0.15}
+CANDIDATES = {ix.KIND_REPO: 100, ix.KIND_MODULE: 400, ix.KIND_FUNCTION: 400}
+MODULES_SHOWN = 3
+FUNCTIONS_SHOWN = 3
+MAX_QUERY_TERMS = 32
+
+
+@dataclass
+class FunctionHit:
+    name: str
+    kind: str
+    path: str
+    line: int
+    doc: str
+    score: float
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": self.path,
+            "line": self.line,
+            "doc": self.doc,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class ModuleHit:
+    path: str
+    doc: str
+    score: float
+    functions: list[FunctionHit] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "doc": self.doc,
+            "score": round(self.score, 4),
+            "functions": [f.to_json() for f in self.functions],
+        }
+
+
+@dataclass
+class Implementation:
+    repo: str
+    score: float
+    portal: portal_mod.Portal
+    modules: list[ModuleHit] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "repo": self.repo,
+            "score": round(self.score, 4),
+            "modules": [m.to_json() for m in self.modules],
+            **{k: v for k, v in self.portal.to_json().items() if k != "repo"},
+        }
+
+
+@dataclass
+class Implementations:
+    query: str
+    terms: list[str]
+    implementations: list[Implementation]
+    took_ms: float
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query,
+            "terms": self.terms,
+            "implementations": [i.to_json() for i in self.implementations],
+            "took_ms": round(self.took_ms, 2),
+        }
+
+
+def plain_words(text: str) -> bool:
+    """True when a search query is only bare words (no quotes, regex, filters, or/-/()):
+    the search page then shows implementations above the file results."""
+    try:
+        query = parse(text)
+    except QueryError:
+        return False
+    if query.type != "file" or query.case != "auto" or query.expr is None:
+        return False
+    nodes = query.expr.children if isinstance(query.expr, And) else [query.expr]
+    return all(isinstance(n, Literal) and not n.quoted for n in nodes) and any(
+        any(c.isalnum() for c in n.text) for n in nodes
+    )
+
+
+def _live_keys(snap) -> dict[int, str]:
+    """state key -> repo, for every repo of the snapshot at its default branch's commit."""
+    keys = {}
+    for name, row in snap.repos.items():
+        commit = snap.branch_commits.get((name, row.default_branch))
+        if commit:
+            keys[ix.state_key(name, commit)] = name
+    return keys
+
+
+def _query(kind: str, terms: list[str], keys: list[int]) -> tantivy.Query:
+    words = [
+        (
+            tantivy.Occur.Should,
+            tantivy.Query.boost_query(
+                tantivy.Query.term_query(ix.SCHEMA, fld, t, index_option="freq"), boost
+            ),
+        )
+        for t in terms
+        for fld, boost in FIELD_BOOSTS.items()
+    ]
+    return tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(words)),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_query(ix.SCHEMA, ix.F_KIND, kind), 0.0
+                ),
+            ),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_set_query(ix.SCHEMA, ix.F_STATE_KEY, keys), 0.0
+                ),
+            ),
+        ]
+    )
+
+
+def _hits(snap, kind: str, terms: list[str], keys: dict[int, str]) -> list[tuple[float, dict]]:
+    searcher = snap.impl_searcher
+    result = searcher.search(_query(kind, terms, list(keys)), limit=CANDIDATES[kind])
+    out = []
+    for score, addr in result.hits:
+        doc = searcher.doc(addr).to_dict()
+        if doc.get(ix.F_STATE_KEY, [None])[0] in keys:  # belt and braces: the filter did it
+            out.append((score, doc))
+    return out
+
+
+def _first(doc: dict, name: str, default=""):
+    return (doc.get(name) or [default])[0]
+
+
+def find(snap, text: str, limit: int = 10, now: float | None = None) -> Implementations:
+    """The implementations of what `text` describes among the repos of `snap`, best first."""
+    started = time.perf_counter()
+    terms = ix.query_terms(text)[:MAX_QUERY_TERMS]
+    keys = _live_keys(snap)
+    if not terms or not keys or snap.impl_searcher is None or snap.impl_searcher.num_docs == 0:
+        return Implementations(text, terms, [], (time.perf_counter() - started) * 1000)
+    per_kind = {kind: _hits(snap, kind, terms, keys) for kind in CANDIDATES}
+    scores: dict[str, float] = {}
+    modules: dict[str, dict[str, ModuleHit]] = {}
+    functions: dict[str, list[FunctionHit]] = {}
+    for kind, hits in per_kind.items():
+        if not hits:
+            continue
+        top = hits[0][0] or 1.0
+        seen: set[str] = set()
+        for score, doc in hits:
+            repo = _first(doc, ix.F_REPO)
+            if repo not in seen:  # the best document of this kind in the repo counts
+                seen.add(repo)
+                scores[repo] = scores.get(repo, 0.0) + KIND_WEIGHTS[kind] * score / top
+            path = _first(doc, ix.F_PATH)
+            if kind == ix.KIND_MODULE:
+                modules.setdefault(repo, {}).setdefault(
+                    path, ModuleHit(path, _first(doc, ix.F_DOC), score)
+                )
+            elif kind == ix.KIND_FUNCTION:
+                functions.setdefault(repo, []).append(
+                    FunctionHit(
+                        _first(doc, ix.F_NAME),
+                        _first(doc, ix.F_SYM_KIND),
+                        path,
+                        int(_first(doc, ix.F_LINE, 0)),
+                        _first(doc, ix.F_DOC),
+                        score,
+                    )
+                )
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[: max(0, limit)]
+    found = []
+    for repo, score in ranked:
+        mods = modules.get(repo, {})
+        for fn in functions.get(repo, []):
+            # A function shows inside its module; its module is listed even if only the
+            # function matched.
+            mod = mods.setdefault(fn.path, ModuleHit(fn.path, "", 0.0))
+            mod.score = max(mod.score, fn.score)
+            if len(mod.functions) < FUNCTIONS_SHOWN:
+                mod.functions.append(fn)
+        shown = sorted(mods.values(), key=lambda m: (-m.score, m.path))[:MODULES_SHOWN]
+        found.append(Implementation(repo, score, portal_mod.portal(snap, repo, now), shown))
+    return Implementations(text, terms, found, (time.perf_counter() - started) * 1000)

@@ -1,0 +1,305 @@
+"""The report a platform team acts on: impact order, copies inside one repo grouped apart,
+capability clusters with a candidate to keep, manifests as evidence and "uses", and the
+pull-request mode (--changed), on real git repos and a real index."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from innersearch.cli import main
+from innersearch.dedup import api, impact
+from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
+from innersearch.indexer import deps
+from tests.helpers import build_index, commit_files, make_repo
+from tests.test_dedup_org import ORIGINAL, UNRELATED, build_org
+
+LOGGER = """export function {name}(level, message, fields) {{
+  const record = {{ level, message, time: Date.now(), ...fields }};
+  const line = JSON.stringify(record);
+  if (level === "error" || level === "fatal") {{
+    process.stderr.write(line + "\\n");
+  }} else {{
+    process.stdout.write(line + "\\n");
+  }}
+  return record;
+}}
+"""
+
+
+def _js_lib(name: str, keywords: list[str], api_names: list[str], depends: dict | None = None):
+    """A small JavaScript logging library; `depends` are packages it declares and imports."""
+    files = {
+        "package.json": json.dumps(
+            {
+                "name": name,
+                "description": f"{name}: structured logging for node, with levels and transports",
+                "keywords": keywords,
+                "dependencies": depends or {},
+            }
+        ),
+        "README.md": f"# {name}\nA logger: log levels, transports, formatters, child loggers.\n",
+    }
+    for dep in depends or {}:
+        files["src/wire.js"] = (
+            f'import {{ createLogger }} from "{dep}";\nexport {{ createLogger }};\n'
+        )
+    for n, fn in enumerate(api_names):
+        files[f"src/{fn}.js"] = (
+            LOGGER.format(name=fn)
+            if n == 0
+            else (f"export function {fn}(logger, level) {{\n  return logger.level(level);\n}}\n")
+        )
+    return files
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    root = tmp_path_factory.mktemp("consolidate")
+    org = build_org(root)
+    words = ["logging", "logger", "log", "levels", "transport", "json"]
+    make_repo(
+        org,
+        "js-logwell",
+        _js_lib(
+            "logwell",
+            words,
+            ["createLogger", "childLogger", "logLevel", "addTransport", "formatRec"],
+        ),
+    )
+    make_repo(
+        org,
+        "js-lumber",
+        _js_lib(
+            "lumber", words, ["makeLogger", "childLogger", "setLevel", "addTransport", "formatLine"]
+        ),
+    )
+    # Built on logwell (declares it): a user of the library, never its parallel.
+    make_repo(
+        org,
+        "js-logwell-express",
+        _js_lib(
+            "logwell-express",
+            words,
+            ["expressLogger", "childLogger", "logLevel", "addTransport", "formatRecord"],
+            {"logwell": "^1.0.0"},
+        ),
+    )
+    make_repo(
+        org,
+        "js-broken-manifest",
+        {"package.json": "{ not json", "index.js": "export const x = 1;\n"},
+    )
+    # Build output beside its source: an in-repo copy, not a finding for the first page.
+    make_repo(
+        org,
+        "delta",
+        {"src/orders.py": ORIGINAL + "\n\n" + UNRELATED, "dist/orders.py": ORIGINAL + UNRELATED},
+    )
+    return root, org
+
+
+@pytest.fixture(scope="module")
+def data(org):
+    root, org_dir = org
+    return build_index(root, org_dir)
+
+
+@pytest.fixture(scope="module")
+def store(data, open_store):
+    return open_store(data.root)
+
+
+@pytest.fixture(scope="module")
+def report(store):
+    return api.find_duplicates(store)
+
+
+def test_in_repo_kinds():
+    assert impact.in_repo_kind(["src/a.js", "dist/a.js"], [False, False]) == "build-output"
+    assert impact.in_repo_kind(["locale/fr.js", "locale/de.js"], [False, False]) == (
+        "generated-tables"
+    )
+    assert impact.in_repo_kind(["tests/a.py", "tests/b.py"], [True, True]) == "test-scaffolding"
+    assert impact.in_repo_kind(["a/x.py", "b/x.py"], [False, False], [True, True]) == "vendored"
+    assert impact.in_repo_kind(["docs/conf.py", "conf.py"], [False, False]) == "docs-examples"
+    assert impact.in_repo_kind(["a.py", "b.py"], [False, False]) == "other"
+
+
+def test_impact_counts_repos_across_repos_and_copies_inside_one():
+    def member(repo, start=1, end=10):
+        return {"repo": repo, "path": "x.py", "start_line": start, "end_line": end}
+
+    # Three copies in one repo plus one elsewhere: one more repo holds it.
+    assert impact.class_impact([member("a"), member("a"), member("a"), member("b")]) == (10, 10)
+    assert impact.class_impact([member("a"), member("a", 1, 20), member("a")]) == (10, 20)
+    assert impact.class_scope([member("a"), member("b")]) == "cross-repo"
+
+
+def test_uses_come_from_the_dependency_graph(store):
+    graph = deps.graph(store.snapshot())
+    assert graph.depends("js-logwell-express", "js-logwell")
+    assert not graph.depends("js-logwell", "js-lumber")
+
+
+def test_findings_are_cross_repo_and_ordered_by_impact(report):
+    found = report["findings"]
+    assert found, "the org has cross-repo copies"
+    impacts = [f["impact"] for f in found]
+    assert impacts == sorted(impacts, reverse=True)
+    classes = {c["id"]: c for c in report["clone_classes"]}
+    for f in found:
+        if f["kind"] == "clone":
+            assert classes[f["clone_class"]]["scope"] == "cross-repo"
+    # the vendored textkit is one copy finding, its files are not separate clone findings
+    kinds = [f["kind"] for f in found]
+    assert "copy" in kinds
+    lib = next(f for f in found if f["kind"] == "copy")
+    assert {lib["library"]["a"]["repo"], lib["library"]["b"]["repo"]} == {"alpha", "beta"}
+    scopes = [c["scope"] for c in report["clone_classes"]]
+    assert scopes == sorted(scopes)  # "cross-repo" before "in-repo"
+
+
+def test_build_output_is_grouped_in_repo(report):
+    groups = [g for g in report["in_repo"] if g["repo"] == "delta"]
+    assert groups and groups[0]["kind"] == "build-output"
+    classes = {c["id"]: c for c in report["clone_classes"]}
+    for cid in groups[0]["clone_classes"]:
+        assert {m["repo"] for m in classes[cid]["members"]} == {"delta"}
+    assert not any(f.get("clone_class") in groups[0]["clone_classes"] for f in report["findings"])
+
+
+def test_capability_cluster_and_keep_candidate(report):
+    caps = [c for c in report["capabilities"] if "js-logwell" in c["repos"]]
+    assert len(caps) == 1
+    cap = caps[0]
+    assert "js-lumber" in cap["repos"]
+    assert "js-logwell-express" not in cap["repos"]  # uses logwell: not parallel
+    entry = cap["languages"][0]
+    assert entry["language"] == "javascript"
+    assert entry["keep"]["repo"] == "js-logwell"  # used by one repo, the other by none
+    assert any("used by 1 repo" in r for r in entry["keep"]["reasons"])
+    assert [m["from"] for m in entry["migrate"]] == ["js-lumber"]
+    assert cap["name"] and cap["terms"]
+    pairs = {
+        frozenset((p["a"]["repo"], p["b"]["repo"]))
+        for p in report["libraries"]
+        if p["relation"] == "parallel"
+    }
+    assert frozenset(("js-logwell", "js-logwell-express")) not in pairs
+    assert {"repo": "js-logwell-express", "uses": "js-logwell"} in report["uses"]
+
+
+def test_html_folds_in_repo_copies(report):
+    out = io.StringIO()
+    api.write_report(report, "html", out)
+    html = out.getvalue()
+    assert "What to consolidate first" in html
+    assert html.index("What to consolidate first") < html.index("Copies inside one repository")
+    section = html[html.index("Copies inside one repository") :]
+    assert section.split("\n")[1].startswith("<details>")  # collapsed by default
+    assert "build-output" in section
+
+
+def test_diff_parsing():
+    diff = (
+        "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -3,0 +4,2 @@\n+a\n+b\n"
+        "diff --git a/n.py b/n.py\n--- /dev/null\n+++ b/n.py\n@@ -0,0 +1 @@\n+c\n"
+        "diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-d\n"
+    )
+    assert added_lines(diff) == {"x.py": ({4, 5}, False), "n.py": ({1}, True)}
+    assert parse_range("main..HEAD") == ("main", "HEAD")
+    for bad in ("main", "..HEAD", "a...b", ""):
+        with pytest.raises(ChangeError):
+            parse_range(bad)
+
+
+@pytest.fixture(scope="module")
+def pr_repo(org, data):
+    """gamma's source repo after the index: one commit copies alpha's function (a clone the
+    change introduces), one adds new code only."""
+    _, org_dir = org
+    repo = org_dir / "gamma"
+    base = commit_files(repo, {"notes.txt": "base\n"}, "base")
+    copied = commit_files(repo, {"billing.py": "import os\n\n" + ORIGINAL}, "copy a function")
+    fresh = commit_files(repo, {"fresh.py": _NEW_CODE}, "new code only")
+    return repo, base, copied, fresh
+
+
+_NEW_CODE = """def unrelated_scheduler(jobs, workers, deadline):
+    queue = sorted(jobs, key=lambda job: (job.priority, job.created))
+    assigned = {worker: [] for worker in workers}
+    for index, job in enumerate(queue):
+        worker = workers[index % len(workers)]
+        if job.estimate > deadline:
+            job.state = "too-long"
+            continue
+        assigned[worker].append(job)
+    return assigned
+"""
+
+
+def test_changed_reports_the_clone_a_change_introduces(store, pr_repo):
+    repo, base, copied, _ = pr_repo
+    out = changed_clones(store, store.snapshot(), "gamma", f"{base}..{copied}", str(repo))
+    assert out["changed"]["repo"] == "gamma"
+    classes = out["clone_classes"]
+    assert classes, "the copied function already exists in alpha"
+    new = classes[0]["members"][0]
+    assert new["new"] and new["path"] == "billing.py" and new["symbol"] == "summarize_orders"
+    existing = {(m["repo"], m["path"]) for m in classes[0]["members"][1:]}
+    assert ("alpha", "orders.py") in existing
+    # gamma's own test copy was already there before the change: not "introduced"
+    assert all(m["path"] != "tests/test_helpers.py" for c in classes for m in c["members"][:1])
+    doc = io.StringIO()
+    api.write_report(out, "sarif", doc)
+    results = json.loads(doc.getvalue())["runs"][0]["results"]
+    assert len(results) == len(classes)
+    text = results[0]["message"]["text"]
+    assert "already exists in alpha/orders.py" in text or "already exists in beta" in text
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "billing.py"
+    )
+
+
+def test_changed_without_clones_reports_nothing(store, pr_repo):
+    repo, _, copied, fresh = pr_repo
+    out = changed_clones(store, store.snapshot(), "gamma", f"{copied}..{fresh}", str(repo))
+    assert out["clone_classes"] == []
+    assert out["changed"]["files"] == 1
+
+
+def test_changed_respects_the_snapshot(store, pr_repo):
+    """A snapshot without alpha and beta (a user who cannot see them) finds nothing there."""
+    repo, base, copied, _ = pr_repo
+    snap = store.snapshot()
+    hidden = {"alpha", "beta", "delta"}
+    snap.repos = {k: v for k, v in snap.repos.items() if k not in hidden}
+    snap.files = [f for f in snap.files if f.repo not in hidden]
+    out = changed_clones(store, snap, "gamma", f"{base}..{copied}", str(repo))
+    for c in out["clone_classes"]:
+        assert not {m["repo"] for m in c["members"]} & hidden
+
+
+def test_changed_cli(data, pr_repo, capsys):
+    repo, base, copied, _ = pr_repo
+    args = ["--data", str(data.root), "dedup", "--changed", f"{base}..{copied}"]
+    assert main([*args, "--repo", "gamma", "--repo-path", str(repo), "--format", "sarif"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["runs"][0]["results"]
+    assert main(args) == 2  # --repo missing
+    assert "go together" in capsys.readouterr().err
+    assert main([*args, "--repo", "nope"]) == 2
+    assert "unknown repository" in capsys.readouterr().err
+    bad = ["--data", str(data.root), "dedup", "--changed", "zzz..HEAD", "--repo", "gamma"]
+    assert main([*bad, "--repo-path", str(repo)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_extended_copy_still_found(report):
+    """The Type-3 copy in gamma's tests (EXTENDED_COPY) stays a class."""
+    assert any(
+        {m["repo"] for m in c["members"]} >= {"alpha", "gamma"} for c in report["clone_classes"]
+    )
