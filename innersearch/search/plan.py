@@ -107,9 +107,7 @@ def repo_scope(plan: Plan, snap: Snapshot) -> set[str] | None:
     key = f"repo_scope:{q.fork}:{q.archived}:{q.visibility}"
 
     def compute() -> set[str] | None:
-        kept = {
-            name for name, r in snap.repos.items() if _host_ok(HostInfo.from_info(r.info), q)
-        }
+        kept = {name for name, r in snap.repos.items() if _host_ok(HostInfo.from_info(r.info), q)}
         return None if len(kept) == len(snap.repos) else kept
 
     return snap.view.derived(key, compute)
