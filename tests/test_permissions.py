@@ -666,9 +666,13 @@ def test_tokens_list_shows_ids_and_users_never_tokens(org, capsys):
 def test_serve_warns_when_auth_none_is_bound_beyond_loopback(
     org, capsys, monkeypatch, host, auth, warned
 ):
-    import waitress
+    import socket
 
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)  # no socket is opened
+    from innersearch.web import prefork
+
+    # No port is bound and no worker forked: the warning comes before either.
+    monkeypatch.setattr(prefork, "listen", lambda host, port: socket.socket())
+    monkeypatch.setattr(prefork, "supervise", lambda children: 0)
     args = ["--data", str(org.data.root), "serve", "--host", host, "--auth", auth]
     assert cli_main(args) == 0
     assert ("WARNING: --auth none" in capsys.readouterr().err) is warned

@@ -154,6 +154,22 @@ def test_sym_filter_matches_definitions(store):
     }
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sym:limiter", {("limiter.py", 1)}),  # inside a name, any case (case:auto)
+        ("sym:Limiter", {("limiter.py", 1)}),
+        ("sym:LIMITER", set()),  # an upper-case letter: case-sensitive
+        ("sym:te_to", {("limiter.py", 8)}),  # trigrams across the underscore
+        ("sym:cq", {("limiter.py", 4)}),  # too short for a trigram: the name-term regex
+        ("sym:zq", set()),
+    ],
+)
+def test_sym_filter_matches_a_part_of_a_name(store, query, expected):
+    out = api.search(store, f"{query} file:^limiter", limit=0)
+    assert {(r["path"], m["line"]) for r in out["results"] for m in r["line_matches"]} == expected
+
+
 def test_type_path(store):
     out = api.search(store, "type:path limiter", limit=0)
     paths = {r["path"]: r["path_ranges"] for r in out["results"]}

@@ -105,6 +105,20 @@ def test_case_insensitive_literal_folds_like_re2():
     assert re2.compile(literal_pattern("a.b", False)).search("AxB") is None
 
 
+@pytest.mark.parametrize(
+    "data",
+    [b"Kiss kISS\nno\nkis KISS\n", "\u212aiss kiss\nKi\u017fs\n".encode(), b"", b"kiss"],
+)
+def test_k_and_s_literals_fold_like_re2_with_and_without_their_partners(data):
+    fast = Matcher.for_literal("kiss", False)
+    slow = Matcher.for_regex(literal_pattern("kiss", False), True)
+    assert fast.folded_ks and fast.lines(data) == slow.lines(data)
+    for line, start in slow.scan(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        assert fast.ranges(data, start, end) == slow.ranges(data, start, end), line
+
+
 def test_ranges_are_per_line_byte_offsets():
     m = Matcher.for_literal("ab", True)
     data = b"xx\nab ab\n"

@@ -27,4 +27,46 @@ def test_candidate_order_equals_the_full_pass(snap):
     for size in (0, 1, 3, 10, len(keys) // 10, len(keys) // 2, len(keys)):
         chosen = set(rng.sample(keys, size))
         expected = [pf for pf in order if pf[1].blob_key in chosen]
-        assert execute._in_default_order(snap, chosen) == expected, size
+        assert list(execute._in_default_order(snap, chosen)) == expected, size
+
+
+@pytest.mark.parametrize(
+    ("query", "dense"),
+    [
+        ('"X = 1"', True),
+        ('"Y = 1"', True),
+        ('"X = 2" -file:m2', True),
+        ('"= 1" "Y = 0"', True),  # looks dense, matches nothing: the index is asked
+        ('"X = 39"', False),
+        ("X", False),  # no trigram: no bound
+        ("zzz", False),
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 5, 0])
+def test_walking_a_dense_term_file_by_file_finds_what_the_index_finds(snap, query, dense, limit):
+    from innersearch.search.budget import Budget
+    from innersearch.search.plan import compile_plan
+    from innersearch.search.query import parse
+
+    probed = []
+
+    def run(allow: bool) -> tuple:
+        plan = compile_plan(parse(query))
+        original = execute._Candidates.__init__
+
+        def init(self, plan, snap, lazy):
+            original(self, plan, snap, lazy and allow)
+            probed.append(not self.known)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(execute._Candidates, "__init__", init)
+            out = execute.search_files(snap, plan, limit, 0, 0, Budget.of(60_000))
+        return [(r["repo"], r["path"], r["line_matches"]) for r in out["results"]], out[
+            "total_files"
+        ]
+
+    probing, looked_up = run(True), run(False)
+    assert probed == [dense, False]
+    assert probing[0] == looked_up[0]
+    if limit == 0:
+        assert probing[1] == looked_up[1]

@@ -1,7 +1,9 @@
-"""`innersearch serve` as a real process: slow clients and foreign Host headers."""
+"""`innersearch serve` as a real process: slow clients, foreign Host headers, its workers."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -32,14 +34,27 @@ def _get(url: str, host: str | None = None, timeout: float = 5.0) -> int:
         return err.code
 
 
+def _children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(p) for p in f.read().split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture()
-def server(tmp_path):
+def server_proc(tmp_path):
     make_repo(tmp_path / "org", "app", {"a.py": "def served():\n    return 1\n"})
     data = build_index(tmp_path, tmp_path / "org")
     port = _free_port()
     cmd = [sys.executable, "-m", "innersearch.cli"]
     proc = subprocess.Popen(
-        [*cmd, "--data", str(data.root), "serve", "--port", str(port)],
+        [*cmd, "--data", str(data.root), "serve", "--port", str(port), "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -53,9 +68,14 @@ def server(tmp_path):
             pass
         assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
         time.sleep(0.1)
-    yield base
+    yield proc, base
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def server(server_proc):
+    return server_proc[1]
 
 
 def test_slow_clients_do_not_block_the_server(server):
@@ -78,3 +98,34 @@ def test_slow_clients_do_not_block_the_server(server):
 def test_a_loopback_server_answers_only_loopback_names(server):
     assert _get(f"{server}/healthz", host="attacker.example") == 400
     assert _get(f"{server}/healthz", host="localhost") == 200
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_workers_share_the_port_and_a_dead_one_is_replaced(server_proc):
+    proc, base = server_proc
+    assert _wait_for(lambda: len(_children(proc.pid)) == 2)
+    first = _children(proc.pid)
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    assert _wait_for(lambda: len(_children(proc.pid) - {victim}) == 2)
+    for _ in range(10):  # whichever worker accepts, every request is answered
+        assert _get(f"{base}/api/v1/search?q=served") == 200
+
+
+def test_sigterm_stops_every_worker(server_proc):
+    proc, base = server_proc
+    assert _wait_for(lambda: len(_children(proc.pid)) == 2)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert not any(_alive(pid) for pid in workers)
+    with pytest.raises(OSError):
+        _get(f"{base}/healthz", timeout=1)

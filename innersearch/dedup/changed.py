@@ -41,6 +41,8 @@ class Introduced:
     lang: str
     record: fp.FragmentRecord
     new_file: bool
+    # The file record of the same blob: a function record's token streams are a slice of it.
+    file_record: fp.FragmentRecord | None = None
 
 
 def parse_range(text: str) -> tuple[str, str]:
@@ -102,7 +104,9 @@ def _introduced(
         parsed = parse_source(lang, data)
         if parsed is None:
             continue
-        for rec in fp.fragment_records(parsed, data):
+        records = fp.fragment_records(parsed, data)
+        whole = next((r for r in records if r.kind == "file"), None)
+        for rec in records:
             span = rec.end_line - rec.start_line + 1
             if rec.tokens < min_tokens or span < min_lines:
                 continue
@@ -110,7 +114,7 @@ def _introduced(
                 continue  # a file's own lines already existed; its new functions are checked
             mine = sum(1 for n in range(rec.start_line, rec.end_line + 1) if n in added)
             if mine * 2 > span:
-                found.append(Introduced(path, lang, rec, new_file))
+                found.append(Introduced(path, lang, rec, new_file, whole))
     return found
 
 
@@ -182,7 +186,8 @@ def _matches(
 ) -> list[tuple[int, verify.Verdict, list]]:
     if len(frags) == 0:
         return []
-    query = fp.decode_record(item.record.data)
+    parent = fp.decode_record(item.file_record.data) if item.file_record else None
+    query = fp.decode_record(item.record.data, parent)
     level = item.record.kind == "file"
     estimate = np.maximum(
         (frags.abs_sig == query.abs_sig).mean(axis=1), (frags.raw_sig == query.raw_sig).mean(axis=1)

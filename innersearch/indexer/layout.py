@@ -16,8 +16,8 @@ from pathlib import Path
 
 # Bump whenever the tantivy schema, the catalog tables or the mirror layout change shape.
 # 2: the implementations index, repos.info about/deps/activity, and function fingerprints
-#    that point into their file record
-FORMAT_VERSION = 2
+#    that point into their file record; 3: symbol name trigrams
+FORMAT_VERSION = 3
 DEFAULT_DATA_DIR = ".innersearch"
 
 

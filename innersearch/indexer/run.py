@@ -147,6 +147,7 @@ class _Indexer:
             sd.add_unsigned(schema.F_BLOB_KEY, a.key)
             sd.add_text(schema.F_SYM_NAME, sym.name)
             sd.add_text(schema.F_SYM_LOWER, sym.name)
+            sd.add_text(schema.F_SYM_TRIGRAMS, sym.name)
             sd.add_text(schema.F_SYM_SQUASHED, squashed(sym.name))
             for word in dict.fromkeys(identifier_words(sym.name)):
                 sd.add_text(schema.F_SYM_WORDS, word)

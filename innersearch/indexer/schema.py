@@ -29,6 +29,7 @@ F_REF_NAMES = "ref_names"  # blob: names the blob calls or uses (who-uses-this)
 F_REFS = "refs"  # blob: stored JSON {name: [line, ...]}
 F_SYM_NAME = "sym_name"  # symbol: exact name
 F_SYM_LOWER = "sym_lower"  # symbol: lower-cased name (case-insensitive exact and prefix)
+F_SYM_TRIGRAMS = "sym_trigrams"  # symbol: lower-cased trigrams of the name (sym: substrings)
 F_SYM_SQUASHED = "sym_squashed"  # symbol: words joined, style-free ("ratelimiter")
 F_SYM_WORDS = "sym_words"  # symbol: identifier words ("rate", "limiter")
 F_SYM_KIND = "sym_kind"
@@ -49,6 +50,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(F_REFS, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_SYM_NAME, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_SYM_LOWER, tokenizer_name=LOWER_RAW_ANALYZER, index_option="basic")
+    sb.add_text_field(F_SYM_TRIGRAMS, tokenizer_name=TRIGRAM_ANALYZER, index_option="basic")
     sb.add_text_field(F_SYM_SQUASHED, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_SYM_WORDS, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_SYM_KIND, stored=True, tokenizer_name="raw", index_option="basic")

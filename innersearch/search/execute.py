@@ -8,8 +8,10 @@ as lower bounds with "limit_hit".
 from __future__ import annotations
 
 import heapq
+import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 
 import tantivy
 
@@ -20,7 +22,7 @@ from ..indexer.store import Snapshot, symbol_from_doc
 from . import rank
 from .budget import Budget
 from .match import MAX_RANGES, line_bounds, to_char_ranges
-from .plan import Atom, Plan, candidates, evaluate, in_branch_scope, repo_scope
+from .plan import Atom, Plan, candidates, estimate, evaluate, in_branch_scope, repo_scope
 from .query import Literal
 
 MAX_TOTAL_LINES = 100_000  # matched lines recorded per search before it is cut
@@ -78,9 +80,11 @@ class _Verifier:
         found = self.memo.get(memo_key)
         if found is None:
             if atom.kind == "sym":
-                found = sorted(
-                    {s.line for s in self.blob_symbols(key) if atom.matcher.matches_text(s.name)}
-                )
+                if atom.sym_docs is not None:  # only the definitions the index found
+                    defs = self.snap.symbols_at(atom.sym_docs.get(key, []))
+                else:
+                    defs = self.blob_symbols(key)
+                found = sorted({s.line for s in defs if atom.matcher.matches_text(s.name)})
             else:
                 pairs = atom.matcher.scan(self.data(key), MAX_TOTAL_LINES + 1)
                 self.starts.setdefault(key, {}).update(pairs)
@@ -141,14 +145,72 @@ def _default_positions(snap: Snapshot) -> dict[int, list[int]]:
     return snap.view.derived("default_positions", compute)
 
 
-def _in_default_order(snap: Snapshot, keys: set[int]) -> list[tuple[float, FileRow]]:
-    """The default-branch files of candidate blobs, in rank order: a cost that grows with
-    the candidates, not with the corpus (one pass is cheaper only for very many)."""
+def _in_default_order(
+    snap: Snapshot, keys: set[int] | None, start: int = 0
+) -> Iterator[tuple[float, FileRow]]:
+    """The default-branch files of candidate blobs (None: of all) from position `start` of
+    the rank order, lazily: the search reads only as far as its early stop. Few candidates
+    are looked up by their positions, many are picked from the order as it is walked."""
     order = _default_order(snap)
-    if len(keys) * 8 > len(order):
-        return [pf for pf in order if pf[1].blob_key in keys]
+    if keys is None:
+        return itertools.islice(order, start, None)
+    if len(keys) * 8 > len(order) - start:
+        return (pf for pf in itertools.islice(order, start, None) if pf[1].blob_key in keys)
     positions = _default_positions(snap)
-    return [order[i] for i in sorted(i for k in keys for i in positions.get(k, ()))]
+    return (order[i] for i in sorted(i for k in keys for i in positions.get(k, ()) if i >= start))
+
+
+PROBE_MISSES = 64  # files verified in vain before a search that looked dense asks the index
+
+
+class _Candidates:
+    """The candidate blobs of a search (None: any blob), looked up when first needed. A term
+    most files contain is verified file by file in rank order: its early stop comes long
+    before the index could list its tens of thousands of blobs. Whether a term is that dense
+    the trigrams' document frequencies tell; one that then misses too often asks the index."""
+
+    def __init__(self, plan: Plan, snap: Snapshot, lazy: bool) -> None:
+        self.plan, self.snap = plan, snap
+        self.keys: set[int] | None = None
+        self.known = False
+        self.misses = 0
+        bound = estimate(plan, snap) if lazy and plan.positive else None
+        dense = bound is not None and all(a.kind == "content" for a in plan.positive)
+        blobs = snap.searcher.doc_freq(schema.F_DOC_KIND, schema.DOC_BLOB) if dense else 0
+        if not (dense and bound * 8 > blobs):
+            self.look_up()
+
+    def look_up(self) -> None:
+        self.keys = candidates(self.plan, self.snap) if self.plan.positive else None
+        self.known = True
+
+    def missed(self) -> None:
+        self.misses += 1
+        if not self.known and self.misses > PROBE_MISSES:
+            self.look_up()
+
+
+def _ranked_defaults(
+    snap: Snapshot, cand: _Candidates, defs: set[int], keep
+) -> Iterator[tuple[float, FileRow]]:
+    """Default-branch candidates in rank order: the files defining a query term first (with
+    their bonus), then the rest; `keep` (or None) filters files."""
+    order = _default_order(snap)
+    positions = _default_positions(snap)
+    defining = defs if cand.keys is None else defs & cand.keys
+    for i in sorted(i for k in defining for i in positions.get(k, ())):
+        prior, f = order[i]
+        if keep is None or keep(f):
+            yield prior + rank.SYMBOL_DEFINITION, f
+    start = 0
+    while not cand.known and start < len(order):  # every file, until the index is asked
+        prior, f = order[start]
+        start += 1
+        if f.blob_key not in defining and (keep is None or keep(f)):
+            yield prior, f
+    for prior, f in _in_default_order(snap, cand.keys, start):
+        if f.blob_key not in defining and (keep is None or keep(f)):
+            yield prior, f
 
 
 def file_info(snap: Snapshot, f: FileRow, score: float, line: int | None = None) -> dict:
@@ -258,7 +320,7 @@ def search_files(
     `max_lines` lines (matches and context) are rendered; the rest of the page is cut and
     "truncated" says so."""
     expr = plan.query.expr
-    cand = candidates(plan, snap) if plan.positive else None
+    lazy = _Candidates(plan, snap, lazy=plan.branches is None)
     defs = _definition_blobs(plan, snap) if plan.positive else set()
     has_filters = any(a.kind not in ("content", "sym") for a in plan.atoms.values())
     repos = repo_scope(plan, snap)
@@ -269,14 +331,12 @@ def search_files(
             return False
         return evaluate(plan, expr, f, lambda _a: None) is not False
 
+    ordered: Iterable[tuple[float, FileRow]]
     if plan.branches is None:
-        # Default branches: reuse the snapshot's prior order, definitions moved first.
-        base = _default_order(snap) if cand is None else _in_default_order(snap, cand)
-        if has_filters:
-            base = [pf for pf in base if keep(pf[1])]
-        ordered = [(p + rank.SYMBOL_DEFINITION, f) for p, f in base if f.blob_key in defs]
-        ordered += [(p, f) for p, f in base if f.blob_key not in defs] if defs else base
+        # Default branches: the per-generation prior order, definitions moved first.
+        ordered = _ranked_defaults(snap, lazy, defs, keep if has_filters else None)
     else:
+        cand = lazy.keys
         if cand is None:
             rows = iter(snap.files)
         else:
@@ -306,6 +366,7 @@ def search_files(
         key = f.blob_key
         ok = evaluate(plan, expr, f, lambda a, k=key: bool(ver.lines(a, k)))
         if not ok:
+            lazy.missed()
             continue
         per_atom = [ver.lines(a, key) for a in plan.positive]
         lines = sorted(set().union(*per_atom)) if per_atom else []

@@ -25,6 +25,8 @@ OPTIONS = _options()
 # Characters whose RE2 case-folding orbit contains a non-ASCII character (KELVIN SIGN, LONG S):
 # the literal builder keeps them as RE2 (?i:c) so literals fold exactly like regexes.
 _FOLD_SPECIAL = set("kKsS")
+# Their non-ASCII partners in UTF-8: a blob holding neither folds k and s like ASCII does.
+_FOLD_PARTNERS = ("\u212a".encode(), "\u017f".encode())
 MAX_RANGES = 50  # highlighted matches per line; a line still counts once however many
 
 
@@ -95,7 +97,8 @@ class Matcher:
     regex: re2._Regexp  # (?m)-compiled, for whole-blob scans and line-bounded matches
     literal: bytes | None = None  # set for case-sensitive literals: bytes.find is exact and fast
     text_anchors: bool = False  # \A or \z: only a line on its own gives them line meaning
-    folded: bytes | None = None  # ASCII literal without k/s, case-insensitive: find in .lower()
+    folded: bytes | None = None  # ASCII literal, case-insensitive: find in .lower()
+    folded_ks: bool = False  # `folded` holds k or s: exact only where no partner occurs
 
     @classmethod
     def for_literal(cls, text: str, case_sensitive: bool) -> Matcher:
@@ -103,8 +106,16 @@ class Matcher:
         lit = text.encode("utf-8") if case_sensitive else None
         # bytes.lower() folds exactly ASCII letters, which is RE2's folding for an ASCII
         # literal without k or s (those also fold to KELVIN SIGN and LONG S).
-        simple = not case_sensitive and text.isascii() and not set(text) & _FOLD_SPECIAL
-        return cls(text, rx, lit, folded=text.lower().encode() if simple else None)
+        simple = not case_sensitive and text.isascii()
+        ks = simple and bool(set(text) & _FOLD_SPECIAL)
+        return cls(text, rx, lit, folded=text.lower().encode() if simple else None, folded_ks=ks)
+
+    def _folds_ascii(self, data: bytes) -> bool:
+        """Whether finding `folded` in data.lower() is exact for this data."""
+        if self.folded is None:
+            return False
+        # isascii() is one fast pass; most source has no non-ASCII byte at all.
+        return not self.folded_ks or data.isascii() or not any(p in data for p in _FOLD_PARTNERS)
 
     @classmethod
     def for_regex(cls, pattern: str, case_sensitive: bool, pos: int = 0) -> Matcher:
@@ -138,7 +149,7 @@ class Matcher:
             return []
         if self.text_anchors:
             return self._lines_one_by_one(data, max_lines)
-        if self.folded is not None:
+        if self._folds_ascii(data):
             return _literal_lines(data.lower(), self.folded, max_lines)
         if self.literal is not None:
             return _literal_lines(data, self.literal, max_lines)
@@ -194,7 +205,7 @@ class Matcher:
         """Byte ranges [start, end) of the first MAX_RANGES matches within the line data[ls:le]."""
         if self.text_anchors:
             data, ls, le = data[ls:le], 0, le - ls
-        if self.literal is not None or self.folded is not None:
+        if self.literal is not None or self._folds_ascii(data[ls:le]):
             needle = self.literal if self.literal is not None else self.folded
             line = data[ls:le] if self.literal is not None else data[ls:le].lower()
             found: list[tuple[int, int]] = []

@@ -28,6 +28,9 @@ class Atom:
     rx: re2._Regexp | None = None  # repo and file filters
     value: str = ""
     fold: bool = False  # content atoms matched case-insensitively
+    # sym atoms: the symbol documents that can match, by blob (set by candidates(); None:
+    # not looked up, each verified blob's definitions are read instead)
+    sym_docs: dict[int, list] | None = None
 
 
 @dataclass
@@ -104,9 +107,7 @@ def repo_scope(plan: Plan, snap: Snapshot) -> set[str] | None:
     key = f"repo_scope:{q.fork}:{q.archived}:{q.visibility}"
 
     def compute() -> set[str] | None:
-        kept = {
-            name for name, r in snap.repos.items() if _host_ok(HostInfo.from_info(r.info), q)
-        }
+        kept = {name for name, r in snap.repos.items() if _host_ok(HostInfo.from_info(r.info), q)}
         return None if len(kept) == len(snap.repos) else kept
 
     return snap.view.derived(key, compute)
@@ -191,8 +192,12 @@ def _req_query(req: literals.Req) -> tantivy.Query | None:
 
 
 def _sym_query(value: str) -> tantivy.Query | None:
-    # Substring of a symbol name, through a regex over the lower-cased name terms; only
-    # identifier characters, so the value needs no escaping in tantivy's regex dialect.
+    # Substring of a symbol name: the symbol documents holding its trigrams (a cost that
+    # grows with the candidates); a value without any goes through a regex over every
+    # lower-cased name term, with only identifier characters (nothing to escape).
+    grams = schema.query_trigrams(value)
+    if grams:
+        return schema.all_of(*[schema.term(schema.F_SYM_TRIGRAMS, g) for g in grams])
     if not value or not all(c.isalnum() or c == "_" for c in value) or not value.isascii():
         return None
     pattern = f".*{value.lower()}.*"
@@ -234,4 +239,50 @@ def candidates(plan: Plan, snap: Snapshot, node: Node | None = None) -> set[int]
     if isinstance(node, Not) or isinstance(node, Filter) and node.name != "sym":
         return None
     query = atom_query(plan, node)
-    return None if query is None else set(snap.blob_keys(query))
+    if query is None:
+        return None
+    atom = plan.atom(node)
+    if atom.kind == "sym":
+        atom.sym_docs = snap.symbol_docs(query)
+        return set(atom.sym_docs)
+    return set(snap.blob_keys(query))
+
+
+# ---------------------------------------------------------------- estimates
+
+
+def _grams_estimate(snap: Snapshot, text: str) -> int | None:
+    grams = schema.query_trigrams(text)
+    if not grams:
+        return None
+    return min(snap.searcher.doc_freq(schema.F_TRIGRAMS, g) for g in grams)
+
+
+def _req_estimate(snap: Snapshot, req: literals.Req) -> int | None:
+    if req is None:
+        return None
+    kind, value = req
+    if kind == "str":
+        return _grams_estimate(snap, value)
+    parts = [_req_estimate(snap, r) for r in value]
+    if kind == "and":
+        known = [p for p in parts if p is not None]
+        return min(known) if known else None
+    return None if any(p is None for p in parts) else sum(parts)
+
+
+def estimate(plan: Plan, snap: Snapshot, node: Node | None = None) -> int | None:
+    """An upper bound of the candidate blobs of content atoms from the trigrams' document
+    frequencies, which cost a dictionary lookup each (None: no bound, any blob can match)."""
+    node = plan.query.expr if node is None else node
+    if node is None or isinstance(node, Not | Filter):
+        return None
+    if isinstance(node, And | Or):
+        parts = [estimate(plan, snap, c) for c in node.children]
+        if isinstance(node, And):
+            known = [p for p in parts if p is not None]
+            return min(known) if known else None
+        return None if any(p is None for p in parts) else sum(parts)
+    if isinstance(node, Literal):
+        return _grams_estimate(snap, node.text)
+    return _req_estimate(snap, literals.required(node.pattern, plan.atom(node).fold))

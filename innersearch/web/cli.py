@@ -1,6 +1,7 @@
-"""`innersearch serve`: the web UI and JSON API on waitress, a production WSGI server.
+"""`innersearch serve`: the web UI and JSON API on waitress, in several worker processes.
 
-The Store is opened once before serving; a missing or unreadable index stops with a message.
+The supervisor checks the Store, binds the socket and forks the workers (prefork.py); each
+worker opens its own Store and app. A missing or unreadable index stops with a message.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 
 from innersearch.indexer.store import Store, StoreError
 
+from . import prefork
+
 # Slow or idle clients (slowloris) hold a connection, not a thread: waitress reads requests
 # asynchronously. Room for many of them, with poll() (select() stops at 1,024 descriptors),
 # and idle ones dropped after CHANNEL_TIMEOUT_S.
@@ -18,9 +21,10 @@ CONNECTION_LIMIT = 2000
 CHANNEL_TIMEOUT_S = 30
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
-# Searching is CPU-bound Python: request threads beyond the cores only fight over the GIL
-# (bench/http_load.py measures 8 threads against this default on the same load).
-DEFAULT_THREADS = max(2, min(8, os.cpu_count() or 2))
+# Searching is CPU-bound Python: one process per core gets round the GIL; in each, a second
+# thread overlaps one request's I/O with another's search (bench/http_load.py measures both).
+DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
+DEFAULT_THREADS = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--threads",
         type=int,
         default=DEFAULT_THREADS,
-        help=f"request threads (default: the cores, from 2 to 8; here {DEFAULT_THREADS})",
+        help=f"request threads per worker process (default {DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"worker processes sharing the port (default: the cores; here {DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--cache",
@@ -77,18 +87,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=serve)
 
 
-def _start_sync(data_root, interval: float):
-    """The one sync process of this server (web workers only queue webhook events)."""
-    import subprocess
+def _sync_child(data_root, interval: float) -> prefork.Child:
+    """The one sync process of this server (web workers only queue webhook events), run
+    and restarted by the supervisor like a worker."""
 
-    cmd = [sys.executable, "-m", "innersearch.indexer.sync", "--data", str(data_root)]
-    return subprocess.Popen([*cmd, "--interval", str(interval)])
+    def run() -> None:
+        cmd = [sys.executable, "-m", "innersearch.indexer.sync", "--data", str(data_root)]
+        os.execv(sys.executable, [*cmd, "--interval", str(interval)])
+
+    return prefork.Child("sync", run)
+
+
+def _app(args: argparse.Namespace, store: Store, auth):
+    from . import DEFAULT_CACHE_ENTRIES, create_app
+
+    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
+    if allowed is None and args.host in LOOPBACK_NAMES:
+        allowed = set(LOOPBACK_NAMES)
+    return create_app(
+        store,
+        cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
+        allowed_hosts=allowed,
+        auth=auth,
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
-    from waitress import serve as waitress_serve
-
-    from . import DEFAULT_CACHE_ENTRIES, create_app
     from .auth import AuthSettings
 
     if not 0 <= args.port <= 65535:
@@ -97,8 +121,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.cache is not None and args.cache < 0:
         print("innersearch serve: --cache must not be negative", file=sys.stderr)
         return 2
-    if args.threads < 1:
-        print("innersearch serve: --threads must be at least 1", file=sys.stderr)
+    if args.threads < 1 or args.workers < 1:
+        print("innersearch serve: --threads and --workers must be at least 1", file=sys.stderr)
         return 2
     if args.sync_interval < 0:
         print("innersearch serve: --sync-interval must not be negative", file=sys.stderr)
@@ -109,55 +133,62 @@ def serve(args: argparse.Namespace) -> int:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 2
     try:
+        # Checked here for a clear message, then closed before the fork: a SQLite
+        # connection or a tantivy reader must not be shared by processes, so each worker
+        # opens its own.
         store = Store.open(args.data)
     except StoreError as err:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 1
+    try:
+        _app(args, store, auth)  # the same check for the app (a token file that cannot be read)
+    except OSError as err:
+        print(f"innersearch serve: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    data_root = store.data.root
+    del store
     if not auth.enabled and args.host not in LOOPBACK_NAMES:
         print(
             f"innersearch serve: WARNING: --auth none on {args.host}: anyone who reaches the "
             "port reads every repository (use --auth proxy or --auth token)",
             file=sys.stderr,
         )
-    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
-    if allowed is None and args.host in LOOPBACK_NAMES:
-        allowed = set(LOOPBACK_NAMES)
     try:
-        app = create_app(
-            store,
-            cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
-            allowed_hosts=allowed,
-            auth=auth,
-        )
-    except OSError as err:  # the token file cannot be opened
-        print(f"innersearch serve: {err}", file=sys.stderr)
-        store.close()
-        return 1
-    print(f"serving {store.data.root} on http://{args.host}:{args.port}", flush=True)
-    # Webhook events are indexed by the sync process even when polling is off.
-    wanted = args.sync_interval > 0 or bool(os.environ.get("INNERSEARCH_WEBHOOK_SECRET"))
-    sync = _start_sync(store.data.root, args.sync_interval) if wanted else None
-    try:
-        waitress_serve(
-            app,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="innersearch",
-            connection_limit=CONNECTION_LIMIT,
-            channel_timeout=CHANNEL_TIMEOUT_S,
-            asyncore_use_poll=True,
-            # Lets waitress see a client hang up during a search (client_disconnected).
-            channel_request_lookahead=1,
-        )
+        sock = prefork.listen(args.host, args.port)
     except OSError as err:
         print(
             f"innersearch serve: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr
         )
         return 1
+    port = sock.getsockname()[1]
+    print(f"serving {data_root} on http://{args.host}:{port} ({args.workers} workers)", flush=True)
+    children = [
+        prefork.Child(f"worker {i + 1}", lambda: _worker(args, sock, auth))
+        for i in range(args.workers)
+    ]
+    # Webhook events are indexed by the sync process even when polling is off.
+    if args.sync_interval > 0 or os.environ.get("INNERSEARCH_WEBHOOK_SECRET"):
+        children.append(_sync_child(data_root, args.sync_interval))
+    try:
+        return prefork.supervise(children)
     finally:
-        if sync is not None:
-            sync.terminate()
-            sync.wait()
-        store.close()
-    return 0
+        sock.close()
+
+
+def _worker(args: argparse.Namespace, sock, auth) -> None:
+    """One worker process: its own Store and app, waitress on the shared socket."""
+    from waitress import serve as waitress_serve
+
+    waitress_serve(
+        _app(args, Store.open(args.data), auth),
+        sockets=[sock],
+        threads=args.threads,
+        ident="innersearch",
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=CHANNEL_TIMEOUT_S,
+        asyncore_use_poll=True,
+        # Lets waitress see a client hang up during a search (client_disconnected).
+        channel_request_lookahead=1,
+    )
