@@ -6,7 +6,11 @@ Every test makes its own repos with `git init` and commits; nothing needs the ne
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from innersearch.indexer import layout
@@ -92,3 +96,33 @@ def client_for(store, **options):
     app = create_app(store, **options)
     app.testing = True
     return app.test_client()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server process a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_status(url: str, host: str | None = None, timeout: float = 5.0) -> int:
+    """The status of a GET (an HTTP error is a status, not an exception)."""
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def wait_until_serving(proc: subprocess.Popen, base: str, seconds: float = 30) -> None:
+    """Wait for a server process to answer /healthz; fail if it dies or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if http_status(f"{base}/healthz", timeout=1) == 200:
+                return
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)

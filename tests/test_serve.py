@@ -8,30 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from innersearch.web.cli import CONNECTION_LIMIT
-from tests.helpers import build_index, make_repo
+from tests.helpers import build_index, free_port, http_status, make_repo, wait_until_serving
 
 SLOW_CLIENTS = 150  # more than waitress' default connection limit of 100
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str, host: str | None = None, timeout: float = 5.0) -> int:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            return resp.status
-    except urllib.error.HTTPError as err:
-        return err.code
 
 
 def _children(pid: int) -> set[int]:
@@ -51,7 +34,7 @@ def _alive(pid: int) -> bool:
 def server_proc(tmp_path):
     make_repo(tmp_path / "org", "app", {"a.py": "def served():\n    return 1\n"})
     data = build_index(tmp_path, tmp_path / "org")
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "innersearch.cli"]
     proc = subprocess.Popen(
         [*cmd, "--data", str(data.root), "serve", "--port", str(port), "--workers", "2"],
@@ -59,15 +42,7 @@ def server_proc(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if _get(f"{base}/healthz", timeout=1) == 200:
-                break
-        except OSError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
+    wait_until_serving(proc, base)
     yield proc, base
     proc.terminate()
     proc.wait(timeout=10)
@@ -88,16 +63,16 @@ def test_slow_clients_do_not_block_the_server(server):
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # never ends
             slow.append(sock)
         time.sleep(0.5)
-        assert _get(f"{server}/healthz") == 200
-        assert _get(f"{server}/api/v1/search?q=served") == 200
+        assert http_status(f"{server}/healthz") == 200
+        assert http_status(f"{server}/api/v1/search?q=served") == 200
     finally:
         for sock in slow:
             sock.close()
 
 
 def test_a_loopback_server_answers_only_loopback_names(server):
-    assert _get(f"{server}/healthz", host="attacker.example") == 400
-    assert _get(f"{server}/healthz", host="localhost") == 200
+    assert http_status(f"{server}/healthz", host="attacker.example") == 400
+    assert http_status(f"{server}/healthz", host="localhost") == 200
 
 
 def _wait_for(condition, seconds: float = 10.0) -> bool:
@@ -117,7 +92,7 @@ def test_workers_share_the_port_and_a_dead_one_is_replaced(server_proc):
     os.kill(victim, signal.SIGKILL)
     assert _wait_for(lambda: len(_children(proc.pid) - {victim}) == 2)
     for _ in range(10):  # whichever worker accepts, every request is answered
-        assert _get(f"{base}/api/v1/search?q=served") == 200
+        assert http_status(f"{base}/api/v1/search?q=served") == 200
 
 
 def test_sigterm_stops_every_worker(server_proc):
@@ -128,4 +103,4 @@ def test_sigterm_stops_every_worker(server_proc):
     assert proc.wait(timeout=15) == 0
     assert not any(_alive(pid) for pid in workers)
     with pytest.raises(OSError):
-        _get(f"{base}/healthz", timeout=1)
+        http_status(f"{base}/healthz", timeout=1)

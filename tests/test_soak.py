@@ -11,8 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.helpers import commit_files, make_repo
-from tests.test_serve import _free_port, _get
+from tests.helpers import commit_files, free_port, make_repo, wait_until_serving
 
 FILES = 120
 CLIENTS = 4
@@ -42,7 +41,7 @@ def test_serving_while_indexing_twice(tmp_path):
     data = tmp_path / "data"
     subprocess.run([*CLI, "--data", str(data), "index", str(org)], check=True, capture_output=True)
     subprocess.run([*CLI, "--data", str(data), "dedup"], check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*CLI, "--data", str(data), "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -77,10 +76,7 @@ def test_serving_while_indexing_twice(tmp_path):
                         mixed.append(f"{repo}: {sorted(seen)}")
 
     try:
-        deadline = time.monotonic() + 30
-        while _safe_get(f"{base}/healthz") != 200:
-            assert server.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.1)
+        wait_until_serving(server, base)
         threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
         for t in threads:
             t.start()
@@ -108,10 +104,3 @@ def test_serving_while_indexing_twice(tmp_path):
     assert not errors, errors[:5]
     assert not mixed, mixed[:5]
     assert final_rss < warm_rss * 1.5 + 50_000, (warm_rss, final_rss)  # kB: no runaway growth
-
-
-def _safe_get(url: str) -> int | None:
-    try:
-        return _get(url, timeout=1)
-    except OSError:
-        return None
