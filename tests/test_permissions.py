@@ -11,7 +11,9 @@ import html
 import json
 import re
 import sqlite3
+import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -731,3 +733,53 @@ def test_capabilities_and_first_page_are_rebuilt_for_a_restricted_reader():
     assert all(m["call_sites"] is None for m in entry["members"])
     assert [f["capability"] for f in seen["findings"]] == [kept["id"]]
     assert seen["uses"] == [{"repo": "pub-c", "uses": "pub-a"}]
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+@pytest.mark.parametrize("mode", ["token", "proxy"])
+def test_a_real_server_process_enforces_access(org, apps, mode):
+    """The same rules through `innersearch serve` and its worker processes, over HTTP."""
+    import subprocess
+    import sys
+
+    from tests.helpers import free_port, wait_until_serving
+
+    _, issued = apps
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "innersearch.cli", "--data", str(org.data.root), "serve"]
+        + ["--port", str(port), "--workers", "2", "--auth", mode],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def who(name: str) -> dict[str, str]:
+        if mode == "token":
+            return {"Authorization": f"Bearer {issued[name]}"}
+        user = USERS[name]
+        return {"X-Forwarded-User": user.user, "X-Forwarded-Groups": ",".join(user.groups)}
+
+    try:
+        wait_until_serving(proc, base)
+        search = f"{base}/api/v1/search?q={CANARY}"
+        status, body = _fetch(search, {})
+        assert status == 401 and CANARY not in body
+        status, body = _fetch(search, who("bob"))
+        found = json.loads(body)
+        assert status == 200 and found["total_files"] == 0 and found["results"] == []
+        assert TRAILER not in body  # the canary's line is never sent to bob
+        status, body = _fetch(search, who("carol"))
+        assert status == 200 and json.loads(body)["results"][0]["repo"] == PRIVATE
+        assert TRAILER in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
