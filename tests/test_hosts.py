@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from innersearch.indexer import catalog
+from innersearch.indexer import catalog, sources
 from innersearch.indexer.hosts import HostInfo
 from innersearch.search import api
 from tests.fakehosts import FakeHost, FakeRepo
@@ -372,3 +372,22 @@ def test_the_cli_shorthand_lists_the_org_with_the_defaults(monkeypatch, tmp_path
     assert seen[0][1] == "t0k" and seen[1][1] is None  # GITHUB_TOKEN unset: anonymous
     assert (github.api_url, github.token_env, github.include_forks) == (
         "https://api.github.com", "GITHUB_TOKEN", False)
+
+
+def test_a_reader_the_host_removed_loses_access_without_a_push(
+    github, tmp_path, monkeypatch, open_test_store
+):
+    host, git = github
+    data = data_dir(tmp_path)
+    run_index(data, github_config(tmp_path, host))
+    host.repo("acme/vault").collaborators = ["alice"]  # bob removed on the host, no push
+    before = len(git.requests)
+    run_index(data)  # within the hour: the stored readers stand
+    vault = HostInfo.from_info(open_test_store(data.root).snapshot().repos["acme/vault"].info)
+    assert vault.readers["users"] == ["alice", "bob"]
+    monkeypatch.setattr(sources, "DETAIL_MAX_AGE_S", 0)  # an hour later
+    again = run_index(data)
+    assert {o.status for o in again.outcomes} == {"unchanged"}
+    assert len(git.requests) == before  # readers are asked of the API; git fetches nothing
+    vault = HostInfo.from_info(open_test_store(data.root).snapshot().repos["acme/vault"].info)
+    assert vault.readers["users"] == ["alice"] and vault.detail_at is not None

@@ -353,6 +353,7 @@ def set_host_info(conn: sqlite3.Connection, repo_id: int, host: dict, keep_detai
     if keep_detail:
         host = {**host, "readers": old.get("readers", host["readers"])}
         host["parent"] = old.get("parent", host["parent"]) if host["fork"] else None
+        host["detail_at"] = old.get("detail_at")
     info["host"] = host
     conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
 
@@ -362,6 +363,15 @@ def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
     rows = conn.execute(
         "SELECT r.name, b.commit_id FROM repos r JOIN branches b "
         "ON b.repo_id = r.id AND b.name = r.default_branch"
+    )
+    return dict(rows.fetchall())
+
+
+def host_detail_times(conn: sqlite3.Connection) -> dict[str, int | None]:
+    """name -> when the host was last asked for the repo's readers and parent."""
+    rows = conn.execute(
+        "SELECT name, json_extract(info, '$.host.detail_at') FROM repos "
+        "WHERE json_extract(info, '$.host.kind') IS NOT NULL"
     )
     return dict(rows.fetchall())
 

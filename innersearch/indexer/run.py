@@ -209,7 +209,11 @@ class _Indexer:
         with catalog.transaction(self.conn):
             repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
             if src.host is not None:
-                catalog.set_host_info(self.conn, repo_id, src.host, keep_detail=unchanged)
+                # The listing asked for details (stale ones) only when it says when it did.
+                fresh = src.host.get("detail_at") is not None
+                catalog.set_host_info(
+                    self.conn, repo_id, src.host, keep_detail=unchanged and not fresh
+                )
         if unchanged:
             return RepoOutcome(src.name, "unchanged", seconds=time.monotonic() - started)
         try:
@@ -531,7 +535,11 @@ def index_sources(
             # Before any repo: a tightened rule holds before new content becomes visible.
             rules = access.rules_from_sources(sources)
             catalog.set_access_rules(indexer.conn, rules.to_json(), access.AccessRules().to_json())
-            options = ResolveOptions(only=only, known_pushes=catalog.host_pushes(indexer.conn))
+            options = ResolveOptions(
+                only=only,
+                known_pushes=catalog.host_pushes(indexer.conn),
+                known_details=catalog.host_detail_times(indexer.conn),
+            )
             repos, problems = resolve(sources, options)
             with catalog.transaction(indexer.conn):
                 for listing in options.listings:

@@ -19,6 +19,12 @@ from . import hosts
 from .credentials import redact, split_url
 from .gitread import looks_like_repo
 
+# How old a private repo's readers (and a fork's parent) may get before a listing asks the
+# host again although nothing was pushed: the bound on how long a reader the host removed
+# keeps access. Two requests a private repo an hour stay well inside GitHub's 5,000 an hour
+# for an organization of a thousand private repos.
+DETAIL_MAX_AGE_S = 3600
+
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
 _HOST_SHORTHAND = re.compile(r"^(github|gitlab|gitea|bitbucket):([\w.-][\w./-]*)$")
 
@@ -64,6 +70,7 @@ class ResolveOptions:
 
     only: set[str] | None = None  # just these repos (webhook pushes), fetched in any case
     known_pushes: dict[str, int | None] = field(default_factory=dict)  # stored pushed_at
+    known_details: dict[str, int | None] = field(default_factory=dict)  # stored detail_at
     listings: list[HostListing] = field(default_factory=list)  # filled in by resolve()
 
 
@@ -82,9 +89,19 @@ def _from_host(
         if not only:
             return [], []
 
+    now = int(time.time())
+    asked: set[str] = set()
+
     def needs_detail(name: str, pushed: int | None) -> bool:
-        # Details (readers, parent) cost requests per repo: only for repos to be fetched.
-        return only is not None or pushed is None or options.known_pushes.get(name) != pushed
+        # Details (readers, parent) cost requests per repo: for repos to be fetched, and
+        # otherwise once per DETAIL_MAX_AGE_S, so a reader the host removed loses access
+        # within that time even when nobody pushes.
+        stale = now - (options.known_details.get(name) or 0) >= DETAIL_MAX_AGE_S
+        changed = pushed is None or options.known_pushes.get(name) != pushed
+        if only is not None or changed or stale:
+            asked.add(name)
+            return True
+        return False
 
     try:
         found = hosts.list_repos(spec, token, only, needs_detail)
@@ -95,6 +112,8 @@ def _from_host(
     auth = hosts.git_auth_header(spec.kind, token)
     repos = []
     for r in found:
+        if r.info.full_name in asked:
+            r.info.detail_at = now
         clean, in_url = split_url(r.clone_url)  # a host may put a user name in clone URLs
         repos.append(
             RepoSource(

@@ -59,6 +59,7 @@ class HostInfo:
     web_url: str = ""
     # Who may read a private repo: logins, and groups "<kind>:<org>/<team-slug>".
     readers: dict[str, list[str]] = field(default_factory=lambda: {"users": [], "groups": []})
+    detail_at: int | None = None  # unix time readers and parent were last asked of the host
 
     @classmethod
     def from_info(cls, info: dict | None) -> HostInfo | None:
