@@ -382,12 +382,13 @@ def test_a_reader_the_host_removed_loses_access_without_a_push(
     run_index(data, github_config(tmp_path, host))
     host.repo("acme/vault").collaborators = ["alice"]  # bob removed on the host, no push
     before = len(git.requests)
+    served = open_test_store(data.root)  # a server's store, open all along
     run_index(data)  # within the hour: the stored readers stand
-    vault = HostInfo.from_info(open_test_store(data.root).snapshot().repos["acme/vault"].info)
+    vault = HostInfo.from_info(served.snapshot().repos["acme/vault"].info)
     assert vault.readers["users"] == ["alice", "bob"]
     monkeypatch.setattr(sources, "DETAIL_MAX_AGE_S", 0)  # an hour later
     again = run_index(data)
     assert {o.status for o in again.outcomes} == {"unchanged"}
     assert len(git.requests) == before  # readers are asked of the API; git fetches nothing
-    vault = HostInfo.from_info(open_test_store(data.root).snapshot().repos["acme/vault"].info)
+    vault = HostInfo.from_info(served.snapshot().repos["acme/vault"].info)
     assert vault.readers["users"] == ["alice"] and vault.detail_at is not None

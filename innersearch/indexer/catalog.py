@@ -357,6 +357,15 @@ def set_host_info(conn: sqlite3.Connection, repo_id: int, host: dict, keep_detai
     info["host"] = host
     conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
 
+    def said(h: dict) -> dict:
+        return {k: v for k, v in h.items() if k != "detail_at"}
+
+    if said(host) != said(old):
+        # Readers and visibility decide who sees the repo: a change must reach every server
+        # process now, not with the next commit, so it is a new generation (snapshots and
+        # permission views are cached per generation).
+        bump_generation(conn)
+
 
 def default_branch_commits(conn: sqlite3.Connection) -> dict[str, str]:
     """repo name -> the indexed commit of its default branch."""

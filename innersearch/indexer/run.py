@@ -209,7 +209,8 @@ class _Indexer:
         with catalog.transaction(self.conn):
             repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
             if src.host is not None:
-                # The listing asked for details (stale ones) only when it says when it did.
+                # A listing that asked the host again (the details were stale) says when:
+                # then its readers replace the stored ones even for an unchanged repo.
                 fresh = src.host.get("detail_at") is not None
                 catalog.set_host_info(
                     self.conn, repo_id, src.host, keep_detail=unchanged and not fresh
