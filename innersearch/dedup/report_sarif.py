@@ -31,6 +31,22 @@ def _where(m: dict) -> str:
     return f"{m['repo']}/{m['path']}:{m['start_line']}-{m['end_line']}"
 
 
+def _clone_result(c: dict, level: str, text: str, at: dict, others: list[dict]) -> dict:
+    """One result on clone-class member `at`, the other members as related locations."""
+    return {
+        "ruleId": f"IS-DUP-{c.get('type', 'T3')}",
+        "level": level,
+        "message": {"text": text},
+        "locations": [_location(at["repo"], at["path"], at["start_line"], at["end_line"])],
+        "relatedLocations": [
+            {"id": k, **_location(o["repo"], o["path"], o["start_line"], o["end_line"])}
+            for k, o in enumerate(others[:50])
+        ],
+        "partialFingerprints": {"innersearchCloneClass/v1": str(c["id"])},
+        "properties": {"cloneClass": c["id"], "level": c["level"]},
+    }
+
+
 def _introduced(c: dict) -> dict:
     """PR mode: one result on the new code, naming where it already exists and its owners."""
     new, existing = c["members"][0], c["members"][1:]
@@ -44,18 +60,9 @@ def _introduced(c: dict) -> dict:
         + ("; also in " + ", ".join(_where(o) for o in existing[1:5]) if len(existing) > 1 else "")
         + ". Consider calling the existing code instead of copying it."
     )
-    return {
-        "ruleId": f"IS-DUP-{c.get('type', 'T3')}",
-        "level": "warning",
-        "message": {"text": text},
-        "locations": [_location(new["repo"], new["path"], new["start_line"], new["end_line"])],
-        "relatedLocations": [
-            {"id": k, **_location(o["repo"], o["path"], o["start_line"], o["end_line"])}
-            for k, o in enumerate(existing[:50])
-        ],
-        "partialFingerprints": {"innersearchCloneClass/v1": str(c["id"])},
-        "properties": {"cloneClass": c["id"], "level": c["level"], "introduced": True},
-    }
+    result = _clone_result(c, "warning", text, new, existing)
+    result["properties"]["introduced"] = True
+    return result
 
 
 def sarif_document(report: dict) -> dict:
@@ -73,20 +80,7 @@ def sarif_document(report: dict) -> dict:
                 + ", ".join(_where(o) for o in others[:5])
                 + (" ..." if len(others) > 5 else "")
             )
-            results.append(
-                {
-                    "ruleId": f"IS-DUP-{c.get('type', 'T3')}",
-                    "level": "note",
-                    "message": {"text": text},
-                    "locations": [_location(m["repo"], m["path"], m["start_line"], m["end_line"])],
-                    "relatedLocations": [
-                        {"id": k, **_location(o["repo"], o["path"], o["start_line"], o["end_line"])}
-                        for k, o in enumerate(others[:50])
-                    ],
-                    "partialFingerprints": {"innersearchCloneClass/v1": str(c["id"])},
-                    "properties": {"cloneClass": c["id"], "level": c["level"]},
-                }
-            )
+            results.append(_clone_result(c, "note", text, m, others))
     for pair in report.get("libraries", []):
         a, b = pair["a"], pair["b"]
         summary = pair.get("evidence", {}).get("summary") or (
