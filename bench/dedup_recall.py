@@ -24,14 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from innersearch.dedup import api  # noqa: E402
-from innersearch.dedup.detect import detect  # noqa: E402
+from innersearch.dedup import api, lsh, verify  # noqa: E402
+from innersearch.dedup.detect import MIN_ESTIMATED, MIN_SIZE_RATIO, candidates, detect  # noqa: E402
+from innersearch.dedup.fragments import load_streams  # noqa: E402
 from innersearch.indexer import fingerprints as fp  # noqa: E402
 from innersearch.indexer import layout  # noqa: E402
 from innersearch.indexer.parse import parse_source  # noqa: E402
@@ -338,9 +341,40 @@ def overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
     return a0 <= b1 and b0 <= a1
 
 
+def diagnose(store: Store, frags, pairs: set[tuple[int, int]], i: int, j: int) -> dict:
+    """Where the pipeline lost one (mutant, original) fragment pair: not an LSH candidate,
+    dropped by a cheap filter, or verified below the Type-3 rule (with the figures)."""
+    a, b = min(i, j), max(i, j)
+    idx = np.array([[a, b]])
+    est_abs = float(lsh.estimated_jaccard(frags.abs_sig, idx)[0])
+    est_raw = float(lsh.estimated_jaccard(frags.raw_sig, idx)[0])
+    size = min(frags.tokens[a], frags.tokens[b]) / max(frags.tokens[a], frags.tokens[b])
+    records = load_streams(store, [int(frags.rowid[a]), int(frags.rowid[b])])
+    sa = verify.Streams(records[int(frags.rowid[a])])
+    sb = verify.Streams(records[int(frags.rowid[b])])
+    verdict = verify.compare(sa, sb)
+    if (a, b) in pairs:
+        stage = "verify"
+    elif size < MIN_SIZE_RATIO or max(est_abs, est_raw) < MIN_ESTIMATED:
+        stage = "filter"
+    else:
+        stage = "lsh"
+    return {
+        "stage": stage,
+        "tokens": [int(frags.tokens[a]), int(frags.tokens[b])],
+        "estimated_abs": round(est_abs, 3),
+        "estimated_raw": round(est_raw, 3),
+        "similarity": round(verdict.similarity, 3),
+        "raw_similarity": round(verdict.raw_similarity, 3),
+        "required": round(verify.required_similarity(min(len(sa.raw), len(sb.raw))), 3),
+        "would_be": verdict.clone_type,
+    }
+
+
 def evaluate(store: Store, mutants: list[dict]) -> dict:
     found = detect(store, store.snapshot(), 50, 6)
     frags = found.fragments
+    candidate_set = {(int(a), int(b)) for a, b in candidates(frags).tolist()}
     where: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
     for i in range(len(frags)):
         if frags.is_file[i]:
@@ -377,6 +411,9 @@ def evaluate(store: Store, mutants: list[dict]) -> dict:
             per_op[f"{m['type']} {m['op']}"]["n"] += 1
             per_op[f"{m['type']} {m['op']}"]["pair"] += pair
         if not pair:
+            # the closest (mutant, original) fragment pair says where it was lost
+            why = [diagnose(store, frags, candidate_set, i, j) for i in mine for j in theirs]
+            why.sort(key=lambda d: -d["similarity"])
             missed.append(
                 {
                     "type": m["type"],
@@ -384,6 +421,7 @@ def evaluate(store: Store, mutants: list[dict]) -> dict:
                     "mutant": m["path"],
                     "original": f"{o['repo']}/{o['path']}:{o['start_line']}",
                     "indexed": bool(mine),
+                    "why": why[0] if why else None,
                 }
             )
     return {
@@ -495,6 +533,11 @@ def main() -> int:
             )
     for op, s in result["t3_per_operator"].items():
         print(f"  T3 {op}: {s['pair_recall']:.1%} ({s['pair']}/{s['n']})")
+    stages = Counter((m["type"], m["why"]["stage"]) for m in result["missed"] if m["why"])
+    print("misses of the minimum size, by stage:", dict(sorted(stages.items())))
+    for m in result["missed"]:
+        if m["why"]:
+            print(f"  {m['type']} {m['op']:22} {m['original'][:60]:60} {m['why']}")
     p = result["precision"]
     print(
         f"precision sample: {p['clones']}/{p['judged']} judged clones "
