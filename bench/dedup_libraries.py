@@ -200,7 +200,7 @@ def main() -> int:
         }
         links = libraries.repo_function_links(found.classes)
         sweep = []
-        for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+        for threshold in (0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4):
             at = libraries.parallels(snap, vocab, related, links, min_score=threshold, uses=uses)
             s = score_parallel(at, truth)
             sweep.append(

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from innersearch.cli import main
-from innersearch.dedup import api, impact
+from innersearch.dedup import api, impact, libraries
 from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
 from innersearch.indexer import deps
 from tests.helpers import build_index, commit_files, make_repo
@@ -128,6 +128,39 @@ def test_in_repo_kinds():
     assert impact.in_repo_kind(["a.py", "b.py"], [False, False]) == "other"
 
 
+def test_call_sites_count_uses_not_imports():
+    py = (
+        "from click import option, command as cmd\nimport click\nimport os\n\n"
+        "@cmd()\n@option('--x')\ndef main(x):\n    click.echo(x)\n    os.exit(0)\n"
+    )
+    assert impact.call_sites("python", py, {"click"}) == 3
+    assert impact.call_sites("python", py, {"rich"}) == 0
+    js = (
+        'import { createLogger as make } from "logwell";\nconst pino = require("pino");\n'
+        "export const l = make();\npino.info(1);\n// make() in a comment\n"
+    )
+    assert impact.call_sites("javascript", js, {"logwell", "pino"}) == 2
+    go = 'import (\n\t"fmt"\n\tbo "example.com/backoff/v4"\n)\n\nfunc f() { bo.Retry(g) }\n'
+    assert impact.call_sites("go", go, {"example.com/backoff/v4"}) == 1
+
+
+def test_purpose_gate_and_readme_lead():
+    purpose = {
+        "installer": {"meta:install": 0.8, "meta:packag": 0.6},
+        "cli": {"meta:command": 0.8, "meta:line": 0.6},
+        "cli2": {"meta:command": 0.6, "meta:argument": 0.8},
+        "silent": {},
+    }
+    assert libraries.different_purpose(purpose, "installer", "cli")
+    assert not libraries.different_purpose(purpose, "cli", "cli2")
+    assert not libraries.different_purpose(purpose, "installer", "silent")  # says nothing
+    readme = (
+        "# tool\n[![ci](https://x/badge.svg)](https://x)\n\n```sh\npip install tool\n```\n"
+        "    indented code line\nTool parses command line arguments.\n"
+    )
+    assert libraries._readme_lead(readme) == ["tool", "parses", "command", "line", "arguments"]
+
+
 def test_impact_counts_repos_across_repos_and_copies_inside_one():
     def member(repo, start=1, end=10):
         return {"repo": repo, "path": "x.py", "start_line": start, "end_line": end}
@@ -182,6 +215,11 @@ def test_capability_cluster_and_keep_candidate(report):
     assert entry["keep"]["repo"] == "js-logwell"  # used by one repo, the other by none
     assert any("used by 1 repo" in r for r in entry["keep"]["reasons"])
     assert [m["from"] for m in entry["migrate"]] == ["js-lumber"]
+    members = {m["repo"]: m for m in entry["members"]}
+    # js-logwell-express re-exports createLogger: one line of its code uses logwell
+    assert members["js-logwell"]["call_sites"] == 1
+    assert members["js-logwell"]["call_sites_by_repo"] == {"js-logwell-express": 1}
+    assert entry["migrate"][0]["call_sites"] == 0  # nobody calls lumber
     assert cap["name"] and cap["terms"]
     pairs = {
         frozenset((p["a"]["repo"], p["b"]["repo"]))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from innersearch.indexer.store import Snapshot
 
+from .libraries import different_purpose, purpose_vectors
+
 # Average cosine for two clusters of one language to join, relative to the pair threshold:
 # a third library joins a pair when it is, on average, nearly as close to both.
 LINK_FACTOR = 0.9
@@ -25,10 +27,12 @@ NAME_TERMS = 4
 
 @dataclass(frozen=True)
 class Usage:
-    """Who uses a repo: repos that depend on it and, when known, call sites in them."""
+    """Who uses a repo: repos that depend on it and the call sites in them (lines of their
+    library code using what they import from it), in total and per using repo."""
 
     repos: frozenset[str]
     call_sites: int | None
+    call_sites_by_repo: dict[str, int] | None = None
 
 
 def _cos(a: dict[str, float], b: dict[str, float]) -> float:
@@ -102,6 +106,7 @@ def _member(snap: Snapshot, repo: str, lang: str, usage: Usage, lines: int) -> d
         "language": lang,
         "used_by_repos": sorted(usage.repos),
         "call_sites": usage.call_sites,
+        "call_sites_by_repo": dict(usage.call_sites_by_repo or {}),
         "last_commit_at": snap.repos[repo].last_commit_at if repo in snap.repos else None,
         "owners": list(owners.get("codeowners") or []),
         "contributing": bool(info.get("contributing")),
@@ -162,6 +167,15 @@ def capabilities(
             for repos in involved.values():
                 if ra in repos or rb in repos:
                     repos.update((ra, rb))
+    # Repos that say they do different jobs never share a capability (the purpose gate).
+    purpose = purpose_vectors(snap, sorted(vectors))
+    for repos in involved.values():
+        forbidden = forbidden | {
+            frozenset((a, b))
+            for a in repos
+            for b in repos
+            if a < b and different_purpose(purpose, a, b)
+        }
     per_lang: list[tuple[str, list[str]]] = []
     for lang, repos in sorted(involved.items()):
         for g in _average_link(sorted(repos), vectors, min_score * LINK_FACTOR, forbidden):
@@ -189,7 +203,7 @@ def capabilities(
         languages = []
         for lang, group in cap:
             members = [
-                _member(snap, r, lang, usage.get(r, Usage(frozenset(), None)), lines.get(r, 0))
+                _member(snap, r, lang, usage.get(r, Usage(frozenset(), 0, {})), lines.get(r, 0))
                 for r in group
             ]
             languages.append(_language_entry(lang, members))
@@ -248,7 +262,15 @@ def narrowed(cap: dict, readable: Container[str]) -> dict | None:
             {**m, "used_by_repos": [r for r in m["used_by_repos"] if r in readable]}
             for m in entry["members"]
         ]
-        # call sites are counted over every repo; unknown to a restricted reader
-        members = [{**m, "call_sites": None} for m in members]
+        # call sites counted again over readable repos; unknown without the per-repo split
+        members = [_readable_sites(m, readable) for m in members]
         languages.append(_language_entry(entry["language"], members))
     return _capability(cap["terms"], languages)
+
+
+def _readable_sites(m: dict, readable: Container[str]) -> dict:
+    by_repo = m.get("call_sites_by_repo")
+    if by_repo is None:
+        return {**m, "call_sites": None}
+    seen = {r: n for r, n in by_repo.items() if r in readable}
+    return {**m, "call_sites": sum(seen.values()), "call_sites_by_repo": seen}

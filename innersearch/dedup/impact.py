@@ -6,6 +6,7 @@ report can group them away from the cross-repo findings a platform team acts on.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 # Directory names that hold what a build or a generator made from the sources beside them.
@@ -102,3 +103,61 @@ def annotate_pair(p: dict, vendored: bool = False) -> dict:
             [p["a"]["path"] + "/x", p["b"]["path"] + "/x"], [False, False], [vendored, vendored]
         )
     return p
+
+
+# What a file binds from an import, per statement form (names only; the statement's line is
+# an import, not a call site).
+_PY_FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,]+)\)?", re.M)
+_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+)(?:\s+as\s+(\w+))?", re.M)
+_JS_IMPORT = re.compile(
+    r"""^\s*import\s+(.+?)\s+from\s+['"]([^'"]+)['"]|"""
+    r"""(?:const|let|var)\s+(.+?)\s*=\s*require\(\s*['"]([^'"]+)['"]\s*\)""",
+    re.M,
+)
+_GO_SPEC = re.compile(r'^\s*(?:import\s+)?(?:([\w.]+)\s+)?"([^"]+)"\s*$', re.M)
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def _bound_names(lang: str, text: str, packages: set[str]) -> set[str]:
+    """The names a file binds from imports of `packages` (top-level package names for
+    Python, npm package names, Go import paths)."""
+    names: set[str] = set()
+    if lang == "python":
+        for m in _PY_FROM.finditer(text):
+            if m.group(1).split(".")[0] in packages:
+                names |= {p.split()[-1] for p in m.group(2).split(",") if p.strip()}
+        for m in _PY_IMPORT.finditer(text):
+            if m.group(1).split(".")[0] in packages:
+                names.add(m.group(2) or m.group(1).split(".")[0])
+    elif lang in ("javascript", "typescript", "tsx"):
+        for m in _JS_IMPORT.finditer(text):
+            binding, spec = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
+            base = "/".join(spec.split("/")[:2]) if spec.startswith("@") else spec.split("/")[0]
+            if base in packages:
+                names |= set(_NAME.findall(re.sub(r"\b\w+\s+as\b", "", binding)))
+        names -= {"type", "as"}
+    elif lang == "go":
+        for m in _GO_SPEC.finditer(text):
+            path = m.group(2)
+            if any(path == p or path.startswith(p + "/") for p in packages):
+                names.add(m.group(1) or path.rstrip("/").rsplit("/", 1)[-1])
+    return {n for n in names if n not in ("*", "_", ".")}
+
+
+def call_sites(lang: str, text: str, packages: set[str]) -> int:
+    """Lines of one file that use what it imports from `packages`: what would change if the
+    file migrated to another library. Import statements themselves are not counted."""
+    names = _bound_names(lang, text, packages)
+    if not names:
+        return 0
+    use = re.compile(r"(?<![\w$.])(?:" + "|".join(map(re.escape, sorted(names))) + r")(?![\w$])")
+    count = 0
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("import ", "from ", "#", "//")) or "require(" in line:
+            continue
+        if lang == "go" and _GO_SPEC.match(line):
+            continue  # a spec inside an import block
+        if use.search(line):
+            count += 1
+    return count

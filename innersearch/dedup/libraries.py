@@ -9,6 +9,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from email.parser import HeaderParser
 from pathlib import PurePosixPath
 
 from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED, FileRow
@@ -27,6 +28,11 @@ NEAR_IDENTICAL = 0.9
 # Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF).
 MIN_PARALLEL_SCORE = 0.15  # tuned on the sample org with manifest words (0.2 before them)
 META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on the sample org)
+# Two repos whose package descriptions and keywords (both present) share less than this
+# (cosine of their TF-IDF purpose words) do different jobs, however close their code words:
+# an installer with a command-line layer is not a command-line library. Tuned on the sample
+# org (pipenv ~ chardet); see docs/dedup.md.
+MIN_PURPOSE = 0.02
 MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
 _API_KINDS = frozenset({"class", "function", "method", "interface", "struct", "type", "enum"})
 _DOC_WORD = re.compile(r"[A-Za-z][a-z]{2,}")
@@ -301,16 +307,27 @@ def _vocabulary(
     return out
 
 
-def _readme_words(snap: Snapshot, repo: str) -> list[str]:
-    info = snap.repos[repo].info if repo in snap.repos else {}
-    readme = info.get("readme")
-    if not readme:
-        return []
-    row = snap.file(repo, readme)
+def _read(snap: Snapshot, repo: str, path: str | None) -> str:
+    row = snap.file(repo, path) if path else None
     data = snap.content(row.blob_key) if row else None
-    if not data:
-        return []
-    text = data[:20000].decode("utf-8", "replace")
+    return data[:20000].decode("utf-8", "replace") if data else ""
+
+
+def readme_text(snap: Snapshot, repo: str) -> str:
+    """The repo's README, else the long description of its package metadata (a wheel or an
+    sdist without a README at the root says what it is in METADATA / PKG-INFO)."""
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    about = info.get("about") if isinstance(info.get("about"), dict) else {}
+    for path in (info.get("readme"), about.get("readme_path")):
+        text = _read(snap, repo, path)
+        if text:
+            return text
+    text = _read(snap, repo, about.get("long_description_path"))
+    return str(HeaderParser().parsestr(text).get_payload() or "") if text else ""
+
+
+def _readme_words(snap: Snapshot, repo: str) -> list[str]:
+    text = readme_text(snap, repo)
     # Code blocks repeat the API; prose says what the library is for.
     return [w.lower() for w in _DOC_WORD.findall(text) if w.lower() not in _STOP]
 
@@ -325,17 +342,64 @@ def _meta_words(snap: Snapshot, repo: str) -> Counter:
     about = info.get("about") if isinstance(info.get("about"), dict) else {}
     texts = [str(host.get("description") or ""), str(about.get("description") or "")]
     tags = [str(t) for t in (host.get("topics") or []) + (about.get("keywords") or [])]
-    own = {w for name in about.get("packages") or [] for w in identifier_words(str(name))}
-    own |= set(identifier_words(repo))
+    # The package's own name counts: "Package uuid generates UUIDs" and "Package backoff
+    # implements backoff" name the job (dropping them lost Go packages whose doc is all
+    # they say).
     for text in texts:
         for w in _DOC_WORD.findall(text):
-            if w.lower() not in _STOP and w.lower() not in own:
+            if w.lower() not in _STOP:
                 words["meta:" + w.lower()] += META_WEIGHT
     for tag in tags:
         for w in identifier_words(tag):
-            if len(w) > 2 and w not in _STOP and w not in own:
+            if len(w) > 2 and w not in _STOP:
                 words["meta:" + w] += META_WEIGHT
     return words
+
+
+README_LEAD_WORDS = 60  # prose words of a README's opening that say what the repo is
+
+
+def _readme_lead(text: str) -> list[str]:
+    """The opening prose of a README: badges, headings, images, markup and code blocks
+    (fenced or indented) left out."""
+    words: list[str] = []
+    fenced = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if (
+            fenced
+            or not line
+            or raw.startswith(("    ", "\t"))
+            or line.startswith(("#", "..", "[!", "![", "<", "|", ":", "=", "-", "*", ">>>", "$"))
+            or set(line) <= set("=-~^*#`")
+        ):
+            continue
+        words += [w.lower() for w in _DOC_WORD.findall(re.sub(r"\(http[^)]*\)", "", line))]
+        if len(words) >= README_LEAD_WORDS:
+            break
+    return words[:README_LEAD_WORDS]
+
+
+def purpose_vectors(snap: Snapshot, repos: list[str]) -> dict[str, dict[str, float]]:
+    """repo -> TF-IDF of what the repo says its job is: package description, keywords and
+    topics (`_meta_words`) and the opening prose of its README."""
+    bags: dict[str, Counter] = {}
+    for repo in repos:
+        words = Counter({w: 1 for w in _meta_words(snap, repo)})
+        words.update("meta:" + w for w in _readme_lead(readme_text(snap, repo)) if w not in _STOP)
+        bags[repo] = words
+    return _tfidf(bags)
+
+
+def different_purpose(purpose: dict[str, dict[str, float]], ra: str, rb: str) -> bool:
+    """Both repos say what they are for, and say different things (MIN_PURPOSE)."""
+    pa, pb = purpose.get(ra) or {}, purpose.get(rb) or {}
+    if not pa or not pb:
+        return False
+    return sum(v * pb.get(w, 0.0) for w, v in pa.items()) < MIN_PURPOSE
 
 
 def _tfidf(vocabs: dict[str, Counter]) -> dict[str, dict[str, float]]:
@@ -385,6 +449,7 @@ def parallels(
     A pair where one imports the other (`uses`, from the dependency graph) is a user and
     its library, not two implementations."""
     files, vectors, langs = profile(snap, vocab)
+    purpose = purpose_vectors(snap, sorted(vectors))
     uses = uses or set()
     repos = sorted(vectors)
     found = []
@@ -392,7 +457,7 @@ def parallels(
         for rb in repos[x + 1 :]:
             if frozenset((ra, rb)) in related or not langs[ra] or langs[ra] != langs[rb]:
                 continue
-            if frozenset((ra, rb)) in uses:
+            if frozenset((ra, rb)) in uses or different_purpose(purpose, ra, rb):
                 continue
             va, vb = vectors[ra], vectors[rb]
             if len(va) > len(vb):

@@ -59,29 +59,42 @@ def runtime_uses(snap, files: dict, graph: deps.DepGraph) -> set[tuple[str, str]
     """(user, provider) edges of the dependency graph that the user's own library code makes:
     a benchmark or test importing a rival library to compare against does not make the two
     "user and library" (mistune's benchmark imports markdown; they are still parallel)."""
-    out = set()
+    return set(runtime_call_sites(snap, files, graph))
+
+
+def runtime_call_sites(snap, files: dict, graph: deps.DepGraph) -> dict[tuple[str, str], int]:
+    """(user, provider) -> call sites: lines of the user's library code that use what it
+    imports from the provider (`impact.call_sites`), for every edge `runtime_uses` keeps."""
+    out: dict[tuple[str, str], int] = {}
     for user, edges in sorted(graph.uses_map.items()):
         rows = [
             f
             for f in files.get(user, [])
             if not f.flags & (FLAG_VENDORED | FLAG_TEST) and not impact.is_scaffolding(f.path)
         ]
+        texts = []
+        for f in rows:
+            data = snap.content(f.blob_key)
+            if data:
+                text = data.decode("utf-8", "replace")
+                texts.append((f.lang, text, deps.imports_in(f.lang, text)))
         for provider, names in sorted(edges.items()):
             wanted = set(names)
-            for f in rows:
-                data = snap.content(f.blob_key)
-                if data and wanted & deps.imports_in(f.lang, data.decode("utf-8", "replace")):
-                    out.add((user, provider))
-                    break
+            found = [(lang, text) for lang, text, imported in texts if wanted & imported]
+            if found:
+                out[(user, provider)] = sum(impact.call_sites(lg, t, wanted) for lg, t in found)
     return out
 
 
-def _usage(snap, uses: set[tuple[str, str]]) -> dict[str, clusters.Usage]:
-    users: dict[str, set[str]] = defaultdict(set)
-    for user, provider in uses:
+def _usage(snap, sites: dict[tuple[str, str], int]) -> dict[str, clusters.Usage]:
+    users: dict[str, dict[str, int]] = defaultdict(dict)
+    for (user, provider), n in sites.items():
         if user in snap.repos and provider in snap.repos:
-            users[provider].add(user)
-    return {repo: clusters.Usage(frozenset(found), None) for repo, found in users.items()}
+            users[provider][user] = n
+    return {
+        repo: clusters.Usage(frozenset(found), sum(found.values()), dict(sorted(found.items())))
+        for repo, found in users.items()
+    }
 
 
 def _both_vendored(files: dict, p: dict) -> bool:
@@ -183,7 +196,8 @@ def build_report(
     lines = blob_lines(store, blobs)
     copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
-    uses = runtime_uses(snap, files, deps.graph(snap))
+    sites = runtime_call_sites(snap, files, deps.graph(snap))
+    uses = set(sites)
     vocab = load_vocabulary(store, blobs)
     parallel = libraries.parallels(
         snap,
@@ -219,7 +233,7 @@ def build_report(
         langs,
         pairs,
         libraries.MIN_PARALLEL_SCORE,
-        _usage(snap, uses),
+        _usage(snap, sites),
         _code_lines(files, lines),
         # A fork is the same implementation twice (one capability); a vendored directory or
         # a dependency is not a second implementation.
