@@ -220,6 +220,10 @@ def test_capability_cluster_and_keep_candidate(report):
     assert members["js-logwell"]["call_sites"] == 1
     assert members["js-logwell"]["call_sites_by_repo"] == {"js-logwell-express": 1}
     assert entry["migrate"][0]["call_sites"] == 0  # nobody calls lumber
+    # what a migration retires is bounded by the size of the library kept
+    move, kept = entry["migrate"][0], members["js-logwell"]
+    assert move["replaceable_lines"] == min(move["code_lines"], kept["code_lines"]) > 0
+    assert cap["impact"] == sum(m["replaceable_lines"] for m in entry["migrate"])
     assert cap["name"] and cap["terms"]
     pairs = {
         frozenset((p["a"]["repo"], p["b"]["repo"]))
