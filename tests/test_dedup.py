@@ -235,3 +235,52 @@ def test_a_wrapper_and_its_closure_are_not_one_class(tmp_path, open_test_store):
     assert len(functions) == 1, "the copied closure is found"
     where = sorted((m["path"], m["symbol"]) for m in functions[0]["members"])
     assert where == [("other.py", "add"), ("wrap.py", "add")], "the wrapper is not a member"
+
+
+def _file_streams(text: str):
+    from innersearch.dedup import verify
+    from innersearch.indexer import fingerprints as fp
+    from innersearch.indexer.parse import parse_source
+
+    data = text.encode()
+    record = fp.fragment_records(parse_source("python", data), data)[0]
+    return verify.Streams(fp.decode_record(record.data))
+
+
+def test_a_copy_edited_small_function_is_type3():
+    """Three lines edited in a small function, its names kept: a copy-edit, found at the
+    general threshold (the idiom rule of small fragments asks for more when names differ)."""
+    from innersearch.dedup import verify
+
+    original = (
+        "def settle(ledger, account, amount):\n"
+        "    entry = ledger.open(account)\n"
+        "    if entry.locked:\n"
+        "        raise LockedError(account)\n"
+        "    entry.balance = entry.balance - amount\n"
+        "    ledger.audit(account, amount, 'settle')\n"
+        "    ledger.flush()\n"
+        "    return entry.balance\n"
+    )
+    edited = (
+        "def settle(ledger, account, amount):\n"
+        "    entry = ledger.open(account)\n"
+        "    probe_value = check_probe(len(probe_items), 42)\n"
+        "    entry.balance = entry.balance - amount\n"
+        "    probe_other = check_probe(len(probe_items), 7)\n"
+        "    ledger.audit(account, amount, 'settle')\n"
+        "    ledger.flush()\n"
+        "    pass\n"
+        "    return entry.balance\n"
+    )
+    a, b = _file_streams(original), _file_streams(edited)
+    verdict = verify.compare(a, b)
+    small = min(len(a.raw), len(b.raw))
+    assert small < verify.LARGE
+    assert verify.MIN_SIMILARITY <= verdict.similarity < verify.required_similarity(small)
+    assert verdict.raw_similarity >= verify.COPY_EDIT_RAW
+    assert verdict.clone_type == "T3"
+    # the same shape with other names is an idiom, not a copy
+    renamed = edited.replace("ledger", "store").replace("entry", "row").replace("amount", "n")
+    renamed = renamed.replace("account", "key").replace("balance", "total")
+    assert verify.compare(a, _file_streams(renamed)).clone_type == ""

@@ -34,6 +34,7 @@ def _signature() -> list:
         verify.LARGE,
         verify.MIN_RAW_FOR_T3,
         verify.STRUCTURE_ONLY,
+        verify.COPY_EDIT_RAW,
     ]
 
 
