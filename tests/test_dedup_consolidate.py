@@ -135,11 +135,16 @@ def test_call_sites_count_uses_not_imports():
     )
     assert impact.call_sites("python", py, {"click"}) == 3
     assert impact.call_sites("python", py, {"rich"}) == 0
+    listed = "from __future__ import annotations\nfrom a import (\n    b,\n    c as d,\n)\n"
+    listed += "b()\nd()\n"
+    assert impact.call_sites("python", listed, {"a"}) == 2  # the list's lines are the import
     js = (
         'import { createLogger as make } from "logwell";\nconst pino = require("pino");\n'
         "export const l = make();\npino.info(1);\n// make() in a comment\n"
     )
     assert impact.call_sites("javascript", js, {"logwell", "pino"}) == 2
+    multi = 'import "side";\nimport {\n  a,\n  b as c\n} from "pkg";\na(); c();\nc()\n'
+    assert impact.call_sites("javascript", multi, {"pkg"}) == 2
     go = 'import (\n\t"fmt"\n\tbo "example.com/backoff/v4"\n)\n\nfunc f() { bo.Retry(g) }\n'
     assert impact.call_sites("go", go, {"example.com/backoff/v4"}) == 1
 

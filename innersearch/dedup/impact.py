@@ -107,10 +107,13 @@ def annotate_pair(p: dict, vendored: bool = False) -> dict:
 
 # What a file binds from an import, per statement form (names only; the statement's line is
 # an import, not a call site).
-_PY_FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,]+)\)?", re.M)
-_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+)(?:\s+as\s+(\w+))?", re.M)
+# (the names of a parenthesised list may span lines; otherwise they end with the line)
+_PY_FROM = re.compile(
+    r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))", re.M
+)
+_PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?", re.M)
 _JS_IMPORT = re.compile(
-    r"""^\s*import\s+(.+?)\s+from\s+['"]([^'"]+)['"]|"""
+    r"""^\s*import\s+([\w$*{},\s]+?)\s+from\s+['"]([^'"]+)['"]|"""
     r"""(?:const|let|var)\s+(.+?)\s*=\s*require\(\s*['"]([^'"]+)['"]\s*\)""",
     re.M,
 )
@@ -125,7 +128,8 @@ def _bound_names(lang: str, text: str, packages: set[str]) -> set[str]:
     if lang == "python":
         for m in _PY_FROM.finditer(text):
             if m.group(1).split(".")[0] in packages:
-                names |= {p.split()[-1] for p in m.group(2).split(",") if p.strip()}
+                listed = (m.group(2) or m.group(3) or "").replace("\n", " ")
+                names |= {p.split()[-1] for p in listed.split(",") if p.strip()}
         for m in _PY_IMPORT.finditer(text):
             if m.group(1).split(".")[0] in packages:
                 names.add(m.group(2) or m.group(1).split(".")[0])
@@ -150,14 +154,16 @@ def call_sites(lang: str, text: str, packages: set[str]) -> int:
     names = _bound_names(lang, text, packages)
     if not names:
         return 0
+    skip: set[int] = set()  # lines of import statements (a parenthesised list spans several)
+    for pattern in (_PY_FROM, _PY_IMPORT, _JS_IMPORT, _GO_SPEC):
+        for m in pattern.finditer(text):
+            first = text.count("\n", 0, m.start())
+            skip.update(range(first, first + m.group(0).count("\n") + 1))
     use = re.compile(r"(?<![\w$.])(?:" + "|".join(map(re.escape, sorted(names))) + r")(?![\w$])")
     count = 0
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("import ", "from ", "#", "//")) or "require(" in line:
+    for n, line in enumerate(text.splitlines()):
+        if n in skip or line.lstrip().startswith(("#", "//")):
             continue
-        if lang == "go" and _GO_SPEC.match(line):
-            continue  # a spec inside an import block
         if use.search(line):
             count += 1
     return count
