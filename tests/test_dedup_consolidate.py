@@ -10,7 +10,7 @@ import json
 import pytest
 
 from innersearch.cli import main
-from innersearch.dedup import api, impact, libraries
+from innersearch.dedup import api, clusters, impact, libraries
 from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
 from innersearch.indexer import deps
 from tests.helpers import build_index, commit_files, make_repo
@@ -229,6 +229,11 @@ def test_capability_cluster_and_keep_candidate(report):
     move, kept = entry["migrate"][0], members["js-logwell"]
     assert move["replaceable_lines"] == min(move["code_lines"], kept["code_lines"]) > 0
     assert cap["impact"] == sum(m["replaceable_lines"] for m in entry["migrate"])
+    # a reader who may not see the using repo sees no call sites from it
+    hidden = clusters.narrowed(cap, set(cap["repos"]))
+    seen = {m["repo"]: m for m in hidden["languages"][0]["members"]}
+    assert seen["js-logwell"]["call_sites"] == 0
+    assert seen["js-logwell"]["call_sites_by_repo"] == {}
     assert cap["name"] and cap["terms"]
     pairs = {
         frozenset((p["a"]["repo"], p["b"]["repo"]))
