@@ -28,10 +28,10 @@ NEAR_IDENTICAL = 0.9
 # Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF).
 MIN_PARALLEL_SCORE = 0.15  # tuned on the sample org with manifest words (0.2 before them)
 META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on the sample org)
-# Two repos whose package descriptions and keywords (both present) share less than this
-# (cosine of their TF-IDF purpose words) do different jobs, however close their code words:
-# an installer with a command-line layer is not a command-line library. Tuned on the sample
-# org (pipenv ~ chardet); see docs/dedup.md.
+# Two repos that both say what they are for (package description, keywords, topics, README
+# opening) and share less than this there (cosine of TF-IDF purpose words) do different
+# jobs, however close their code words: an environment manager is not an encoding detector
+# (pipenv ~ chardet, the sample org's one false pair, which it was tuned on; docs/dedup.md).
 MIN_PURPOSE = 0.02
 MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
 _API_KINDS = frozenset({"class", "function", "method", "interface", "struct", "type", "enum"})
