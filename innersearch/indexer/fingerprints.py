@@ -123,8 +123,6 @@ def abstract_stream(hashes: np.ndarray, cats: np.ndarray) -> np.ndarray:
     return out
 
 
-
-
 def _affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
     """datasketch's affine32 parameters (odd a, any b) for `seed`, drawn the way
     datasketch.MinHash draws them; made here because importing datasketch took 1.9 s of a
