@@ -192,9 +192,9 @@ class BlobReader:
 
 def read_blobs(repo: git.Repo, oids: list[str]) -> Iterator[bytes]:
     """The contents of `oids`, in order, from one `git cat-file --batch` fed by a thread: the
-    requests are pipelined, so reading does not wait a round trip per blob (on the kernel,
-    78k round trips were a tenth of the indexing process's time). Memory stays bounded: git
-    blocks on the pipe until the consumer reads on."""
+    requests are pipelined, so reading does not wait a round trip per blob (on a kernel
+    slice those waits were a tenth of the indexing process's wall time). Memory stays
+    bounded: git blocks on the pipe until the consumer reads on."""
     proc = subprocess.Popen(
         ["git", "cat-file", "--batch"],
         cwd=repo.git_dir,
