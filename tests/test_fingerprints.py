@@ -184,3 +184,18 @@ def test_bad_record_is_rejected():
         fp.decode_record(b"nonsense")
     with pytest.raises(ValueError):
         fp.decode_record(b"XX" + bytes(200))
+
+
+def test_record_keeps_low_16_bits_of_datasketch_and_exact_streams():
+    rng = np.random.default_rng(11)
+    hashes = rng.integers(0, 1 << 32, size=500, dtype=np.uint64).astype(np.uint32)
+    cats = rng.integers(0, 4, size=500).astype(np.uint8)
+    lines = np.sort(rng.integers(0, 300, size=500)).astype(np.uint32)
+    lines[100] = 2  # a line going back is still stored exactly
+    decoded = fp.decode_record(fp.encode_record(hashes, cats, lines))
+    want = _datasketch_signature(hashes, fp.RAW_K) & 0xFFFF
+    assert decoded.raw_sig.tolist() == want.tolist()
+    got_hashes, got_cats, got_lines, _ = decoded.streams()
+    assert got_hashes.tolist() == hashes.tolist()
+    assert got_cats.tolist() == cats.tolist()
+    assert got_lines.tolist() == lines.tolist()

@@ -1,15 +1,19 @@
 """Analysis of one new blob, run in worker processes: parse, references, fingerprints.
 
 Input and output are plain picklable values; the parent process writes them to the index.
+Every derived field value (reference names and JSON, symbol words) is computed here, so the
+parent only adds ready values: it is one process against all the workers.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from . import classify, fingerprints
+from .identifiers import name_terms
 from .parse import parse_source
-from .records import Reference, Symbol
+from .records import Symbol
 
 
 @dataclass
@@ -21,7 +25,10 @@ class BlobAnalysis:
     lines: int
     generated: bool
     symbols: list[Symbol] = field(default_factory=list)
-    references: list[Reference] = field(default_factory=list)
+    # Per symbol, aligned with `symbols`: (squashed name, distinct identifier words).
+    symbol_terms: list[tuple[str, list[str]]] = field(default_factory=list)
+    ref_names: list[str] = field(default_factory=list)  # distinct referenced names
+    refs_json: str = "{}"  # {name: [line, ...]}: the blob document's stored references
     fragments: list[fingerprints.FragmentRecord] = field(default_factory=list)
     parse_error: str = ""
 
@@ -57,7 +64,12 @@ def analyze_blob(task: tuple[str, str, str, bytes]) -> BlobAnalysis:
     if parsed is None:
         return result
     result.symbols = parsed.symbols
-    result.references = parsed.references
+    result.symbol_terms = [name_terms(s.name) for s in parsed.symbols]
+    refs: dict[str, list[int]] = {}
+    for ref in parsed.references:
+        refs.setdefault(ref.name, []).append(ref.line)
+    result.ref_names = list(refs)
+    result.refs_json = json.dumps(refs, separators=(",", ":"))
     result.parse_error = parsed.error
     if not result.generated:
         result.fragments = fingerprints.fragment_records(parsed, data)

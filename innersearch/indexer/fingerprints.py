@@ -5,11 +5,18 @@ Runs in the indexer's workers; innersearch.dedup reads the records back (see dec
 Record format (`FragmentRecord.data`, little-endian):
 
     b"IF" version:u8 num_perm:u16 ntokens:u32 packed_len:u32 offset:u32 line_shift:i32
-    raw MinHash hashvalues   num_perm x u32   (shingles of RAW_K raw tokens)
-    abs MinHash hashvalues   num_perm x u32   (shingles of ABS_K abstracted tokens)
+    raw MinHash values   num_perm x u16   (low 16 bits; shingles of RAW_K raw tokens)
+    abs MinHash values   num_perm x u16   (low 16 bits; shingles of ABS_K abstracted tokens)
     zlib(packed): token hashes ntokens x u32, token categories ntokens x u8,
-                  token lines ntokens x u32 (relative to start_line), then UTF-8 JSON
+                  token line deltas ntokens x u32 (each token's line minus the previous
+                  token's; the first is relative to start_line), then UTF-8 JSON
                   vocabulary (file records only: [[kind, name, container, signature], ...])
+
+Signatures keep 16 of the 32 bits of each MinHash value (b-bit MinHash, Li & König 2010):
+the similarity estimate is the fraction of equal values, and two different values agree in
+their low 16 bits with probability 2^-16, so the estimate moves by less than 0.00002 while
+the signatures, the largest part of the catalog, take half the space. Line deltas are
+mostly 0 and 1, so the stream compresses to a fraction of absolute lines.
 
 Only file records carry `packed` (offset 0, line_shift 0). A function record's streams are
 the slice [offset, offset + ntokens) of its file record's, with lines made relative to the
@@ -36,7 +43,7 @@ import numpy as np
 
 from .records import ParseResult
 
-FORMAT_VERSION = 2  # 2: function records point into their file record
+FORMAT_VERSION = 3  # 2: function records point into their file record; 3: 16-bit values
 NUM_PERM = 64
 SEED = 20241
 RAW_K = 5  # raw-token shingle length (Type-1)
@@ -54,7 +61,8 @@ ABS_LITERAL = zlib.crc32(b"\x00L")
 _HEADER = struct.Struct("<2sBHIIIi")
 _MAGIC = b"IF"
 # Bytes of a record up to the end of both signatures: what the dedup job reads of each.
-SIGNATURES_END = _HEADER.size + 8 * NUM_PERM
+SIGNATURES_END = _HEADER.size + 4 * NUM_PERM
+_SIG_MASK = np.uint32(0xFFFF)
 
 # Statement starters that only bring names into scope (imports, includes, packages).
 _IMPORT_STARTERS = frozenset(
@@ -77,7 +85,7 @@ class FragmentRecord:
 class Fingerprint:
     """A decoded record: signatures always, streams on demand (they cost a zlib inflate)."""
 
-    raw_sig: np.ndarray  # uint32[num_perm]
+    raw_sig: np.ndarray  # uint32[num_perm], the stored low 16 bits of each MinHash value
     abs_sig: np.ndarray  # uint32[num_perm]
     ntokens: int
     packed: bytes
@@ -103,7 +111,8 @@ class Fingerprint:
         n = self.ntokens
         hashes = np.frombuffer(blob, dtype="<u4", count=n)
         cats = np.frombuffer(blob, dtype=np.uint8, count=n, offset=4 * n)
-        lines = np.frombuffer(blob, dtype="<u4", count=n, offset=5 * n)
+        deltas = np.frombuffer(blob, dtype="<u4", count=n, offset=5 * n)
+        lines = np.cumsum(deltas, dtype=np.uint32).astype("<u4")
         rest = blob[9 * n :]
         vocab = json.loads(rest) if rest else []
         # File records are read once per function of the file: keep the inflated copy.
@@ -121,8 +130,6 @@ def abstract_stream(hashes: np.ndarray, cats: np.ndarray) -> np.ndarray:
     out[cats == CAT_IDENT] = ABS_IDENT
     out[cats == CAT_LITERAL] = ABS_LITERAL
     return out
-
-
 
 
 def _affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
@@ -214,10 +221,12 @@ def _signature_of(windows: np.ndarray) -> np.ndarray:
 
 
 def _pack(hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list | None) -> bytes:
+    # Deltas wrap modulo 2**32 and the reader sums them modulo 2**32: exact in any order.
+    deltas = np.diff(lines.astype(np.int64), prepend=0)
     packed_parts = [
         hashes.astype("<u4").tobytes(),
         cats.astype(np.uint8).tobytes(),
-        lines.astype("<u4").tobytes(),
+        deltas.astype("<u4").tobytes(),
     ]
     if vocab:
         packed_parts.append(json.dumps(vocab, separators=(",", ":")).encode())
@@ -228,7 +237,8 @@ def _record(
     raw: np.ndarray, abstracted: np.ndarray, ntokens: int, packed: bytes, offset=0, shift=0
 ) -> bytes:
     header = _HEADER.pack(_MAGIC, FORMAT_VERSION, NUM_PERM, ntokens, len(packed), offset, shift)
-    return header + raw.astype("<u4").tobytes() + abstracted.astype("<u4").tobytes() + packed
+    low = (raw & _SIG_MASK).astype("<u2").tobytes()
+    return header + low + (abstracted & _SIG_MASK).astype("<u2").tobytes() + packed
 
 
 def encode_record(
@@ -250,9 +260,10 @@ def decode_record(data: bytes, parent: Fingerprint | None = None) -> Fingerprint
     if magic != _MAGIC or version != FORMAT_VERSION or num_perm != NUM_PERM:
         raise ValueError(f"fingerprint record format {version}/{num_perm} is not supported")
     off = _HEADER.size
-    raw = np.frombuffer(data, dtype="<u4", count=num_perm, offset=off)
-    abstracted = np.frombuffer(data, dtype="<u4", count=num_perm, offset=off + 4 * num_perm)
-    packed = data[off + 8 * num_perm : off + 8 * num_perm + packed_len]
+    raw = np.frombuffer(data, dtype="<u2", count=num_perm, offset=off).astype(np.uint32)
+    abstracted = np.frombuffer(data, dtype="<u2", count=num_perm, offset=off + 2 * num_perm)
+    abstracted = abstracted.astype(np.uint32)
+    packed = data[off + 4 * num_perm : off + 4 * num_perm + packed_len]
     return Fingerprint(raw, abstracted, ntokens, packed, offset, shift, parent)
 
 

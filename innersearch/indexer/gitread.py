@@ -5,9 +5,12 @@ Everything goes through GitPython against bare mirrors under the data dir; no wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import subprocess
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -185,6 +188,46 @@ class BlobReader:
 
     def close(self) -> None:
         self._repo.git.clear_cache()
+
+
+def read_blobs(repo: git.Repo, oids: list[str]) -> Iterator[bytes]:
+    """The contents of `oids`, in order, from one `git cat-file --batch` fed by a thread: the
+    requests are pipelined, so reading does not wait a round trip per blob (on a kernel
+    slice those waits were a tenth of the indexing process's wall time). Memory stays
+    bounded: git blocks on the pipe until the consumer reads on."""
+    proc = subprocess.Popen(
+        ["git", "cat-file", "--batch"],
+        cwd=repo.git_dir,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, **_ENV},
+    )
+
+    def feed() -> None:
+        try:
+            for oid in oids:
+                proc.stdin.write(oid.encode() + b"\n")
+        except (BrokenPipeError, ValueError):
+            pass  # the reader stopped early and closed git
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        for oid in oids:
+            header = proc.stdout.readline().split()
+            if len(header) != 3:
+                raise GitError(f"cannot read blob {oid}")
+            data = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)  # the newline after each object
+            yield data
+    finally:
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()
+        feeder.join()
 
 
 def read_blob_at(repo: git.Repo, commit: str, path: str) -> bytes | None:

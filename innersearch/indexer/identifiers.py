@@ -21,3 +21,10 @@ def identifier_words(name: str) -> list[str]:
 def squashed(name: str) -> str:
     """The identifier with style removed: 'rate_limiter' and 'RateLimiter' -> 'ratelimiter'."""
     return "".join(identifier_words(name))
+
+
+def name_terms(name: str) -> tuple[str, list[str]]:
+    """(squashed, distinct words) of a symbol name, as its index document holds them: one
+    regex pass for both (the indexer's workers compute them for every definition)."""
+    words = identifier_words(name)
+    return "".join(words), list(dict.fromkeys(words))

@@ -26,7 +26,6 @@ import tantivy
 from . import access, catalog, classify, gitread, implindex, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
-from .identifiers import identifier_words, squashed
 from .progress import Progress
 from .sources import RepoSource, ResolveOptions, SourceProblem, resolve
 
@@ -134,22 +133,20 @@ class _Indexer:
         doc.add_text(schema.F_TRIGRAMS, data.decode("utf-8", "replace"))
         doc.add_bytes(schema.F_CONTENT, data)
         doc.add_text(schema.F_LANG, a.lang)
-        refs: dict[str, list[int]] = {}
-        for ref in a.references:
-            refs.setdefault(ref.name, []).append(ref.line)
-        for name in refs:
+        for name in a.ref_names:
             doc.add_text(schema.F_REF_NAMES, name)
-        doc.add_text(schema.F_REFS, json.dumps(refs, separators=(",", ":")))
+        doc.add_text(schema.F_REFS, a.refs_json)
         self.writer.add_document(doc)
-        for sym in a.symbols:
+        # Field values come ready from the worker: this loop is the main process's share.
+        for sym, (squashed_name, words) in zip(a.symbols, a.symbol_terms, strict=True):
             sd = tantivy.Document()
             sd.add_text(schema.F_DOC_KIND, schema.DOC_SYMBOL)
             sd.add_unsigned(schema.F_BLOB_KEY, a.key)
             sd.add_text(schema.F_SYM_NAME, sym.name)
             sd.add_text(schema.F_SYM_LOWER, sym.name)
             sd.add_text(schema.F_SYM_TRIGRAMS, sym.name)
-            sd.add_text(schema.F_SYM_SQUASHED, squashed(sym.name))
-            for word in dict.fromkeys(identifier_words(sym.name)):
+            sd.add_text(schema.F_SYM_SQUASHED, squashed_name)
+            for word in words:
                 sd.add_text(schema.F_SYM_WORDS, word)
             sd.add_text(schema.F_SYM_KIND, sym.kind)
             sd.add_text(schema.F_LANG, a.lang)
@@ -158,6 +155,8 @@ class _Indexer:
             sd.add_text(schema.F_CONTAINER, sym.container)
             sd.add_text(schema.F_SIGNATURE, sym.signature)
             self.writer.add_document(sd)
+        # Until the flush only the catalog row and fragments are needed of it.
+        a.symbol_terms, a.ref_names, a.refs_json = [], [], ""
         self.pending.analyses.append(a)
         self.pending.bytes += len(data)
         self.summary.new_blobs += 1
@@ -354,17 +353,13 @@ class _Indexer:
                 todo.setdefault(key, []).append(e)
 
         def tasks() -> Iterator[tuple[str, str, str, bytes]]:
-            reader = gitread.BlobReader(mirror)
-            try:
-                for entries in todo.values():
-                    e = entries[0]
-                    data = reader.read(e.oid)
-                    if classify.is_binary(data):
-                        skips.extend((x.path, "binary", x.size) for x in entries)
-                        continue
-                    yield (e.oid, e.path, classify.language(e.path, data[:256]), data)
-            finally:
-                reader.close()
+            firsts = [entries[0] for entries in todo.values()]
+            blobs = gitread.read_blobs(mirror, [e.oid for e in firsts])
+            for e, data in zip(firsts, blobs, strict=True):
+                if classify.is_binary(data):
+                    skips.extend((x.path, "binary", x.size) for x in todo[blob_key(e.oid)])
+                    continue
+                yield (e.oid, e.path, classify.language(e.path, data[:256]), data)
 
         bar = Progress(label, len(todo), enabled=self.show_progress)
         for task, a in self._analyses(tasks(), len(todo)):

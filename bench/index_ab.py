@@ -1,0 +1,125 @@
+"""Back-to-back A/B of a full index by two versions of innersearch on one repo, same run.
+
+Usage: .venv/bin/python bench/index_ab.py OLD_SRC REPO [--rounds 2] [--work DIR]
+OLD_SRC is a directory holding an older `innersearch` package (e.g. `git archive REV
+innersearch | tar -x -C OLD_SRC`); the new one is this checkout. Rounds alternate old/new so
+both see the same machine load. Per run: wall seconds, CPU seconds of the indexing process
+and of its whole tree (workers included, from /proc every 50 ms), peak RSS of the tree and
+index size (tantivy index + catalog) against the indexed bytes; then new/old ratios of medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+
+from index_bench import dir_bytes  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _procs() -> dict[int, tuple[int, float, int]]:
+    """pid -> (parent, cpu seconds, rss bytes) of every process."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                f = fh.read().rsplit(")", 1)[1].split()
+            out[int(entry)] = (int(f[1]), (int(f[11]) + int(f[12])) / TICK, int(f[21]) * PAGE)
+        except (OSError, IndexError, ValueError):
+            continue  # exited while we looked
+    return out
+
+
+def measure(cmd: list[str], env: dict, cwd: Path) -> dict:
+    """Wall, CPU of the root and of the tree, peak tree RSS of one command."""
+    start = time.perf_counter()
+    # cwd: `python -m` puts it first on sys.path, before PYTHONPATH.
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    cpu: dict[int, float] = {}  # last CPU seen per descendant (a process's CPU only grows)
+    peak = 0
+    while proc.poll() is None:
+        procs = _procs()
+        tree, frontier = {proc.pid}, [proc.pid]
+        while frontier:
+            pid = frontier.pop()
+            kids = [c for c, v in procs.items() if v[0] == pid and c not in tree]
+            tree.update(kids)
+            frontier.extend(kids)
+        peak = max(peak, sum(procs[p][2] for p in tree if p in procs))
+        for p in tree:
+            if p in procs:
+                cpu[p] = procs[p][1]
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return {
+        "wall": wall,
+        "main_cpu": cpu.get(proc.pid, 0.0),
+        "tree_cpu": sum(cpu.values()),
+        "rss": peak,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("old_src", type=Path)
+    ap.add_argument("repo", type=Path)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=Path("/var/tmp/innersearch-index-ab"))
+    args = ap.parse_args()
+    runs: dict[str, list[dict]] = {"old": [], "new": []}
+    for _ in range(args.rounds):
+        for label, src in (("old", args.old_src.resolve()), ("new", ROOT)):
+            data = args.work.resolve() / label
+            shutil.rmtree(data, ignore_errors=True)
+            env = {**os.environ, "PYTHONPATH": str(src)}
+            cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(data), "index"]
+            row = measure([*cmd, "--quiet", str(args.repo.resolve())], env, src)
+            with sqlite3.connect(data / "catalog.sqlite") as conn:
+                indexed = conn.execute("SELECT SUM(size) FROM blobs").fetchone()[0]
+            row["size"] = dir_bytes(data / "index") + (data / "catalog.sqlite").stat().st_size
+            row["indexed"] = indexed
+            runs[label].append(row)
+            print(
+                f"{label}: {row['wall']:.1f} s wall, main {row['main_cpu']:.1f} s CPU, tree "
+                f"{row['tree_cpu']:.1f} s CPU, {row['rss'] / 2**20:.0f} MiB, "
+                f"{row['size'] / indexed:.2f}x of {indexed / 1e6:.1f} MB; "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    print("| metric | old (median) | new (median) | new / old |")
+    print("|---|---:|---:|---:|")
+    for key, unit, scale in (
+        ("wall", "s", 1),
+        ("main_cpu", "s", 1),
+        ("tree_cpu", "s", 1),
+        ("rss", "MiB", 2**20),
+        ("size", "x", None),
+    ):
+
+        def med(label: str, key=key, scale=scale) -> float:
+            vals = [r[key] / (r["indexed"] if scale is None else scale) for r in runs[label]]
+            return statistics.median(vals)
+
+        old, new = med("old"), med("new")
+        print(f"| {key} | {old:.2f} {unit} | {new:.2f} {unit} | {new / old:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
