@@ -203,14 +203,60 @@ def test_the_rank_order_is_computed_once_per_generation(store):
     assert execute._default_order(first) is execute._default_order(second)
 
 
-def test_type_symbol_with_a_negated_word(tmp_path, open_test_store):
-    code = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
-    make_repo(tmp_path / "org", "lim", {"lim.py": code})
-    store = open_test_store(build_index(tmp_path, tmp_path / "org").root)
-    names = [r["symbol"]["name"] for r in api.search(store, "type:symbol RateLimiter")["results"]]
-    assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
-    found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
-    assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]
+@pytest.fixture(scope="module")
+def limiters(tmp_path_factory, open_store):
+    """A repo with RateLimiter and LegacyRateLimiter in old.py, RateLimiter alone in new.py."""
+    root = tmp_path_factory.mktemp("limiters")
+    old = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
+    make_repo(root / "org", "lim", {"old.py": old, "new.py": "class RateLimiter:\n    pass\n"})
+    return open_store(build_index(root, root / "org").root)
+
+
+def test_type_symbol_with_a_negated_word(limiters):
+    found = api.search(limiters, "type:symbol RateLimiter")["results"]
+    names = [(r["symbol"]["name"], r["path"]) for r in found]
+    assert sorted(names) == [
+        ("LegacyRateLimiter", "old.py"),
+        ("RateLimiter", "new.py"),
+        ("RateLimiter", "old.py"),
+    ]
+
+
+# A negated term must exclude only what it names: were it evaluated like a positive word
+# (every symbol "contains" it), the whole result would be empty.
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("type:symbol RateLimiter -legacy", [("RateLimiter", "new.py"), ("RateLimiter", "old.py")]),
+        (
+            "type:symbol rate_limiter -Legacy",
+            [("RateLimiter", "new.py"), ("RateLimiter", "old.py")],
+        ),
+        ("type:symbol RateLimiter -file:old", [("RateLimiter", "new.py")]),
+        ("type:symbol RateLimiter -(legacy or file:new)", [("RateLimiter", "old.py")]),
+        (
+            "type:symbol sym:RateLimiter -sym:Legacy",
+            [("RateLimiter", "new.py"), ("RateLimiter", "old.py")],
+        ),
+    ],
+)
+def test_type_symbol_excludes_only_what_a_negated_term_names(limiters, query, expected):
+    found = api.search(limiters, query)["results"]
+    assert sorted((r["symbol"]["name"], r["path"]) for r in found) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sym:RateLimiter", ["new.py", "old.py"]),
+        ("sym:RateLimiter -legacy", ["new.py"]),  # old.py's text holds "Legacy"
+        ("sym:RateLimiter -sym:Legacy", ["new.py"]),
+        ("sym:RateLimiter -file:new", ["old.py"]),
+        ("RateLimiter -sym:Legacy", ["new.py"]),
+    ],
+)
+def test_sym_with_a_negated_term(limiters, query, expected):
+    assert sorted(r["path"] for r in api.search(limiters, query)["results"]) == expected
 
 
 @pytest.mark.parametrize("query", ["return", "type:path mod", "type:symbol handler"])
