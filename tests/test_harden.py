@@ -12,7 +12,7 @@ from innersearch.search import api, execute
 from innersearch.search.budget import Budget
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import MAX_NESTING, QueryError, parse
-from innersearch.web import api as web_api
+from innersearch.web import answers as web_answers
 from innersearch.web import create_app
 from innersearch.web.cache import ResultCache, approx_bytes
 from innersearch.web.highlight import highlight_lines
@@ -111,12 +111,14 @@ def test_responses_are_bounded_whatever_limit_and_context_ask(client):
         for r in doc["results"]
         for m in r["line_matches"]
     )
-    assert web_api.MAX_RESPONSE_LINES // 2 < rendered <= web_api.MAX_RESPONSE_LINES
-    assert len(resp.data) < 2 * web_api.MAX_RESPONSE_LINES * web_api.MAX_LINE_CHARS
+    assert web_answers.MAX_RESPONSE_LINES // 2 < rendered <= web_answers.MAX_RESPONSE_LINES
+    assert len(resp.data) < 2 * web_answers.MAX_RESPONSE_LINES * web_answers.MAX_LINE_CHARS
     minified = client.get("/api/v1/search", query_string={"q": "xxxxxxxxxx"}).get_json()
     [match] = minified["results"][0]["line_matches"]
-    assert len(match["text"]) == web_api.MAX_LINE_CHARS  # cut, with its ranges
-    assert match["ranges"] and all(0 <= a < b <= web_api.MAX_LINE_CHARS for a, b in match["ranges"])
+    assert len(match["text"]) == web_answers.MAX_LINE_CHARS  # cut, with its ranges
+    assert match["ranges"] and all(
+        0 <= a < b <= web_answers.MAX_LINE_CHARS for a, b in match["ranges"]
+    )
 
 
 def test_the_cli_api_keeps_whole_lines(store):
