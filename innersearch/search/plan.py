@@ -18,7 +18,7 @@ from ..indexer import schema
 from ..indexer.catalog import FileRow
 from ..indexer.hosts import HostInfo
 from ..indexer.store import Snapshot
-from . import literals
+from . import literals, regex_syntax
 from .match import OPTIONS, Matcher, check_regex, has_upper
 from .query import And, Filter, Literal, Node, Not, Or, Query, QueryError, Regex
 
@@ -137,12 +137,14 @@ class Plan:
         return any(a.is_filter for a in self.atoms)
 
 
-def _case_sensitive(mode: str, text: str, is_regex: bool) -> bool:
+def _case_sensitive(
+    mode: str, text: str, is_regex: bool, syntax: regex_syntax.Regexp | None = None
+) -> bool:
     if mode == "yes":
         return True
     if mode == "no":
         return False
-    return has_upper(text, is_regex)
+    return has_upper(text, is_regex, syntax)
 
 
 def _filter_regex(node: Filter, mode: str) -> re2._Regexp:
@@ -158,8 +160,8 @@ def _atom(node: Node, query: Query) -> Atom:
         matcher = Matcher.for_literal(node.text, sensitive)
         return Atom(node, "content", matcher, value=node.text, fold=not sensitive)
     if isinstance(node, Regex):
-        sensitive = _case_sensitive(query.case, node.pattern, True)
-        matcher = Matcher.for_regex(node.pattern, sensitive, node.pos + 1)
+        sensitive = _case_sensitive(query.case, node.pattern, True, node.syntax)
+        matcher = Matcher.for_regex(node.pattern, sensitive, node.pos + 1, node.syntax)
         return Atom(node, "content", matcher, value=node.pattern, fold=not sensitive)
     if isinstance(node, Filter):
         atom = Atom(node, node.name, value=node.value)
@@ -276,7 +278,7 @@ def _requirement(atom: Atom) -> literals.Req:
     """What every match of a content atom contains."""
     if isinstance(atom.node, Literal):
         return ("str", atom.value)
-    return literals.required(atom.value, atom.fold)
+    return literals.required(atom.node.syntax, atom.fold)
 
 
 def atom_query(atom: Atom) -> tantivy.Query | None:
