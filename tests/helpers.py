@@ -78,6 +78,13 @@ def commit_files(
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def config(tmp_path: Path, body: str) -> Path:
+    """A sources config file holding `body`."""
+    path = tmp_path / "sources.toml"
+    path.write_text(body)
+    return path
+
+
 def data_dir(tmp_path: Path) -> layout.DataDir:
     return layout.DataDir(tmp_path / "data")
 
