@@ -101,22 +101,15 @@ def matches(node: MatchNode | None, target: Target) -> bool | None:
         return True
     if isinstance(node, Atom):
         return node.test_row(target.row) if node.is_filter else target.content(node)
-    if isinstance(node, AllOf):
+    if isinstance(node, AllOf | AnyOf):
+        decisive = isinstance(node, AnyOf)  # the child value that decides: True for AnyOf
         unknown = False
         for child in node.children:
             value = matches(child, target)
-            if value is False:
-                return False
+            if value is decisive:
+                return decisive
             unknown = unknown or value is None
-        return None if unknown else True
-    if isinstance(node, AnyOf):
-        unknown = False
-        for child in node.children:
-            value = matches(child, target)
-            if value is True:
-                return True
-            unknown = unknown or value is None
-        return None if unknown else False
+        return None if unknown else not decisive
     value = matches(node.child, target)
     return None if value is None else not value
 
