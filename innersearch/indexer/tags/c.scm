@@ -52,7 +52,7 @@
   ]) @reference.call
 
 ; --- not inherited: cpp.scm has never counted type uses as references (inheriting these
-; would add them to C++: about 60% more references on C++ sources) ---
+; would add them to every C++ file's references) ---
 
 [
   (declaration type: (type_identifier) @name)
