@@ -17,6 +17,15 @@ from wsgiref.simple_server import make_server
 
 from tests.gitserver import _QuietHandler, _Server
 
+# The token the fake hosts accept, and the user name each host's git expects with it.
+TOKEN = "ghp-Canary-51d0c7"
+GIT_USER = {
+    "github": "x-access-token",
+    "gitlab": "oauth2",
+    "gitea": "innersearch",
+    "bitbucket": "x-token-auth",
+}
+
 
 @dataclass
 class FakeRepo:

@@ -13,6 +13,8 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from tests.helpers import make_repo
+
 _PASSED_HEADERS = ("CONTENT_TYPE", "HTTP_CONTENT_ENCODING", "HTTP_GIT_PROTOCOL", "QUERY_STRING")
 
 
@@ -81,3 +83,34 @@ class GitHttpServer:
         self.requests.append(f"{line} {status.split()[0]}")
         start_response(status, headers)
         return [payload]
+
+
+def serve_repos(tmp_path: Path, names: list[str]) -> dict[str, Path]:
+    """A work tree per full name, and its bare copy under tmp_path/served (what git serves)."""
+    works = {}
+    for name in names:
+        short = name.replace("/", "_")
+        work = make_repo(
+            tmp_path / "work",
+            short,
+            {
+                "README.md": f"# {name}\n",
+                "src/main.py": f"def handler_{short}():\n    return 'marker-{short}'\n",
+            },
+        )
+        works[name] = work
+        publish(tmp_path, name, work)
+    return works
+
+
+def publish(tmp_path: Path, name: str, work: Path) -> None:
+    bare = tmp_path / "served" / f"{name}.git"
+    if bare.exists():
+        subprocess.run(
+            ["git", "-C", str(work), "push", "-q", "--force", str(bare), "main"],
+            check=True,
+            capture_output=True,
+        )
+        return
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)

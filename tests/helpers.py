@@ -13,8 +13,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import re2
+from hypothesis import strategies as st
+
 from innersearch.indexer import layout
 from innersearch.indexer.run import RunSummary, index_sources
+from innersearch.search.match import OPTIONS
 
 GIT_ENV = {
     **os.environ,
@@ -74,6 +78,13 @@ def commit_files(
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def config(tmp_path: Path, body: str) -> Path:
+    """A sources config file holding `body`."""
+    path = tmp_path / "sources.toml"
+    path.write_text(body)
+    return path
+
+
 def data_dir(tmp_path: Path) -> layout.DataDir:
     return layout.DataDir(tmp_path / "data")
 
@@ -126,3 +137,48 @@ def wait_until_serving(proc: subprocess.Popen, base: str, seconds: float = 30) -
             pass
         assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
         time.sleep(0.1)
+
+
+def per_line(pattern: str, data: bytes) -> list[int]:
+    """The lines an RE2 pattern matches, straight from the definition: each line on its own,
+    then git grep's empty line after a final newline when the rest of the blob's first hit
+    is there."""
+    rx = re2.compile("(?m)(?:" + pattern + ")", OPTIONS)
+    if not data:
+        return []  # git: an empty file has no lines
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    found = [i + 1 for i, line in enumerate(lines) if rx.search(line) is not None]
+    if data.endswith(b"\n") and (not found or found[-1] != len(lines)):
+        first = rx.search(data, (sum(len(x) + 1 for x in lines[: found[-1]]) if found else 0))
+        if first is not None and first.start() == len(data) and rx.search(b"") is not None:
+            found.append(len(lines) + 1)
+    return found
+
+
+# Generated RE2 patterns for property tests: the syntax the parser, the trigram requirement
+# and the matcher must all get right (classes, escapes, flags, anchors, repetition, groups).
+_REGEX_ATOMS = st.sampled_from(
+    [
+        "a", "b", "e", "l", "o", "h", "H", "k", "s", "S", "1", " ", "_", "é", "日",
+        "\\.", "\\d", "\\w", "\\W", "\\s", "\\b", "\\B", ".", "^", "$", "\\A", "\\z",
+        "[ab]", "[^a]", "[a-z]", "[]a]", "[a-]", "[[:alpha:]]", "[\\d_]", "\\pL", "\\p{Greek}",
+        "\\x41", "\\x{e9}", "\\101", "\\Qa.b\\E", "\\r", "\\t", "(?i)", "(?i:he)", "(?s:.)",
+        "(?P<n>lo)", "x{,2}", "hel", "llo", "abc", "Kis",
+    ]
+)  # fmt: skip
+
+
+def _regex_forms(inner):
+    repeated = st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{1,3}", "{0,}", "*?"]))
+    return st.one_of(
+        st.tuples(inner, inner).map("".join),
+        st.tuples(inner, inner).map("|".join),
+        inner.map(lambda r: f"({r})"),
+        repeated.map(lambda t: f"(?:{t[0]}){t[1]}"),
+        st.tuples(inner, repeated).map(lambda t: f"{t[0]}(?:{t[1][0]}){t[1][1]}"),
+    )
+
+
+REGEX = st.recursive(_REGEX_ATOMS, _regex_forms, max_leaves=8)

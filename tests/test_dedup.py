@@ -1,24 +1,13 @@
 """Clone detection and library pairs on a real index of a small organization with known
-clones (tests/test_dedup_org.py): what is found, what is not, ids, incremental runs, bad input."""
+clones (tests/dedup_org.py): what is found, what is not, ids, incremental runs, bad input."""
 
 from __future__ import annotations
 
 import pytest
 
 from innersearch.dedup import api
+from tests.dedup_org import MEDIUM, ORIGINAL, UNRELATED, build_org
 from tests.helpers import build_index, commit_files, make_repo, run_index
-from tests.test_dedup_org import MEDIUM, ORIGINAL, UNRELATED, build_org
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory, open_store):
-    root = tmp_path_factory.mktemp("dedup")
-    return open_store(build_index(root, build_org(root)).root)
-
-
-@pytest.fixture(scope="module")
-def report(store):
-    return api.find_duplicates(store)
 
 
 def classes_with(report: dict, repo: str, path: str) -> list[dict]:
@@ -39,23 +28,23 @@ def summarize_class(report: dict) -> dict:
     return found[0]
 
 
-def test_report_has_the_design_shape(report):
-    assert set(report) >= {"clone_classes", "libraries", "repos", "generation"}
-    for c in report["clone_classes"]:
+def test_report_has_the_design_shape(dedup_report):
+    assert set(dedup_report) >= {"clone_classes", "libraries", "repos", "generation"}
+    for c in dedup_report["clone_classes"]:
         assert set(c) >= {"id", "level", "similarity", "members", "type"}
         assert c["level"] in ("function", "file")
         assert 0 < c["similarity"] <= 1
         assert len(c["members"]) >= 2
         for m in c["members"]:
             assert set(m) >= {"repo", "path", "start_line", "end_line", "symbol", "branch"}
-    for p in report["libraries"]:
+    for p in dedup_report["libraries"]:
         assert set(p) >= {"a", "b", "relation", "score", "evidence"}
         assert set(p["a"]) >= {"repo", "path"} and set(p["b"]) >= {"repo", "path"}
         assert p["relation"] in ("copy", "fork", "parallel")
 
 
-def test_type1_type2_type3_copies_form_one_class(report):
-    c = summarize_class(report)
+def test_type1_type2_type3_copies_form_one_class(dedup_report):
+    c = summarize_class(dedup_report)
     where = {(m["repo"], m["path"]) for m in c["members"]}
     assert ("beta", "reports.py") in where, "Type-1: other layout and comments"
     assert ("gamma", "payments.py") in where, "Type-2: renamed"
@@ -66,13 +55,13 @@ def test_type1_type2_type3_copies_form_one_class(report):
     assert (original["start_line"], original["end_line"]) == (3, 14)
 
 
-def test_each_clone_type_is_classified(store):
+def test_each_clone_type_is_classified(dedup_store):
     # Pairwise: a class holding only the layout copy is Type-1, with the renamed one Type-2.
-    report = api.find_duplicates(store)
+    report = api.find_duplicates(dedup_store)
     from innersearch.dedup import verify
     from innersearch.dedup.detect import detect
 
-    found = detect(store, store.snapshot(), 50, 6)
+    found = detect(dedup_store, dedup_store.snapshot(), 50, 6)
     kinds = {}
     for i, j, verdict in found.edges:
         paths = {
@@ -90,47 +79,50 @@ def test_each_clone_type_is_classified(store):
     assert report["clone_classes"]
 
 
-def test_unrelated_function_is_not_a_clone(report):
-    for c in report["clone_classes"]:
+def test_unrelated_function_is_not_a_clone(dedup_report):
+    for c in dedup_report["clone_classes"]:
         assert all(m["symbol"] != "render_banner" for m in c["members"]), c
 
 
-def test_test_and_vendored_members_are_marked(report):
-    c = summarize_class(report)
+def test_test_and_vendored_members_are_marked(dedup_report):
+    c = summarize_class(dedup_report)
     flags = {m["path"]: (m["test"], m["vendored"]) for m in c["members"]}
     assert flags["tests/test_helpers.py"] == (True, False)
     assert flags["orders.py"] == (False, False)
     vendored = [
-        m for c in report["clone_classes"] for m in c["members"] if m["path"].startswith("vendor/")
+        m
+        for c in dedup_report["clone_classes"]
+        for m in c["members"]
+        if m["path"].startswith("vendor/")
     ]
     assert vendored and all(m["vendored"] for m in vendored)
 
 
-def test_generated_files_are_left_out(report):
-    paths = {m["path"] for c in report["clone_classes"] for m in c["members"]}
+def test_generated_files_are_left_out(dedup_report):
+    paths = {m["path"] for c in dedup_report["clone_classes"] for m in c["members"]}
     assert "models_gen.py" not in paths
 
 
-def test_fragments_under_the_minimum_are_ignored(store, report):
+def test_fragments_under_the_minimum_are_ignored(dedup_store, dedup_report):
     # ratios.py and limits.py hold one function each, under 50 tokens and 6 lines.
     assert MEDIUM.count("\n") < 7
-    paths = {(m["repo"], m["path"]) for c in report["clone_classes"] for m in c["members"]}
+    paths = {(m["repo"], m["path"]) for c in dedup_report["clone_classes"] for m in c["members"]}
     assert ("alpha", "ratios.py") not in paths and ("beta", "limits.py") not in paths
-    lower = api.find_duplicates(store, min_tokens=20, min_lines=4)
+    lower = api.find_duplicates(dedup_store, min_tokens=20, min_lines=4)
     found = classes_with(lower, "alpha", "ratios.py")
     assert found and ("beta", "limits.py") in {(m["repo"], m["path"]) for m in found[0]["members"]}
-    api.find_duplicates(store)  # leave the default report persisted for the next tests
+    api.find_duplicates(dedup_store)  # leave the default report persisted for the next tests
 
 
-def test_vendored_library_is_a_copy(report):
-    pairs = [p for p in report["libraries"] if p["relation"] == "copy"]
+def test_vendored_library_is_a_copy(dedup_report):
+    pairs = [p for p in dedup_report["libraries"] if p["relation"] == "copy"]
     match = [
         p
         for p in pairs
         if {(p["a"]["repo"], p["a"]["path"]), (p["b"]["repo"], p["b"]["path"])}
         == {("alpha", "textkit"), ("beta", "vendor/textkit")}
     ]
-    assert len(match) == 1, report["libraries"]
+    assert len(match) == 1, dedup_report["libraries"]
     pair = match[0]
     canonical = pair[pair["canonical"]]
     assert canonical == {"repo": "alpha", "path": "textkit"}, "the vendored side is the copy"
@@ -138,8 +130,8 @@ def test_vendored_library_is_a_copy(report):
     assert "owners" in pair and "committers" in pair["owners"]["a"]
 
 
-def test_duplicated_lines_per_repo(report):
-    repos = {r["repo"]: r for r in report["repos"]}
+def test_duplicated_lines_per_repo(dedup_report):
+    repos = {r["repo"]: r for r in dedup_report["repos"]}
     assert set(repos) == {"alpha", "beta", "gamma"}
     for r in repos.values():
         assert 0 <= r["duplicated_lines"] <= r["lines"]
@@ -147,34 +139,40 @@ def test_duplicated_lines_per_repo(report):
     assert repos["gamma"]["duplicated_lines_percent"] > 50
 
 
-def test_ids_and_order_are_stable_across_runs(store, report):
-    again = api.find_duplicates(store)
-    assert [c["id"] for c in again["clone_classes"]] == [c["id"] for c in report["clone_classes"]]
-    assert again["clone_classes"] == report["clone_classes"]
-    assert again["libraries"] == report["libraries"]
-    assert len({c["id"] for c in report["clone_classes"]}) == len(report["clone_classes"])
+def test_ids_and_order_are_stable_across_runs(dedup_store, dedup_report):
+    again = api.find_duplicates(dedup_store)
+    assert [c["id"] for c in again["clone_classes"]] == [
+        c["id"] for c in dedup_report["clone_classes"]
+    ]
+    assert again["clone_classes"] == dedup_report["clone_classes"]
+    assert again["libraries"] == dedup_report["libraries"]
+    assert len({c["id"] for c in dedup_report["clone_classes"]}) == len(
+        dedup_report["clone_classes"]
+    )
     assert again["stats"]["verified_pairs"] == 0, "every pair came from the cache"
 
 
-def test_latest_report_is_the_persisted_one(store, report):
-    latest = api.latest_report(store)
-    assert latest["generation"] == store.snapshot().generation
-    assert [c["id"] for c in latest["clone_classes"]] == [c["id"] for c in report["clone_classes"]]
+def test_latest_report_is_the_persisted_one(dedup_store, dedup_report):
+    latest = api.latest_report(dedup_store)
+    assert latest["generation"] == dedup_store.snapshot().generation
+    assert [c["id"] for c in latest["clone_classes"]] == [
+        c["id"] for c in dedup_report["clone_classes"]
+    ]
 
 
-def test_corrupt_state_is_rebuilt(store, report):
-    folder = store.data.root / "dedup"
+def test_corrupt_state_is_rebuilt(dedup_store, dedup_report):
+    folder = dedup_store.data.root / "dedup"
     (folder / "pairs.json").write_text("{not json")
     (folder / "report.json").write_text("[1, 2")
-    latest = api.latest_report(store)
-    assert latest["clone_classes"] == report["clone_classes"]
+    latest = api.latest_report(dedup_store)
+    assert latest["clone_classes"] == dedup_report["clone_classes"]
 
 
-def test_bad_minimum_is_refused(store):
+def test_bad_minimum_is_refused(dedup_store):
     with pytest.raises(ValueError, match="min_tokens"):
-        api.find_duplicates(store, min_tokens=0)
+        api.find_duplicates(dedup_store, min_tokens=0)
     with pytest.raises(ValueError, match="min_lines"):
-        api.find_duplicates(store, min_lines="6")
+        api.find_duplicates(dedup_store, min_lines="6")
 
 
 def test_incremental_run_after_a_commit(tmp_path, open_test_store):

@@ -13,8 +13,8 @@ from innersearch.cli import main
 from innersearch.dedup import api, clusters, impact, libraries
 from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
 from innersearch.indexer import deps
+from tests.dedup_org import ORIGINAL, UNRELATED, build_org
 from tests.helpers import build_index, commit_files, make_repo
-from tests.test_dedup_org import ORIGINAL, UNRELATED, build_org
 
 LOGGER = """export function {name}(level, message, fields) {{
   const record = {{ level, message, time: Date.now(), ...fields }};

@@ -13,9 +13,13 @@ import threading
 from pathlib import Path
 
 import pytest
+import re2
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from innersearch.search import api
-from tests.helpers import build_index, commit_files, git, make_repo, run_index
+from innersearch.search.match import OPTIONS
+from tests.helpers import REGEX, build_index, commit_files, git, make_repo, per_line, run_index
 
 LONG_LINE = " ".join(f"word{i} tok_{i % 97} Hello" for i in range(20_000))  # ~500 KB, one line
 
@@ -259,6 +263,35 @@ def test_random_substrings_equal_git_grep(org):
         assert _actual(org["store"], f"case:yes {_quote(piece)}") == _expected(
             org, ["-F"], piece
         ), piece
+
+
+def _re2_expected(pattern: str, fold: bool) -> set:
+    """What per-line RE2 finds in the default branches' text files (binary ones skipped)."""
+    flags = "(?i)" if fold else ""
+    found = set()
+    for repo, files in (("alpha", FILES_A), ("beta", FILES_B)):
+        for path, text in files.items():
+            data = text if isinstance(text, bytes) else text.encode()
+            if b"\0" not in data[:8192]:
+                found |= {(repo, "main", path, n) for n in per_line(flags + pattern, data)}
+    return found
+
+
+# Generated regexes through the whole search (parse, case rule, trigram candidates, matcher)
+# against RE2 applied line by line to every file: a requirement that dropped a candidate, or
+# a matcher that disagreed, shows as a missing or extra line.
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pattern=REGEX, fold=st.booleans())
+def test_generated_regexes_equal_re2_per_line(org, pattern, fold):
+    try:
+        re2.compile(pattern, OPTIONS)
+    except re2.error:
+        assume(False)
+    assume("/" not in pattern)
+    case = "no" if fold else "yes"
+    assert _actual(org["store"], f"case:{case} /{pattern}/") == _re2_expected(pattern, fold)
 
 
 def test_non_default_branch(org):

@@ -12,7 +12,7 @@ from innersearch.search import api, execute
 from innersearch.search.budget import Budget
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import MAX_NESTING, QueryError, parse
-from innersearch.web import api as web_api
+from innersearch.web import answers as web_answers
 from innersearch.web import create_app
 from innersearch.web.cache import ResultCache, approx_bytes
 from innersearch.web.highlight import highlight_lines
@@ -111,12 +111,14 @@ def test_responses_are_bounded_whatever_limit_and_context_ask(client):
         for r in doc["results"]
         for m in r["line_matches"]
     )
-    assert web_api.MAX_RESPONSE_LINES // 2 < rendered <= web_api.MAX_RESPONSE_LINES
-    assert len(resp.data) < 2 * web_api.MAX_RESPONSE_LINES * web_api.MAX_LINE_CHARS
+    assert web_answers.MAX_RESPONSE_LINES // 2 < rendered <= web_answers.MAX_RESPONSE_LINES
+    assert len(resp.data) < 2 * web_answers.MAX_RESPONSE_LINES * web_answers.MAX_LINE_CHARS
     minified = client.get("/api/v1/search", query_string={"q": "xxxxxxxxxx"}).get_json()
     [match] = minified["results"][0]["line_matches"]
-    assert len(match["text"]) == web_api.MAX_LINE_CHARS  # cut, with its ranges
-    assert match["ranges"] and all(0 <= a < b <= web_api.MAX_LINE_CHARS for a, b in match["ranges"])
+    assert len(match["text"]) == web_answers.MAX_LINE_CHARS  # cut, with its ranges
+    assert match["ranges"] and all(
+        0 <= a < b <= web_answers.MAX_LINE_CHARS for a, b in match["ranges"]
+    )
 
 
 def test_the_cli_api_keeps_whole_lines(store):
@@ -203,14 +205,60 @@ def test_the_rank_order_is_computed_once_per_generation(store):
     assert execute._default_order(first) is execute._default_order(second)
 
 
-def test_type_symbol_with_a_negated_word(tmp_path, open_test_store):
-    code = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
-    make_repo(tmp_path / "org", "lim", {"lim.py": code})
-    store = open_test_store(build_index(tmp_path, tmp_path / "org").root)
-    names = [r["symbol"]["name"] for r in api.search(store, "type:symbol RateLimiter")["results"]]
-    assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
-    found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
-    assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]
+@pytest.fixture(scope="module")
+def limiters(tmp_path_factory, open_store):
+    """A repo with RateLimiter and LegacyRateLimiter in old.py, RateLimiter alone in new.py."""
+    root = tmp_path_factory.mktemp("limiters")
+    old = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
+    make_repo(root / "org", "lim", {"old.py": old, "new.py": "class RateLimiter:\n    pass\n"})
+    return open_store(build_index(root, root / "org").root)
+
+
+def test_type_symbol_with_a_negated_word(limiters):
+    found = api.search(limiters, "type:symbol RateLimiter")["results"]
+    names = [(r["symbol"]["name"], r["path"]) for r in found]
+    assert sorted(names) == [
+        ("LegacyRateLimiter", "old.py"),
+        ("RateLimiter", "new.py"),
+        ("RateLimiter", "old.py"),
+    ]
+
+
+# A negated term must exclude only what it names: were it evaluated like a positive word
+# (every symbol "contains" it), the whole result would be empty.
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("type:symbol RateLimiter -legacy", [("RateLimiter", "new.py"), ("RateLimiter", "old.py")]),
+        (
+            "type:symbol rate_limiter -Legacy",
+            [("RateLimiter", "new.py"), ("RateLimiter", "old.py")],
+        ),
+        ("type:symbol RateLimiter -file:old", [("RateLimiter", "new.py")]),
+        ("type:symbol RateLimiter -(legacy or file:new)", [("RateLimiter", "old.py")]),
+        (
+            "type:symbol sym:RateLimiter -sym:Legacy",
+            [("RateLimiter", "new.py"), ("RateLimiter", "old.py")],
+        ),
+    ],
+)
+def test_type_symbol_excludes_only_what_a_negated_term_names(limiters, query, expected):
+    found = api.search(limiters, query)["results"]
+    assert sorted((r["symbol"]["name"], r["path"]) for r in found) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sym:RateLimiter", ["new.py", "old.py"]),
+        ("sym:RateLimiter -legacy", ["new.py"]),  # old.py's text holds "Legacy"
+        ("sym:RateLimiter -sym:Legacy", ["new.py"]),
+        ("sym:RateLimiter -file:new", ["old.py"]),
+        ("RateLimiter -sym:Legacy", ["new.py"]),
+    ],
+)
+def test_sym_with_a_negated_term(limiters, query, expected):
+    assert sorted(r["path"] for r in api.search(limiters, query)["results"]) == expected
 
 
 @pytest.mark.parametrize("query", ["return", "type:path mod", "type:symbol handler"])

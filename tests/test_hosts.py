@@ -7,7 +7,6 @@ only through its environment, the host info in the catalog, and the query terms 
 from __future__ import annotations
 
 import base64
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,54 +14,9 @@ import pytest
 from innersearch.indexer import catalog, sources
 from innersearch.indexer.hosts import HostInfo
 from innersearch.search import api
-from tests.fakehosts import FakeHost, FakeRepo
-from tests.gitserver import GitHttpServer
-from tests.helpers import commit_files, data_dir, make_repo, run_index
-
-TOKEN = "ghp-Canary-51d0c7"
-GIT_USER = {
-    "github": "x-access-token",
-    "gitlab": "oauth2",
-    "gitea": "innersearch",
-    "bitbucket": "x-token-auth",
-}
-
-
-def serve_repos(tmp_path: Path, names: list[str]) -> dict[str, Path]:
-    """A work tree per full name, and its bare copy under tmp_path/served (what git serves)."""
-    works = {}
-    for name in names:
-        short = name.replace("/", "_")
-        work = make_repo(
-            tmp_path / "work",
-            short,
-            {
-                "README.md": f"# {name}\n",
-                "src/main.py": f"def handler_{short}():\n    return 'marker-{short}'\n",
-            },
-        )
-        works[name] = work
-        publish(tmp_path, name, work)
-    return works
-
-
-def publish(tmp_path: Path, name: str, work: Path) -> None:
-    bare = tmp_path / "served" / f"{name}.git"
-    if bare.exists():
-        subprocess.run(
-            ["git", "-C", str(work), "push", "-q", "--force", str(bare), "main"],
-            check=True,
-            capture_output=True,
-        )
-        return
-    bare.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
-
-
-def config(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "sources.toml"
-    path.write_text(body)
-    return path
+from tests.fakehosts import GIT_USER, TOKEN, FakeHost, FakeRepo
+from tests.gitserver import GitHttpServer, publish, serve_repos
+from tests.helpers import commit_files, config, data_dir, make_repo, run_index
 
 
 def every_byte_of(root: Path) -> bytes:
@@ -367,11 +321,17 @@ def test_the_cli_shorthand_lists_the_org_with_the_defaults(monkeypatch, tmp_path
     repos, problems = sources.resolve(["gitlab:platform/backend", "github:acme"])
     assert repos == [] and problems == []
     gitlab, github = seen[0][0], seen[1][0]
-    assert (gitlab.kind, gitlab.org, gitlab.api_url) == ("gitlab", "platform/backend",
-                                                          "https://gitlab.com")
+    assert (gitlab.kind, gitlab.org, gitlab.api_url) == (
+        "gitlab",
+        "platform/backend",
+        "https://gitlab.com",
+    )
     assert seen[0][1] == "t0k" and seen[1][1] is None  # GITHUB_TOKEN unset: anonymous
     assert (github.api_url, github.token_env, github.include_forks) == (
-        "https://api.github.com", "GITHUB_TOKEN", False)
+        "https://api.github.com",
+        "GITHUB_TOKEN",
+        False,
+    )
 
 
 def test_a_reader_the_host_removed_loses_access_without_a_push(

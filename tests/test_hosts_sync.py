@@ -16,10 +16,9 @@ from innersearch.indexer import catalog, sync
 from innersearch.indexer.hosts import HostInfo, file_url, webhooks
 from innersearch.indexer.status import status_report
 from innersearch.search import api
-from tests.fakehosts import FakeHost, FakeRepo
-from tests.gitserver import GitHttpServer
-from tests.helpers import client_for, commit_files, data_dir, run_index
-from tests.test_hosts import GIT_USER, TOKEN, config, publish, serve_repos
+from tests.fakehosts import GIT_USER, TOKEN, FakeHost, FakeRepo
+from tests.gitserver import GitHttpServer, publish, serve_repos
+from tests.helpers import client_for, commit_files, config, data_dir, run_index
 
 SECRET = "hook-secret-3b9"
 

@@ -12,20 +12,16 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from innersearch.dedup import api as dedup
 from innersearch.web.openapi import openapi_document
-from tests.helpers import build_index, client_for
-from tests.test_web_api import RETRY, build_org
+from tests.helpers import client_for
+from tests.web_org import RETRY
 
 DOC_URI = "urn:innersearch:openapi"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, open_store):
-    root = tmp_path_factory.mktemp("openapi")
-    store = open_store(build_index(root, build_org(root)).root)
-    dedup.find_duplicates(store, min_tokens=20, min_lines=4)
-    return client_for(store)
+def client(web_store):
+    return client_for(web_store)
 
 
 def test_document_is_valid_openapi():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from innersearch.indexer.catalog import FileRow
 from innersearch.search.match import check_regex
-from innersearch.search.plan import compile_plan
+from innersearch.search.plan import AllOf, RowTarget, compile_plan
 from innersearch.search.query import And, Filter, Literal, Not, Or, QueryError, Regex, parse
 
 
@@ -134,3 +135,32 @@ def test_bad_file_filter_regex():
     with pytest.raises(QueryError) as info:
         compile_plan(parse("x file:[a-"))
     assert info.value.position == 7
+
+
+class _Known:
+    """A target whose content atoms answer from a table by value (None: not known)."""
+
+    def __init__(self, row: FileRow, content: dict[str, bool | None]) -> None:
+        self.row, self.known = row, content
+
+    def content(self, atom) -> bool | None:
+        return self.known.get(atom.value)
+
+
+def test_the_match_tree_is_three_valued_and_compiled_once():
+    plan = compile_plan(parse("foo (bar or -baz) repo:^svc -file:_test lang:Python"))
+    assert isinstance(plan.tree, AllOf)
+    # Filters first: a row decides before any content is read.
+    assert [type(c).__name__ for c in plan.tree.children][:3] == ["Atom", "Atom", "Atom"]
+    assert [a.value for a in plan.positive] == ["foo", "bar"]
+    assert [(a.value, a.negated) for a in plan.atoms if a.value == "baz"] == [("baz", True)]
+    row = FileRow("svc-a", "main", "x.py", 1, "python", 0)
+    assert plan.matches(RowTarget(row)) is None  # depends on content
+    assert plan.matches(RowTarget(FileRow("web", "main", "x.py", 1, "python", 0))) is False
+    assert plan.matches(RowTarget(FileRow("svc", "main", "x_test.py", 1, "python", 0))) is False
+    assert plan.matches(_Known(row, {"foo": True, "bar": True})) is True
+    assert plan.matches(_Known(row, {"foo": True, "bar": False, "baz": False})) is True
+    assert plan.matches(_Known(row, {"foo": True, "bar": False, "baz": True})) is False
+    assert plan.matches(_Known(row, {"foo": True, "bar": False})) is None
+    assert plan.matches(_Known(row, {"foo": False})) is False
+    assert compile_plan(parse("type:repo")).matches(RowTarget(row)) is True  # no expression

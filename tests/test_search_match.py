@@ -6,10 +6,14 @@ import itertools
 
 import pytest
 import re2
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from innersearch.indexer import schema
+from innersearch.search import regex_syntax
 from innersearch.search.literals import required
 from innersearch.search.match import OPTIONS, Matcher, has_upper, literal_pattern
+from tests.helpers import REGEX, per_line
 
 TEXTS = [
     b"",
@@ -65,23 +69,6 @@ PATTERNS = [
 ]
 
 
-def per_line(pattern: str, data: bytes) -> list[int]:
-    """Reference semantics, straight from the definition: each line on its own, then git
-    grep's empty line after a final newline when the rest of the blob's first hit is there."""
-    rx = re2.compile("(?m)(?:" + pattern + ")", OPTIONS)
-    if not data:
-        return []  # git: an empty file has no lines
-    lines = data.split(b"\n")
-    if data.endswith(b"\n"):
-        lines.pop()
-    found = [i + 1 for i, line in enumerate(lines) if rx.search(line) is not None]
-    if data.endswith(b"\n") and (not found or found[-1] != len(lines)):
-        first = rx.search(data, (sum(len(x) + 1 for x in lines[: found[-1]]) if found else 0))
-        if first is not None and first.start() == len(data) and rx.search(b"") is not None:
-            found.append(len(lines) + 1)
-    return found
-
-
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_whole_blob_scan_equals_per_line_matching(pattern):
     matcher = Matcher.for_regex(pattern, True)
@@ -131,6 +118,10 @@ def test_case_auto_rule():
     assert not has_upper("foo", False)
     assert not has_upper(r"\S+\W\p{Greek}\PL[[:upper:]]", True)
     assert has_upper(r"\sA", True)
+    # Only letters written as characters to match count, not codes, flags or group names.
+    assert has_upper("[A-Z]", True) and has_upper(r"\QA\E", True) and has_upper("[xY]", True)
+    assert not has_upper(r"\x41\x{4A}\101(?U)(?P<Name>x)", True)
+    assert has_upper("(?P<Name>x", True)  # unreadable: every letter counts (RE2 rejects it)
 
 
 def _contains(req, text: str) -> bool:
@@ -218,3 +209,45 @@ def test_requirements_are_useful():
     assert required("(foo|bar)baz", False) == ("or", [("str", "barbaz"), ("str", "foobaz")])
     assert required(".*", False) is None
     assert required("[[:nonsense", False) is None
+
+
+def test_the_syntax_tree_says_what_the_pattern_text_says():
+    rx = regex_syntax.parse(r"(a(?:b|(?i)c))\Aé")  # (?i) is a group too: depth 3
+    assert (rx.depth, rx.folds, rx.upper, rx.text_anchors) == (3, True, False, True)
+    assert regex_syntax.parse(r"\\A").text_anchors is False  # an escaped backslash, then A
+    assert regex_syntax.read("a(b") is None and regex_syntax.read("*a") is None
+    with pytest.raises(regex_syntax.TooDeep):
+        regex_syntax.parse("(" * 5 + "a" + ")" * 5, max_depth=4)
+
+
+_TEXT_LINE = st.lists(
+    st.sampled_from(["a", "b", "e", "l", "o", "h", "H", "K", "s", "S", "1", " ", "_", ".", "é",
+                     "日", "\u212a", "\u017f", "\r", "\t", "lo", "hello", "a.b", "]", "abc",
+                     "kiss"]),
+    max_size=8,
+).map("".join)  # fmt: skip
+_TEXT = st.lists(_TEXT_LINE, max_size=5).map("\n".join) | st.lists(_TEXT_LINE, max_size=5).map(
+    lambda lines: "".join(line + "\n" for line in lines)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(REGEX, _TEXT, st.booleans())
+def test_generated_regexes_read_match_and_require_like_re2(pattern, text, fold):
+    try:
+        re2.compile(pattern, OPTIONS)
+    except re2.error:
+        assume(False)
+    syntax = regex_syntax.parse(pattern)  # every generated pattern RE2 reads, the parser reads
+    flags = "(?i)" if fold else ""
+    data = text.encode()
+    # The matcher's lines are RE2's per-line matches (git grep's line semantics).
+    assert Matcher.for_regex(pattern, not fold, 0, syntax).lines(data) == per_line(
+        flags + pattern, data
+    )
+    # The trigram requirement never excludes a line RE2 matches.
+    req = required(syntax, fold)
+    rx = re2.compile(flags + pattern, OPTIONS)
+    for line in text.split("\n"):
+        if rx.search(line) is not None:
+            assert _contains(req, line), (pattern, fold, line)

@@ -17,7 +17,6 @@ from waitress import create_server
 
 from innersearch.web import create_app
 from tests.helpers import client_for
-from tests.test_web_api import open_web_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,15 +31,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    opened = open_web_store(tmp_path_factory.mktemp("webui"))
-    yield opened
-    opened.close()
-
-
-@pytest.fixture(scope="module")
-def client(store):
-    return client_for(store)
+def client(web_store):
+    return client_for(web_store)
 
 
 # --- pages through the test client ----------------------------------------------------------
@@ -150,8 +142,8 @@ def test_unknown_things_are_html_404_and_bad_input_400(client):
 
 
 @pytest.fixture(scope="module")
-def server(store):
-    server = create_server(create_app(store), host="127.0.0.1", port=0, threads=4)
+def server(web_store):
+    server = create_server(create_app(web_store), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

@@ -241,16 +241,6 @@ def _record(
     return header + low + (abstracted & _SIG_MASK).astype("<u2").tobytes() + packed
 
 
-def encode_record(
-    hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list | None = None
-) -> bytes:
-    """A self-contained record (streams included) of one token stream."""
-    whole = [(0, len(hashes))]
-    raw = range_signatures(hashes, RAW_K, whole)[0]
-    abstracted = range_signatures(abstract_stream(hashes, cats), ABS_K, whole)[0]
-    return _record(raw, abstracted, len(hashes), _pack(hashes, cats, lines, vocab))
-
-
 def decode_record(data: bytes, parent: Fingerprint | None = None) -> Fingerprint:
     """Raises ValueError on a record of another format (the dedup job skips it). A function
     record's streams need `parent`, the decoded file record of its blob."""

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from ..indexer.catalog import FileRow
 from ..indexer.store import Snapshot, Store
 from . import execute, refs, repos
 from . import symbols as symbols_mod
 from .budget import Budget
 from .match import line_bounds
-from .plan import compile_plan, evaluate, in_branch_scope, repo_scope
+from .plan import Atom, compile_plan, in_branch_scope, repo_scope
 from .query import Literal, QueryError, check_name, parse
 
 __all__ = ["QueryError", "search", "symbols", "references", "definition_at", "outline"]
@@ -63,6 +65,18 @@ def search(
     return out
 
 
+@dataclass
+class SymbolTarget:
+    """type:symbol: a definition found by the positive words (in any identifier style); a
+    negated word excludes the symbols whose name contains it (`RateLimiter -legacy`)."""
+
+    row: FileRow
+    name: str
+
+    def content(self, atom: Atom) -> bool:
+        return not atom.negated or bool(atom.matcher.matches_text(self.name))
+
+
 def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict:
     """type:symbol: the query's words name a symbol; filters restrict where it is defined."""
     words = [a.node.text for a in plan.positive if isinstance(a.node, Literal)]
@@ -70,13 +84,6 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
     if not words or len(words) != len(plan.positive):
         raise QueryError("type:symbol needs words naming a symbol (no regex)", 0)
     found = symbols_mod.search_symbols(snap, " ".join(words))
-    positive = {id(a) for a in plan.positive}
-
-    def named(atom, name: str) -> bool:
-        # The positive words found the symbol (in any identifier style); a negated word
-        # excludes the symbols whose name contains it: `type:symbol RateLimiter -legacy`.
-        return id(atom) in positive or bool(atom.matcher.matches_text(name))
-
     results = []
     limit_hit = False
     scope = repo_scope(plan, snap)
@@ -89,7 +96,7 @@ def _symbol_results(snap, plan, limit: int, offset: int, budget: Budget) -> dict
             continue
         if scope is not None and f.repo not in scope:
             continue
-        if evaluate(plan, plan.query.expr, f, lambda a, name=s["name"]: named(a, name)) is False:
+        if plan.matches(SymbolTarget(f, s["name"])) is False:
             continue
         results.append((s, f))
     page = results[offset : offset + limit] if limit > 0 else results[offset:]

@@ -12,6 +12,7 @@ import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import tantivy
 
@@ -22,7 +23,7 @@ from ..indexer.store import Snapshot, symbol_from_doc
 from . import rank
 from .budget import Budget
 from .match import MAX_RANGES, line_bounds, to_char_ranges
-from .plan import Atom, Plan, candidates, estimate, evaluate, in_branch_scope, repo_scope
+from .plan import Atom, Plan, RowTarget, candidates, estimate, in_branch_scope, repo_scope
 from .query import Literal
 
 MAX_TOTAL_LINES = 100_000  # matched lines recorded per search before it is cut
@@ -91,6 +92,30 @@ class _Verifier:
                 found = [line for line, _start in pairs]
             self.memo[memo_key] = found
         return found
+
+
+@dataclass
+class BlobTarget:
+    """A file whose content atoms are answered by verifying its blob."""
+
+    row: FileRow
+    ver: _Verifier
+
+    def content(self, atom: Atom) -> bool:
+        return bool(self.ver.lines(atom, self.row.blob_key))
+
+
+@dataclass
+class PathTarget:
+    """type:path: content atoms match the file's path, sym atoms its definitions."""
+
+    row: FileRow
+    ver: _Verifier
+
+    def content(self, atom: Atom) -> bool:
+        if atom.kind == "sym":
+            return bool(self.ver.lines(atom, self.row.blob_key))
+        return bool(atom.matcher.matches_text(self.row.path))
 
 
 def _definition_names(plan: Plan) -> set[str]:
@@ -319,17 +344,15 @@ def search_files(
     """Content search (type:file): the DESIGN result shape without took_ms. At most
     `max_lines` lines (matches and context) are rendered; the rest of the page is cut and
     "truncated" says so."""
-    expr = plan.query.expr
     lazy = _Candidates(plan, snap, lazy=plan.branches is None)
     defs = _definition_blobs(plan, snap) if plan.positive else set()
-    has_filters = any(a.kind not in ("content", "sym") for a in plan.atoms.values())
     repos = repo_scope(plan, snap)
-    has_filters = has_filters or repos is not None
+    has_filters = plan.has_filters or repos is not None
 
     def keep(f: FileRow) -> bool:
         if repos is not None and f.repo not in repos:
             return False
-        return evaluate(plan, expr, f, lambda _a: None) is not False
+        return plan.matches(RowTarget(f)) is not False
 
     ordered: Iterable[tuple[float, FileRow]]
     if plan.branches is None:
@@ -364,8 +387,7 @@ def search_files(
             limit_hit = True
             break
         key = f.blob_key
-        ok = evaluate(plan, expr, f, lambda a, k=key: bool(ver.lines(a, k)))
-        if not ok:
+        if not plan.matches(BlobTarget(f, ver)):
             lazy.missed()
             continue
         per_atom = [ver.lines(a, key) for a in plan.positive]
@@ -421,7 +443,6 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Bu
     """type:path: content terms match the file path instead of the file's text."""
     activity = _activity(snap)
     ver = _Verifier(snap)
-    expr = plan.query.expr
     repos = repo_scope(plan, snap)
     matched = []
     limit_hit = False
@@ -431,13 +452,7 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Bu
             break
         if not in_branch_scope(plan, f, snap) or (repos is not None and f.repo not in repos):
             continue
-
-        def content(atom: Atom, f: FileRow = f) -> bool:
-            if atom.kind == "sym":
-                return bool(ver.lines(atom, f.blob_key))
-            return bool(atom.matcher.matches_text(f.path))
-
-        if not evaluate(plan, expr, f, content):
+        if not plan.matches(PathTarget(f, ver)):
             continue
         spans = sorted(
             {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import re2
 
+from . import regex_syntax
 from .query import QueryError
 
 
@@ -60,33 +61,16 @@ def literal_pattern(text: str, case_sensitive: bool) -> str:
     return "".join(parts)
 
 
-def has_upper(pattern: str, is_regex: bool) -> bool:
-    """case:auto's rule: an upper-case letter in the pattern (escapes such as \\S, \\W and
-    \\p{Greek} in a regex do not count)."""
-    if not is_regex:
-        return any(c.isupper() for c in pattern)
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt in "pP" and i + 2 < len(pattern) and pattern[i + 2] == "{":
-                close = pattern.find("}", i + 2)
-                i = len(pattern) if close < 0 else close + 1
-            elif nxt in "pP":
-                i += 3
-            else:
-                i += 2
-            continue
-        if c == "[" and pattern.startswith("[:", i):
-            close = pattern.find(":]", i)
-            if close > 0:
-                i = close + 2
-                continue
-        if c.isupper():
-            return True
-        i += 1
-    return False
+def has_upper(pattern: str, is_regex: bool, syntax: regex_syntax.Regexp | None = None) -> bool:
+    """case:auto's rule: an upper-case letter in the pattern; in a regex, only letters written
+    as characters to match count (not escapes such as \\S, \\W, \\p{Greek} or \\x41, flags,
+    group names or [:upper:]). `syntax`: the regex's AST when the caller has read it."""
+    if is_regex:
+        syntax = syntax or regex_syntax.read(pattern)
+        if syntax is not None:
+            return syntax.upper
+    # Plain text, or a regex that cannot be read (RE2 will say what is wrong with it).
+    return any(c.isupper() for c in pattern)
 
 
 @dataclass
@@ -118,14 +102,25 @@ class Matcher:
         return not self.folded_ks or data.isascii() or not any(p in data for p in _FOLD_PARTNERS)
 
     @classmethod
-    def for_regex(cls, pattern: str, case_sensitive: bool, pos: int = 0) -> Matcher:
+    def for_regex(
+        cls,
+        pattern: str,
+        case_sensitive: bool,
+        pos: int = 0,
+        syntax: regex_syntax.Regexp | None = None,
+    ) -> Matcher:
+        """`syntax`: the pattern's AST when the caller has read it."""
         check_regex(pattern, pos)
+        syntax = syntax or regex_syntax.read(pattern)
         flags = "(?m)" if case_sensitive else "(?mi)"
         try:
             rx = re2.compile(f"{flags}(?:{pattern})", OPTIONS)
         except re2.error as exc:  # e.g. a program too large once wrapped
             raise QueryError(f"invalid regular expression: {exc}", pos) from None
-        return cls(pattern, rx, text_anchors=_has_text_anchor(pattern))
+        # A pattern RE2 accepts but the parser does not read is matched line by line: always
+        # exact, only slower.
+        anchors = syntax is None or syntax.text_anchors
+        return cls(pattern, rx, text_anchors=anchors)
 
     def _first(self, data: bytes, pos: int) -> tuple[int, int] | None:
         if self.literal is not None:
@@ -256,18 +251,6 @@ def _literal_lines(data: bytes, needle: bytes, max_lines: int) -> list[tuple[int
             break
         pos = data.find(needle, le + 1)
     return found
-
-
-def _has_text_anchor(pattern: str) -> bool:
-    i = 0
-    while i < len(pattern) - 1:
-        if pattern[i] == "\\":
-            if pattern[i + 1] in "Az":
-                return True
-            i += 2
-        else:
-            i += 1
-    return False
 
 
 def to_char_ranges(data: bytes, base: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

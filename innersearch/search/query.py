@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import regex_syntax
+
 # Filter names and their aliases; anything else before a colon is part of a literal
 # (code is full of `std::vector` and `http://`).
 FILTERS = {
@@ -79,6 +81,7 @@ class Literal(Node):
 @dataclass
 class Regex(Node):
     pattern: str
+    syntax: regex_syntax.Regexp | None = None  # read once; None: the parser cannot read it
 
 
 @dataclass
@@ -188,25 +191,15 @@ def check_name(name: str, position: int = 0) -> None:
         raise QueryError(f"a symbol name may have at most {MAX_NAME_CHARS} characters", position)
 
 
-def _regex_nesting(pattern: str) -> int:
-    """How deep the groups of a regex nest (escapes and character classes skipped)."""
-    depth = deepest = 0
-    i, in_class = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 1
-        elif in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c == ")":
-            depth -= 1
-        i += 1
-    return deepest
+def _regex(pattern: str, start: int, end: int, error_at: int) -> Regex:
+    """A /regex/ term with its syntax read once (None: RE2 will say what is wrong)."""
+    try:
+        syntax = regex_syntax.parse(pattern, MAX_NESTING)
+    except regex_syntax.TooDeep:
+        raise QueryError(f"the regex nests groups deeper than {MAX_NESTING}", error_at) from None
+    except regex_syntax.Unsupported:
+        syntax = None
+    return Regex(start, end, pattern, syntax)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -256,9 +249,7 @@ def tokenize(text: str) -> list[Token]:
             end = _regex_end(text, i)
             if end is not None:
                 pattern = text[i + 1 : end - 1]
-                if _regex_nesting(pattern) > MAX_NESTING:
-                    raise QueryError(f"the regex nests groups deeper than {MAX_NESTING}", i)
-                tokens.append(Token("atom", i, end, Regex(i, end, pattern)))
+                tokens.append(Token("atom", i, end, _regex(pattern, i, end, i)))
                 i = end
                 continue
         end = _word_end(text, i)
@@ -307,10 +298,7 @@ def _word_token(text: str, start: int, end: int) -> Token:
 def _content_node(text: str, start: int, end: int, value: str, value_pos: int) -> Node:
     """content:VALUE is the content term VALUE: a /regex/ or a literal (quoted or not)."""
     if not text[value_pos:end].startswith('"') and len(value) > 2 and value[0] == value[-1] == "/":
-        pattern = value[1:-1]
-        if _regex_nesting(pattern) > MAX_NESTING:
-            raise QueryError(f"the regex nests groups deeper than {MAX_NESTING}", value_pos)
-        return Regex(value_pos, end, pattern)
+        return _regex(value[1:-1], value_pos, end, value_pos)
     return Literal(start, end, value, quoted=True)
 
 

@@ -6,10 +6,12 @@ the repos; terms about files (file:, lang:, sym:) match no repository.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..indexer.catalog import FileRow
 from ..indexer.hosts import HostInfo
 from ..indexer.store import Snapshot
-from .plan import Atom, Plan, evaluate, repo_scope
+from .plan import Atom, Plan, repo_scope
 
 # A name match says more than a topic, a topic more than a word in the description.
 _WEIGHTS = {"name": 3.0, "topics": 2.0, "description": 1.0}
@@ -23,6 +25,19 @@ def _texts(name: str, host: HostInfo | None) -> dict[str, str]:
     }
 
 
+@dataclass
+class RepoTarget:
+    """A repository: content atoms match its texts; file and sym atoms match nothing."""
+
+    row: FileRow  # the repo as a row of its default branch, for repo: and branch:
+    texts: dict[str, str]
+
+    def content(self, atom: Atom) -> bool:
+        if atom.kind != "content":
+            return False
+        return any(atom.matcher.matches_text(t) for t in self.texts.values() if t)
+
+
 def search_repos(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
     scope = repo_scope(plan, snap)
     matched = []
@@ -32,13 +47,7 @@ def search_repos(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
         host = HostInfo.from_info(repo.info)
         texts = _texts(name, host)
         row = FileRow(name, repo.default_branch or "", "", 0, "", 0)
-
-        def content(atom: Atom, texts: dict[str, str] = texts) -> bool:
-            if atom.kind != "content":
-                return False
-            return any(atom.matcher.matches_text(t) for t in texts.values() if t)
-
-        if not evaluate(plan, plan.query.expr, row, content):
+        if not plan.matches(RepoTarget(row, texts)):
             continue
         score = sum(
             w

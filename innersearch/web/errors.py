@@ -29,6 +29,11 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, message)
 
 
+def lookup_message(err: BaseException) -> str:
+    """The message of a LookupError, without the quotes KeyError puts around it."""
+    return str(err.args[0]) if err.args else str(err) or "not found"
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 

@@ -1,6 +1,6 @@
 """The HTML pages: search, file, symbol, repos, duplicates, "does this exist?", status.
 
-Pages render the same documents the JSON API returns (api.py, data.py) and work without
+Pages render the same documents the JSON API returns (answers.py, data.py) and work without
 JavaScript; static/app.js adds search as you type, keyboard navigation and definition popups.
 """
 
@@ -20,7 +20,7 @@ from innersearch.search import implementations
 from innersearch.search.api import QueryError
 from innersearch.search.query import Filter, tokenize
 
-from . import api, data, params, state
+from . import answers, data, params, state
 from .errors import ApiError
 from .highlight import highlight_lines, highlight_snippet
 
@@ -124,7 +124,7 @@ def search_view(q: str | None, offset: int) -> dict:
         view["indexed"] = {"repos": len(snap.repos), "files": len(snap.files)}
         return view
     try:
-        result = api.run_search(q, PAGE_SIZE, offset, UI_CONTEXT)
+        result = answers.run_search(q, PAGE_SIZE, offset, UI_CONTEXT)
     except QueryError as err:
         view["error"] = {"message": err.message, "position": err.position}
         return view
@@ -241,7 +241,7 @@ def repos_page():
 def repo_page(name: str):
     doc = data.repo_document(state.snapshot(), name)
     readme_html = render_readme(doc["readme"]) if doc["readme"] else None
-    dups = api.duplicates_involving(api.latest_duplicates(), name)
+    dups = answers.duplicates_involving(answers.latest_duplicates(), name)
     return render_template("repo.html", repo=doc, readme_html=readme_html, duplicates=dups)
 
 
@@ -279,11 +279,11 @@ CLONES_PER_PAGE = 50
 
 @bp.get("/duplicates")
 def duplicates_page():
-    report = api.latest_duplicates()
+    report = answers.latest_duplicates()
     snap = state.snapshot()
     repo = params.text("repo")
     page = params.integer("page", 1, 1, 1_000_000)
-    narrowed = api.duplicates_involving(report, repo)
+    narrowed = answers.duplicates_involving(report, repo)
     libraries, clones = narrowed["libraries"], narrowed["clone_classes"]
     start = (page - 1) * CLONES_PER_PAGE
 
@@ -307,7 +307,7 @@ def duplicates_page():
 
 @bp.get("/duplicates/compare")
 def compare_page():
-    a, b = api.compare_sides()
+    a, b = answers.compare_sides()
     doc = data.compare_document(state.snapshot(), a, b)
     for row in doc["rows"]:
         marks = {"a": [], "b": []}
@@ -343,7 +343,7 @@ def similar_page():
     found, error = None, None
     if request.method == "POST":
         try:
-            found = api.similar(snippet, lang or None, 10)
+            found = answers.similar(snippet, lang or None, 10)
         except ApiError as err:
             error = err.message
     return render_template("similar.html", snippet=snippet, lang=lang, found=found, error=error)

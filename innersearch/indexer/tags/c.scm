@@ -51,6 +51,9 @@
     (field_expression field: (field_identifier) @name)
   ]) @reference.call
 
+; --- not inherited: cpp.scm has never counted type uses as references (inheriting these
+; would add them to every C++ file's references) ---
+
 [
   (declaration type: (type_identifier) @name)
   (parameter_declaration type: (type_identifier) @name)

@@ -1,11 +1,13 @@
-; C++ definitions and references (innersearch tags convention, see parse.py).
-; Out-of-class definitions (`void Shape::draw()`) take the qualifier as their container.
+; inherits: c
+; C++ definitions and references (innersearch tags convention, see parse.py): what C++
+; adds to c.scm. Out-of-class definitions (`void Shape::draw()`) take the qualifier as
+; their container.
 
 (function_definition
   declarator: [
-    (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name)
+    (function_declarator declarator: [(field_identifier) (operator_name) (destructor_name)] @name)
     (pointer_declarator declarator: (function_declarator
-      declarator: [(identifier) (field_identifier) (operator_name)] @name))
+      declarator: [(field_identifier) (operator_name)] @name))
     (reference_declarator (function_declarator
       declarator: [(identifier) (field_identifier) (operator_name)] @name))
   ]) @definition.function
@@ -43,25 +45,11 @@
   body: (field_declaration_list)) @definition.class
 
 (struct_specifier
-  name: [(type_identifier) (template_type name: (type_identifier))] @name
+  name: (template_type name: (type_identifier)) @name
   body: (field_declaration_list)) @definition.struct
-
-(union_specifier
-  name: (type_identifier) @name
-  body: (field_declaration_list)) @definition.struct
-
-(enum_specifier
-  name: (type_identifier) @name
-  body: (enumerator_list)) @definition.enum
 
 (namespace_definition
   name: [(namespace_identifier) (nested_namespace_specifier)] @name) @definition.module
-
-(type_definition
-  declarator: [
-    (type_identifier) @name
-    (pointer_declarator declarator: (type_identifier) @name)
-  ]) @definition.type
 
 (alias_declaration
   name: (type_identifier) @name) @definition.type
@@ -69,26 +57,8 @@
 (concept_definition
   name: (identifier) @name) @definition.type
 
-(preproc_def
-  name: (identifier) @name) @definition.constant
-
-(preproc_function_def
-  name: (identifier) @name) @definition.function
-
-(enumerator
-  name: (identifier) @name) @definition.constant
-
-(field_declaration
-  declarator: [
-    (field_identifier) @name
-    (pointer_declarator declarator: (field_identifier) @name)
-    (array_declarator declarator: (field_identifier) @name)
-  ]) @definition.field
-
 (call_expression
   function: [
-    (identifier) @name
-    (field_expression field: (field_identifier) @name)
     (qualified_identifier name: (identifier) @name)
     (template_function name: (identifier) @name)
     (field_expression field: (template_method name: (field_identifier) @name))

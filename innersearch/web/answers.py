@@ -1,0 +1,111 @@
+"""What the JSON API and the HTML pages both answer: a search through the result cache, the
+duplicate report narrowed for this request, the sides of a comparison, a similar-code search.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from innersearch.dedup import api as dedup
+from innersearch.search import api as search
+
+from . import params, state
+from .errors import bad_request, lookup_message
+
+MAX_SNIPPET_CHARS = 200_000
+# What one search response may hold, whatever limit and context ask for (limit=0 too):
+# lines rendered (matches and context) and characters per line; about 5 MB at most.
+MAX_RESPONSE_LINES = 5_000
+MAX_LINE_CHARS = 1_000
+
+
+def run_search(q: str, limit: int, offset: int, context: int) -> dict:
+    """search.search through the result cache; the answer is shared, do not modify it."""
+    snap = state.snapshot()  # one state for the cache key and the results
+    # The permission set is part of the key: two users share an answer only when they may
+    # read the same repos.
+    key = (snap.generation, snap.scope, q, limit, offset, context)
+    found, cached = state.cache().get_or_compute(
+        key,
+        lambda: search.search(
+            state.store(),
+            q,
+            snapshot=snap,
+            client_gone=request.environ.get("waitress.client_disconnected"),
+            limit=limit,
+            offset=offset,
+            context=context,
+            max_lines=MAX_RESPONSE_LINES,
+            max_line_chars=MAX_LINE_CHARS,
+        ),
+    )
+    return {**found, "cached": True} if cached else found
+
+
+def duplicates_involving(report: dict, repo: str | None) -> dict:
+    """The report narrowed to library pairs and clone classes that involve `repo`."""
+    if not repo:
+        return report
+    return {
+        **report,
+        "libraries": [
+            lib for lib in report["libraries"] if repo in (lib["a"]["repo"], lib["b"]["repo"])
+        ],
+        "clone_classes": [
+            c for c in report["clone_classes"] if any(m["repo"] == repo for m in c["members"])
+        ],
+    }
+
+
+def latest_duplicates() -> dict:
+    """The last persisted dedup report, computed over the whole organization and narrowed
+    to what this request's principal may read; an empty one (with a note) before the first
+    run."""
+    snap = state.snapshot()
+    try:
+        report = dedup.restrict_report(dedup.latest_report(state.store()), snap)
+    except LookupError as err:
+        report = None
+        note = lookup_message(err)
+    else:
+        note = None
+    if not report:
+        return {
+            "clone_classes": [],
+            "libraries": [],
+            "note": note or "no duplicate report yet: run `innersearch dedup`",
+        }
+    return report
+
+
+def compare_sides() -> tuple[dict, dict]:
+    sides = []
+    for prefix in ("a", "b"):
+        sides.append(
+            {
+                "repo": params.text(f"{prefix}_repo", required=True),
+                "path": params.text(f"{prefix}_path", required=True),
+                "branch": params.text(f"{prefix}_branch"),
+                "start": params.integer(f"{prefix}_start", None, 1, 10_000_000),
+                "end": params.integer(f"{prefix}_end", None, 1, 10_000_000),
+            }
+        )
+    return sides[0], sides[1]
+
+
+def similar(snippet: object, lang: object, limit: object) -> dict:
+    if not isinstance(snippet, str) or not snippet.strip():
+        raise bad_request("'snippet' must be a non-empty string")
+    if len(snippet) > MAX_SNIPPET_CHARS:
+        raise bad_request(f"'snippet' is longer than {MAX_SNIPPET_CHARS} characters")
+    try:
+        snippet.encode("utf-8")
+    except UnicodeEncodeError as err:  # JSON allows "\ud800"; no text holds it
+        raise bad_request(f"'snippet' has a lone surrogate at character {err.start}") from None
+    if lang is not None and not isinstance(lang, str):
+        raise bad_request("'lang' must be a string")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+        raise bad_request("'limit' must be an integer between 1 and 100")
+    return dedup.similar_to(
+        state.store(), snippet, lang=lang or None, limit=limit, snapshot=state.snapshot()
+    )
