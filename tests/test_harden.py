@@ -120,7 +120,7 @@ def test_responses_are_bounded_whatever_limit_and_context_ask(client):
 
 
 def test_the_cli_api_keeps_whole_lines(store):
-    found = api.search(store, "xxxxxxxxxx", limit=0)
+    found = api.search(store.snapshot(), "xxxxxxxxxx", limit=0).to_json()
     assert [len(m["text"]) for r in found["results"] for m in r["line_matches"]] == [50_004]
     assert found.get("truncated") is False
 
@@ -138,8 +138,8 @@ def test_every_search_kind_stops_at_its_deadline(store, kind):
         out = api._symbol_results(snap, plan, 20, 0, expired)
     else:
         out = execute.search_files(snap, plan, 20, 0, 0, expired)
-    assert out["limit_hit"] is True and out["results"] == []
-    live = api.search(store, query)
+    assert out.limit_hit is True and out.results == []
+    live = api.search(store.snapshot(), query).to_json()
     assert live["limit_hit"] is False or kind == "file"
     assert live["results"]
 
@@ -180,10 +180,12 @@ def test_repo_facet_links_work_for_any_repo_name(tmp_path, open_test_store):
     store = open_test_store(build_index(tmp_path, org).root)
     for name in ("my repo", "my", 'odd"name'):
         query = facet_query("shared_token lang:python", "repo", name)
-        found = api.search(store, query)["results"]
+        found = api.search(store.snapshot(), query).to_json()["results"]
         assert [r["repo"] for r in found] == [name], query
         again = facet_query(query, "repo", "my")  # replaces the earlier repo filter
-        assert [r["repo"] for r in api.search(store, again)["results"]] == ["my"]
+        assert [r["repo"] for r in api.search(store.snapshot(), again).to_json()["results"]] == [
+            "my"
+        ]
 
 
 def test_a_search_request_reads_one_snapshot(store, monkeypatch):
@@ -207,9 +209,12 @@ def test_type_symbol_with_a_negated_word(tmp_path, open_test_store):
     code = "class RateLimiter:\n    pass\n\n\nclass LegacyRateLimiter:\n    pass\n"
     make_repo(tmp_path / "org", "lim", {"lim.py": code})
     store = open_test_store(build_index(tmp_path, tmp_path / "org").root)
-    names = [r["symbol"]["name"] for r in api.search(store, "type:symbol RateLimiter")["results"]]
+    names = [
+        r["symbol"]["name"]
+        for r in api.search(store.snapshot(), "type:symbol RateLimiter").to_json()["results"]
+    ]
     assert sorted(names) == ["LegacyRateLimiter", "RateLimiter"]
-    found = api.search(store, "type:symbol RateLimiter -legacy")["results"]
+    found = api.search(store.snapshot(), "type:symbol RateLimiter -legacy").to_json()["results"]
     assert [r["symbol"]["name"] for r in found] == ["RateLimiter"]
 
 
@@ -221,9 +226,9 @@ def test_a_search_stops_when_its_client_has_gone(store, query):
         asked.append(1)
         return True
 
-    out = api.search(store, query, client_gone=gone)
+    out = api.search(store.snapshot(), query, client_gone=gone).to_json()
     assert asked and out["limit_hit"] is True and out["results"] == []
-    assert api.search(store, query, client_gone=lambda: False)["results"]
+    assert api.search(store.snapshot(), query, client_gone=lambda: False).to_json()["results"]
 
 
 def test_raw_utf8_bytes_in_a_query_string_are_read_as_utf8(client):

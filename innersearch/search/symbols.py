@@ -13,8 +13,10 @@ import tantivy
 from ..indexer import schema
 from ..indexer.catalog import FileRow
 from ..indexer.identifiers import identifier_words
+from ..indexer.records import Symbol
 from ..indexer.store import Snapshot, symbol_from_doc
 from . import rank
+from .results import SymbolHit
 
 # Score of each way a name can match the query (the best one counts).
 EXACT = 100.0
@@ -112,26 +114,27 @@ def locations(snap: Snapshot, blob_key: int, branch: str | None = None) -> list[
     return default or rows
 
 
-def symbol_dict(snap: Snapshot, doc: dict, f: FileRow, score: float) -> dict:
+def symbol_hit(doc: dict, f: FileRow, score: float) -> SymbolHit:
+    """The definition stored in symbol document `doc`, at file `f`."""
     sym = symbol_from_doc(doc)
-    return {
-        "name": sym.name,
-        "kind": sym.kind,
-        "lang": (doc.get(schema.F_LANG) or [f.lang])[0],
-        "repo": f.repo,
-        "path": f.path,
-        "branch": f.branch,
-        "line": sym.line,
-        "end_line": sym.end_line,
-        "container": sym.container,
-        "signature": sym.signature,
-        "score": round(score, 3),
-    }
+    return SymbolHit(
+        name=sym.name,
+        kind=sym.kind,
+        lang=(doc.get(schema.F_LANG) or [f.lang])[0],
+        repo=f.repo,
+        path=f.path,
+        branch=f.branch,
+        line=sym.line,
+        end_line=sym.end_line,
+        container=sym.container,
+        signature=sym.signature,
+        score=round(score, 3),
+    )
 
 
 def search_symbols(
     snap: Snapshot, name: str, kind: str | None = None, lang: str | None = None
-) -> list[dict]:
+) -> list[SymbolHit]:
     """Every matching definition at every (default-branch) location, best first."""
     activity = rank.repo_activity({n: r.last_commit_at for n, r in snap.repos.items()})
     out = []
@@ -145,15 +148,15 @@ def search_symbols(
                 + _KIND_BONUS.get(kind_name, 0.0)
                 + rank.prior(f, False, activity.get(f.repo, 0.0)) / 100.0
             )
-            out.append(symbol_dict(snap, hit.doc, f, score))
-    out.sort(key=lambda s: (-s["score"], s["name"], s["repo"], s["path"], s["branch"], s["line"]))
+            out.append(symbol_hit(hit.doc, f, score))
+    out.sort(key=lambda s: (-s.score, s.name, s.repo, s.path, s.branch, s.line))
     return out
 
 
-def outline(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> list[dict]:
+def outline(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> list[Symbol]:
     """The definitions of one file in line order; LookupError for an unknown repo or path."""
     f = snap.require_file(repo, path, branch)
-    return [s.to_dict() for s in snap.symbols(f.blob_key)]
+    return snap.symbols(f.blob_key)
 
 
 def identifier_at(text: str, column: int) -> str:

@@ -29,7 +29,8 @@ MAX_LINE_CHARS = 1_000
 
 
 def run_search(q: str, limit: int, offset: int, context: int) -> dict:
-    """search.search through the result cache; the answer is shared, do not modify it."""
+    """search.search's JSON document through the result cache; the answer is shared, do
+    not modify it."""
     snap = state.snapshot()  # one state for the cache key and the results
     # The permission set is part of the key: two users share an answer only when they may
     # read the same repos.
@@ -37,16 +38,15 @@ def run_search(q: str, limit: int, offset: int, context: int) -> dict:
     found, cached = state.cache().get_or_compute(
         key,
         lambda: search.search(
-            state.store(),
+            snap,
             q,
-            snapshot=snap,
             client_gone=request.environ.get("waitress.client_disconnected"),
             limit=limit,
             offset=offset,
             context=context,
             max_lines=MAX_RESPONSE_LINES,
             max_line_chars=MAX_LINE_CHARS,
-        ),
+        ).to_json(),
     )
     return {**found, "cached": True} if cached else found
 
@@ -66,13 +66,8 @@ def symbols_route():
     limit = params.integer("limit", 50, 1, MAX_LIMIT)
     return jsonify(
         search.symbols(
-            state.store(),
-            q,
-            kind=params.text("kind"),
-            lang=params.text("lang"),
-            limit=limit,
-            snapshot=state.snapshot(),
-        )
+            state.snapshot(), q, kind=params.text("kind"), lang=params.text("lang"), limit=limit
+        ).to_json()
     )
 
 
@@ -80,7 +75,7 @@ def symbols_route():
 def refs_route():
     name = params.text("name", required=True)
     limit = params.integer("limit", 1000, 1, MAX_LIMIT)
-    return jsonify(search.references(state.store(), name, limit=limit, snapshot=state.snapshot()))
+    return jsonify(search.references(state.snapshot(), name, limit=limit).to_json())
 
 
 @bp.get("/definition")
@@ -90,29 +85,21 @@ def definition_route():
     column = params.integer("column", None, 0, 10_000_000, required=True)
     try:
         found = search.definition_at(
-            state.store(),
-            repo,
-            path,
-            line,
-            column,
-            branch=params.text("branch"),
-            snapshot=state.snapshot(),
+            state.snapshot(), repo, path, line, column, branch=params.text("branch")
         )
     except LookupError as err:
         raise not_found(_message(err)) from None
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/outline")
 def outline_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
     try:
-        found = search.outline(
-            state.store(), repo, path, branch=params.text("branch"), snapshot=state.snapshot()
-        )
+        found = search.outline(state.snapshot(), repo, path, branch=params.text("branch"))
     except LookupError as err:
         raise not_found(_message(err)) from None
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/file")

@@ -219,7 +219,7 @@ def _occurrences(text: str, name: str) -> list[list[int]]:
 @bp.get("/symbol")
 def symbol_page():
     name = params.text("name", required=True)
-    refs = search.references(state.store(), name, limit=1000, snapshot=state.snapshot())
+    refs = search.references(state.snapshot(), name, limit=1000).to_json()
     for repo in refs["repos"]:
         for f in repo["files"]:
             for line in f["lines"]:
