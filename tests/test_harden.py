@@ -188,14 +188,37 @@ def test_repo_facet_links_work_for_any_repo_name(tmp_path, open_test_store):
         ]
 
 
-def test_a_search_request_reads_one_snapshot(store, monkeypatch):
-    """The cache key and the results come from one state (else results of generation G+1
-    could be cached under G)."""
+ONE_STATE_ROUTES = [
+    ("get", "/api/v1/search?q=handler_1"),
+    ("get", "/api/v1/search?q=type:symbol%20handler_1"),
+    ("get", "/api/v1/symbols?q=handler_1"),
+    ("get", "/api/v1/refs?name=handler_1"),
+    ("get", "/api/v1/definition?repo=app&path=pkg/mod1.py&line=1&column=5"),
+    ("get", "/api/v1/outline?repo=app&path=pkg/mod1.py"),
+    ("get", "/api/v1/file?repo=app&path=pkg/mod1.py"),
+    ("get", "/api/v1/repos"),
+    ("get", "/api/v1/repos/app"),
+    ("get", "/api/v1/status"),
+    ("get", "/api/v1/implementations?q=handler"),
+    ("post", "/api/v1/similar"),
+    ("get", "/"),
+    ("get", "/?q=handler_1"),
+    ("get", "/symbol?name=handler_1"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), ONE_STATE_ROUTES)
+def test_a_request_reads_one_snapshot(store, monkeypatch, method, url):
+    """Everything a request shows comes from one state: the cache key and the results of
+    a search (else results of generation G+1 could be cached under G), a snippet's
+    candidates and the files they are shown in."""
     client = create_app(store).test_client()
+    client.get("/api/v1/search?q=warm")  # first-use work of the generation is not counted
     calls = []
     real = store.snapshot
     monkeypatch.setattr(store, "snapshot", lambda: calls.append(1) or real())
-    assert client.get("/api/v1/search?q=handler_1").status_code == 200
+    body = {"snippet": "def handler_1():\n    return 1\n"} if method == "post" else None
+    assert getattr(client, method)(url, json=body).status_code == 200
     assert len(calls) == 1
 
 

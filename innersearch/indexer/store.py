@@ -197,6 +197,13 @@ class Snapshot:
             self.view_full.restricted(names), self.searcher, self.impl_searcher, self.view_full
         )
 
+    def unrestricted(self) -> Snapshot:
+        """This state with every repo: for values computed once per generation for all
+        permission sets (a reader sees them through its own snapshot's repos)."""
+        if self.scope is None:
+            return self
+        return Snapshot(self.view_full, self.searcher, self.impl_searcher)
+
     def for_principal(self, principal: access.Principal) -> Snapshot:
         """restricted_to() the repos `principal` may read (access.readable decides)."""
         return self.restricted_to(self.view_full.readable_names(principal))

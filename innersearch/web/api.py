@@ -151,7 +151,7 @@ def latest_duplicates() -> dict:
     run."""
     snap = state.snapshot()
     try:
-        report = dedup.restrict_report(dedup.latest_report(state.store()), snap)
+        report = dedup.restrict_report(dedup.latest_report(state.store(), snap), snap)
     except LookupError as err:
         report = None
         note = _message(err)
