@@ -259,3 +259,12 @@ def test_raw_utf8_bytes_in_a_query_string_are_read_as_utf8(client):
     raw = "q=h\xc3\xa9llo"  # "héllo" sent unescaped
     resp = client.get("/api/v1/search", environ_overrides={"QUERY_STRING": raw})
     assert resp.status_code == 200 and resp.get_json()["results"] == []
+
+
+def test_default_branch_files_are_a_view_of_the_generation(store):
+    first, second = store.snapshot(), store.snapshot()
+    assert first.default_files() is second.default_files()
+    assert [f.path for f in first.default_files()] == sorted(
+        f.path for f in first.files if f.branch == first.repos["app"].default_branch
+    )
+    assert first.default_files_by_repo()["app"] == first.default_files()

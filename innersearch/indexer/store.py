@@ -112,6 +112,27 @@ class CatalogView:
                 table.popitem(last=False)
             return table[key]
 
+    def default_files(self) -> list[FileRow]:
+        """The files on each repo's default branch, in (repo, path) order (computed once
+        per generation: search order, symbol locations, dedup and the repo pages use it)."""
+
+        def compute() -> list[FileRow]:
+            defaults = {name: r.default_branch for name, r in self.repos.items()}
+            return [f for f in self.files if defaults.get(f.repo) == f.branch]
+
+        return self.derived("default_files", compute)
+
+    def default_files_by_repo(self) -> dict[str, list[FileRow]]:
+        """repo -> its default branch's files (default_files() grouped)."""
+
+        def compute() -> dict[str, list[FileRow]]:
+            out: dict[str, list[FileRow]] = defaultdict(list)
+            for f in self.default_files():
+                out[f.repo].append(f)
+            return dict(out)
+
+        return self.derived("default_files_by_repo", compute)
+
     def readable_names(self, principal: access.Principal) -> frozenset[str]:
         """The repos `principal` may read (access.py decides), remembered per principal."""
 
@@ -207,6 +228,17 @@ class Snapshot:
     def for_principal(self, principal: access.Principal) -> Snapshot:
         """restricted_to() the repos `principal` may read (access.readable decides)."""
         return self.restricted_to(self.view_full.readable_names(principal))
+
+    def default_files(self) -> list[FileRow]:
+        return self.view.default_files()
+
+    def default_files_by_repo(self) -> dict[str, list[FileRow]]:
+        return self.view.default_files_by_repo()
+
+    def on_default_branch(self, f: FileRow) -> bool:
+        """Whether `f` is on its repo's default branch."""
+        repo = self.repos.get(f.repo)
+        return repo is not None and f.branch == repo.default_branch
 
     def file(self, repo: str, path: str, branch: str | None = None) -> FileRow | None:
         """A file by location; without a branch, the default branch's (else any) copy."""

@@ -91,13 +91,8 @@ def _default_order(snap: Snapshot) -> list[tuple[float, FileRow]]:
 
     def compute() -> list[tuple[float, FileRow]]:
         activity = _activity(snap)
-        defaults = {name: r.default_branch for name, r in snap.repos.items()}
         return sorted(
-            (
-                (rank.prior(f, False, activity.get(f.repo, 0.0)), f)
-                for f in snap.files
-                if defaults.get(f.repo) == f.branch
-            ),
+            ((rank.prior(f, False, activity.get(f.repo, 0.0)), f) for f in snap.default_files()),
             key=lambda pf: rank.order_key(pf[0], pf[1]),
         )
 

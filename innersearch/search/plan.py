@@ -115,8 +115,7 @@ def repo_scope(plan: Plan, snap: Snapshot) -> set[str] | None:
 
 def in_branch_scope(plan: Plan, f: FileRow, snap: Snapshot) -> bool:
     if plan.branches is None:
-        repo = snap.repos.get(f.repo)
-        return repo is not None and f.branch == repo.default_branch
+        return snap.on_default_branch(f)
     return "*" in plan.branches or f.branch in plan.branches
 
 

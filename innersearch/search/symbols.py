@@ -108,10 +108,7 @@ def locations(snap: Snapshot, blob_key: int, branch: str | None = None) -> list[
     rows = snap.files_by_blob.get(blob_key, [])
     if branch is not None:
         return [f for f in rows if f.branch == branch]
-    default = [
-        f for f in rows if snap.repos.get(f.repo) and f.branch == snap.repos[f.repo].default_branch
-    ]
-    return default or rows
+    return [f for f in rows if snap.on_default_branch(f)] or rows
 
 
 def symbol_hit(doc: dict, f: FileRow, score: float) -> SymbolHit:

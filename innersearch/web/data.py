@@ -74,17 +74,11 @@ def _repo_summary(snap: Snapshot, repo: RepoRow, files: int) -> dict:
     }
 
 
-def _file_counts(snap: Snapshot) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in snap.files:
-        if f.branch == (snap.repos[f.repo].default_branch if f.repo in snap.repos else None):
-            counts[f.repo] = counts.get(f.repo, 0) + 1
-    return counts
-
-
 def repos_document(snap: Snapshot) -> dict:
-    counts = _file_counts(snap)
-    return {"repos": [_repo_summary(snap, r, counts.get(r.name, 0)) for r in snap.repos.values()]}
+    files = snap.default_files_by_repo()
+    return {
+        "repos": [_repo_summary(snap, r, len(files.get(r.name, ()))) for r in snap.repos.values()]
+    }
 
 
 def repo_document(snap: Snapshot, name: str) -> dict:
@@ -93,7 +87,7 @@ def repo_document(snap: Snapshot, name: str) -> dict:
     if repo is None:
         raise not_found(f"unknown repo {name!r}")
     info = repo.info or {}
-    paths = [f.path for f in snap.files if f.repo == name and f.branch == repo.default_branch]
+    paths = [f.path for f in snap.default_files_by_repo().get(name, ())]
     doc = _repo_summary(snap, repo, len(paths))
     owners = info.get("owners") or {}
     doc["owners"] = {
