@@ -11,8 +11,6 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator
 
-import tantivy
-
 from ..indexer import schema
 from ..indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from ..indexer.hosts import HostInfo, file_url
@@ -77,7 +75,7 @@ def _definition_blobs(plan: Plan, snap: Snapshot) -> set[int]:
     names = _definition_names(plan)
     keys: set[int] = set()
     for name in names:
-        keys.update(snap.blob_keys(schema.term(schema.F_SYM_LOWER, name)))
+        keys.update(snap.blob_keys(schema.symbol_lower_query(name)))
     return keys
 
 
@@ -249,10 +247,7 @@ def _line_matches(
 def _matched_symbols(snap: Snapshot, plan: Plan, f: FileRow) -> list[Symbol]:
     """The definitions in the file named (any case) like a positive literal or sym: term."""
     names = _definition_names(plan)
-    query = schema.all_of(
-        schema.docs_of_blob(schema.DOC_SYMBOL, f.blob_key),
-        tantivy.Query.term_set_query(schema.SCHEMA, schema.F_SYM_LOWER, sorted(names)),
-    )
+    query = schema.blob_definitions_named(f.blob_key, sorted(names))
     hits = snap.searcher.search(query, limit=1000, count=False).hits
     found = [symbol_from_doc(snap.searcher.doc(addr).to_dict()) for _, addr in hits]
     return sorted(found, key=lambda s: (s.line, s.name))

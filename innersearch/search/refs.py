@@ -13,10 +13,7 @@ from .symbols import locations, search_symbols, symbol_hit
 
 def exact_definitions(snap: Snapshot, name: str) -> list[SymbolHit]:
     """Definitions named exactly `name`, best first."""
-    query = schema.all_of(
-        schema.term(schema.F_SYM_NAME, name), schema.term(schema.F_DOC_KIND, schema.DOC_SYMBOL)
-    )
-    hits = snap.searcher.search(query, limit=10_000, count=False).hits
+    hits = snap.searcher.search(schema.definitions_named(name), limit=10_000, count=False).hits
     out = []
     for _, addr in hits:
         doc = snap.searcher.doc(addr).to_dict()
@@ -28,10 +25,7 @@ def exact_definitions(snap: Snapshot, name: str) -> list[SymbolHit]:
 
 def references(snap: Snapshot, name: str, limit: int) -> RefsResponse:
     """Uses of `name` (calls and other identifier uses the parser recorded), per repo."""
-    query = schema.all_of(
-        schema.term(schema.F_REF_NAMES, name), schema.term(schema.F_DOC_KIND, schema.DOC_BLOB)
-    )
-    keys = sorted(set(snap.blob_keys(query)))
+    keys = sorted(set(snap.blob_keys(schema.blobs_referencing(name))))
     by_repo: dict[str, list[RefFile]] = {}
     total = 0
     truncated = False

@@ -45,44 +45,24 @@ class Hit:
     doc: dict
 
 
-def _restrict(query: tantivy.Query, kind: str | None, lang: str | None) -> tantivy.Query:
-    parts = [query, schema.term(schema.F_DOC_KIND, schema.DOC_SYMBOL)]
-    if kind:
-        parts.append(schema.term(schema.F_SYM_KIND, kind.lower()))
-    if lang:
-        parts.append(schema.term(schema.F_LANG, lang.lower()))
-    return schema.all_of(*parts)
-
-
 def _ways(name: str) -> list[tuple[float, tantivy.Query]]:
     raw = name.strip()
     words = identifier_words(raw)
     squashed = "".join(words)
     ways: list[tuple[float, tantivy.Query]] = []
     if raw:
-        ways.append((EXACT, schema.term(schema.F_SYM_NAME, raw)))
-        ways.append((EXACT_ANY_CASE, schema.term(schema.F_SYM_LOWER, raw.lower())))
+        ways.append((EXACT, schema.symbol_name_query(raw)))
+        ways.append((EXACT_ANY_CASE, schema.symbol_lower_query(raw)))
     if squashed:
-        ways.append((SAME_WORDS, schema.term(schema.F_SYM_SQUASHED, squashed)))
-        if squashed.isascii() and squashed.isalnum():
-            pattern = squashed + ".*"  # alphanumeric: nothing to escape
-            ways.append(
-                (PREFIX, tantivy.Query.regex_query(schema.SCHEMA, schema.F_SYM_SQUASHED, pattern))
-            )
+        ways.append((SAME_WORDS, schema.symbol_squashed_query(squashed)))
+        prefix = schema.symbol_squashed_prefix_query(squashed)
+        if prefix is not None:
+            ways.append((PREFIX, prefix))
         distance = 2 if len(squashed) >= 8 else 1 if len(squashed) >= 4 else 0
         if distance:
-            ways.append(
-                (
-                    FUZZY,
-                    tantivy.Query.fuzzy_term_query(
-                        schema.SCHEMA, schema.F_SYM_SQUASHED, squashed, distance, True, False
-                    ),
-                )
-            )
+            ways.append((FUZZY, schema.symbol_squashed_fuzzy_query(squashed, distance)))
     if len(words) > 1:
-        ways.append(
-            (ALL_WORDS, schema.all_of(*[schema.term(schema.F_SYM_WORDS, w) for w in words]))
-        )
+        ways.append((ALL_WORDS, schema.symbol_words_query(words)))
     return ways
 
 
@@ -92,7 +72,7 @@ def find(snap: Snapshot, name: str, kind: str | None = None, lang: str | None = 
     searcher = snap.searcher
     for score, query in _ways(name):
         hits = searcher.search(
-            _restrict(query, kind, lang), limit=MAX_HITS_PER_WAY, count=False
+            schema.symbols_restricted(query, kind, lang), limit=MAX_HITS_PER_WAY, count=False
         ).hits
         for _, addr in hits:
             key = (addr.segment_ord, addr.doc)
