@@ -185,7 +185,7 @@ def in_process(data: Path, limit: int, rounds: int) -> list[float]:
     for _ in range(rounds):
         for q in QUERIES:
             start = time.perf_counter()
-            search(store, q, limit=limit)
+            search(store.snapshot(), q, limit=limit)
             times.append((time.perf_counter() - start) * 1000)
     store.close()
     return times

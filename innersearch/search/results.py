@@ -37,8 +37,10 @@ class SupportsJson(Protocol):
 
 
 class JsonResult:
-    """The one to_json of every result class: its fields in declaration order, nested
-    results converted, OMIT_NONE fields dropped while None."""
+    """The to_json of result classes: their fields in declaration order, nested results
+    converted, OMIT_NONE fields dropped while None. The classes every search answer holds
+    many of write their own (the same shape; tests/test_openapi.py closes each schema to
+    the fields declared), since this generic walk was a fifth of a search request."""
 
     _plan: ClassVar[tuple[tuple[str, bool], ...]]
 
@@ -76,6 +78,14 @@ class LineMatch(JsonResult):
     before: list[ContextLine] | None = optional()  # only with context > 0
     after: list[ContextLine] | None = optional()
 
+    def to_json(self) -> dict:
+        out = {"line": self.line, "text": self.text, "ranges": self.ranges}
+        if self.before is not None:
+            out["before"] = [{"line": c.line, "text": c.text} for c in self.before]
+        if self.after is not None:
+            out["after"] = [{"line": c.line, "text": c.text} for c in self.after]
+        return out
+
 
 @dataclass(slots=True)
 class SymbolHit(JsonResult):
@@ -92,6 +102,21 @@ class SymbolHit(JsonResult):
     container: str
     signature: str
     score: float
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "lang": self.lang,
+            "repo": self.repo,
+            "path": self.path,
+            "branch": self.branch,
+            "line": self.line,
+            "end_line": self.end_line,
+            "container": self.container,
+            "signature": self.signature,
+            "score": self.score,
+        }
 
 
 @dataclass(slots=True)
@@ -113,6 +138,27 @@ class FileResult(JsonResult):
     symbols: list[Symbol | SymbolHit] = field(default_factory=list)
     path_ranges: list[list[int]] | None = optional()  # type:path: matches in the path
     symbol: SymbolHit | None = optional()  # type:symbol: the definition found
+
+    def to_json(self) -> dict:
+        out = {
+            "repo": self.repo,
+            "path": self.path,
+            "lang": self.lang,
+            "branch": self.branch,
+            "commit": self.commit,
+            "score": self.score,
+            "vendored": self.vendored,
+            "generated": self.generated,
+            "test": self.test,
+            "url": self.url,
+            "line_matches": [m.to_json() for m in self.line_matches],
+            "symbols": [s.to_json() for s in self.symbols],
+        }
+        if self.path_ranges is not None:
+            out["path_ranges"] = self.path_ranges
+        if self.symbol is not None:
+            out["symbol"] = self.symbol.to_json()
+        return out
 
 
 @dataclass(slots=True)
