@@ -210,10 +210,11 @@ def definitions_named(name: str) -> tantivy.Query:
     return all_of(symbol_name_query(name), term(F_DOC_KIND, DOC_SYMBOL))
 
 
-def blob_definitions_named(key: int, lower_names: list[str]) -> tantivy.Query:
-    """The symbol documents of blob `key` named (any case) like one of `lower_names`."""
+def blobs_definitions_named(keys: list[int], lower_names: list[str]) -> tantivy.Query:
+    """The symbol documents of the blobs `keys` named (any case) like one of `lower_names`."""
     return all_of(
-        docs_of_blob(DOC_SYMBOL, key),
+        tantivy.Query.term_set_query(SCHEMA, F_BLOB_KEY, sorted(keys)),
+        term(F_DOC_KIND, DOC_SYMBOL),
         tantivy.Query.term_set_query(SCHEMA, F_SYM_LOWER, sorted(lower_names)),
     )
 

@@ -244,13 +244,18 @@ def _line_matches(
     return out
 
 
-def _matched_symbols(snap: Snapshot, plan: Plan, f: FileRow) -> list[Symbol]:
-    """The definitions in the file named (any case) like a positive literal or sym: term."""
-    names = _definition_names(plan)
-    query = schema.blob_definitions_named(f.blob_key, sorted(names))
-    hits = snap.searcher.search(query, limit=1000, count=False).hits
-    found = [symbol_from_doc(snap.searcher.doc(addr).to_dict()) for _, addr in hits]
-    return sorted(found, key=lambda s: (s.line, s.name))
+def _matched_symbols(snap: Snapshot, plan: Plan, keys: set[int]) -> dict[int, list[Symbol]]:
+    """blob -> the definitions in it named (any case) like a positive literal or sym: term;
+    one index query for the whole page."""
+    if not keys:
+        return {}
+    query = schema.blobs_definitions_named(sorted(keys), sorted(_definition_names(plan)))
+    hits = snap.searcher.search(query, limit=100_000, count=False).hits
+    found: dict[int, list[Symbol]] = {}
+    for _, addr in hits:
+        doc = snap.searcher.doc(addr).to_dict()
+        found.setdefault(int(doc[schema.F_BLOB_KEY][0]), []).append(symbol_from_doc(doc))
+    return {k: sorted(syms, key=lambda s: (s.line, s.name)) for k, syms in found.items()}
 
 
 def search_files(
@@ -335,6 +340,8 @@ def search_files(
     page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
     results = []
     rendered, truncated = 0, False
+    # Only blobs found defining a query term are read for symbols (it costs a lookup).
+    defined = _matched_symbols(snap, plan, {f.blob_key for _s, f, _l in page} & defs)
     for score, f, lines in page:
         if max_lines is not None:
             room = (max_lines - rendered) // (1 + 2 * context)
@@ -346,9 +353,7 @@ def search_files(
             rendered += len(lines) * (1 + 2 * context)
         item = file_info(snap, f, score, lines[0] if lines else None)
         item.line_matches = _line_matches(ver, plan, f, lines, context, max_line_chars)
-        # Only blobs found defining a query term are read for symbols (it costs a lookup).
-        if f.blob_key in defs:
-            item.symbols = list(_matched_symbols(snap, plan, f))
+        item.symbols = list(defined.get(f.blob_key, ()))
         results.append(item)
     facets = Facets()
     for _, f, _lines in matched:
