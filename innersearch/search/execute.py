@@ -216,17 +216,22 @@ def _line_matches(
     # Offsets come from the scan; context lines and sym: lines need the full line table.
     starts = known if not context and all(n in known for n in lines) else line_bounds(data)
     content_atoms = [a for a in plan.positive if a.kind == "content"]
-    sym_atoms = [a for a in plan.positive if a.kind == "sym"]
+    # Each sym: atom's lines as a set: a membership test per rendered line.
+    sym_atoms = [(a, set(ver.lines(a, f.blob_key))) for a in plan.positive if a.kind == "sym"]
     out = []
     for line in lines:
         ls, le, text = line_text(data, starts, line)
-        spans: set[tuple[int, int]] = set()
-        for atom in content_atoms:
-            spans.update(atom.matcher.ranges(data, ls, le))
-        for atom in sym_atoms:
-            if line in ver.lines(atom, f.blob_key):
+        if len(content_atoms) == 1 and not sym_atoms:  # the common case: one term
+            found = content_atoms[0].matcher.ranges(data, ls, le)
+        else:
+            spans: set[tuple[int, int]] = set()
+            for atom in content_atoms:
                 spans.update(atom.matcher.ranges(data, ls, le))
-        chars = to_char_ranges(data, ls, sorted(spans)[:MAX_RANGES])
+            for atom, sym_lines in sym_atoms:
+                if line in sym_lines:
+                    spans.update(atom.matcher.ranges(data, ls, le))
+            found = sorted(spans)
+        chars = to_char_ranges(data, ls, found[:MAX_RANGES])
         if max_line_chars is not None and len(text) > max_line_chars:
             chars = [(a, min(b, max_line_chars)) for a, b in chars if a < max_line_chars]
         text = _clip(text, max_line_chars)
