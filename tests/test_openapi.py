@@ -139,6 +139,7 @@ def test_search_schemas_are_generated_from_the_result_classes(client):
         ("/api/v1/symbols?q=acquire", "SymbolsResponse"),
         ("/api/v1/refs?name=RateLimiter", "RefsResponse"),
         ("/api/v1/outline?repo=payments&path=payments/limiter.py", "OutlineResponse"),
+        ("/api/v1/file?repo=payments&path=payments/limiter.py", "FileView"),
     ]:
         answer = client.get(url).get_json()
         root = {"$ref": f"{DOC_URI}#/components/schemas/{schema}"}

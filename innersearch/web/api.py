@@ -105,7 +105,8 @@ def outline_route():
 @bp.get("/file")
 def file_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
-    return jsonify(data.file_document(state.snapshot(), repo, path, params.text("branch")))
+    found = data.file_document(state.snapshot(), repo, path, params.text("branch"))
+    return jsonify(found.to_json())
 
 
 @bp.get("/implementations")

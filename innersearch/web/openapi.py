@@ -15,6 +15,8 @@ import typing
 from innersearch import __version__
 from innersearch.search import results
 
+from .data import FileView
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -88,6 +90,7 @@ _RESULT_TYPES = (
     results.RefsResponse,
     results.DefinitionResponse,
     results.OutlineResponse,
+    FileView,
 )
 
 
@@ -111,25 +114,6 @@ _SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": STR}, {"position": INT}),
     "Health": _obj(
         {"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}
-    ),
-    "FileResponse": _obj(
-        {
-            "repo": STR,
-            "path": STR,
-            "branch": STR,
-            "commit": STR,
-            "lang": STR,
-            "content": STR,
-            "symbols": _array(_ref("Symbol")),
-        },
-        {
-            "size": INT,
-            "lines": INT,
-            "vendored": BOOL,
-            "generated": BOOL,
-            "test": BOOL,
-            "references": {"type": "object", "additionalProperties": _array(INT)},
-        },
     ),
     "RepoSummary": _obj(
         {
@@ -409,7 +393,7 @@ _PATHS: dict[str, dict] = {
     ),
     "/api/v1/file": _get(
         "A file's content, language, commit and symbols.",
-        "FileResponse",
+        "FileView",
         [_REPO, _PATH, _BRANCH],
         True,
     ),
