@@ -339,7 +339,8 @@ class Store:
         self._index = schema.open_index(data.index_dir, create=True)
         self._impl = implindex.open_index(data.implementations_dir, create=True)
         self._view: CatalogView | None = None
-        self._snap: Snapshot | None = None
+        # The searchers opened for a view: (view, main, implementations).
+        self._searchers: tuple[CatalogView, tantivy.Searcher, tantivy.Searcher] | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Store:
@@ -355,9 +356,8 @@ class Store:
         return self._lock
 
     def snapshot(self) -> Snapshot:
-        """The current state (the same object while the generation stays). The catalog is
-        read first: the indexer commits tantivy before the catalog, so every blob the
-        catalog's files name is already searchable."""
+        """The current state. The catalog is read first: the indexer commits tantivy before
+        the catalog, so every blob the catalog's files name is already searchable."""
         with self._lock:
             with catalog.read_snapshot(self._conn):
                 gen = catalog.generation(self._conn)
@@ -377,16 +377,15 @@ class Store:
             return self._open_snapshot(self._view)
 
     def _open_snapshot(self, view: CatalogView) -> Snapshot:
-        """One snapshot per generation, its searchers opened after the catalog read that
-        found the generation new. While the generation stays, they already hold every blob
-        the catalog names (tantivy commits first), so a request pays no reload (about a
+        """A snapshot of `view` with the searchers opened after the catalog read that found
+        its generation new. While the generation stays, they already hold every blob the
+        catalog names (tantivy commits first), so a request pays no reload (about a
         millisecond for the two indexes)."""
-        if self._snap is not None and self._snap.view is view:
-            return self._snap
-        self._index.reload()
-        self._impl.reload()
-        self._snap = Snapshot(view, self._index.searcher(), self._impl.searcher())
-        return self._snap
+        if self._searchers is None or self._searchers[0] is not view:
+            self._index.reload()
+            self._impl.reload()
+            self._searchers = (view, self._index.searcher(), self._impl.searcher())
+        return Snapshot(view, self._searchers[1], self._searchers[2])
 
     def close(self) -> None:
         self._conn.close()
