@@ -120,8 +120,8 @@ class SymbolHit(JsonResult):
 
 
 @dataclass(slots=True)
-class FileResult(JsonResult):
-    """One file of a search's page: where it is, its category marks, what matched."""
+class _Hit(JsonResult):
+    """The fields every search result starts with (a repo result leaves the file ones empty)."""
 
     repo: str
     path: str
@@ -129,6 +129,12 @@ class FileResult(JsonResult):
     branch: str
     commit: str
     score: float
+
+
+@dataclass(slots=True)
+class FileResult(_Hit):
+    """One file of a search's page: where it is, its category marks, what matched."""
+
     vendored: bool
     generated: bool
     test: bool
@@ -162,15 +168,9 @@ class FileResult(JsonResult):
 
 
 @dataclass(slots=True)
-class RepoHit(JsonResult):
+class RepoHit(_Hit):
     """type:repo: a repository; the file fields are empty so every renderer copes."""
 
-    repo: str
-    path: str
-    lang: str
-    branch: str
-    commit: str
-    score: float
     description: str
     topics: list[str]
     visibility: str | None

@@ -103,13 +103,6 @@ def generated_schemas() -> dict[str, dict]:
     return components
 
 
-STR = {"type": "string"}
-INT = {"type": "integer"}
-NUM = {"type": "number"}
-BOOL = {"type": "boolean"}
-NSTR = {"type": ["string", "null"]}
-NINT = {"type": ["integer", "null"]}
-
 _SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": STR}, {"position": INT}),
     "Health": _obj(
