@@ -10,6 +10,11 @@ worker process (one GIL: the model before --workers), the same
 with one client (what HTTP adds without contention), the server with its
 cache on (the mix repeats, so this is the warm case), and the same queries called in process
 (no HTTP, one thread). Without --data the repos are indexed into a temporary data dir first.
+
+--baseline DIR (a checkout of another commit, e.g. `git archive OLD | tar -x -C DIR`) adds
+interleaved rounds of the uncached 8-client measure, this tree's server then DIR's, on the
+same data dir: on a shared machine the load drifts, so only a ratio measured side by side
+says what a change did.
 """
 
 from __future__ import annotations
@@ -80,7 +85,13 @@ def index_sample(repos: Path, data: Path) -> float:
 
 
 def start_server(
-    data: Path, port: int, threads: int, workers: int, cache: int | None, log
+    data: Path,
+    port: int,
+    threads: int,
+    workers: int,
+    cache: int | None,
+    log,
+    tree: Path = ROOT,
 ) -> subprocess.Popen:
     """The real server; its output goes to `log`, a file: nobody reads it during the load,
     and a full pipe would block the server on its next log line (waitress warns when its
@@ -102,7 +113,8 @@ def start_server(
         str(workers),
         *(["--cache", str(cache)] if cache is not None else []),
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # `-m` puts the working directory first on sys.path: the server runs `tree`'s code.
+    proc = subprocess.Popen(cmd, cwd=tree, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -185,7 +197,7 @@ def in_process(data: Path, limit: int, rounds: int) -> list[float]:
     for _ in range(rounds):
         for q in QUERIES:
             start = time.perf_counter()
-            search(store, q, limit=limit)
+            search(store.snapshot(), q, limit=limit)
             times.append((time.perf_counter() - start) * 1000)
     store.close()
     return times
@@ -203,12 +215,18 @@ def summary(values: list[float]) -> dict:
 
 
 def run_config(
-    data: Path, args, cache: int | None, clients: int, requests: int, workers: int = 0
+    data: Path,
+    args,
+    cache: int | None,
+    clients: int,
+    requests: int,
+    workers: int = 0,
+    tree: Path = ROOT,
 ) -> dict:
     """One server, warmed up with every query once, then the measured load."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
-        server = start_server(data, port, args.threads, workers or args.workers, cache, log)
+        server = start_server(data, port, args.threads, workers or args.workers, cache, log, tree)
         try:
             paths = [search_path(q, args.limit) for q in QUERIES]
             warm = Load(port, paths, len(paths), 60)
@@ -231,6 +249,7 @@ def run_config(
         "seconds": seconds,
         "rps": len(load.latencies) / seconds if seconds else 0.0,
         "totals": totals,
+        "latencies": load.latencies,
     }
 
 
@@ -250,6 +269,56 @@ def verdict(r: dict) -> str:
     return (
         f"{'met' if ok else 'MISSED'} (p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
         f"{r['errors']} errors)"
+    )
+
+
+def side_by_side(data: Path, args) -> dict:
+    """Interleaved rounds of the uncached measure: this tree, then the baseline tree."""
+    mine, theirs, loads = [], [], []
+    for _ in range(args.rounds):
+        loads.append(os.getloadavg()[0])
+        mine.append(run_config(data, args, 0, args.clients, args.requests))
+        theirs.append(run_config(data, args, 0, args.clients, args.requests, tree=args.baseline))
+    loads.append(os.getloadavg()[0])
+
+    def pooled(runs: list[dict]) -> dict:
+        latencies = [v for r in runs for v in r["latencies"]]
+        seconds = sum(r["seconds"] for r in runs)
+        return {
+            **summary(latencies),
+            "errors": sum(r["errors"] for r in runs),
+            "rps": len(latencies) / seconds if seconds else 0.0,
+            "p50_rounds": [r["p50"] for r in runs],
+        }
+
+    return {"this": pooled(mine), "baseline": pooled(theirs), "loads": loads}
+
+
+def baseline_markdown(fig: dict) -> str:
+    side = fig["side_by_side"]
+    this, base = side["this"], side["baseline"]
+    loads = ", ".join(f"{v:.1f}" for v in side["loads"])
+    rounds = ", ".join(
+        f"{a:.1f}/{b:.1f}" for a, b in zip(this["p50_rounds"], base["p50_rounds"], strict=True)
+    )
+    return "\n".join(
+        [
+            f"## Side by side with {fig['baseline_name']} (same data dir, interleaved rounds)",
+            "",
+            f"{len(this['p50_rounds'])} rounds of {fig['requests']} requests each, result cache "
+            f"off, {fig['clients']} clients, {fig['workers']} workers; each round this tree's "
+            f"server, then the baseline's. Load average at the rounds' starts and at the end: "
+            f"{loads}. p50 per round (this/baseline): {rounds} ms.",
+            "",
+            "| server | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            row("this tree", this),
+            row(str(fig["baseline_name"]), base),
+            "",
+            f"Ratio baseline / this tree: p50 {base['p50'] / this['p50']:.2f}x, "
+            f"p99 {base['p99'] / this['p99']:.2f}x, req/s {this['rps'] / base['rps']:.2f}x.",
+            "",
+        ]
     )
 
 
@@ -324,6 +393,9 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--out", help="write the markdown section here")
     ap.add_argument("--json", help="write the figures as JSON here")
+    ap.add_argument("--baseline", type=Path, help="a checkout of another commit to compare")
+    ap.add_argument("--baseline-name", help="how the baseline is named (default: its path)")
+    ap.add_argument("--rounds", type=int, default=3, help="side-by-side rounds (--baseline)")
     args = ap.parse_args()
 
     tmp = None
@@ -362,7 +434,13 @@ def main() -> int:
         "cached": warm,
         "direct": direct,
     }
-    text = markdown(fig)
+    if args.baseline:
+        fig["side_by_side"] = side_by_side(data, args)
+        fig["baseline_name"] = args.baseline_name or str(args.baseline)
+        fig["requests"] = args.requests
+    for r in (cold, single, one, warm):
+        del r["latencies"]
+    text = markdown(fig) + ("\n" + baseline_markdown(fig) if args.baseline else "")
     print(text)
     if args.out:
         Path(args.out).write_text(text)
@@ -371,6 +449,8 @@ def main() -> int:
     if tmp:
         tmp.cleanup()
     errors = cold["errors"] + one["errors"] + warm["errors"] + single["errors"]
+    if args.baseline:
+        errors += fig["side_by_side"]["this"]["errors"] + fig["side_by_side"]["baseline"]["errors"]
     return 0 if errors == 0 else 1
 
 

@@ -71,7 +71,7 @@ def recall_at(ranking: list[str], relevant: set[str], k: int = 5) -> float:
 def grep_ranking(store: Store, query: str) -> list[str]:
     """Repos by how many files contain every word (lower-case words: case-insensitive)."""
     words = " ".join(f'"{w}"' for w in query.lower().split())
-    out = api.search(store, words, limit=0, time_budget_ms=120_000)
+    out = api.search(store.snapshot(), words, limit=0, time_budget_ms=120_000).to_json()
     counts = Counter(r["repo"] for r in out["results"])
     return [repo for repo, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 

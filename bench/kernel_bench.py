@@ -183,7 +183,7 @@ def git_grep(repo: Path, query: str) -> set[tuple[str, int]]:
 
 
 def innersearch_lines(store: Store, query: str) -> set[tuple[str, int]]:
-    out = api.search(store, query, limit=0, time_budget_ms=600_000)
+    out = api.search(store.snapshot(), query, limit=0, time_budget_ms=600_000).to_json()
     return {(r["path"], m["line"]) for r in out["results"] for m in r["line_matches"]}
 
 
@@ -223,10 +223,12 @@ def main() -> int:
     tools: dict[str, dict[str, list[float]]] = {"csearch": {}, "rg": {}}
     for kind, queries in QUERIES.items():
         for query in queries:
-            api.search(store, query)  # warm: first-use caches are not the steady state
+            api.search(
+                store.snapshot(), query
+            ).to_json()  # warm: first-use caches are not the steady state
             for _ in range(args.runs):
                 start = time.perf_counter()
-                api.search(store, query, limit=20)
+                api.search(store.snapshot(), query, limit=20).to_json()
                 latency.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
             if kind == "sym:":
                 continue

@@ -163,8 +163,8 @@ def main() -> int:
 
             def run_ours(cls=cls, query=query):
                 if cls == "symbol":
-                    return api.symbols(store, query, limit=20)
-                return api.search(store, query, limit=20)
+                    return api.symbols(store.snapshot(), query, limit=20).to_json()
+                return api.search(store.snapshot(), query, limit=20).to_json()
 
             first = run_ours()  # warm-up (also fills the content cache)
             ours = []

@@ -57,7 +57,7 @@ def test_a_token_in_the_url_is_used_and_never_stored_or_shown(
     assert TOKEN not in out.out + out.err
 
     store = open_test_store(data.root)
-    hits = api.search(store, "open_vault")["results"]
+    hits = api.search(store.snapshot(), "open_vault").to_json()["results"]
     assert [(h["repo"], h["path"]) for h in hits] == [("secret", "vault.py")]
     client = create_app(store).test_client()
     for route in (

@@ -101,9 +101,12 @@ def test_built_org_indexes_and_searches_with_owners(archives, tmp_path, open_tes
     summary = run_index(data, tmp_path / "repos")
     assert not summary.failed and len(summary.outcomes) == 2
     store = open_test_store(data.root)
-    found = api.search(store, "refill_rate")["results"]
+    found = api.search(store.snapshot(), "refill_rate").to_json()["results"]
     assert [(r["repo"], r["path"]) for r in found] == [("py-ratelimit", "ratelimit/__init__.py")]
-    assert api.search(store, "throttleCalls")["results"][0]["repo"] == "js-throttle"
+    assert (
+        api.search(store.snapshot(), "throttleCalls").to_json()["results"][0]["repo"]
+        == "js-throttle"
+    )
     repo = store.snapshot().repos["py-ratelimit"]
     assert "@acme/infra" in json.dumps(repo.info)
     assert repo.info.get("contributing") == "CONTRIBUTING.md"

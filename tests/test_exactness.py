@@ -193,7 +193,7 @@ def _expected(org, flags: list[str], pattern: str, branches=("main",)) -> set:
 
 
 def _actual(store, query: str) -> set:
-    out = api.search(store, query, limit=0)
+    out = api.search(store.snapshot(), query, limit=0).to_json()
     assert not out["limit_hit"]
     found = {
         (r["repo"], r["branch"], r["path"], m["line"])
@@ -305,12 +305,12 @@ def test_non_default_branch(org):
 
 
 def test_binary_files_are_never_matched(org):
-    out = api.search(org["store"], "again", limit=0)
+    out = api.search(org["store"].snapshot(), "again", limit=0).to_json()
     assert all(r["path"] != "binary.bin" for r in out["results"])
 
 
 def test_ranges_are_code_points(org):
-    out = api.search(org["store"], "case:yes 😀", limit=0)
+    out = api.search(org["store"].snapshot(), "case:yes 😀", limit=0).to_json()
     (result,) = out["results"]
     (m,) = result["line_matches"]
     assert m["text"] == "emoji 😀 here 😀"
@@ -322,7 +322,7 @@ def test_ranges_are_code_points(org):
 def test_catastrophic_pattern_finishes(tmp_path, open_test_store):
     make_repo(tmp_path / "src", "evil", {"a.txt": "a" * 200_000 + "b\n" + "aaa\n"})
     store = open_test_store(build_index(tmp_path, tmp_path / "src").root)
-    out = api.search(store, "/(a+)+$/", limit=0)
+    out = api.search(store.snapshot(), "/(a+)+$/", limit=0).to_json()
     lines = {m["line"] for r in out["results"] for m in r["line_matches"]}
     assert lines == {2}
 
@@ -330,7 +330,7 @@ def test_catastrophic_pattern_finishes(tmp_path, open_test_store):
 def test_huge_result_is_bounded(tmp_path, open_test_store):
     make_repo(tmp_path / "src", "big", {"many.txt": "x\n" * 150_000})
     store = open_test_store(build_index(tmp_path, tmp_path / "src").root)
-    out = api.search(store, "x", limit=0)
+    out = api.search(store.snapshot(), "x", limit=0).to_json()
     assert out["limit_hit"] is True
     assert out["total_matches"] >= 100_000
     assert len(out["results"][0]["line_matches"]) <= 150_000
@@ -344,7 +344,7 @@ def test_search_during_reindexing_sees_old_or_new_state(tmp_path, open_test_stor
     store = open_test_store(data.root)
 
     def state() -> frozenset:
-        out = api.search(store, "needle", limit=0)
+        out = api.search(store.snapshot(), "needle", limit=0).to_json()
         return frozenset(
             (r["path"], m["line"], m["text"]) for r in out["results"] for m in r["line_matches"]
         )

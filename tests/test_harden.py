@@ -122,7 +122,7 @@ def test_responses_are_bounded_whatever_limit_and_context_ask(client):
 
 
 def test_the_cli_api_keeps_whole_lines(store):
-    found = api.search(store, "xxxxxxxxxx", limit=0)
+    found = api.search(store.snapshot(), "xxxxxxxxxx", limit=0).to_json()
     assert [len(m["text"]) for r in found["results"] for m in r["line_matches"]] == [50_004]
     assert found.get("truncated") is False
 
@@ -140,8 +140,8 @@ def test_every_search_kind_stops_at_its_deadline(store, kind):
         out = api._symbol_results(snap, plan, 20, 0, expired)
     else:
         out = execute.search_files(snap, plan, 20, 0, 0, expired)
-    assert out["limit_hit"] is True and out["results"] == []
-    live = api.search(store, query)
+    assert out.limit_hit is True and out.results == []
+    live = api.search(store.snapshot(), query).to_json()
     assert live["limit_hit"] is False or kind == "file"
     assert live["results"]
 
@@ -182,26 +182,52 @@ def test_repo_facet_links_work_for_any_repo_name(tmp_path, open_test_store):
     store = open_test_store(build_index(tmp_path, org).root)
     for name in ("my repo", "my", 'odd"name'):
         query = facet_query("shared_token lang:python", "repo", name)
-        found = api.search(store, query)["results"]
+        found = api.search(store.snapshot(), query).to_json()["results"]
         assert [r["repo"] for r in found] == [name], query
         again = facet_query(query, "repo", "my")  # replaces the earlier repo filter
-        assert [r["repo"] for r in api.search(store, again)["results"]] == ["my"]
+        assert [r["repo"] for r in api.search(store.snapshot(), again).to_json()["results"]] == [
+            "my"
+        ]
 
 
-def test_a_search_request_reads_one_snapshot(store, monkeypatch):
-    """The cache key and the results come from one state (else results of generation G+1
-    could be cached under G)."""
+ONE_STATE_ROUTES = [
+    ("get", "/api/v1/search?q=handler_1"),
+    ("get", "/api/v1/search?q=type:symbol%20handler_1"),
+    ("get", "/api/v1/symbols?q=handler_1"),
+    ("get", "/api/v1/refs?name=handler_1"),
+    ("get", "/api/v1/definition?repo=app&path=pkg/mod1.py&line=1&column=5"),
+    ("get", "/api/v1/outline?repo=app&path=pkg/mod1.py"),
+    ("get", "/api/v1/file?repo=app&path=pkg/mod1.py"),
+    ("get", "/api/v1/repos"),
+    ("get", "/api/v1/repos/app"),
+    ("get", "/api/v1/status"),
+    ("get", "/api/v1/implementations?q=handler"),
+    ("post", "/api/v1/similar"),
+    ("get", "/"),
+    ("get", "/?q=handler_1"),
+    ("get", "/symbol?name=handler_1"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), ONE_STATE_ROUTES)
+def test_a_request_reads_one_snapshot(store, monkeypatch, method, url):
+    """Everything a request shows comes from one state: the cache key and the results of
+    a search (else results of generation G+1 could be cached under G), a snippet's
+    candidates and the files they are shown in."""
     client = create_app(store).test_client()
+    client.get("/api/v1/search?q=warm")  # first-use work of the generation is not counted
     calls = []
     real = store.snapshot
     monkeypatch.setattr(store, "snapshot", lambda: calls.append(1) or real())
-    assert client.get("/api/v1/search?q=handler_1").status_code == 200
+    body = {"snippet": "def handler_1():\n    return 1\n"} if method == "post" else None
+    assert getattr(client, method)(url, json=body).status_code == 200
     assert len(calls) == 1
 
 
 def test_the_rank_order_is_computed_once_per_generation(store):
     first, second = store.snapshot(), store.snapshot()
     assert first is not second and first.view is second.view
+    assert first.searcher is second.searcher  # no tantivy reload per request
     assert execute._default_order(first) is execute._default_order(second)
 
 
@@ -215,7 +241,7 @@ def limiters(tmp_path_factory, open_store):
 
 
 def test_type_symbol_with_a_negated_word(limiters):
-    found = api.search(limiters, "type:symbol RateLimiter")["results"]
+    found = api.search(limiters.snapshot(), "type:symbol RateLimiter").to_json()["results"]
     names = [(r["symbol"]["name"], r["path"]) for r in found]
     assert sorted(names) == [
         ("LegacyRateLimiter", "old.py"),
@@ -243,7 +269,7 @@ def test_type_symbol_with_a_negated_word(limiters):
     ],
 )
 def test_type_symbol_excludes_only_what_a_negated_term_names(limiters, query, expected):
-    found = api.search(limiters, query)["results"]
+    found = api.search(limiters.snapshot(), query).to_json()["results"]
     assert sorted((r["symbol"]["name"], r["path"]) for r in found) == expected
 
 
@@ -258,7 +284,8 @@ def test_type_symbol_excludes_only_what_a_negated_term_names(limiters, query, ex
     ],
 )
 def test_sym_with_a_negated_term(limiters, query, expected):
-    assert sorted(r["path"] for r in api.search(limiters, query)["results"]) == expected
+    found = api.search(limiters.snapshot(), query).to_json()["results"]
+    assert sorted(r["path"] for r in found) == expected
 
 
 @pytest.mark.parametrize("query", ["return", "type:path mod", "type:symbol handler"])
@@ -269,9 +296,9 @@ def test_a_search_stops_when_its_client_has_gone(store, query):
         asked.append(1)
         return True
 
-    out = api.search(store, query, client_gone=gone)
+    out = api.search(store.snapshot(), query, client_gone=gone).to_json()
     assert asked and out["limit_hit"] is True and out["results"] == []
-    assert api.search(store, query, client_gone=lambda: False)["results"]
+    assert api.search(store.snapshot(), query, client_gone=lambda: False).to_json()["results"]
 
 
 def test_raw_utf8_bytes_in_a_query_string_are_read_as_utf8(client):
@@ -279,3 +306,12 @@ def test_raw_utf8_bytes_in_a_query_string_are_read_as_utf8(client):
     raw = "q=h\xc3\xa9llo"  # "héllo" sent unescaped
     resp = client.get("/api/v1/search", environ_overrides={"QUERY_STRING": raw})
     assert resp.status_code == 200 and resp.get_json()["results"] == []
+
+
+def test_default_branch_files_are_a_view_of_the_generation(store):
+    first, second = store.snapshot(), store.snapshot()
+    assert first.default_files() is second.default_files()
+    assert [f.path for f in first.default_files()] == sorted(
+        f.path for f in first.files if f.branch == first.repos["app"].default_branch
+    )
+    assert first.default_files_by_repo()["app"] == first.default_files()

@@ -95,7 +95,7 @@ def test_forks_and_archived_repos_are_left_out_of_results_unless_asked_for(
     store = open_test_store(data.root)
 
     def repos(q: str) -> set[str]:
-        return {r["repo"] for r in api.search(store, q, limit=0)["results"]}
+        return {r["repo"] for r in api.search(store.snapshot(), q, limit=0).to_json()["results"]}
 
     everything = {"acme/payments", "acme/vault", "acme/payments-fork", "acme/legacy"}
     assert repos("def handler") == {"acme/payments", "acme/vault"}
@@ -106,18 +106,21 @@ def test_forks_and_archived_repos_are_left_out_of_results_unless_asked_for(
     assert repos("def handler visibility:private") == {"acme/vault"}
     assert repos("content:handler_acme_vault") == {"acme/vault"}
     assert repos("type:path content:main.py repo:payments") == {"acme/payments"}
-    found = api.search(store, "type:repo limiter")["results"]
+    found = api.search(store.snapshot(), "type:repo limiter").to_json()["results"]
     assert [r["repo"] for r in found] == ["acme/payments"]
     assert found[0]["topics"] == ["payments", "billing"]
-    assert {r["repo"] for r in api.search(store, "type:repo (billing or secrets)")["results"]} == {
+    assert {
+        r["repo"]
+        for r in api.search(store.snapshot(), "type:repo (billing or secrets)").to_json()["results"]
+    } == {
         "acme/payments",
         "acme/vault",
     }
-    hit = api.search(store, "marker-acme_payments")["results"][0]
+    hit = api.search(store.snapshot(), "marker-acme_payments").to_json()["results"][0]
     commit = hit["commit"]
     assert hit["url"] == f"https://github.example/acme/payments/blob/{commit}/src/main.py#L2"
     with pytest.raises(api.QueryError):
-        api.search(store, "handler fork:maybe")
+        api.search(store.snapshot(), "handler fork:maybe").to_json()
 
 
 def test_defaults_leave_forks_archived_and_excluded_repos_out_of_the_index(github, tmp_path):
@@ -150,7 +153,7 @@ def test_a_poll_with_nothing_pushed_fetches_nothing_and_a_push_fetches_one_repo(
     fetched = {r.split()[1] for r in git.requests[before:]}
     assert all(p.startswith("/acme/payments.git") for p in fetched), fetched
     store = open_test_store(data.root)
-    assert api.search(store, "fresh_marker")["total_files"] == 1
+    assert api.search(store.snapshot(), "fresh_marker").to_json()["total_files"] == 1
     vault = HostInfo.from_info(store.snapshot().repos["acme/vault"].info)
     assert vault.readers["users"] == ["alice", "bob"]  # details kept from the first listing
 
@@ -176,8 +179,12 @@ def test_a_bad_token_is_an_error_of_that_source_and_nothing_of_it_is_removed(
     assert "401" in summary.problems[0].message
     assert {o.name: o.status for o in summary.outcomes} == {"tools": "indexed"}
     store = open_test_store(data.root)
-    assert api.search(store, "second_marker")["total_files"] == 1  # the other source went on
-    assert api.search(store, "marker-acme_payments")["total_files"] == 1  # nothing removed
+    assert (
+        api.search(store.snapshot(), "second_marker").to_json()["total_files"] == 1
+    )  # the other source went on
+    assert (
+        api.search(store.snapshot(), "marker-acme_payments").to_json()["total_files"] == 1
+    )  # nothing removed
     assert main(["--data", str(data.root), "status"]) == 0
     out = capsys.readouterr().out
     assert "source github:acme" in out and "ERROR" in out and "401" in out
@@ -269,7 +276,7 @@ def test_gitlab_group_with_subgroups(tmp_path, monkeypatch, open_test_store):
     }
     copy = HostInfo.from_info(store.snapshot().repos["platform/backend/payments-copy"].info)
     assert copy.parent == "platform/backend/payments"
-    hit = api.search(store, "marker-platform_web")["results"][0]
+    hit = api.search(store.snapshot(), "marker-platform_web").to_json()["results"][0]
     assert hit["url"].startswith("https://gitlab.example/platform/web/-/blob/")
 
 
@@ -299,7 +306,7 @@ def test_gitea_and_bitbucket_workspaces(kind, tmp_path, monkeypatch, open_test_s
     assert info.kind == kind and info.visibility == "private"
     assert info.readers == {"users": ["dan"], "groups": [f"{kind}:team/devs"]}
     assert "someone" not in snap.repos["team/api"].source  # user names in clone URLs dropped
-    hit = api.search(store, "marker-team_docs")["results"][0]
+    hit = api.search(store.snapshot(), "marker-team_docs").to_json()["results"][0]
     anchor = "#L2" if kind == "gitea" else "#lines-2"
     assert hit["url"].endswith(
         f"/src/{'commit/' if kind == 'gitea' else ''}{hit['commit']}/src/main.py{anchor}"

@@ -119,14 +119,14 @@ def test_a_push_through_a_webhook_is_searchable_after_one_sync_cycle(
     ping = json.dumps({"zen": "Keep it logically awesome."}).encode()
     r = client.post("/api/v1/hooks/github", data=ping, headers=signed("github", ping, "ping"))
     assert r.get_json() == {"status": "ignored"}
-    assert api.search(store, "pushed_through_hook")["total_files"] == 0
+    assert api.search(store.snapshot(), "pushed_through_hook").to_json()["total_files"] == 0
     loop = sync.SyncLoop(data, interval=0)
     fetched_before = len(git.requests)
     listed_before = len(host.requests)
     assert loop.cycle(now=time.time()).kind == "idle"  # debounced: not yet
     result = loop.cycle(now=time.time() + sync.DEBOUNCE_S)
     assert result.kind == "hooks" and result.repos == 1
-    assert api.search(store, "pushed_through_hook")["total_files"] == 1
+    assert api.search(store.snapshot(), "pushed_through_hook").to_json()["total_files"] == 1
     # Only the pushed repo was asked for and fetched; the org was not listed again.
     assert all("/acme/app" in r for r in host.requests[listed_before:]), host.requests
     assert all("/acme/app.git" in r for r in git.requests[fetched_before:])

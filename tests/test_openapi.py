@@ -6,13 +6,17 @@ schema the document gives for its path, method and status code.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from innersearch.web.openapi import openapi_document
+from innersearch.search import results
+from innersearch.web.openapi import generated_schemas, openapi_document
 from tests.helpers import client_for
 from tests.web_org import RETRY
 
@@ -108,3 +112,32 @@ def test_every_documented_path_is_exercised():
     exercised = {path for path, _ in CASES} | {"/api/v1/similar", "/api/v1/openapi.json"}
     exercised.add("/api/v1/hooks/{host}")
     assert set(openapi_document()["paths"]) == exercised
+
+
+def test_search_schemas_are_generated_from_the_result_classes(client):
+    """Every field a typed result writes is in its schema: closed to extra properties, the
+    generated components still accept real answers of each search kind."""
+    doc = copy.deepcopy(openapi_document())
+    generated = generated_schemas()
+    assert set(generated) <= set(doc["components"]["schemas"])
+    assert list(generated["FileResult"]["properties"]) == [
+        f.name for f in dataclasses.fields(results.FileResult)
+    ]
+    for name in generated:
+        doc["components"]["schemas"][name]["additionalProperties"] = False
+    registry = Registry().with_resource(
+        DOC_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
+    )
+    for url, schema in [
+        ("/api/v1/search?q=RateLimiter&context=2", "SearchResponse"),
+        ("/api/v1/search?q=type:path%20retry", "SearchResponse"),
+        ("/api/v1/search?q=type:symbol%20acquire", "SearchResponse"),
+        ("/api/v1/symbols?q=acquire", "SymbolsResponse"),
+        ("/api/v1/refs?name=RateLimiter", "RefsResponse"),
+        ("/api/v1/outline?repo=payments&path=payments/limiter.py", "OutlineResponse"),
+        ("/api/v1/file?repo=payments&path=payments/limiter.py", "FileView"),
+    ]:
+        answer = client.get(url).get_json()
+        root = {"$ref": f"{DOC_URI}#/components/schemas/{schema}"}
+        errors = list(Draft202012Validator(root, registry=registry).iter_errors(answer))
+        assert not errors, f"{url}: {errors[0].message} at {list(errors[0].path)}"

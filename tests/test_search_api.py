@@ -53,7 +53,7 @@ def store(tmp_path_factory, open_store):
 
 
 def test_result_shape_is_json(store):
-    out = api.search(store, "RateLimiter", limit=5)
+    out = api.search(store.snapshot(), "RateLimiter", limit=5).to_json()
     json.dumps(out)
     for key in (
         "results",
@@ -87,35 +87,38 @@ def test_result_shape_is_json(store):
 
 
 def test_ranking_definition_first_then_code_tests_vendored(store):
-    paths = [r["path"] for r in api.search(store, "case:yes RateLimiter", limit=0)["results"]]
+    paths = [
+        r["path"]
+        for r in api.search(store.snapshot(), "case:yes RateLimiter", limit=0).to_json()["results"]
+    ]
     assert paths[0] == "limiter.py"
     assert paths.index("tests/test_limiter.py") > paths.index("docs/deep/nested/dir/notes.md")
     assert paths[-1] == "vendor/lib/ratelimiter.py"
-    first = api.search(store, "case:yes RateLimiter", limit=1)["results"][0]
+    first = api.search(store.snapshot(), "case:yes RateLimiter", limit=1).to_json()["results"][0]
     assert [s["name"] for s in first["symbols"]] == ["RateLimiter"]
     vendored = [
         r
-        for r in api.search(store, "RateLimiter", limit=0)["results"]
+        for r in api.search(store.snapshot(), "RateLimiter", limit=0).to_json()["results"]
         if r["path"].startswith("vendor/")
     ]
     assert vendored[0]["vendored"] is True
 
 
 def test_pagination_is_deterministic_and_consistent(store):
-    full = api.search(store, "common token", limit=0)
+    full = api.search(store.snapshot(), "common token", limit=0).to_json()
     order = [(r["repo"], r["path"]) for r in full["results"]]
     assert len(order) == 8
     pages = []
     for offset in range(0, 8, 3):
-        page = api.search(store, "common token", limit=3, offset=offset)
+        page = api.search(store.snapshot(), "common token", limit=3, offset=offset).to_json()
         pages += [(r["repo"], r["path"]) for r in page["results"]]
     assert pages == order
-    again = api.search(store, "common token", limit=0)
+    again = api.search(store.snapshot(), "common token", limit=0).to_json()
     assert [(r["repo"], r["path"]) for r in again["results"]] == order
 
 
 def test_limit_cut_is_flagged(store):
-    out = api.search(store, "common", limit=1)
+    out = api.search(store.snapshot(), "common", limit=1).to_json()
     assert len(out["results"]) == 1
     assert out["total_files"] >= 1
     if out["total_files"] < 8:
@@ -123,7 +126,7 @@ def test_limit_cut_is_flagged(store):
 
 
 def test_facets_count_files(store):
-    out = api.search(store, "common token", limit=0)
+    out = api.search(store.snapshot(), "common token", limit=0).to_json()
     assert out["facets"]["repo"] == {"svc-a": 7, "svc-b": 1}
     assert out["facets"]["lang"]["text"] == 8
 
@@ -131,24 +134,39 @@ def test_facets_count_files(store):
 def test_filters(store):
     got = {
         (r["repo"], r["path"])
-        for r in api.search(store, "compute_tokens repo:svc-b", limit=0)["results"]
+        for r in api.search(store.snapshot(), "compute_tokens repo:svc-b", limit=0).to_json()[
+            "results"
+        ]
     }
     assert got == {("svc-b", "lib/limiter.js")}
-    got = {r["path"] for r in api.search(store, "compute -repo:svc-b", limit=0)["results"]}
+    got = {
+        r["path"]
+        for r in api.search(store.snapshot(), "compute -repo:svc-b", limit=0).to_json()["results"]
+    }
     assert got == {"limiter.py"}
-    got = {r["path"] for r in api.search(store, r"token file:\.go$", limit=0)["results"]}
+    got = {
+        r["path"]
+        for r in api.search(store.snapshot(), r"token file:\.go$", limit=0).to_json()["results"]
+    }
     assert got == {"limit.go"}
-    got = {r["path"] for r in api.search(store, "return lang:javascript", limit=0)["results"]}
+    got = {
+        r["path"]
+        for r in api.search(store.snapshot(), "return lang:javascript", limit=0).to_json()[
+            "results"
+        ]
+    }
     assert got == {"lib/limiter.js"}
     got = {
         r["path"]
-        for r in api.search(store, "(acquire or rateLimit) -file:test", limit=0)["results"]
+        for r in api.search(
+            store.snapshot(), "(acquire or rateLimit) -file:test", limit=0
+        ).to_json()["results"]
     }
     assert got == {"limiter.py", "limit.go"}
 
 
 def test_sym_filter_matches_definitions(store):
-    out = api.search(store, "sym:compute_tokens", limit=0)
+    out = api.search(store.snapshot(), "sym:compute_tokens", limit=0).to_json()
     assert {(r["path"], m["line"]) for r in out["results"] for m in r["line_matches"]} == {
         ("limiter.py", 8)
     }
@@ -166,12 +184,12 @@ def test_sym_filter_matches_definitions(store):
     ],
 )
 def test_sym_filter_matches_a_part_of_a_name(store, query, expected):
-    out = api.search(store, f"{query} file:^limiter", limit=0)
+    out = api.search(store.snapshot(), f"{query} file:^limiter", limit=0).to_json()
     assert {(r["path"], m["line"]) for r in out["results"] for m in r["line_matches"]} == expected
 
 
 def test_type_path(store):
-    out = api.search(store, "type:path limiter", limit=0)
+    out = api.search(store.snapshot(), "type:path limiter", limit=0).to_json()
     paths = {r["path"]: r["path_ranges"] for r in out["results"]}
     assert set(paths) == {
         "limiter.py",
@@ -184,15 +202,15 @@ def test_type_path(store):
 
 
 def test_type_symbol(store):
-    out = api.search(store, "type:symbol rate limiter", limit=0)
+    out = api.search(store.snapshot(), "type:symbol rate limiter", limit=0).to_json()
     names = [r["symbol"]["name"] for r in out["results"]]
     assert {"RateLimiter", "rate_limiter", "rateLimit"} <= set(names)
-    only_go = api.search(store, "type:symbol rate limiter lang:go", limit=0)
+    only_go = api.search(store.snapshot(), "type:symbol rate limiter lang:go", limit=0).to_json()
     assert [r["symbol"]["name"] for r in only_go["results"]] == ["rateLimit"]
 
 
 def test_context_lines(store):
-    out = api.search(store, "case:yes Token bucket", limit=1, context=1)
+    out = api.search(store.snapshot(), "case:yes Token bucket", limit=1, context=1).to_json()
     m = out["results"][0]["line_matches"][0]
     assert m["line"] == 2
     assert m["before"] == [{"line": 1, "text": "class RateLimiter:"}]
@@ -201,14 +219,14 @@ def test_context_lines(store):
 
 def test_bad_input(store):
     with pytest.raises(api.QueryError) as info:
-        api.search(store, "foo (bar")
+        api.search(store.snapshot(), "foo (bar").to_json()
     assert info.value.position == 4
     with pytest.raises(api.QueryError) as info:
-        api.search(store, "x /[z-a]/")
+        api.search(store.snapshot(), "x /[z-a]/").to_json()
     assert info.value.position is not None and info.value.position >= 3
     with pytest.raises(api.QueryError):
-        api.search(store, "x", limit=-1)
-    assert api.search(store, "nothing_matches_this_xyz")["results"] == []
+        api.search(store.snapshot(), "x", limit=-1).to_json()
+    assert api.search(store.snapshot(), "nothing_matches_this_xyz").to_json()["results"] == []
 
 
 def _run_cli(store, argv, capsys):

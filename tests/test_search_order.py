@@ -61,9 +61,7 @@ def test_walking_a_dense_term_file_by_file_finds_what_the_index_finds(snap, quer
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(execute._Candidates, "__init__", init)
             out = execute.search_files(snap, plan, limit, 0, 0, Budget.of(60_000))
-        return [(r["repo"], r["path"], r["line_matches"]) for r in out["results"]], out[
-            "total_files"
-        ]
+        return [(r.repo, r.path, r.line_matches) for r in out.results], out.total_files
 
     probing, looked_up = run(True), run(False)
     assert probed == [dense, False]

@@ -58,7 +58,7 @@ def names(out):
 
 
 def test_identifier_styles(store):
-    out = api.symbols(store, "rate limiter")
+    out = api.symbols(store.snapshot(), "rate limiter").to_json()
     json.dumps(out)
     found = names(out)
     assert {"RateLimiter", "rate_limiter", "rateLimit", "RateLimiterConfig"} <= set(found)
@@ -76,27 +76,29 @@ def test_identifier_styles(store):
 
 
 def test_exact_name_ranks_first(store):
-    assert names(api.symbols(store, "RateLimiter"))[0] == "RateLimiter"
-    assert names(api.symbols(store, "acquire")) == ["acquire"]
-    method = api.symbols(store, "acquire")["symbols"][0]
+    assert names(api.symbols(store.snapshot(), "RateLimiter").to_json())[0] == "RateLimiter"
+    assert names(api.symbols(store.snapshot(), "acquire").to_json()) == ["acquire"]
+    method = api.symbols(store.snapshot(), "acquire").to_json()["symbols"][0]
     assert method["container"] == "RateLimiter"
 
 
 def test_prefix(store):
-    assert "RateLimiterConfig" in names(api.symbols(store, "RateLimiterCon"))
+    assert "RateLimiterConfig" in names(api.symbols(store.snapshot(), "RateLimiterCon").to_json())
 
 
 def test_kind_and_lang_filters(store):
-    assert names(api.symbols(store, "rate limiter", kind="class")) == ["RateLimiter"]
-    assert set(names(api.symbols(store, "rate limiter", lang="go"))) == {
+    assert names(api.symbols(store.snapshot(), "rate limiter", kind="class").to_json()) == [
+        "RateLimiter"
+    ]
+    assert set(names(api.symbols(store.snapshot(), "rate limiter", lang="go").to_json())) == {
         "RateLimiterConfig",
         "rateLimit",
     }
-    assert api.symbols(store, "rate limiter", limit=1)["total"] >= 4
+    assert api.symbols(store.snapshot(), "rate limiter", limit=1).to_json()["total"] >= 4
 
 
 def test_references_grouped_by_repo(store):
-    out = api.references(store, "parse_header")
+    out = api.references(store.snapshot(), "parse_header").to_json()
     json.dumps(out)
     by_repo = {r["repo"]: r for r in out["repos"]}
     assert set(by_repo) == {"py-lib", "js-app"}
@@ -108,19 +110,21 @@ def test_references_grouped_by_repo(store):
 
 
 def test_definition_at_prefers_same_repo(store):
-    out = api.definition_at(store, "py-lib", "app.py", 3, 8)
+    out = api.definition_at(store.snapshot(), "py-lib", "app.py", 3, 8).to_json()
     assert out["name"] == "parse_header"
     assert [(d["repo"], d["path"], d["line"]) for d in out["definitions"]] == [
         ("py-lib", "limits.py", 6)
     ]
-    go = api.definition_at(store, "go-svc", "limit.go", 6, 9)
+    go = api.definition_at(store.snapshot(), "go-svc", "limit.go", 6, 9).to_json()
     assert go["name"] == "parseHeader"
     assert go["definitions"][0]["path"] == "limit.go"
-    assert api.definition_at(store, "py-lib", "app.py", 2, 0)["definitions"] == []
+    assert (
+        api.definition_at(store.snapshot(), "py-lib", "app.py", 2, 0).to_json()["definitions"] == []
+    )
 
 
 def test_outline(store):
-    out = api.outline(store, "py-lib", "limits.py")
+    out = api.outline(store.snapshot(), "py-lib", "limits.py").to_json()
     assert [(s["name"], s["kind"], s["line"]) for s in out["symbols"]] == [
         ("RateLimiter", "class", 1),
         ("acquire", "method", 2),
@@ -128,11 +132,11 @@ def test_outline(store):
     ]
     assert set(out["symbols"][0]) == {"name", "kind", "line", "end_line", "container", "signature"}
     with pytest.raises(LookupError):
-        api.outline(store, "nope", "limits.py")
+        api.outline(store.snapshot(), "nope", "limits.py").to_json()
     with pytest.raises(LookupError):
-        api.outline(store, "py-lib", "missing.py")
+        api.outline(store.snapshot(), "py-lib", "missing.py").to_json()
     with pytest.raises(LookupError):
-        api.definition_at(store, "py-lib", "missing.py", 1, 0)
+        api.definition_at(store.snapshot(), "py-lib", "missing.py", 1, 0).to_json()
 
 
 def test_identifier_at():
@@ -144,6 +148,6 @@ def test_identifier_at():
 
 def test_empty_names_are_errors(store):
     with pytest.raises(api.QueryError):
-        api.symbols(store, "  ")
+        api.symbols(store.snapshot(), "  ").to_json()
     with pytest.raises(api.QueryError):
-        api.references(store, "")
+        api.references(store.snapshot(), "").to_json()

@@ -10,7 +10,7 @@ import json
 import threading
 from typing import TextIO
 
-from innersearch.indexer.store import Store
+from innersearch.indexer.store import Snapshot, Store
 
 from .report import REPORT_FORMAT, build_report
 from .report_csv import write_csv
@@ -50,16 +50,18 @@ def find_duplicates(store: Store, min_tokens: int = 50, min_lines: int = 6) -> d
     return report
 
 
-def latest_report(store: Store) -> dict:
+def latest_report(store: Store, snap: Snapshot | None = None) -> dict:
     """The last persisted report; recomputed (with its settings) when missing, unreadable
-    or older than the index. Concurrent callers (web threads) share one recomputation."""
+    or older than the index (at `snap`'s generation; default: the store's current one).
+    Concurrent callers (web threads) share one recomputation."""
+    generation = (snap if snap is not None else store.snapshot()).generation
 
     def current() -> tuple[dict | None, bool]:
         found = read_json(_report_path(store))
         fresh = bool(
             found
             and found.get("format") == REPORT_FORMAT
-            and found.get("generation") == store.snapshot().generation
+            and found.get("generation") == generation
             and isinstance(found.get("clone_classes"), list)
         )
         return found, fresh

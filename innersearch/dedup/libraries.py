@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import PurePosixPath
 
-from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED, FileRow
+from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from innersearch.indexer.identifiers import identifier_words
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES
 from innersearch.indexer.store import Snapshot
@@ -53,15 +53,17 @@ class _Link:
 
 
 def code_files(snap: Snapshot) -> dict[str, list[FileRow]]:
-    """repo -> its default branch's non-generated files in a parsed language."""
-    out: dict[str, list[FileRow]] = defaultdict(list)
-    for f in snap.files:
-        repo = snap.repos.get(f.repo)
-        if repo is None or f.branch != repo.default_branch or f.flags & 2:
-            continue
-        if f.lang in SUPPORTED_LANGUAGES:
-            out[f.repo].append(f)
-    return out
+    """repo -> its default branch's non-generated files in a parsed language (once per
+    generation: a report asks several times)."""
+
+    def compute() -> dict[str, list[FileRow]]:
+        out: dict[str, list[FileRow]] = defaultdict(list)
+        for f in snap.default_files():
+            if not f.flags & FLAG_GENERATED and f.lang in SUPPORTED_LANGUAGES:
+                out[f.repo].append(f)
+        return out
+
+    return snap.view.derived("code_files", compute)
 
 
 def _aligned_dirs(pa: str, pb: str) -> tuple[str, str]:

@@ -7,7 +7,6 @@ once (numpy), and the best candidates are verified on their token streams.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -42,23 +41,15 @@ _GUESS_ORDER = (
 )
 
 _NUMBER = re.compile(r"\d+")  # our own fixed pattern, never user input
-_cache_lock = threading.Lock()
-_cache: dict[tuple[str, int], Fragments] = {}
 
 
-def _fragments(store: Store) -> Fragments:
-    """All fragments of the index minimum size, kept per (data dir, generation)."""
-    snap = store.snapshot()
-    key = (str(store.data.root), snap.generation)
-    with _cache_lock:
-        found = _cache.get(key)
-    if found is None:
-        found = load(store, snap, fp.INDEX_MIN_TOKENS, fp.INDEX_MIN_LINES)
-        with _cache_lock:
-            for old in [k for k in _cache if k[0] == key[0]]:
-                del _cache[old]
-            _cache[key] = found
-    return found
+def _fragments(store: Store, snap: Snapshot) -> Fragments:
+    """All fragments of the index minimum size, owned by the snapshot's generation (every
+    permission set of it shares them; they go with the generation)."""
+    full = snap.unrestricted()
+    return full.view.derived(
+        "similar_fragments", lambda: load(store, full, fp.INDEX_MIN_TOKENS, fp.INDEX_MIN_LINES)
+    )
 
 
 def _error_lines(error: str) -> int:
@@ -127,8 +118,10 @@ def similar_to(
     limit: int = 10,
     snapshot: Snapshot | None = None,
 ) -> dict:
-    """The fragments most like `snippet`, among the files of `snapshot` (default: all)."""
+    """The fragments most like `snippet`, among the files of `snapshot` (default: all, at
+    the store's current state)."""
     started = time.monotonic()
+    snap = snapshot if snapshot is not None else store.snapshot()
 
     def answer(matches: list[dict], error: str = "", used: str = "") -> dict:
         out: dict = {"matches": matches, "took_ms": round(1000 * (time.monotonic() - started), 1)}
@@ -144,13 +137,13 @@ def similar_to(
     tries, problem = _fingerprints(snippet, lang)
     if not tries:
         return answer([], problem, lang or "")
-    frags = _fragments(store)
+    frags = _fragments(store, snap)
     if len(frags) == 0:
         return answer([], "", tries[0][0])
     # A snippet cut anywhere parses with errors in several grammars: the language whose
     # tokens match the index best wins.
     results = [
-        (_match(store, frags, record, snapshot), -rank, name)
+        (_match(store, frags, record, snap), -rank, name)
         for rank, (name, record) in enumerate(tries)
     ]
     (_, matches), _, used = max(results, key=lambda r: (r[0][0], r[1]))
@@ -167,7 +160,7 @@ def _visible(frags: Fragments, snap: Snapshot | None) -> np.ndarray | None:
         keys = np.fromiter({f.blob_key for f in snap.files}, dtype=frags.blob.dtype)
         return np.isin(frags.blob, keys)
 
-    return snap.view.derived(("similar_visible", id(frags)), compute)
+    return snap.view.derived("similar_visible", compute)  # frags: this generation's
 
 
 def _match(

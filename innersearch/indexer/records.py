@@ -25,6 +25,9 @@ class Symbol:
         """The outline entry of DESIGN.md: name, kind, line, end_line, container, signature."""
         return asdict(self)
 
+    def to_json(self) -> dict:
+        return self.to_dict()
+
 
 @dataclass(frozen=True)
 class Reference:

@@ -89,6 +89,12 @@ def open_index(path: Path, create: bool = False) -> tantivy.Index:
     return index
 
 
+# ---------------------------------------------------------------- query builders
+# Every tantivy query a reader sends is built here, next to the fields it names: the
+# search package says what it wants (a literal's candidates, a symbol by name), this
+# section says how the index answers it.
+
+
 def query_trigrams(literal: str) -> list[str]:
     """Trigrams of a literal that every blob containing it has in its trigram field.
 
@@ -110,3 +116,109 @@ def all_of(*queries: tantivy.Query) -> tantivy.Query:
 def docs_of_blob(doc_kind: str, key: int) -> tantivy.Query:
     """The blob document (DOC_BLOB) or the symbol documents (DOC_SYMBOL) of one blob."""
     return all_of(term(F_BLOB_KEY, key), term(F_DOC_KIND, doc_kind))
+
+
+def trigram_query(text: str) -> tantivy.Query | None:
+    """Blobs holding every trigram of a literal (None: it has none, any blob can match)."""
+    grams = query_trigrams(text)
+    if not grams:
+        return None
+    return all_of(*[term(F_TRIGRAMS, g) for g in grams])
+
+
+# A regex's required substrings (search/literals.py's Req): ("str", text), or ("and" |
+# "or", [Req, ...]); None: nothing required.
+Req = tuple | None
+
+
+def required_query(req: Req) -> tantivy.Query | None:
+    """Blobs that can hold what a regex requires (None: any blob can)."""
+    if req is None:
+        return None
+    kind, value = req
+    if kind == "str":
+        return trigram_query(value)
+    parts = [required_query(r) for r in value]
+    if kind == "and":
+        kept = [p for p in parts if p is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else all_of(*kept)
+    if any(p is None for p in parts):
+        return None
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+
+
+def symbol_substring_query(value: str) -> tantivy.Query | None:
+    """Symbol documents whose name contains `value` (any case); None: cannot be asked."""
+    # The symbol documents holding its trigrams (a cost that grows with the candidates); a
+    # value without any goes through a regex over every lower-cased name term, with only
+    # identifier characters (nothing to escape).
+    grams = query_trigrams(value)
+    if grams:
+        return all_of(*[term(F_SYM_TRIGRAMS, g) for g in grams])
+    if not value or not all(c.isalnum() or c == "_" for c in value) or not value.isascii():
+        return None
+    return tantivy.Query.regex_query(SCHEMA, F_SYM_LOWER, f".*{value.lower()}.*")
+
+
+def symbols_restricted(query: tantivy.Query, kind: str | None, lang: str | None) -> tantivy.Query:
+    """Symbol documents matching `query`, of one kind and language when given."""
+    parts = [query, term(F_DOC_KIND, DOC_SYMBOL)]
+    if kind:
+        parts.append(term(F_SYM_KIND, kind.lower()))
+    if lang:
+        parts.append(term(F_LANG, lang.lower()))
+    return all_of(*parts)
+
+
+def symbol_name_query(name: str) -> tantivy.Query:
+    """Symbol documents named exactly `name`."""
+    return term(F_SYM_NAME, name)
+
+
+def symbol_lower_query(name: str) -> tantivy.Query:
+    """Symbol documents named `name` in any case (`name` lower-cased)."""
+    return term(F_SYM_LOWER, name.lower())
+
+
+def symbol_squashed_query(squashed: str) -> tantivy.Query:
+    """Symbol documents with these identifier words in any style ("ratelimiter")."""
+    return term(F_SYM_SQUASHED, squashed)
+
+
+def symbol_squashed_prefix_query(squashed: str) -> tantivy.Query | None:
+    """Squashed names starting with `squashed`; None unless it is ASCII alphanumeric
+    (nothing to escape in the regex then)."""
+    if not (squashed.isascii() and squashed.isalnum()):
+        return None
+    return tantivy.Query.regex_query(SCHEMA, F_SYM_SQUASHED, squashed + ".*")
+
+
+def symbol_squashed_fuzzy_query(squashed: str, distance: int) -> tantivy.Query:
+    """Squashed names within `distance` edits (a transposition counts as one)."""
+    return tantivy.Query.fuzzy_term_query(SCHEMA, F_SYM_SQUASHED, squashed, distance, True, False)
+
+
+def symbol_words_query(words: list[str]) -> tantivy.Query:
+    """Symbol documents whose name has every one of these identifier words."""
+    return all_of(*[term(F_SYM_WORDS, w) for w in words])
+
+
+def definitions_named(name: str) -> tantivy.Query:
+    """The symbol documents of definitions named exactly `name`."""
+    return all_of(symbol_name_query(name), term(F_DOC_KIND, DOC_SYMBOL))
+
+
+def blobs_definitions_named(keys: list[int], lower_names: list[str]) -> tantivy.Query:
+    """The symbol documents of the blobs `keys` named (any case) like one of `lower_names`."""
+    return all_of(
+        tantivy.Query.term_set_query(SCHEMA, F_BLOB_KEY, sorted(keys)),
+        term(F_DOC_KIND, DOC_SYMBOL),
+        tantivy.Query.term_set_query(SCHEMA, F_SYM_LOWER, sorted(lower_names)),
+    )
+
+
+def blobs_referencing(name: str) -> tantivy.Query:
+    """The blob documents that call or use `name`."""
+    return all_of(term(F_REF_NAMES, name), term(F_DOC_KIND, DOC_BLOB))

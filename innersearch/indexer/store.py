@@ -112,6 +112,27 @@ class CatalogView:
                 table.popitem(last=False)
             return table[key]
 
+    def default_files(self) -> list[FileRow]:
+        """The files on each repo's default branch, in (repo, path) order (computed once
+        per generation: search order, symbol locations, dedup and the repo pages use it)."""
+
+        def compute() -> list[FileRow]:
+            defaults = {name: r.default_branch for name, r in self.repos.items()}
+            return [f for f in self.files if defaults.get(f.repo) == f.branch]
+
+        return self.derived("default_files", compute)
+
+    def default_files_by_repo(self) -> dict[str, list[FileRow]]:
+        """repo -> its default branch's files (default_files() grouped)."""
+
+        def compute() -> dict[str, list[FileRow]]:
+            out: dict[str, list[FileRow]] = defaultdict(list)
+            for f in self.default_files():
+                out[f.repo].append(f)
+            return dict(out)
+
+        return self.derived("default_files_by_repo", compute)
+
     def readable_names(self, principal: access.Principal) -> frozenset[str]:
         """The repos `principal` may read (access.py decides), remembered per principal."""
 
@@ -197,9 +218,27 @@ class Snapshot:
             self.view_full.restricted(names), self.searcher, self.impl_searcher, self.view_full
         )
 
+    def unrestricted(self) -> Snapshot:
+        """This state with every repo: for values computed once per generation for all
+        permission sets (a reader sees them through its own snapshot's repos)."""
+        if self.scope is None:
+            return self
+        return Snapshot(self.view_full, self.searcher, self.impl_searcher)
+
     def for_principal(self, principal: access.Principal) -> Snapshot:
         """restricted_to() the repos `principal` may read (access.readable decides)."""
         return self.restricted_to(self.view_full.readable_names(principal))
+
+    def default_files(self) -> list[FileRow]:
+        return self.view.default_files()
+
+    def default_files_by_repo(self) -> dict[str, list[FileRow]]:
+        return self.view.default_files_by_repo()
+
+    def on_default_branch(self, f: FileRow) -> bool:
+        """Whether `f` is on its repo's default branch."""
+        repo = self.repos.get(f.repo)
+        return repo is not None and f.branch == repo.default_branch
 
     def file(self, repo: str, path: str, branch: str | None = None) -> FileRow | None:
         """A file by location; without a branch, the default branch's (else any) copy."""
@@ -300,6 +339,8 @@ class Store:
         self._index = schema.open_index(data.index_dir, create=True)
         self._impl = implindex.open_index(data.implementations_dir, create=True)
         self._view: CatalogView | None = None
+        # The searchers opened for a view: (view, main, implementations).
+        self._searchers: tuple[CatalogView, tantivy.Searcher, tantivy.Searcher] | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Store:
@@ -336,9 +377,15 @@ class Store:
             return self._open_snapshot(self._view)
 
     def _open_snapshot(self, view: CatalogView) -> Snapshot:
-        self._index.reload()
-        self._impl.reload()
-        return Snapshot(view, self._index.searcher(), self._impl.searcher())
+        """A snapshot of `view` with the searchers opened after the catalog read that found
+        its generation new. While the generation stays, they already hold every blob the
+        catalog names (tantivy commits first), so a request pays no reload (about a
+        millisecond for the two indexes)."""
+        if self._searchers is None or self._searchers[0] is not view:
+            self._index.reload()
+            self._impl.reload()
+            self._searchers = (view, self._index.searcher(), self._impl.searcher())
+        return Snapshot(view, self._searchers[1], self._searchers[2])
 
     def close(self) -> None:
         self._conn.close()

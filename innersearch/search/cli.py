@@ -10,9 +10,10 @@ import json
 import sys
 from collections.abc import Callable
 
-from ..indexer.store import Store, StoreError
+from ..indexer.store import Snapshot, Store, StoreError
 from . import api, implementations
 from .query import QueryError
+from .results import SupportsJson
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,17 +49,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _answer(
-    args: argparse.Namespace, text: str, call: Callable[[Store], dict]
-) -> tuple[Store, dict] | int:
-    """Open the index and run `call`; prints the JSON answer with --json. Returns the store
-    and the answer for a human listing, or the exit code when there is nothing more to print."""
+    args: argparse.Namespace, text: str, call: Callable[[Snapshot], SupportsJson]
+) -> tuple[Snapshot, dict] | int:
+    """Open the index and run `call` on one snapshot; prints the JSON answer with --json.
+    Returns the snapshot and the answer for a human listing, or the exit code when there is
+    nothing more to print."""
     try:
-        store = Store.open(args.data)
+        snap = Store.open(args.data).snapshot()
     except StoreError as err:
         print(f"innersearch: {err}", file=sys.stderr)
         return 1
     try:
-        out = call(store)
+        out = call(snap).to_json()
     except QueryError as err:
         print(format_query_error(text, err), file=sys.stderr)
         return 2
@@ -66,7 +68,7 @@ def _answer(
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
-    return store, out
+    return snap, out
 
 
 def format_query_error(query: str, err: QueryError) -> str:
@@ -116,14 +118,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     answer = _answer(
         args,
         query,
-        lambda store: api.search(
-            store, query, limit=args.limit, offset=args.offset, context=args.context
+        lambda snap: api.search(
+            snap, query, limit=args.limit, offset=args.offset, context=args.context
         ),
     )
     if isinstance(answer, int):
         return answer
-    store, out = answer
-    repos = store.snapshot().repos
+    snap, out = answer
+    repos = snap.repos
     for r in out["results"]:
         where = f"{r['repo']}/{r['path']}"
         info = repos.get(r["repo"])
@@ -152,9 +154,7 @@ def cmd_symbols(args: argparse.Namespace) -> int:
     answer = _answer(
         args,
         args.name,
-        lambda store: api.symbols(
-            store, args.name, kind=args.kind, lang=args.lang, limit=args.limit
-        ),
+        lambda snap: api.symbols(snap, args.name, kind=args.kind, lang=args.lang, limit=args.limit),
     )
     if isinstance(answer, int):
         return answer
@@ -171,7 +171,7 @@ def cmd_symbols(args: argparse.Namespace) -> int:
 
 def cmd_refs(args: argparse.Namespace) -> int:
     answer = _answer(
-        args, args.name, lambda store: api.references(store, args.name, limit=args.limit)
+        args, args.name, lambda snap: api.references(snap, args.name, limit=args.limit)
     )
     if isinstance(answer, int):
         return answer
@@ -198,7 +198,7 @@ def cmd_find(args: argparse.Namespace) -> int:
     answer = _answer(
         args,
         text,
-        lambda store: implementations.find(store.snapshot(), text, limit=args.limit).to_json(),
+        lambda snap: implementations.find(snap, text, limit=args.limit),
     )
     if isinstance(answer, int):
         return answer

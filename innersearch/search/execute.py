@@ -9,54 +9,23 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import tantivy
 
 from ..indexer import schema
 from ..indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from ..indexer.hosts import HostInfo, file_url
+from ..indexer.records import Symbol
 from ..indexer.store import Snapshot, symbol_from_doc
-from . import rank
+from . import content, rank
 from .budget import Budget
+from .content import line_text
 from .match import MAX_RANGES, line_bounds, to_char_ranges
 from .plan import Atom, Plan, RowTarget, candidates, estimate, in_branch_scope, repo_scope
 from .query import Literal
+from .results import ContextLine, Facets, FileResult, LineMatch, SearchResponse
 
 MAX_TOTAL_LINES = 100_000  # matched lines recorded per search before it is cut
-CONTENT_CACHE_BYTES = 512 << 20
-
-
-class _ContentCache:
-    """Blob bytes by blob key (keys are content hashes, so an entry never goes stale)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self.items: OrderedDict[int, bytes] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, snap: Snapshot, key: int) -> bytes:
-        with self.lock:
-            data = self.items.get(key)
-            if data is not None:
-                self.items.move_to_end(key)
-                return data
-        data = snap.content(key) or b""
-        with self.lock:
-            if key not in self.items and len(data) < self.budget // 4:
-                self.items[key] = data
-                self.size += len(data)
-                while self.size > self.budget:
-                    _, old = self.items.popitem(last=False)
-                    self.size -= len(old)
-        return data
-
-
-CONTENT = _ContentCache(CONTENT_CACHE_BYTES)
 
 
 class _Verifier:
@@ -69,7 +38,7 @@ class _Verifier:
         self.starts: dict[int, dict[int, int]] = {}  # blob -> line -> offset of its start
 
     def data(self, key: int) -> bytes:
-        return CONTENT.get(self.snap, key)
+        return content.blob(self.snap, key)
 
     def blob_symbols(self, key: int) -> list:
         if key not in self.symbols:
@@ -131,7 +100,7 @@ def _definition_blobs(plan: Plan, snap: Snapshot) -> set[int]:
     names = _definition_names(plan)
     keys: set[int] = set()
     for name in names:
-        keys.update(snap.blob_keys(schema.term(schema.F_SYM_LOWER, name)))
+        keys.update(snap.blob_keys(schema.symbol_lower_query(name)))
     return keys
 
 
@@ -145,13 +114,8 @@ def _default_order(snap: Snapshot) -> list[tuple[float, FileRow]]:
 
     def compute() -> list[tuple[float, FileRow]]:
         activity = _activity(snap)
-        defaults = {name: r.default_branch for name, r in snap.repos.items()}
         return sorted(
-            (
-                (rank.prior(f, False, activity.get(f.repo, 0.0)), f)
-                for f in snap.files
-                if defaults.get(f.repo) == f.branch
-            ),
+            ((rank.prior(f, False, activity.get(f.repo, 0.0)), f) for f in snap.default_files()),
             key=lambda pf: rank.order_key(pf[0], pf[1]),
         )
 
@@ -238,38 +202,24 @@ def _ranked_defaults(
             yield prior, f
 
 
-def file_info(snap: Snapshot, f: FileRow, score: float, line: int | None = None) -> dict:
+def file_info(snap: Snapshot, f: FileRow, score: float, line: int | None = None) -> FileResult:
+    """A result for file `f` without its matches; `line`: the first matched line."""
     commit = snap.branch_commits.get((f.repo, f.branch), "")
     repo = snap.repos.get(f.repo)
     host = HostInfo.from_info(repo.info) if repo else None
-    return {
-        "repo": f.repo,
-        "path": f.path,
-        "lang": f.lang,
-        "branch": f.branch,
-        "commit": commit,
-        "score": round(score, 3),
-        "vendored": bool(f.flags & FLAG_VENDORED),
-        "generated": bool(f.flags & FLAG_GENERATED),
-        "test": bool(f.flags & FLAG_TEST),
+    return FileResult(
+        repo=f.repo,
+        path=f.path,
+        lang=f.lang,
+        branch=f.branch,
+        commit=commit,
+        score=round(score, 3),
+        vendored=bool(f.flags & FLAG_VENDORED),
+        generated=bool(f.flags & FLAG_GENERATED),
+        test=bool(f.flags & FLAG_TEST),
         # The file at the indexed commit (and first matched line) on its code host, if any.
-        "url": file_url(host, commit, f.path, line),
-    }
-
-
-def line_text(data: bytes, starts, line: int) -> tuple[int, int, str]:
-    """Start, end and text of a line (the one place that slices lines out of a blob);
-    `starts` maps line numbers (a list: from 1) to starts."""
-    if isinstance(starts, dict):
-        ls = starts.get(line, len(data))
-    elif line - 1 >= len(starts):  # git grep's empty line after a final newline
-        return len(data), len(data), ""
-    else:
-        ls = starts[line - 1]
-    le = data.find(b"\n", ls)
-    if le < 0:
-        le = len(data)
-    return ls, le, data[ls:le].decode("utf-8", "replace")
+        url=file_url(host, commit, f.path, line),
+    )
 
 
 def _clip(text: str, max_chars: int | None) -> str:
@@ -283,7 +233,7 @@ def _line_matches(
     lines: list[int],
     context: int,
     max_line_chars: int | None = None,
-) -> list[dict]:
+) -> list[LineMatch]:
     """The rendered lines of one file; texts cut at `max_line_chars` (ranges past the cut
     are dropped), so one minified line cannot fill a response."""
     data = ver.data(f.blob_key)
@@ -291,44 +241,51 @@ def _line_matches(
     # Offsets come from the scan; context lines and sym: lines need the full line table.
     starts = known if not context and all(n in known for n in lines) else line_bounds(data)
     content_atoms = [a for a in plan.positive if a.kind == "content"]
-    sym_atoms = [a for a in plan.positive if a.kind == "sym"]
+    # Each sym: atom's lines as a set: a membership test per rendered line.
+    sym_atoms = [(a, set(ver.lines(a, f.blob_key))) for a in plan.positive if a.kind == "sym"]
     out = []
     for line in lines:
         ls, le, text = line_text(data, starts, line)
-        spans: set[tuple[int, int]] = set()
-        for atom in content_atoms:
-            spans.update(atom.matcher.ranges(data, ls, le))
-        for atom in sym_atoms:
-            if line in ver.lines(atom, f.blob_key):
+        if len(content_atoms) == 1 and not sym_atoms:  # the common case: one term
+            found = content_atoms[0].matcher.ranges(data, ls, le)
+        else:
+            spans: set[tuple[int, int]] = set()
+            for atom in content_atoms:
                 spans.update(atom.matcher.ranges(data, ls, le))
-        chars = to_char_ranges(data, ls, sorted(spans)[:MAX_RANGES])
+            for atom, sym_lines in sym_atoms:
+                if line in sym_lines:
+                    spans.update(atom.matcher.ranges(data, ls, le))
+            found = sorted(spans)
+        chars = to_char_ranges(data, ls, found[:MAX_RANGES])
         if max_line_chars is not None and len(text) > max_line_chars:
             chars = [(a, min(b, max_line_chars)) for a, b in chars if a < max_line_chars]
         text = _clip(text, max_line_chars)
-        item: dict = {"line": line, "text": text, "ranges": [list(r) for r in chars]}
+        item = LineMatch(line, text, [list(r) for r in chars])
         if context > 0:
-            item["before"] = [
-                {"line": n, "text": _clip(line_text(data, starts, n)[2], max_line_chars)}
+            item.before = [
+                ContextLine(n, _clip(line_text(data, starts, n)[2], max_line_chars))
                 for n in range(max(1, line - context), line)
             ]
-            item["after"] = [
-                {"line": n, "text": _clip(line_text(data, starts, n)[2], max_line_chars)}
+            item.after = [
+                ContextLine(n, _clip(line_text(data, starts, n)[2], max_line_chars))
                 for n in range(line + 1, min(len(starts), line + context) + 1)
             ]
         out.append(item)
     return out
 
 
-def _matched_symbols(snap: Snapshot, plan: Plan, f: FileRow) -> list[dict]:
-    """The definitions in the file named (any case) like a positive literal or sym: term."""
-    names = _definition_names(plan)
-    query = schema.all_of(
-        schema.docs_of_blob(schema.DOC_SYMBOL, f.blob_key),
-        tantivy.Query.term_set_query(schema.SCHEMA, schema.F_SYM_LOWER, sorted(names)),
-    )
-    hits = snap.searcher.search(query, limit=1000, count=False).hits
-    found = [symbol_from_doc(snap.searcher.doc(addr).to_dict()) for _, addr in hits]
-    return [s.to_dict() for s in sorted(found, key=lambda s: (s.line, s.name))]
+def _matched_symbols(snap: Snapshot, plan: Plan, keys: set[int]) -> dict[int, list[Symbol]]:
+    """blob -> the definitions in it named (any case) like a positive literal or sym: term;
+    one index query for the whole page."""
+    if not keys:
+        return {}
+    query = schema.blobs_definitions_named(sorted(keys), sorted(_definition_names(plan)))
+    hits = snap.searcher.search(query, limit=100_000, count=False).hits
+    found: dict[int, list[Symbol]] = {}
+    for _, addr in hits:
+        doc = snap.searcher.doc(addr).to_dict()
+        found.setdefault(int(doc[schema.F_BLOB_KEY][0]), []).append(symbol_from_doc(doc))
+    return {k: sorted(syms, key=lambda s: (s.line, s.name)) for k, syms in found.items()}
 
 
 def search_files(
@@ -340,7 +297,7 @@ def search_files(
     budget: Budget,
     max_lines: int | None = None,
     max_line_chars: int | None = None,
-) -> dict:
+) -> SearchResponse:
     """Content search (type:file): the DESIGN result shape without took_ms. At most
     `max_lines` lines (matches and context) are rendered; the rest of the page is cut and
     "truncated" says so."""
@@ -410,6 +367,8 @@ def search_files(
     page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
     results = []
     rendered, truncated = 0, False
+    # Only blobs found defining a query term are read for symbols (it costs a lookup).
+    defined = _matched_symbols(snap, plan, {f.blob_key for _s, f, _l in page} & defs)
     for score, f, lines in page:
         if max_lines is not None:
             room = (max_lines - rendered) // (1 + 2 * context)
@@ -420,26 +379,25 @@ def search_files(
                 lines, truncated = lines[:room], True
             rendered += len(lines) * (1 + 2 * context)
         item = file_info(snap, f, score, lines[0] if lines else None)
-        item["line_matches"] = _line_matches(ver, plan, f, lines, context, max_line_chars)
-        # Only blobs found defining a query term are read for symbols (it costs a lookup).
-        item["symbols"] = _matched_symbols(snap, plan, f) if f.blob_key in defs else []
+        item.line_matches = _line_matches(ver, plan, f, lines, context, max_line_chars)
+        item.symbols = list(defined.get(f.blob_key, ()))
         results.append(item)
-    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    facets = Facets()
     for _, f, _lines in matched:
-        facets["repo"][f.repo] = facets["repo"].get(f.repo, 0) + 1
-        lang = f.lang or "unknown"
-        facets["lang"][lang] = facets["lang"].get(lang, 0) + 1
-    return {
-        "results": results,
-        "total_files": len(matched),
-        "total_matches": total_lines,
-        "limit_hit": limit_hit or truncated,
-        "truncated": truncated,
-        "facets": facets,
-    }
+        facets.add(f.repo, f.lang)
+    return SearchResponse(
+        results=list(results),
+        total_files=len(matched),
+        total_matches=total_lines,
+        limit_hit=limit_hit or truncated,
+        truncated=truncated,
+        facets=facets,
+    )
 
 
-def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Budget) -> dict:
+def search_paths(
+    snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Budget
+) -> SearchResponse:
     """type:path: content terms match the file path instead of the file's text."""
     activity = _activity(snap)
     ver = _Verifier(snap)
@@ -469,18 +427,15 @@ def search_paths(snap: Snapshot, plan: Plan, limit: int, offset: int, budget: Bu
     results = []
     for score, f, spans in page:
         item = file_info(snap, f, score)
-        item["line_matches"] = []
-        item["path_ranges"] = [list(s) for s in spans]
-        item["symbols"] = []
+        item.path_ranges = [list(s) for s in spans]
         results.append(item)
-    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    facets = Facets()
     for _, f, _s in matched:
-        facets["repo"][f.repo] = facets["repo"].get(f.repo, 0) + 1
-        facets["lang"][f.lang or "unknown"] = facets["lang"].get(f.lang or "unknown", 0) + 1
-    return {
-        "results": results,
-        "total_files": len(matched),
-        "total_matches": len(matched),
-        "limit_hit": limit_hit,
-        "facets": facets,
-    }
+        facets.add(f.repo, f.lang)
+    return SearchResponse(
+        results=list(results),
+        total_files=len(matched),
+        total_matches=len(matched),
+        limit_hit=limit_hit,
+        facets=facets,
+    )

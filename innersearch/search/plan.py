@@ -222,49 +222,11 @@ def repo_scope(plan: Plan, snap: Snapshot) -> set[str] | None:
 
 def in_branch_scope(plan: Plan, f: FileRow, snap: Snapshot) -> bool:
     if plan.branches is None:
-        repo = snap.repos.get(f.repo)
-        return repo is not None and f.branch == repo.default_branch
+        return snap.on_default_branch(f)
     return "*" in plan.branches or f.branch in plan.branches
 
 
 # ---------------------------------------------------------------- candidates
-
-
-def _trigram_query(text: str) -> tantivy.Query | None:
-    grams = schema.query_trigrams(text)
-    if not grams:
-        return None
-    return schema.all_of(*[schema.term(schema.F_TRIGRAMS, g) for g in grams])
-
-
-def _req_query(req: literals.Req) -> tantivy.Query | None:
-    if req is None:
-        return None
-    kind, value = req
-    if kind == "str":
-        return _trigram_query(value)
-    parts = [_req_query(r) for r in value]
-    if kind == "and":
-        kept = [p for p in parts if p is not None]
-        if not kept:
-            return None
-        return kept[0] if len(kept) == 1 else schema.all_of(*kept)
-    if any(p is None for p in parts):
-        return None
-    return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
-
-
-def _sym_query(value: str) -> tantivy.Query | None:
-    # Substring of a symbol name: the symbol documents holding its trigrams (a cost that
-    # grows with the candidates); a value without any goes through a regex over every
-    # lower-cased name term, with only identifier characters (nothing to escape).
-    grams = schema.query_trigrams(value)
-    if grams:
-        return schema.all_of(*[schema.term(schema.F_SYM_TRIGRAMS, g) for g in grams])
-    if not value or not all(c.isalnum() or c == "_" for c in value) or not value.isascii():
-        return None
-    pattern = f".*{value.lower()}.*"
-    return tantivy.Query.regex_query(schema.SCHEMA, schema.F_SYM_LOWER, pattern)
 
 
 def _requirement(atom: Atom) -> literals.Req:
@@ -277,9 +239,9 @@ def _requirement(atom: Atom) -> literals.Req:
 def atom_query(atom: Atom) -> tantivy.Query | None:
     """The tantivy query whose hits include every blob a content/sym atom can match."""
     if atom.kind == "content":
-        return _req_query(_requirement(atom))
+        return schema.required_query(_requirement(atom))
     if atom.kind == "sym":
-        return _sym_query(atom.value)
+        return schema.symbol_substring_query(atom.value)
     return None
 
 

@@ -6,33 +6,27 @@ from __future__ import annotations
 
 from ..indexer import schema
 from ..indexer.store import Snapshot
-from .execute import CONTENT, line_text
-from .match import line_bounds
-from .symbols import locations, search_symbols, symbol_dict
+from . import content
+from .results import ContextLine, RefFile, RefRepo, RefsResponse, SymbolHit
+from .symbols import locations, search_symbols, symbol_hit
 
 
-def exact_definitions(snap: Snapshot, name: str) -> list[dict]:
+def exact_definitions(snap: Snapshot, name: str) -> list[SymbolHit]:
     """Definitions named exactly `name`, best first."""
-    query = schema.all_of(
-        schema.term(schema.F_SYM_NAME, name), schema.term(schema.F_DOC_KIND, schema.DOC_SYMBOL)
-    )
-    hits = snap.searcher.search(query, limit=10_000, count=False).hits
+    hits = snap.searcher.search(schema.definitions_named(name), limit=10_000, count=False).hits
     out = []
     for _, addr in hits:
         doc = snap.searcher.doc(addr).to_dict()
         for f in locations(snap, int(doc[schema.F_BLOB_KEY][0])):
-            out.append(symbol_dict(snap, doc, f, 100.0))
-    out.sort(key=lambda s: (s["repo"], s["path"], s["branch"], s["line"]))
+            out.append(symbol_hit(doc, f, 100.0))
+    out.sort(key=lambda s: (s.repo, s.path, s.branch, s.line))
     return out
 
 
-def references(snap: Snapshot, name: str, limit: int) -> dict:
+def references(snap: Snapshot, name: str, limit: int) -> RefsResponse:
     """Uses of `name` (calls and other identifier uses the parser recorded), per repo."""
-    query = schema.all_of(
-        schema.term(schema.F_REF_NAMES, name), schema.term(schema.F_DOC_KIND, schema.DOC_BLOB)
-    )
-    keys = sorted(set(snap.blob_keys(query)))
-    by_repo: dict[str, list[dict]] = {}
+    keys = sorted(set(snap.blob_keys(schema.blobs_referencing(name))))
+    by_repo: dict[str, list[RefFile]] = {}
     total = 0
     truncated = False
     rows = sorted(
@@ -46,42 +40,24 @@ def references(snap: Snapshot, name: str, limit: int) -> dict:
             truncated = True
             break
         lines = lines[: max(0, limit - total)] if limit else lines
-        data = CONTENT.get(snap, f.blob_key)
-        starts = line_bounds(data)
-        items = []
-        for n in lines:
-            if 1 <= n <= len(starts):
-                items.append({"line": n, "text": line_text(data, starts, n)[2]})
+        items = [ContextLine(n, text) for n, text in content.lines(snap, f.blob_key, lines).items()]
         total += len(items)
-        by_repo.setdefault(f.repo, []).append({"path": f.path, "branch": f.branch, "lines": items})
+        by_repo.setdefault(f.repo, []).append(RefFile(f.path, f.branch, items))
     repos = [
-        {"repo": repo, "count": sum(len(x["lines"]) for x in files), "files": files}
-        for repo, files in by_repo.items()
+        RefRepo(repo, sum(len(x.lines) for x in files), files) for repo, files in by_repo.items()
     ]
-    repos.sort(key=lambda r: (-r["count"], r["repo"]))
-    return {
-        "name": name,
-        "definitions": exact_definitions(snap, name),
-        "repos": repos,
-        "total": total,
-        "limit_hit": truncated,
-    }
+    repos.sort(key=lambda r: (-r.count, r.repo))
+    return RefsResponse(name, exact_definitions(snap, name), repos, total, truncated)
 
 
-def definitions_for(snap: Snapshot, name: str, repo: str, path: str) -> list[dict]:
+def definitions_for(snap: Snapshot, name: str, repo: str, path: str) -> list[SymbolHit]:
     """Definitions of `name`: same file first, then same repo, then the rest of the org."""
     found = exact_definitions(snap, name) or [
-        s for s in search_symbols(snap, name) if s["name"].lower() == name.lower()
+        s for s in search_symbols(snap, name) if s.name.lower() == name.lower()
     ]
 
-    def nearness(s: dict) -> tuple:
-        same_repo = s["repo"] == repo
-        return (
-            not (same_repo and s["path"] == path),
-            not same_repo,
-            s["repo"],
-            s["path"],
-            s["line"],
-        )
+    def nearness(s: SymbolHit) -> tuple:
+        same_repo = s.repo == repo
+        return (not (same_repo and s.path == path), not same_repo, s.repo, s.path, s.line)
 
     return sorted(found, key=nearness)

@@ -12,6 +12,7 @@ from ..indexer.catalog import FileRow
 from ..indexer.hosts import HostInfo
 from ..indexer.store import Snapshot
 from .plan import Atom, Plan, repo_scope
+from .results import Facets, FileResult, RepoHit, SearchResponse
 
 # A name match says more than a topic, a topic more than a word in the description.
 _WEIGHTS = {"name": 3.0, "topics": 2.0, "description": 1.0}
@@ -38,7 +39,7 @@ class RepoTarget:
         return any(atom.matcher.matches_text(t) for t in self.texts.values() if t)
 
 
-def search_repos(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
+def search_repos(snap: Snapshot, plan: Plan, limit: int, offset: int) -> SearchResponse:
     scope = repo_scope(plan, snap)
     matched = []
     for name, repo in snap.repos.items():
@@ -58,28 +59,27 @@ def search_repos(snap: Snapshot, plan: Plan, limit: int, offset: int) -> dict:
         matched.append((score, name, host))
     matched.sort(key=lambda m: (-m[0], m[1]))
     page = matched[offset : offset + limit] if limit > 0 else matched[offset:]
-    results = [
-        {
-            "repo": name,
-            "path": "",  # the result shape of other types, so every renderer copes
-            "lang": "",
-            "branch": snap.repos[name].default_branch or "",
-            "commit": "",
-            "score": round(score, 3),
-            "description": host.description if host else "",
-            "topics": host.topics if host else [],
-            "visibility": host.visibility if host else None,
-            "fork": host.fork if host else False,
-            "archived": host.archived if host else False,
-            "url": host.web_url if host and host.web_url else None,
-            "line_matches": [],
-        }
+    results: list[FileResult | RepoHit] = [
+        RepoHit(
+            repo=name,
+            path="",  # the result shape of other types, so every renderer copes
+            lang="",
+            branch=snap.repos[name].default_branch or "",
+            commit="",
+            score=round(score, 3),
+            description=host.description if host else "",
+            topics=host.topics if host else [],
+            visibility=host.visibility if host else None,
+            fork=host.fork if host else False,
+            archived=host.archived if host else False,
+            url=host.web_url if host and host.web_url else None,
+        )
         for score, name, host in page
     ]
-    return {
-        "results": results,
-        "total_files": 0,
-        "total_matches": len(matched),
-        "limit_hit": False,
-        "facets": {"repo": {name: 1 for _s, name, _h in matched}, "lang": {}},
-    }
+    return SearchResponse(
+        results=results,
+        total_files=0,
+        total_matches=len(matched),
+        limit_hit=False,
+        facets=Facets({name: 1 for _s, name, _h in matched}, {}),
+    )

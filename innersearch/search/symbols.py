@@ -13,8 +13,10 @@ import tantivy
 from ..indexer import schema
 from ..indexer.catalog import FileRow
 from ..indexer.identifiers import identifier_words
+from ..indexer.records import Symbol
 from ..indexer.store import Snapshot, symbol_from_doc
 from . import rank
+from .results import SymbolHit
 
 # Score of each way a name can match the query (the best one counts).
 EXACT = 100.0
@@ -43,44 +45,24 @@ class Hit:
     doc: dict
 
 
-def _restrict(query: tantivy.Query, kind: str | None, lang: str | None) -> tantivy.Query:
-    parts = [query, schema.term(schema.F_DOC_KIND, schema.DOC_SYMBOL)]
-    if kind:
-        parts.append(schema.term(schema.F_SYM_KIND, kind.lower()))
-    if lang:
-        parts.append(schema.term(schema.F_LANG, lang.lower()))
-    return schema.all_of(*parts)
-
-
 def _ways(name: str) -> list[tuple[float, tantivy.Query]]:
     raw = name.strip()
     words = identifier_words(raw)
     squashed = "".join(words)
     ways: list[tuple[float, tantivy.Query]] = []
     if raw:
-        ways.append((EXACT, schema.term(schema.F_SYM_NAME, raw)))
-        ways.append((EXACT_ANY_CASE, schema.term(schema.F_SYM_LOWER, raw.lower())))
+        ways.append((EXACT, schema.symbol_name_query(raw)))
+        ways.append((EXACT_ANY_CASE, schema.symbol_lower_query(raw)))
     if squashed:
-        ways.append((SAME_WORDS, schema.term(schema.F_SYM_SQUASHED, squashed)))
-        if squashed.isascii() and squashed.isalnum():
-            pattern = squashed + ".*"  # alphanumeric: nothing to escape
-            ways.append(
-                (PREFIX, tantivy.Query.regex_query(schema.SCHEMA, schema.F_SYM_SQUASHED, pattern))
-            )
+        ways.append((SAME_WORDS, schema.symbol_squashed_query(squashed)))
+        prefix = schema.symbol_squashed_prefix_query(squashed)
+        if prefix is not None:
+            ways.append((PREFIX, prefix))
         distance = 2 if len(squashed) >= 8 else 1 if len(squashed) >= 4 else 0
         if distance:
-            ways.append(
-                (
-                    FUZZY,
-                    tantivy.Query.fuzzy_term_query(
-                        schema.SCHEMA, schema.F_SYM_SQUASHED, squashed, distance, True, False
-                    ),
-                )
-            )
+            ways.append((FUZZY, schema.symbol_squashed_fuzzy_query(squashed, distance)))
     if len(words) > 1:
-        ways.append(
-            (ALL_WORDS, schema.all_of(*[schema.term(schema.F_SYM_WORDS, w) for w in words]))
-        )
+        ways.append((ALL_WORDS, schema.symbol_words_query(words)))
     return ways
 
 
@@ -90,7 +72,7 @@ def find(snap: Snapshot, name: str, kind: str | None = None, lang: str | None = 
     searcher = snap.searcher
     for score, query in _ways(name):
         hits = searcher.search(
-            _restrict(query, kind, lang), limit=MAX_HITS_PER_WAY, count=False
+            schema.symbols_restricted(query, kind, lang), limit=MAX_HITS_PER_WAY, count=False
         ).hits
         for _, addr in hits:
             key = (addr.segment_ord, addr.doc)
@@ -106,32 +88,30 @@ def locations(snap: Snapshot, blob_key: int, branch: str | None = None) -> list[
     rows = snap.files_by_blob.get(blob_key, [])
     if branch is not None:
         return [f for f in rows if f.branch == branch]
-    default = [
-        f for f in rows if snap.repos.get(f.repo) and f.branch == snap.repos[f.repo].default_branch
-    ]
-    return default or rows
+    return [f for f in rows if snap.on_default_branch(f)] or rows
 
 
-def symbol_dict(snap: Snapshot, doc: dict, f: FileRow, score: float) -> dict:
+def symbol_hit(doc: dict, f: FileRow, score: float) -> SymbolHit:
+    """The definition stored in symbol document `doc`, at file `f`."""
     sym = symbol_from_doc(doc)
-    return {
-        "name": sym.name,
-        "kind": sym.kind,
-        "lang": (doc.get(schema.F_LANG) or [f.lang])[0],
-        "repo": f.repo,
-        "path": f.path,
-        "branch": f.branch,
-        "line": sym.line,
-        "end_line": sym.end_line,
-        "container": sym.container,
-        "signature": sym.signature,
-        "score": round(score, 3),
-    }
+    return SymbolHit(
+        name=sym.name,
+        kind=sym.kind,
+        lang=(doc.get(schema.F_LANG) or [f.lang])[0],
+        repo=f.repo,
+        path=f.path,
+        branch=f.branch,
+        line=sym.line,
+        end_line=sym.end_line,
+        container=sym.container,
+        signature=sym.signature,
+        score=round(score, 3),
+    )
 
 
 def search_symbols(
     snap: Snapshot, name: str, kind: str | None = None, lang: str | None = None
-) -> list[dict]:
+) -> list[SymbolHit]:
     """Every matching definition at every (default-branch) location, best first."""
     activity = rank.repo_activity({n: r.last_commit_at for n, r in snap.repos.items()})
     out = []
@@ -145,15 +125,15 @@ def search_symbols(
                 + _KIND_BONUS.get(kind_name, 0.0)
                 + rank.prior(f, False, activity.get(f.repo, 0.0)) / 100.0
             )
-            out.append(symbol_dict(snap, hit.doc, f, score))
-    out.sort(key=lambda s: (-s["score"], s["name"], s["repo"], s["path"], s["branch"], s["line"]))
+            out.append(symbol_hit(hit.doc, f, score))
+    out.sort(key=lambda s: (-s.score, s.name, s.repo, s.path, s.branch, s.line))
     return out
 
 
-def outline(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> list[dict]:
+def outline(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> list[Symbol]:
     """The definitions of one file in line order; LookupError for an unknown repo or path."""
     f = snap.require_file(repo, path, branch)
-    return [s.to_dict() for s in snap.symbols(f.blob_key)]
+    return snap.symbols(f.blob_key)
 
 
 def identifier_at(text: str, column: int) -> str:

@@ -20,7 +20,8 @@ MAX_LINE_CHARS = 1_000
 
 
 def run_search(q: str, limit: int, offset: int, context: int) -> dict:
-    """search.search through the result cache; the answer is shared, do not modify it."""
+    """search.search's JSON document through the result cache; the answer is shared, do
+    not modify it."""
     snap = state.snapshot()  # one state for the cache key and the results
     # The permission set is part of the key: two users share an answer only when they may
     # read the same repos.
@@ -28,16 +29,15 @@ def run_search(q: str, limit: int, offset: int, context: int) -> dict:
     found, cached = state.cache().get_or_compute(
         key,
         lambda: search.search(
-            state.store(),
+            snap,
             q,
-            snapshot=snap,
             client_gone=request.environ.get("waitress.client_disconnected"),
             limit=limit,
             offset=offset,
             context=context,
             max_lines=MAX_RESPONSE_LINES,
             max_line_chars=MAX_LINE_CHARS,
-        ),
+        ).to_json(),
     )
     return {**found, "cached": True} if cached else found
 
@@ -63,7 +63,7 @@ def latest_duplicates() -> dict:
     run."""
     snap = state.snapshot()
     try:
-        report = dedup.restrict_report(dedup.latest_report(state.store()), snap)
+        report = dedup.restrict_report(dedup.latest_report(state.store(), snap), snap)
     except LookupError as err:
         report = None
         note = lookup_message(err)

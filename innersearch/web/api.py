@@ -38,13 +38,8 @@ def symbols_route():
     limit = params.integer("limit", 50, 1, MAX_LIMIT)
     return jsonify(
         search.symbols(
-            state.store(),
-            q,
-            kind=params.text("kind"),
-            lang=params.text("lang"),
-            limit=limit,
-            snapshot=state.snapshot(),
-        )
+            state.snapshot(), q, kind=params.text("kind"), lang=params.text("lang"), limit=limit
+        ).to_json()
     )
 
 
@@ -52,7 +47,7 @@ def symbols_route():
 def refs_route():
     name = params.text("name", required=True)
     limit = params.integer("limit", 1000, 1, MAX_LIMIT)
-    return jsonify(search.references(state.store(), name, limit=limit, snapshot=state.snapshot()))
+    return jsonify(search.references(state.snapshot(), name, limit=limit).to_json())
 
 
 @bp.get("/definition")
@@ -62,35 +57,28 @@ def definition_route():
     column = params.integer("column", None, 0, 10_000_000, required=True)
     try:
         found = search.definition_at(
-            state.store(),
-            repo,
-            path,
-            line,
-            column,
-            branch=params.text("branch"),
-            snapshot=state.snapshot(),
+            state.snapshot(), repo, path, line, column, branch=params.text("branch")
         )
     except LookupError as err:
         raise not_found(lookup_message(err)) from None
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/outline")
 def outline_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
     try:
-        found = search.outline(
-            state.store(), repo, path, branch=params.text("branch"), snapshot=state.snapshot()
-        )
+        found = search.outline(state.snapshot(), repo, path, branch=params.text("branch"))
     except LookupError as err:
         raise not_found(lookup_message(err)) from None
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/file")
 def file_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
-    return jsonify(data.file_document(state.snapshot(), repo, path, params.text("branch")))
+    found = data.file_document(state.snapshot(), repo, path, params.text("branch"))
+    return jsonify(found.to_json())
 
 
 @bp.get("/implementations")

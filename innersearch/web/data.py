@@ -7,12 +7,15 @@ everything the UI shows.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, RepoRow
 from innersearch.indexer.hosts import HostInfo, file_url
+from innersearch.indexer.records import Symbol
 from innersearch.indexer.store import Snapshot
 from innersearch.search.portal import portal
+from innersearch.search.results import JsonResult
 
 from .errors import bad_request, not_found
 
@@ -28,7 +31,27 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> dict:
+@dataclass(slots=True)
+class FileView(JsonResult):
+    """A file's text and what the index knows of it (GET /api/v1/file, the file page)."""
+
+    repo: str
+    path: str
+    branch: str
+    commit: str
+    url: str | None  # the file on its code host, if any
+    lang: str
+    size: int  # bytes
+    lines: int
+    vendored: bool
+    generated: bool
+    test: bool
+    content: str
+    symbols: list[Symbol]
+    references: dict[str, list[int]]  # name -> lines where the file calls or uses it
+
+
+def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = None) -> FileView:
     """A file's text and what the index knows of it; 404 for an unknown repo, branch or path."""
     try:
         row = snap.require_file(repo, path, branch)
@@ -40,22 +63,22 @@ def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = Non
     text = decode(raw)
     commit = snap.branch_commits.get((row.repo, row.branch), "")
     host = HostInfo.from_info(snap.repos[row.repo].info)
-    return {
-        "repo": row.repo,
-        "path": row.path,
-        "branch": row.branch,
-        "commit": commit,
-        "url": file_url(host, commit, row.path),  # the file on its code host, if any
-        "lang": row.lang,
-        "size": len(raw),
-        "lines": text.count("\n") + (0 if text.endswith("\n") or not text else 1),
-        "vendored": bool(row.flags & FLAG_VENDORED),
-        "generated": bool(row.flags & FLAG_GENERATED),
-        "test": bool(row.flags & FLAG_TEST),
-        "content": text,
-        "symbols": [s.to_dict() for s in snap.symbols(row.blob_key)],
-        "references": snap.references(row.blob_key),
-    }
+    return FileView(
+        repo=row.repo,
+        path=row.path,
+        branch=row.branch,
+        commit=commit,
+        url=file_url(host, commit, row.path),
+        lang=row.lang,
+        size=len(raw),
+        lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
+        vendored=bool(row.flags & FLAG_VENDORED),
+        generated=bool(row.flags & FLAG_GENERATED),
+        test=bool(row.flags & FLAG_TEST),
+        content=text,
+        symbols=snap.symbols(row.blob_key),
+        references=snap.references(row.blob_key),
+    )
 
 
 def _repo_summary(snap: Snapshot, repo: RepoRow, files: int) -> dict:
@@ -74,17 +97,11 @@ def _repo_summary(snap: Snapshot, repo: RepoRow, files: int) -> dict:
     }
 
 
-def _file_counts(snap: Snapshot) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in snap.files:
-        if f.branch == (snap.repos[f.repo].default_branch if f.repo in snap.repos else None):
-            counts[f.repo] = counts.get(f.repo, 0) + 1
-    return counts
-
-
 def repos_document(snap: Snapshot) -> dict:
-    counts = _file_counts(snap)
-    return {"repos": [_repo_summary(snap, r, counts.get(r.name, 0)) for r in snap.repos.values()]}
+    files = snap.default_files_by_repo()
+    return {
+        "repos": [_repo_summary(snap, r, len(files.get(r.name, ()))) for r in snap.repos.values()]
+    }
 
 
 def repo_document(snap: Snapshot, name: str) -> dict:
@@ -93,7 +110,7 @@ def repo_document(snap: Snapshot, name: str) -> dict:
     if repo is None:
         raise not_found(f"unknown repo {name!r}")
     info = repo.info or {}
-    paths = [f.path for f in snap.files if f.repo == name and f.branch == repo.default_branch]
+    paths = [f.path for f in snap.default_files_by_repo().get(name, ())]
     doc = _repo_summary(snap, repo, len(paths))
     owners = info.get("owners") or {}
     doc["owners"] = {
@@ -121,8 +138,8 @@ def _text_file(snap: Snapshot, repo: str, path: str | None) -> dict | None:
 
 def _fragment(snap: Snapshot, side: dict) -> dict:
     doc = file_document(snap, side["repo"], side["path"], side.get("branch"))
-    lines = doc["content"].split("\n")
-    if doc["content"].endswith("\n"):
+    lines = doc.content.split("\n")
+    if doc.content.endswith("\n"):
         lines.pop()
     start = side.get("start") or 1
     end = side.get("end") or len(lines)
@@ -130,10 +147,10 @@ def _fragment(snap: Snapshot, side: dict) -> dict:
         raise bad_request(f"bad line range {start}-{end} for {side['repo']}/{side['path']}")
     end = min(end, len(lines), start + MAX_COMPARE_LINES - 1)
     return {
-        "repo": doc["repo"],
-        "path": doc["path"],
-        "branch": doc["branch"],
-        "lang": doc["lang"],
+        "repo": doc.repo,
+        "path": doc.path,
+        "branch": doc.branch,
+        "lang": doc.lang,
         "start_line": start,
         "end_line": end,
         "lines": lines[start - 1 : end],

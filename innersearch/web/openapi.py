@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the JSON API, written by hand as a dict.
+"""The OpenAPI 3.1 document of the JSON API: the search shapes generated from the typed
+results (search/results.py: field types -> JSON schema), the others written here.
 
 tests/test_openapi.py validates the document and checks real responses against its schemas;
 fields may be added to responses (additionalProperties stays open), never renamed.
@@ -6,7 +7,15 @@ fields may be added to responses (additionalProperties stays open), never rename
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import types
+import typing
+
 from innersearch import __version__
+from innersearch.search import results
+
+from .data import FileView
 
 
 def _ref(name: str) -> dict:
@@ -32,108 +41,72 @@ BOOL = {"type": "boolean"}
 NSTR = {"type": ["string", "null"]}
 NINT = {"type": ["integer", "null"]}
 
+_SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def _type_schema(tp: object, components: dict[str, dict]) -> dict:
+    """The JSON schema of a field type; dataclasses become components referred to by name."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp in _SCALARS:
+        return {"type": _SCALARS[tp]}  # type: ignore[index]
+    if origin in (typing.Union, types.UnionType):
+        nullable = type(None) in args
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and rest[0] in _SCALARS:
+            kind = _SCALARS[rest[0]]
+            return {"type": [kind, "null"] if nullable else kind}
+        options = [_type_schema(a, components) for a in rest]
+        return {"anyOf": options + ([{"type": "null"}] if nullable else [])}
+    if origin is list:
+        return {"type": "array", "items": _type_schema(args[0], components)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _type_schema(args[1], components)}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if tp.__name__ not in components:
+            components[tp.__name__] = {}  # placeholder: a class may refer to itself
+            components[tp.__name__] = _class_schema(tp, components)
+        return _ref(tp.__name__)
+    raise TypeError(f"no JSON schema for field type {tp!r}")
+
+
+def _class_schema(cls: type, components: dict[str, dict]) -> dict:
+    """An object with one property per field; required: the fields to_json always writes."""
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)
+    out = {
+        "type": "object",
+        "required": [f.name for f in fields if not f.metadata.get("omit_none")],
+        "properties": {f.name: _type_schema(hints[f.name], components) for f in fields},
+    }
+    if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):  # not the generated one
+        out["description"] = " ".join(cls.__doc__.split())
+    return out
+
+
+# The responses of the search API, in the order the document lists them.
+_RESULT_TYPES = (
+    results.SearchResponse,
+    results.SymbolsResponse,
+    results.RefsResponse,
+    results.DefinitionResponse,
+    results.OutlineResponse,
+    FileView,
+)
+
+
+@functools.cache
+def generated_schemas() -> dict[str, dict]:
+    """The components of every class reachable from _RESULT_TYPES' fields."""
+    components: dict[str, dict] = {}
+    for cls in _RESULT_TYPES:
+        _type_schema(cls, components)
+    return components
+
+
 _SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": STR}, {"position": INT}),
     "Health": _obj(
         {"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}
-    ),
-    "ContextLine": _obj({"line": INT, "text": STR}),
-    "LineMatch": _obj(
-        {"line": INT, "text": STR, "ranges": _array({"type": "array", "items": INT})},
-        {"before": _array(_ref("ContextLine")), "after": _array(_ref("ContextLine"))},
-    ),
-    "SearchResult": _obj(
-        {
-            "repo": STR,
-            "path": STR,
-            "lang": STR,
-            "branch": STR,
-            "commit": STR,
-            "score": NUM,
-            "line_matches": _array(_ref("LineMatch")),
-        },
-        {
-            "vendored": BOOL,
-            "generated": BOOL,
-            "test": BOOL,
-            "path_ranges": _array({"type": "array", "items": INT}),
-        },
-    ),
-    "SearchResponse": _obj(
-        {
-            "results": _array(_ref("SearchResult")),
-            "total_files": INT,
-            "total_matches": INT,
-            "took_ms": NUM,
-        },
-        {
-            "limit_hit": BOOL,
-            "truncated": BOOL,
-            "cached": BOOL,
-            "type": STR,
-            "offset": INT,
-            "limit": INT,
-            "facets": _obj(
-                {
-                    "repo": {"type": "object", "additionalProperties": INT},
-                    "lang": {"type": "object", "additionalProperties": INT},
-                }
-            ),
-        },
-    ),
-    "Symbol": _obj(
-        {"name": STR, "kind": STR, "line": INT, "end_line": INT},
-        {"container": STR, "signature": STR},
-    ),
-    "SymbolHit": _obj(
-        {"name": STR, "kind": STR, "lang": STR, "repo": STR, "path": STR, "line": INT},
-        {"branch": STR, "end_line": INT, "container": STR, "signature": STR, "score": NUM},
-    ),
-    "SymbolsResponse": _obj({"symbols": _array(_ref("SymbolHit")), "total": INT}, {"took_ms": NUM}),
-    "RefsResponse": _obj(
-        {
-            "name": STR,
-            "definitions": _array(_ref("SymbolHit")),
-            "repos": _array(
-                _obj(
-                    {
-                        "repo": STR,
-                        "count": INT,
-                        "files": _array(
-                            _obj(
-                                {"path": STR, "lines": _array(_ref("ContextLine"))},
-                                {"branch": STR},
-                            )
-                        ),
-                    }
-                )
-            ),
-            "total": INT,
-        },
-        {"took_ms": NUM},
-    ),
-    "DefinitionResponse": _obj(
-        {"name": {"type": ["string", "null"]}, "definitions": _array(_ref("SymbolHit"))}
-    ),
-    "OutlineResponse": _obj({"symbols": _array(_ref("Symbol"))}),
-    "FileResponse": _obj(
-        {
-            "repo": STR,
-            "path": STR,
-            "branch": STR,
-            "commit": STR,
-            "lang": STR,
-            "content": STR,
-            "symbols": _array(_ref("Symbol")),
-        },
-        {
-            "size": INT,
-            "lines": INT,
-            "vendored": BOOL,
-            "generated": BOOL,
-            "test": BOOL,
-            "references": {"type": "object", "additionalProperties": _array(INT)},
-        },
     ),
     "RepoSummary": _obj(
         {
@@ -413,7 +386,7 @@ _PATHS: dict[str, dict] = {
     ),
     "/api/v1/file": _get(
         "A file's content, language, commit and symbols.",
-        "FileResponse",
+        "FileView",
         [_REPO, _PATH, _BRANCH],
         True,
     ),
@@ -519,7 +492,7 @@ def openapi_document() -> dict:
         },
         "paths": _PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**generated_schemas(), **_SCHEMAS},
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

@@ -191,15 +191,15 @@ def file_page():
     repo = params.text("repo", required=True)
     path = params.text("path", required=True)
     doc = data.file_document(state.snapshot(), repo, path, params.text("branch"))
-    defined = {s["name"] for s in doc["symbols"]}
-    used = {(name, line) for name, lines in doc["references"].items() for line in lines}
+    defined = {s.name for s in doc.symbols}
+    used = {(name, line) for name, lines in doc.references.items() for line in lines}
 
     def link(name: str, line: int, col: int) -> str | None:
         if name in defined or (name, line) in used:
             return url_for("ui.symbol_page", name=name)
         return None
 
-    lines = highlight_lines(doc["content"], doc["lang"], doc["path"], link)
+    lines = highlight_lines(doc.content, doc.lang, doc.path, link)
     return render_template("file.html", doc=doc, lines=lines)
 
 
@@ -219,7 +219,7 @@ def _occurrences(text: str, name: str) -> list[list[int]]:
 @bp.get("/symbol")
 def symbol_page():
     name = params.text("name", required=True)
-    refs = search.references(state.store(), name, limit=1000, snapshot=state.snapshot())
+    refs = search.references(state.snapshot(), name, limit=1000).to_json()
     for repo in refs["repos"]:
         for f in repo["files"]:
             for line in f["lines"]:
