@@ -37,3 +37,23 @@ def open_store() -> Iterator[Callable[[Path], Store]]:
 def open_test_store() -> Iterator[Callable[[Path], Store]]:
     """open_test_store(data_root) -> Store, closed after the test."""
     yield from _opener()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real Ray cluster on loopback for the session: a head and a second node, one CPU
+    each, in a temp dir of their own; (cluster, connected ray module). Stopped at the end
+    by their own process groups (never `ray stop`: another session's cluster stays)."""
+    from tests.raycluster import LocalCluster
+
+    cluster = LocalCluster().start()
+    try:
+        cluster.add_node()
+        from innersearch.cluster import connect
+
+        ray = connect(cluster.address)
+        cluster.wait_nodes(ray, 2)
+        yield cluster, ray
+        ray.shutdown()
+    finally:
+        cluster.stop()

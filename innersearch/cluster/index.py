@@ -132,7 +132,13 @@ def index_cluster(
         configs[sid] = str(path)
     ray = connect(address)
     nodes = placement.nodes(ray)
-    progress = ray.remote(num_cpus=0)(_Progress).remote()
+    # On the coordinator's own node: progress must not die with a worker node.
+    here = ray.get_runtime_context().get_node_id()
+    progress = (
+        ray.remote(num_cpus=0)(_Progress)
+        .options(scheduling_strategy=placement.on_node(ray, here))
+        .remote()
+    )
     task = ray.remote(num_cpus=1, max_retries=0)(_index_shard)
     runs: dict[object, ShardRun] = {}
     where = placement.place(list(shard_layout.ids), nodes)

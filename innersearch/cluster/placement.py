@@ -7,7 +7,7 @@ the change wins or loses move (the same rule as repos over shards).
 
 from __future__ import annotations
 
-from .shards import owner
+from .shards import weight
 
 
 def nodes(ray) -> list[str]:
@@ -18,17 +18,22 @@ def nodes(ray) -> list[str]:
 
 
 def place(shards: list[str], node_ids: list[str]) -> dict[str, str]:
-    """shard -> node: each shard on its highest-weight node that still has room (at most
-    ceil(shards / nodes) each), so shards spread evenly and a node change moves few."""
+    """shard -> node: rendezvous weights with bounded loads (at most ceil(shards / nodes)
+    each). The (shard, node) pairs are taken by descending weight, so a shard keeps its
+    favourite node unless that node is full: shards spread evenly and a node change moves
+    few of them."""
     if not node_ids:
         raise RuntimeError("the Ray cluster has no live node with CPUs")
     room = -(-len(shards) // len(node_ids))
     load = dict.fromkeys(node_ids, 0)
+    pairs = sorted(
+        ((weight(n, s), n, s) for s in shards for n in node_ids), key=lambda p: (-p[0], p[1], p[2])
+    )
     out: dict[str, str] = {}
-    for shard in sorted(shards):
-        free = [n for n in node_ids if load[n] < room]
-        out[shard] = owner(shard, free)
-        load[out[shard]] += 1
+    for _w, node, shard in pairs:
+        if shard not in out and load[node] < room:
+            out[shard] = node
+            load[node] += 1
     return out
 
 

@@ -21,7 +21,7 @@ from innersearch.search.plan import compile_plan
 from innersearch.search.query import parse
 
 from . import connect, placement
-from .shards import ShardLayout
+from .shards import LAYOUT_FILE, ShardLayout
 
 GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
 ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
@@ -91,6 +91,9 @@ class ClusterSearch:
     handles: list[ShardHandle] = field(default_factory=list)
     epoch: int = 0
     stale: bool = True
+    max_concurrency: int = ACTOR_THREADS
+    layout_stamp: int | None = None
+    rows: dict[str, list[RepoRow]] = field(default_factory=dict)  # each shard's repo rows
 
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
@@ -101,41 +104,59 @@ class ClusterSearch:
         found = ShardLayout.load(Path(root).resolve())
         if found is None:
             raise FileNotFoundError(f"{root}: no cluster index (run `innersearch index --ray`)")
-        where = placement.place(list(found.ids), placement.nodes(ray))
-        actor_class = ray.remote(ShardSearcher)
-        handles = []
-        for sid in found.ids:
+        out = cls(ray, found, max_concurrency=max_concurrency)
+        out._start(found.ids)
+        return out
+
+    def _start(self, ids) -> None:
+        where = placement.place(list(ids), placement.nodes(self.ray))
+        actor_class = self.ray.remote(ShardSearcher)
+        for sid in ids:
             actor = actor_class.options(
-                name=actor_name(found.root, sid),
+                name=actor_name(self.layout.root, sid),
                 namespace="innersearch",
                 get_if_exists=True,
                 lifetime="detached",
                 num_cpus=0,
                 max_restarts=-1,
-                max_concurrency=max_concurrency,
-                scheduling_strategy=placement.on_node(ray, where[sid], soft=True),
-            ).remote(sid, str(found.root))
-            handles.append(ShardHandle(sid, actor))
-        return cls(ray, found, handles)
+                max_concurrency=self.max_concurrency,
+                scheduling_strategy=placement.on_node(self.ray, where[sid], soft=True),
+            ).remote(sid, str(self.layout.root))
+            self.handles.append(ShardHandle(sid, actor))
 
-    def refresh(self, timeout_s: float = 30.0) -> None:
-        """Give every shard the other shards' repo rows (after any shard's generation moved)."""
+    def refresh(self, timeout_s: float = 5.0) -> None:
+        """Give every shard the other shards' repo rows (after any shard's generation moved);
+        shards added to the layout since (a grown cluster) get their actors. A shard that does
+        not answer keeps its last rows and is asked again before the next query."""
         ray = self.ray
+        grown = ShardLayout.load(self.layout.root)
+        self.layout_stamp = None
+        self._layout_moved()
+        if grown is not None and grown.ids != self.layout.ids:
+            self._start([s for s in grown.ids if s not in self.layout.ids])
+            self.layout = grown
         refs = {h.shard: h.actor.repos.remote() for h in self.handles}
         ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
-        rows: dict[str, list[RepoRow]] = {}
+        answered = set()
         for h in self.handles:
             if refs[h.shard] in ready:
                 try:
-                    h.generation, rows[h.shard] = ray.get(refs[h.shard])
-                except Exception:  # noqa: BLE001 - a dead shard keeps its rows out until back
+                    h.generation, self.rows[h.shard] = ray.get(refs[h.shard])
+                    answered.add(h.shard)
+                except Exception:  # noqa: BLE001 - a dead shard: asked again next time
                     h.generation = None
         self.epoch += 1
+        pushed = {}
         for h in self.handles:
-            if h.shard in rows:
-                others = [r for s, found in rows.items() if s != h.shard for r in found]
-                h.actor.set_others.remote(others, self.epoch)
-        self.stale = len(rows) < len(self.handles)
+            if h.shard in answered:
+                others = [r for s, found in self.rows.items() if s != h.shard for r in found]
+                pushed[h.shard] = h.actor.set_others.remote(others, self.epoch)
+        # Waited for: a threaded actor does not keep the order of calls.
+        ready, _ = ray.wait(list(pushed.values()), num_returns=len(pushed), timeout=timeout_s)
+        for h in self.handles:
+            if h.shard in pushed and pushed[h.shard] not in ready:
+                answered.discard(h.shard)
+        self.stale = len(answered) < len(self.handles)
 
     def search(
         self,
@@ -154,34 +175,26 @@ class ClusterSearch:
         if limit < 0 or offset < 0 or context < 0:
             raise api.QueryError("limit, offset and context must not be negative")
         compile_plan(parse(query))  # a malformed query fails here, not on every shard
-        if self.stale:
-            self.refresh()
         want = offset + limit if limit > 0 else 0
         options = {
             "context": context,
             "time_budget_ms": time_budget_ms,
-            "max_lines": max_lines,
+            # A shard's cut counts lines from its first result, one machine's from the page's:
+            # the same bound only without an offset (past one, the merge alone cuts; the
+            # search's own MAX_TOTAL_LINES still bounds what a shard renders).
+            "max_lines": max_lines if offset == 0 else None,
             "max_line_chars": max_line_chars,
         }
         names = sorted(readable) if readable is not None else None
-        refs = {h.actor.search.remote(query, want, options, names): h for h in self.handles}
-        ready, _ = self.ray.wait(
-            list(refs), num_returns=len(refs), timeout=(time_budget_ms + GRACE_MS) / 1000
-        )
-        answers, missing = [], []
-        for ref, h in refs.items():
-            if ref not in ready:
-                missing.append(h.shard)
-                continue
-            try:
-                found = self.ray.get(ref)
-            except Exception:  # noqa: BLE001 - its node died: the result says which shard
-                missing.append(h.shard)
-                self.stale = True
-                continue
-            if found["generation"] != h.generation:
-                self.stale = True  # its repos' last commits may have moved: refresh next time
-            answers.append(found["out"])
+        for _attempt in range(2):
+            if self.stale or self._layout_moved():
+                self.refresh(min(5.0, time_budget_ms / 2000))
+            answers, missing, moved = self._fan_out(query, want, options, names, time_budget_ms)
+            if not moved:
+                break
+            # A shard was re-indexed since the last refresh: the other shards scored with its
+            # old last-commit times. Once more with fresh rows, so the page stays exact.
+            self.stale = True
         out = merge(answers, limit, offset, context, max_lines)
         out.update(
             {
@@ -195,6 +208,36 @@ class ClusterSearch:
             }
         )
         return out
+
+    def _fan_out(self, query: str, want: int, options: dict, names, budget_ms: int):
+        refs = {h.actor.search.remote(query, want, options, names): h for h in self.handles}
+        ready, _ = self.ray.wait(
+            list(refs), num_returns=len(refs), timeout=(budget_ms + GRACE_MS) / 1000
+        )
+        answers, missing, moved = [], [], False
+        for ref, h in refs.items():
+            if ref not in ready:
+                missing.append(h.shard)
+                continue
+            try:
+                found = self.ray.get(ref)
+            except Exception:  # noqa: BLE001 - its node died: the result says which shard
+                missing.append(h.shard)
+                self.stale = True
+                continue
+            moved = moved or found["generation"] != h.generation
+            answers.append(found["out"])
+        return answers, missing, moved
+
+    def _layout_moved(self) -> bool:
+        """Whether DATA/cluster.json changed (shards added) since the layout was read."""
+        try:
+            stamp = (self.layout.root / LAYOUT_FILE).stat().st_mtime_ns
+        except OSError:
+            return False
+        if self.layout_stamp is None:
+            self.layout_stamp = stamp
+        return stamp != self.layout_stamp
 
     def close(self) -> None:
         """Stop the shard actors (they are shared and detached: only the owner of the

@@ -20,7 +20,7 @@ LAYOUT_FILE = "cluster.json"  # DATA/cluster.json: the shard ids of this deploym
 DEFAULT_SHARDS = 4
 
 
-def _weight(shard: str, name: str) -> int:
+def weight(shard: str, name: str) -> int:
     digest = hashlib.blake2b(f"{shard}\0{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
 
@@ -28,7 +28,7 @@ def _weight(shard: str, name: str) -> int:
 def owner(name: str, shards: Iterable[str]) -> str:
     """The shard that holds repo `name` (ties, which need equal 64-bit hashes, go to the
     smaller id so every process agrees)."""
-    return max(shards, key=lambda s: (_weight(s, name), s))
+    return max(shards, key=lambda s: (weight(s, name), s))
 
 
 def assign(names: Iterable[str], shards: Iterable[str]) -> dict[str, list[str]]:

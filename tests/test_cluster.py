@@ -1,0 +1,268 @@
+"""Scale-out on a real Ray cluster on loopback (a head and a second node on this machine):
+sharded indexing, search and dedup equal one machine's; a node killed mid-run.
+
+The org is the exactness fixtures' repos plus a few more (with copied code for dedup).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from innersearch.cluster import placement, shards
+from innersearch.cluster.index import index_cluster
+from innersearch.cluster.search import ClusterSearch
+from innersearch.cluster.shardconfig import fnmatch_escape
+from innersearch.indexer import layout
+from innersearch.indexer.sources import resolve
+from innersearch.indexer.store import Store
+from innersearch.search import api
+from tests.helpers import build_index, commit_files, git, make_repo
+from tests.test_exactness import FEATURE_ONLY, FILES_A, FILES_B, LITERALS, REGEXES_E, _quote
+
+# -- rendezvous hashing (no cluster) -------------------------------------------------------
+
+
+def test_adding_a_shard_moves_only_its_share():
+    names = [f"team-{i}/service-{i * 7 % 13}" for i in range(3000)]
+    before = shards.assign(names, shards.shard_ids(4))
+    after = shards.assign(names, shards.shard_ids(5))
+    old_owner = {n: s for s, ns in before.items() for n in ns}
+    moved = [n for s, ns in after.items() for n in ns if old_owner[n] != s]
+    # Every moved repo went to the new shard, none between old shards; about 1/5 moved.
+    assert set(moved) == set(after["s04"])
+    assert 0.16 < len(moved) / len(names) < 0.24
+    assert all(0.2 < len(ns) / len(names) < 0.3 for ns in before.values())
+
+
+def test_owner_is_the_same_whatever_the_order_of_shards():
+    ids = shards.shard_ids(7)
+    for name in ("a", "acme/payments", "x" * 200, "日本"):
+        assert shards.owner(name, ids) == shards.owner(name, list(reversed(ids)))
+
+
+def test_shards_spread_evenly_over_nodes_and_few_move_when_a_node_comes():
+    ids = shards.shard_ids(8)
+    two = placement.place(ids, ["node-a", "node-b"])
+    assert Counter(two.values()) == {"node-a": 4, "node-b": 4}
+    four = placement.place(ids, ["node-a", "node-b", "node-c", "node-d"])
+    assert set(Counter(four.values()).values()) == {2}
+    # Half of the shards must go to the new nodes; a full node may push one more aside.
+    assert 4 <= sum(two[s] != four[s] for s in ids) <= 5
+
+
+def test_escaped_names_match_only_themselves():
+    import fnmatch
+
+    for name in ("a*b", "x?y", "[z]", "plain"):
+        assert fnmatch.fnmatchcase(name, fnmatch_escape(name))
+    assert not fnmatch.fnmatchcase("aXb", fnmatch_escape("a*b"))
+
+
+# -- the cluster ---------------------------------------------------------------------------
+
+DUP = "".join(
+    f"def step_{i}(values, limit):\n    total = 0\n    for v in values:\n"
+    f"        if v > limit * {i}:\n            total += v * {i}\n    return total\n\n"
+    for i in range(12)
+)
+MORE = {
+    "gamma": {"lib/core.py": DUP, "notes.txt": "hello gamma\nrate limiter here\n"},
+    "delta": {"vendor/core.py": DUP, "main.go": "package main\n// hello delta\n"},
+    "epsilon": {"app.js": "function hello() { return 'hello'; }\n", "x.txt": "foo bar\n"},
+    "zeta": {"z.py": "class RateLimiter:\n    pass\n", "deep/a/b/c.txt": "hello deep\n"},
+    "eta": {"e.md": "# eta\nSay hello.\n", "src/util.go": "package util\n"},
+}
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory, ray_cluster):
+    tmp = tmp_path_factory.mktemp("cluster")
+    src = tmp / "src"
+    make_repo(src, "alpha", FILES_A)
+    b = make_repo(src, "beta", FILES_B)
+    commit_files(b, FEATURE_ONLY, "feature work", branch="feature")
+    git(b, "checkout", "-q", "main")
+    for name, files in MORE.items():
+        make_repo(src, name, files)
+    config = tmp / "sources.toml"
+    config.write_text('[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n')
+    one = build_index(tmp / "one", config)
+    cluster, _ray = ray_cluster
+    data = layout.DataDir(tmp / "many")
+    lines: list[str] = []
+    summary = index_cluster(cluster.address, data, [str(config)], shards=4, say=lines.append)
+    searcher = ClusterSearch.open(cluster.address, data.root)
+    store = Store.open(one.root)
+    yield {
+        "tmp": tmp,
+        "config": config,
+        "one": store,
+        "data": data,
+        "summary": summary,
+        "lines": lines,
+        "search": searcher,
+    }
+    searcher.close()
+    store.close()
+
+
+def test_every_repo_is_indexed_in_exactly_its_shard(org):
+    summary = org["summary"]
+    assert not summary.failed and not summary.failed_shards
+    assert len({run.node for run in summary.shards}) == 2  # both nodes did work
+    names = {r.name for r in resolve([str(org["config"])])[0]}
+    held: dict[str, str] = {}
+    ids = [run.shard for run in summary.shards]
+    for run in summary.shards:
+        store = Store.open(layout.DataDir(org["data"].root / "shards" / run.shard).root)
+        for name in store.snapshot().repos:
+            assert name not in held
+            held[name] = run.shard
+        store.close()
+    assert set(held) == names
+    assert all(shards.owner(n, ids) == s for n, s in held.items())
+    # Progress lines came from the shard tasks on both nodes, tagged with their shard.
+    assert {line.split("]")[0][1:] for line in org["lines"] if line.startswith("[")} == set(ids)
+
+
+def _page(out: dict) -> list:
+    return [
+        (r["repo"], r["branch"], r["path"], r["score"], r["line_matches"], r.get("symbols"))
+        for r in out["results"]
+    ]
+
+
+QUERIES = (
+    [f"case:yes {_quote(literal)}" for literal in LITERALS[:24]]
+    + [f"case:yes /{p}/" for p in REGEXES_E[:16]]
+    + ["hello lang:python", "repo:alpha hello", "-hello foo", "hello or rate", "branch:feature foo"]
+    + ["type:path core", "type:symbol RateLimiter", "type:repo hello", "sym:Hello", "RateLimiter"]
+)
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_search_equals_one_machine(org, limit):
+    for query in QUERIES:
+        want = api.search(org["one"], query, limit=limit)
+        got = org["search"].search(query, limit=limit)
+        assert not got["partial"] and got["partial_shards"] == []
+        assert _page(got) == _page(want), query
+        if not want["limit_hit"]:
+            assert got["total_files"] == want["total_files"], query
+            assert got["total_matches"] == want["total_matches"], query
+            assert got["facets"] == want["facets"], query
+
+
+def test_offset_and_rendered_line_cut_equal_one_machine(org):
+    for query in ("hello", "/o+/", "e"):
+        want = api.search(org["one"], query, limit=3, offset=2, max_lines=4, context=1)
+        got = org["search"].search(query, limit=3, offset=2, max_lines=4, context=1)
+        assert _page(got) == _page(want)
+        assert got["truncated"] == want["truncated"]
+
+
+def test_a_restricted_reader_sees_one_machines_restricted_results(org):
+    readable = frozenset({"alpha", "gamma", "zeta"})
+    snap = org["one"].snapshot().restricted_to(readable)
+    for query in ("hello", "rate", "type:repo a"):
+        want = api.search(org["one"], query, limit=5, snapshot=snap)
+        got = org["search"].search(query, limit=5, readable=readable)
+        assert _page(got) == _page(want)
+
+
+def test_a_malformed_query_fails_like_one_machine(org):
+    with pytest.raises(api.QueryError):
+        org["search"].search("(unclosed")
+
+
+def test_a_new_shard_reindexes_only_the_repos_it_wins(org, ray_cluster):
+    cluster, _ray = ray_cluster
+    before = {n: s for s, ns in _held(org["data"]).items() for n in ns}
+    summary = index_cluster(cluster.address, org["data"], None, shards=5, say=lambda _m: None)
+    after = {n: s for s, ns in _held(org["data"]).items() for n in ns}
+    moved = {n for n in after if after[n] != before[n]}
+    assert moved == {n for n, s in after.items() if s == "s04"}
+    reindexed = {o.name for o in summary.outcomes if o.status == "indexed" and o.files}
+    removed = {o.name for o in summary.outcomes if o.status == "removed"}
+    assert reindexed == moved and removed == moved
+    assert set(after) == set(before)
+    # A running searcher picks the new shard up: results still equal one machine's.
+    got = org["search"].search("hello", limit=0)
+    assert got["shards"] == 5
+    assert _page(got) == _page(api.search(org["one"], "hello", limit=0))
+
+
+def _held(data: layout.DataDir) -> dict[str, list[str]]:
+    found = shards.ShardLayout.load(data.root)
+    out = {}
+    for sid in found.ids:
+        store = Store.open(found.data(sid).root)
+        out[sid] = sorted(store.snapshot().repos)
+        store.close()
+    return out
+
+
+# -- a node dies (last: the second node does not come back) ---------------------------------
+
+
+def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
+    cluster, ray = ray_cluster
+    worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and not _is_head(n))
+    src = tmp_path / "big"
+    for i in range(8):
+        files = {f"f{j}.py": f"def f_{i}_{j}(x):\n    return x + {j}\n" * 20 for j in range(150)}
+        make_repo(src, f"svc{i}", files)
+    ids = shards.shard_ids(4)
+    where = placement.place(ids, placement.nodes(ray))
+    on_worker = sorted(s for s, node in where.items() if node == worker)
+    assert on_worker
+    lines: list[str] = []
+    killed = threading.Event()
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if not killed.is_set() and any(line.startswith(f"[{s}] indexing") for s in on_worker):
+            killed.set()
+            cluster.kill_node(1)
+
+    data = layout.DataDir(tmp_path / "data")
+    summary = index_cluster(cluster.address, data, [str(src)], shards=4, say=say)
+    assert killed.is_set()
+    # What the user sees: the worker's shards failed with the reason, the rest is indexed.
+    assert set(summary.failed_shards) and set(summary.failed_shards) <= set(on_worker)
+    failed = {o.name for o in summary.failed}
+    owned = shards.assign([f"svc{i}" for i in range(8)], ids)
+    assert failed == {n for s in summary.failed_shards for n in owned[s]}
+    assert all(f"shard {o.message.split()[1]}" in o.message for o in summary.failed)
+    indexed = {o.name for o in summary.outcomes if o.status == "indexed"}
+    assert indexed == {f"svc{i}" for i in range(8)} - failed
+
+    # Search: the shards whose actors lived on the dead node are named, the rest answers.
+    got = org["search"].search("hello", limit=0, time_budget_ms=3000)
+    placed = placement.place(list(org["search"].layout.ids), [worker, _head(ray)])
+    expected_missing = sorted(s for s, node in placed.items() if node == worker)
+    assert got["partial"] is True
+    assert got["partial_shards"] == expected_missing
+    answered = api.search(org["one"], "hello", limit=0)
+    assert {r["repo"] for r in got["results"]} < {r["repo"] for r in answered["results"]}
+    # The actors come back on the live node (the data dirs are shared here): whole again.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        got = org["search"].search("hello", limit=0, time_budget_ms=3000)
+        if not got["partial"]:
+            break
+        time.sleep(1)
+    assert not got["partial"] and _page(got) == _page(answered)
+
+
+def _is_head(node: dict) -> bool:
+    return "node:__internal_head__" in node.get("Resources", {})
+
+
+def _head(ray) -> str:
+    return next(n["NodeID"] for n in ray.nodes() if _is_head(n))
+
