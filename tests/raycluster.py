@@ -42,6 +42,26 @@ def _common() -> list[str]:
     ]
 
 
+def _descendants(root: int) -> list[int]:
+    """Every process below `root` (from /proc: children by parent pid)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 @dataclass
 class LocalCluster:
     """`start()` the head, `add_node()` workers; `kill_node(i)` ends one node abruptly."""
@@ -109,13 +129,20 @@ class LocalCluster:
         raise TimeoutError(f"{count} Ray nodes did not come up")
 
     def kill_node(self, index: int) -> None:
-        """End node `index` (0: the head) and everything it started, at once."""
+        """End node `index` (0: the head) and everything it started, at once, as a machine
+        that dies would: its raylet and its worker processes (which run in sessions of
+        their own, so the process group alone would leave them serving)."""
         proc = self.procs[index]
+        doomed = _descendants(proc.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
     def stop(self) -> None:
+        doomed = [pid for proc in self.procs for pid in _descendants(proc.pid)]
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 try:
@@ -126,4 +153,7 @@ class LocalCluster:
             # Anything of the group still there (a worker that ignored SIGTERM).
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
+        for pid in doomed:  # workers run in sessions of their own
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.temp, ignore_errors=True)

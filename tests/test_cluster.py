@@ -6,7 +6,6 @@ The org is the exactness fixtures' repos plus a few more (with copied code for d
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 
@@ -211,6 +210,11 @@ def _held(data: layout.DataDir) -> dict[str, list[str]]:
 
 def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     cluster, ray = ray_cluster
+    searcher = org["search"]
+    answered = api.search(org["one"], "hello", limit=0)
+    assert _page(searcher.search("hello", limit=0)) == _page(answered)
+    for h in searcher.handles:  # each shard's actor runs on the node placed for it
+        assert ray.get(h.actor.node.remote()) == h.node
     worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and not _is_head(n))
     src = tmp_path / "big"
     for i in range(8):
@@ -220,39 +224,38 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     where = placement.place(ids, placement.nodes(ray))
     on_worker = sorted(s for s, node in where.items() if node == worker)
     assert on_worker
-    lines: list[str] = []
-    killed = threading.Event()
+    seen: list[dict] = []
 
     def say(line: str) -> None:
-        lines.append(line)
-        if not killed.is_set() and any(line.startswith(f"[{s}] indexing") for s in on_worker):
-            killed.set()
+        if not seen and any(line.startswith(f"[{s}] indexing") for s in on_worker):
             cluster.kill_node(1)
+            # A search right then, while the index run goes on.
+            seen.append(searcher.search("hello", limit=0, time_budget_ms=2000))
 
     data = layout.DataDir(tmp_path / "data")
     summary = index_cluster(cluster.address, data, [str(src)], shards=4, say=say)
-    assert killed.is_set()
-    # What the user sees: the worker's shards failed with the reason, the rest is indexed.
+    assert seen
+    # What the user sees of the index run: the worker's shards failed with the reason,
+    # every other repo is indexed.
     assert set(summary.failed_shards) and set(summary.failed_shards) <= set(on_worker)
     failed = {o.name for o in summary.failed}
     owned = shards.assign([f"svc{i}" for i in range(8)], ids)
     assert failed == {n for s in summary.failed_shards for n in owned[s]}
-    assert all(f"shard {o.message.split()[1]}" in o.message for o in summary.failed)
+    assert all(o.message.startswith("shard s0") for o in summary.failed)
     indexed = {o.name for o in summary.outcomes if o.status == "indexed"}
     assert indexed == {f"svc{i}" for i in range(8)} - failed
 
-    # Search: the shards whose actors lived on the dead node are named, the rest answers.
-    got = org["search"].search("hello", limit=0, time_budget_ms=3000)
-    placed = placement.place(list(org["search"].layout.ids), [worker, _head(ray)])
-    expected_missing = sorted(s for s, node in placed.items() if node == worker)
-    assert got["partial"] is True
-    assert got["partial_shards"] == expected_missing
-    answered = api.search(org["one"], "hello", limit=0)
-    assert {r["repo"] for r in got["results"]} < {r["repo"] for r in answered["results"]}
-    # The actors come back on the live node (the data dirs are shared here): whole again.
+    # Of the search: partial, naming the shards whose actors lived on the dead node; the
+    # other shards' results are there.
+    got = seen[0]
+    lost = sorted(h.shard for h in searcher.handles if h.node == worker)
+    assert got["partial"] is True and got["partial_shards"] == lost
+    assert 0 < len(got["results"]) < len(answered["results"])
+    # Once Ray has seen the node go, its shards' actors start again on the live node (the
+    # data dirs are shared here): whole again.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        got = org["search"].search("hello", limit=0, time_budget_ms=3000)
+        got = searcher.search("hello", limit=0, time_budget_ms=3000)
         if not got["partial"]:
             break
         time.sleep(1)

@@ -37,6 +37,12 @@ class ShardSearcher:
         self.epoch = 0
         self._view: tuple[tuple[int, int], CatalogView] | None = None
 
+    def node(self) -> str:
+        """The Ray node this shard's actor runs on."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
     def repos(self) -> tuple[int, list[RepoRow]]:
         """This shard's generation and repo rows (for the other shards' snapshots)."""
         snap = self.store.snapshot()
@@ -80,6 +86,7 @@ class ShardHandle:
     shard: str
     actor: object
     generation: int | None = None
+    node: str = ""
 
 
 @dataclass
@@ -98,8 +105,8 @@ class ClusterSearch:
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
         """The actors of the shards under `root`, started where missing (named after the data
-        dir, so every web worker shares them); each lives on its shard's node and is
-        restarted elsewhere if that node dies."""
+        dir, so every web worker shares them); each lives on its shard's node, and moves to
+        a live node when that node has left the cluster."""
         ray = connect(address)
         found = ShardLayout.load(Path(root).resolve())
         if found is None:
@@ -109,20 +116,40 @@ class ClusterSearch:
         return out
 
     def _start(self, ids) -> None:
-        where = placement.place(list(ids), placement.nodes(self.ray))
-        actor_class = self.ray.remote(ShardSearcher)
+        where = placement.place(list(self.layout.ids), placement.nodes(self.ray))
         for sid in ids:
-            actor = actor_class.options(
-                name=actor_name(self.layout.root, sid),
+            self.handles.append(ShardHandle(sid, self._actor(sid, where[sid]), node=where[sid]))
+
+    def _actor(self, sid: str, node: str):
+        # Named after the data dir, the shard and its node: every web worker finds the same
+        # actor; pinned to the node (a shard's data is read where it lives).
+        return (
+            self.ray.remote(ShardSearcher)
+            .options(
+                name=f"{actor_name(self.layout.root, sid)}-{node[:12]}",
                 namespace="innersearch",
                 get_if_exists=True,
                 lifetime="detached",
                 num_cpus=0,
-                max_restarts=-1,
                 max_concurrency=self.max_concurrency,
-                scheduling_strategy=placement.on_node(self.ray, where[sid], soft=True),
-            ).remote(sid, str(self.layout.root))
-            self.handles.append(ShardHandle(sid, actor))
+                scheduling_strategy=placement.on_node(self.ray, node),
+            )
+            .remote(sid, str(self.layout.root))
+        )
+
+    def _replace_lost(self) -> None:
+        """Shards whose node left the cluster get a new actor on a live node (their data dir
+        must be readable there: shared storage, or the node's disk restored)."""
+        alive = placement.nodes(self.ray)
+        lost = [h for h in self.handles if h.node not in alive]
+        if not lost or not alive:
+            return
+        where = placement.place(list(self.layout.ids), alive)
+        for h in lost:
+            self.ray.kill(h.actor, no_restart=True)
+            h.node = where[h.shard]
+            h.actor = self._actor(h.shard, h.node)
+            h.generation = None
 
     def refresh(self, timeout_s: float = 5.0) -> None:
         """Give every shard the other shards' repo rows (after any shard's generation moved);
@@ -133,8 +160,9 @@ class ClusterSearch:
         self.layout_stamp = None
         self._layout_moved()
         if grown is not None and grown.ids != self.layout.ids:
-            self._start([s for s in grown.ids if s not in self.layout.ids])
-            self.layout = grown
+            old, self.layout = self.layout, grown
+            self._start([s for s in grown.ids if s not in old.ids])
+        self._replace_lost()
         refs = {h.shard: h.actor.repos.remote() for h in self.handles}
         ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
         answered = set()
