@@ -6,15 +6,21 @@ The org is the exactness fixtures' repos plus a few more (with copied code for d
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 
 import pytest
 
 from innersearch.cluster import placement, shards
+from innersearch.cluster.dedup import find_duplicates_cluster
 from innersearch.cluster.index import index_cluster
 from innersearch.cluster.search import ClusterSearch
 from innersearch.cluster.shardconfig import fnmatch_escape
+from innersearch.dedup.api import find_duplicates
 from innersearch.indexer import layout
 from innersearch.indexer.sources import resolve
 from innersearch.indexer.store import Store
@@ -193,6 +199,56 @@ def test_a_new_shard_reindexes_only_the_repos_it_wins(org, ray_cluster):
     got = org["search"].search("hello", limit=0)
     assert got["shards"] == 5
     assert _page(got) == _page(api.search(org["one"], "hello", limit=0))
+
+
+def test_dedup_equals_one_machine(org, ray_cluster):
+    cluster, _ray = ray_cluster
+    want = find_duplicates(org["one"])
+    got = find_duplicates_cluster(cluster.address, org["data"].root)
+
+    def classes(report):
+        return [
+            (c["id"], c["level"], c["similarity"], c["members"]) for c in report["clone_classes"]
+        ]
+
+    def copies(report):
+        return [
+            (p["a"], p["b"], p["relation"], p["score"])
+            for p in report["libraries"]
+            if p["relation"] != "parallel"
+        ]
+
+    assert classes(want)  # the org has copied code: the comparison is not of two empties
+    assert classes(got) == classes(want)
+    assert copies(got) == copies(want)
+
+
+def test_cli_index_and_dedup_with_the_address_in_the_environment(org, ray_cluster, tmp_path):
+    cluster, _ray = ray_cluster
+    env = {**os.environ, "INNERSEARCH_RAY_ADDRESS": cluster.address}
+    data = tmp_path / "data"
+    cli = [sys.executable, "-m", "innersearch.cli", "--data", str(data)]
+    out = subprocess.run([*cli, "index", str(org["tmp"] / "src")], env=env, capture_output=True)
+    assert out.returncode == 0, out.stderr.decode()
+    text = out.stdout.decode()
+    assert "7 repos (0 failed) over 4 shards" in text
+    assert text.count("shard s0") == 4 and "FAILED" not in text
+    out = subprocess.run([*cli, "dedup", "--out", str(tmp_path / "d.json")], env=env)
+    assert out.returncode == 0
+    report = json.loads((tmp_path / "d.json").read_text())
+    assert report["clone_classes"] and report["shards"] == ["s00", "s01", "s02", "s03"]
+
+
+def test_without_an_address_ray_is_never_imported(org, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "INNERSEARCH_RAY_ADDRESS"}
+    code = (
+        "import sys; from innersearch.cli import main; "
+        f"rc = main(['--data', {str(tmp_path / 'd')!r}, 'index', {str(org['tmp'] / 'src')!r}]);"
+        f"rc = rc or main(['--data', {str(tmp_path / 'd')!r}, 'search', 'hello']);"
+        "assert rc == 0 and 'ray' not in sys.modules, sorted(sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
 
 
 def _held(data: layout.DataDir) -> dict[str, list[str]]:
