@@ -251,6 +251,37 @@ def test_without_an_address_ray_is_never_imported(org, tmp_path):
     assert out.returncode == 0, out.stderr.decode()[-2000:]
 
 
+def test_a_code_host_org_over_the_cluster(ray_cluster, tmp_path, monkeypatch):
+    from innersearch.indexer.hosts import HostInfo
+    from tests.fakehosts import FakeHost, FakeRepo
+    from tests.gitserver import GitHttpServer
+    from tests.test_hosts import ACME, GIT_USER, TOKEN, github_config, serve_repos
+
+    cluster, _ray = ray_cluster
+    serve_repos(tmp_path, [r.full_name for r in ACME])
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)  # sent to the shard tasks' environment
+    with (
+        GitHttpServer(tmp_path / "served", GIT_USER["github"], TOKEN) as git_server,
+        FakeHost("github", [FakeRepo(**vars(r)) for r in ACME], TOKEN, git_server.url) as host,
+    ):
+        cfg = github_config(tmp_path, host)
+        data = layout.DataDir(tmp_path / "data")
+        summary = index_cluster(cluster.address, data, [str(cfg)], shards=3, say=lambda _m: None)
+    assert not summary.failed and not summary.problems
+    held = _held(data)
+    names = [n for ns in held.values() for n in ns]
+    assert sorted(names) == ["acme/payments", "acme/vault"]  # each once, in its own shard
+    for sid, ns in held.items():
+        store = Store.open(data.root / "shards" / sid)
+        for name in ns:
+            info = HostInfo.from_info(store.snapshot().repos[name].info)
+            assert info.full_name == name  # listed from the host, with its details
+            if name == "acme/vault":
+                groups = ["github:acme/platform"]
+                assert info.readers == {"users": ["alice", "bob"], "groups": groups}
+        store.close()
+
+
 def _held(data: layout.DataDir) -> dict[str, list[str]]:
     found = shards.ShardLayout.load(data.root)
     out = {}

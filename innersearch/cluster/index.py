@@ -18,7 +18,7 @@ from pathlib import Path
 from innersearch.indexer import access, layout
 from innersearch.indexer.credentials import redact
 from innersearch.indexer.run import RepoOutcome, RunSummary, index_sources
-from innersearch.indexer.sources import resolve
+from innersearch.indexer.sources import host_source, resolve
 
 from . import connect, placement
 from .shardconfig import host_entries, repo_tables, shard_config
@@ -140,11 +140,14 @@ def index_cluster(
         .remote()
     )
     task = ray.remote(num_cpus=1, max_retries=0)(_index_shard)
+    env = _token_env(hosts)
     runs: dict[object, ShardRun] = {}
     where = placement.place(list(shard_layout.ids), nodes)
     for sid in shard_layout.ids:
         node = where[sid]
-        ref = task.options(scheduling_strategy=placement.on_node(ray, node)).remote(
+        ref = task.options(
+            scheduling_strategy=placement.on_node(ray, node), runtime_env=env
+        ).remote(
             sid, str(shard_layout.root), configs[sid], progress
         )
         runs[ref] = ShardRun(sid, node, owned[sid])
@@ -164,6 +167,14 @@ def index_cluster(
         say(line)
     ray.kill(progress)
     return ClusterSummary(sorted(runs.values(), key=lambda r: r.shard), time.monotonic() - started)
+
+
+def _token_env(hosts: list[dict]) -> dict | None:
+    """The code hosts' token variables set here, for the shard tasks' environment (a node
+    whose own environment has them needs nothing sent: set them at its `ray start`)."""
+    names = {host_source(entry).token_env for entry in hosts}
+    found = {n: os.environ[n] for n in sorted(names) if os.environ.get(n)}
+    return {"env_vars": found} if found else None
 
 
 def _reason(err: Exception) -> str:
