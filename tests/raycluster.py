@@ -30,7 +30,20 @@ def _free_port() -> int:
 
 
 def _common() -> list[str]:
+    # Every port of a node chosen free, so that two clusters on one machine (two sessions, or
+    # a test beside a benchmark) never meet on a default port.
+    ports = []
+    for flag in (
+        "--node-manager-port",
+        "--object-manager-port",
+        "--dashboard-agent-grpc-port",
+        "--dashboard-agent-listen-port",
+        "--runtime-env-agent-port",
+        "--metrics-export-port",
+    ):
+        ports += [flag, str(_free_port())]
     return [
+        *ports,
         "--block",
         "--node-ip-address",
         "127.0.0.1",
@@ -119,7 +132,7 @@ class LocalCluster:
             time.sleep(0.2)
         raise TimeoutError("the Ray head did not start")
 
-    def wait_nodes(self, ray, count: int, seconds: float = 120) -> list[dict]:
+    def wait_nodes(self, ray, count: int, seconds: float = 240) -> list[dict]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             alive = [n for n in ray.nodes() if n["Alive"]]
