@@ -119,7 +119,10 @@ class LocalCluster:
         return self
 
     def add_node(self) -> subprocess.Popen:
-        return self._spawn(["--address", self.address], f"node{len(self.procs)}")
+        # The head's temp dir, not the machine's default /tmp/ray: a worker node of another
+        # cluster on this machine would otherwise share (and end) its session files.
+        args = ["--address", self.address, "--temp-dir", str(self.temp / "ray")]
+        return self._spawn(args, f"node{len(self.procs)}")
 
     def _wait_port(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds

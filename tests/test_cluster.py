@@ -184,6 +184,19 @@ def test_a_malformed_query_fails_like_one_machine(org):
         org["search"].search("(unclosed")
 
 
+def test_an_unreadable_source_removes_no_repo(org, ray_cluster, tmp_path):
+    cluster, _ray = ray_cluster
+    before = _held(org["data"])
+    gone = str(tmp_path / "not-there")
+    summary = index_cluster(
+        cluster.address, org["data"], [str(org["config"]), gone], say=lambda _m: None
+    )
+    assert [p.source for p in summary.problems] == [gone]
+    assert not [o for o in summary.outcomes if o.status == "removed"]
+    assert _held(org["data"]) == before
+    index_cluster(cluster.address, org["data"], [str(org["config"])], say=lambda _m: None)
+
+
 def test_a_new_shard_reindexes_only_the_repos_it_wins(org, ray_cluster):
     cluster, _ray = ray_cluster
     before = {n: s for s, ns in _held(org["data"]).items() for n in ns}

@@ -116,6 +116,7 @@ def index_cluster(
     repos, problems = resolve(sources)
     for problem in problems:
         say(f"skipped source {problem.source}: {problem.message}")
+    unreadable = _unreadable(problems)
     names = [r.name for r in repos]
     owned = assign(names, shard_layout.ids)
     by_name = {r.name: r for r in repos}
@@ -127,7 +128,9 @@ def index_cluster(
         path = shard_layout.root / "shards" / f"{sid}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         others = [n for n in names if n not in set(mine)]
-        text = shard_config([by_name[n] for n in mine], others, hosts, host_excludes, tables, rules)
+        text = shard_config(
+            [by_name[n] for n in mine], others, hosts, host_excludes, tables, rules, unreadable
+        )
         path.write_text(text)
         configs[sid] = str(path)
     ray = connect(address)
@@ -167,6 +170,20 @@ def index_cluster(
         say(line)
     ray.kill(progress)
     return ClusterSummary(sorted(runs.values(), key=lambda r: r.shard), time.monotonic() - started)
+
+
+def _unreadable(problems: list) -> list[str]:
+    """Local sources that gave a problem and name no repo (missing, empty, not a repo):
+    each shard is given them too, so that its run, like one machine's, removes nothing.
+    (A code-host source that failed is in every shard's config already.)"""
+    out = set()
+    for problem in problems:
+        path = Path(problem.source).expanduser()
+        if "://" in problem.source or path.suffix == ".toml":
+            continue
+        if not path.exists() or not resolve([problem.source])[0]:
+            out.add(problem.source)
+    return sorted(out)
 
 
 def _token_env(hosts: list[dict]) -> dict | None:

@@ -59,8 +59,11 @@ def shard_config(
     host_excludes: list[str],
     repos: dict[str, dict],
     rules: access.AccessRules,
+    unreadable: list[str] | None = None,
 ) -> str:
-    """The TOML text of one shard's sources."""
+    """The TOML text of one shard's sources. `unreadable`: sources the coordinator could
+    not read, named again so that the shard's run sees the same problem and, as on one
+    machine, removes no repo."""
     lines: list[str] = []
     glob_free = [fnmatch_escape(n) for n in sorted(elsewhere)]
     if hosts:
@@ -76,6 +79,8 @@ def shard_config(
     for entry in hosts:
         lines += ["", "[[sources]]"]
         lines += [f"{key} = {_value(value)}" for key, value in entry.items()]
+    for source in unreadable or []:
+        lines += ["", "[[sources]]", f"path = {_value(source)}"]
     mine = {s.name for s in own}
     for name, table in sorted(repos.items()):
         if name in mine:
