@@ -85,7 +85,13 @@ def main() -> int:
     ap.add_argument("--work", default="/var/tmp/ray-bench")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--out", default=None)
+    ap.add_argument(
+        "--parts",
+        default="index,fanout",
+        help="index (one machine, 1 and 2 nodes), fanout (queries), or both",
+    )
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     repos, work = Path(args.repos), Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -96,14 +102,19 @@ def main() -> int:
     summary = index_sources(one, [str(repos)], say=lambda _m: None)
     one_s = time.monotonic() - started
     one_mb = summary.new_bytes / 1e6
-    print(f"one machine: {one_s:.1f} s, {one_mb:.1f} MB")
+    print(f"one machine: {one_s:.1f} s, {one_mb:.1f} MB", flush=True)
 
     timings = {}
-    for nodes in (1, 2):
+    for nodes in (1, 2) if "index" in parts else ():
         seconds, new_bytes, per_node = _index_on_cluster(nodes, repos, work)
         timings[nodes] = (seconds, new_bytes / 1e6, per_node)
-        print(f"{nodes} node(s): {seconds:.1f} s, {new_bytes / 1e6:.1f} MB, shards {per_node}")
+        print(
+            f"{nodes} node(s): {seconds:.1f} s, {new_bytes / 1e6:.1f} MB, shards {per_node}",
+            flush=True,
+        )
 
+    if "fanout" not in parts:
+        return 0
     # Fan-out: 4 shard actors (on 2 nodes) against one Store in this process, same data.
     cluster = LocalCluster().start()
     rows = []
