@@ -13,6 +13,7 @@ from . import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .cluster import cli as cluster_cli
     from .dedup import cli as dedup_cli
     from .indexer import cli as indexer_cli
     from .search import cli as search_cli
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (indexer_cli, search_cli, dedup_cli, web_cli):
         module.register(sub)
+    cluster_cli.register(sub)  # --ray on index and dedup (Ray itself only imported with it)
     return parser
 
 

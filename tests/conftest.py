@@ -69,3 +69,23 @@ def web_store(tmp_path_factory) -> Iterator[Store]:
     opened = open_web_store(tmp_path_factory.mktemp("web-org"))
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real Ray cluster on loopback for the session: a head and a second node, one CPU
+    each, in a temp dir of their own; (cluster, connected ray module). Stopped at the end
+    by their own process groups (never `ray stop`: another session's cluster stays)."""
+    from tests.raycluster import LocalCluster
+
+    cluster = LocalCluster().start()
+    try:
+        cluster.add_node()
+        from innersearch.cluster import connect
+
+        ray = connect(cluster.address)
+        cluster.wait_nodes(ray, 2)
+        yield cluster, ray
+        ray.shutdown()
+    finally:
+        cluster.stop()

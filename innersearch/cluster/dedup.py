@@ -1,0 +1,213 @@
+"""`innersearch dedup --ray`: clone classes and library copies across shards, as one machine.
+
+A Ray task per shard (on its node) loads the shard's fingerprinted fragments and catalog
+rows; the coordinator merges them (a blob held by several shards is one fragment, with the
+files of all), bands the signatures with the one machine's LSH (dedup.detect.candidates),
+verifies candidates on token streams fetched from the shards that hold them, and builds the
+classes and copies with the one machine's code. Same input, same functions: same output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from innersearch.dedup import clones, impact, libraries, verify
+from innersearch.dedup.detect import STREAMS_PER_GROUP, candidates
+from innersearch.dedup.fragments import (
+    Fragments,
+    blob_lines,
+    default_branch_files,
+    load,
+    load_streams,
+)
+from innersearch.indexer.catalog import FileRow, RepoRow
+from innersearch.indexer.store import CatalogView, Snapshot, Store
+
+from . import connect, placement
+from .shards import ShardLayout
+
+REPORT_FORMAT = "cluster-1"
+
+
+@dataclass
+class ShardPart:
+    """What one shard contributes: its fragments and the catalog rows they are read with."""
+
+    shard: str
+    generation: int
+    fragments: Fragments
+    files: list[FileRow]
+    repos: dict[str, RepoRow]
+    branch_commits: dict[tuple[str, str], str]
+    lines: dict[int, int] = field(default_factory=dict)
+
+
+def _open(root: str, shard: str) -> Store:
+    return Store.open(ShardLayout(Path(root), (shard,)).data(shard).root)
+
+
+def _shard_part(root: str, shard: str, min_tokens: int, min_lines: int) -> ShardPart:
+    store = _open(root, shard)
+    try:
+        snap = store.snapshot()
+        frags = load(store, snap, min_tokens, min_lines)
+        code = {f.blob_key for rows in libraries.code_files(snap).values() for f in rows}
+        return ShardPart(
+            shard,
+            snap.generation,
+            frags,
+            list(snap.files),
+            dict(snap.repos),
+            dict(snap.branch_commits),
+            blob_lines(store, code),
+        )
+    finally:
+        store.close()
+
+
+def _shard_streams(root: str, shard: str, rowids: list[int]) -> dict:
+    store = _open(root, shard)
+    try:
+        return load_streams(store, rowids)
+    finally:
+        store.close()
+
+
+def merged_snapshot(parts: list[ShardPart]) -> Snapshot:
+    """The catalog rows of every shard as one snapshot (no index behind it: what dedup's
+    class and copy building reads is the catalog)."""
+    files = sorted((f for p in parts for f in p.files), key=lambda f: (f.repo, f.branch, f.path))
+    repos = {n: r for p in parts for n, r in p.repos.items()}
+    commits = {k: c for p in parts for k, c in p.branch_commits.items()}
+    view = CatalogView(sum(p.generation for p in parts), files, repos, commits)
+    return Snapshot(view, None)
+
+
+def merge_fragments(parts: list[ShardPart], snap: Snapshot) -> tuple[Fragments, list[tuple]]:
+    """One Fragments in one machine's order (blob, file before function, start, end), each
+    fragment once; and per row, the (shard, rowid) its streams are read from."""
+    seen: dict[tuple, tuple[int, int]] = {}
+    for pi, p in enumerate(parts):
+        fr = p.fragments
+        for i in range(len(fr)):
+            key = (int(fr.blob[i]), not bool(fr.is_file[i]), int(fr.start[i]), int(fr.end[i]))
+            seen.setdefault(key, (pi, i))
+    order = sorted(seen)
+    picks = [seen[k] for k in order]
+
+    def column(name: str, dtype) -> np.ndarray:
+        return np.array([getattr(parts[pi].fragments, name)[i] for pi, i in picks], dtype=dtype)
+
+    width = parts[0].fragments.raw_sig.shape[1] if parts else 0
+    frags = Fragments(
+        rowid=np.arange(len(picks), dtype=np.int64),
+        blob=column("blob", np.int64),
+        is_file=column("is_file", bool),
+        start=column("start", np.int64),
+        end=column("end", np.int64),
+        tokens=column("tokens", np.int64),
+        raw_sig=np.array(
+            [parts[pi].fragments.raw_sig[i] for pi, i in picks], dtype=np.uint32
+        ).reshape(-1, width),
+        abs_sig=np.array(
+            [parts[pi].fragments.abs_sig[i] for pi, i in picks], dtype=np.uint32
+        ).reshape(-1, width),
+        symbol=[parts[pi].fragments.symbol[i] for pi, i in picks],
+        locations=default_branch_files(snap),
+    )
+    sources = [(parts[pi].shard, int(parts[pi].fragments.rowid[i])) for pi, i in picks]
+    return frags, sources
+
+
+def verify_across(
+    ray, task, root: str, frags: Fragments, sources: list[tuple], pairs: np.ndarray
+) -> list[tuple[int, int, verify.Verdict]]:
+    """Verdicts of the candidate pairs, a bounded group of fragments' streams at a time,
+    each group's streams read by the shards holding them (in parallel)."""
+    todo = sorted(map(tuple, pairs.tolist()))
+    edges = []
+    start = 0
+    while start < len(todo):
+        group: set[int] = set()
+        end = start
+        while end < len(todo) and len(group) < STREAMS_PER_GROUP:
+            group.update(todo[end])
+            end += 1
+        wanted: dict[str, list[int]] = {}
+        for x in group:
+            shard, rowid = sources[x]
+            wanted.setdefault(shard, []).append(rowid)
+        refs = {s: task.remote(root, s, sorted(ids)) for s, ids in wanted.items()}
+        records = {s: ray.get(ref) for s, ref in refs.items()}
+        streams: dict[int, verify.Streams | None] = {}
+        for x in group:
+            shard, rowid = sources[x]
+            record = records[shard].get(rowid)
+            streams[x] = verify.Streams(record) if record is not None else None
+        for i, j in todo[start:end]:
+            if streams[i] is not None and streams[j] is not None:
+                verdict = verify.compare(streams[i], streams[j])
+                if verdict.clone_type:
+                    edges.append((i, j, verdict))
+        start = end
+    edges.sort(key=lambda e: (e[0], e[1]))
+    return edges
+
+
+def find_duplicates_cluster(
+    address: str,
+    root,
+    min_tokens: int = 50,
+    min_lines: int = 6,
+    say: Callable[[str], None] = lambda _m: None,
+) -> dict:
+    """Clone classes and library copies/forks over every shard (the dedup JSON contract's
+    `clone_classes` and `libraries`; parallel relations and capabilities are one-machine
+    only for now, docs/scale.md)."""
+    started = time.monotonic()
+    ray = connect(address)
+    found = ShardLayout.load(Path(root).resolve())
+    if found is None:
+        raise FileNotFoundError(f"{root}: no cluster index (run `innersearch index --ray`)")
+    where = placement.place(list(found.ids), placement.nodes(ray))
+    part_task = ray.remote(num_cpus=1, max_retries=0)(_shard_part)
+    refs = [
+        part_task.options(scheduling_strategy=placement.on_node(ray, where[s])).remote(
+            str(found.root), s, min_tokens, min_lines
+        )
+        for s in found.ids
+    ]
+    parts = ray.get(refs)
+    snap = merged_snapshot(parts)
+    frags, sources = merge_fragments(parts, snap)
+    say(f"{len(frags)} fragments from {len(parts)} shards")
+    pairs = candidates(frags)
+    stream_task = ray.remote(num_cpus=1, max_retries=0)(_shard_streams)
+    edges = verify_across(ray, stream_task, str(found.root), frags, sources, pairs)
+    classes = clones.build(frags, edges)
+    listed, covered = clones.drop_covered(classes)
+    lines = {k: n for p in parts for k, n in p.lines.items()}
+    copies = libraries.copies(snap, frags, classes, edges, lines)
+    out_classes = [impact.annotate_class(c.to_json()) for c in listed]
+    out_classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
+    return {
+        "format": REPORT_FORMAT,
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": {"min_tokens": min_tokens, "min_lines": min_lines},
+        "shards": list(found.ids),
+        "clone_classes": out_classes,
+        "libraries": copies,
+        "stats": {
+            "fragments": len(frags),
+            "candidate_pairs": int(len(pairs)),
+            "clone_pairs": len(edges),
+            "clone_classes": len(listed),
+            "function_classes_inside_file_classes": covered,
+            "seconds": round(time.monotonic() - started, 3),
+        },
+    }

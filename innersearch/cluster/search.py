@@ -1,0 +1,321 @@
+"""Search over shards: one Ray actor per shard holds its Store; the caller fans a query out,
+merges the pages by score and keeps the deadline, saying which shards did not answer.
+
+Exact like one machine: the prior of a file ranks its repo's last commit among *all* repos
+(rank.repo_activity), so each actor's snapshot also names the other shards' repos (their
+catalog rows, no files): every shard then scores a file as one machine would, its early
+stop returns its exact top `offset + limit`, and the merged top page is the global one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from innersearch.indexer.catalog import RepoRow
+from innersearch.indexer.store import CatalogView, Snapshot, Store
+from innersearch.search import api
+from innersearch.search.plan import compile_plan
+from innersearch.search.query import parse
+
+from . import connect, placement
+from .shards import LAYOUT_FILE, ShardLayout
+
+GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
+ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
+
+
+class ShardSearcher:
+    """A shard's Store and searcher, kept loaded in a Ray actor on the shard's node."""
+
+    def __init__(self, shard: str, root: str) -> None:
+        self.shard = shard
+        self.store = Store.open(ShardLayout(Path(root), (shard,)).data(shard).root)
+        self.others: dict[str, RepoRow] = {}  # the other shards' repos (rows only)
+        self.epoch = 0
+        self._view: tuple[tuple[int, int], CatalogView] | None = None
+
+    def node(self) -> str:
+        """The Ray node this shard's actor runs on."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
+    def repos(self) -> tuple[int, list[RepoRow]]:
+        """This shard's generation and repo rows (for the other shards' snapshots)."""
+        snap = self.store.snapshot()
+        return snap.generation, list(snap.repos.values())
+
+    def set_others(self, rows: list[RepoRow], epoch: int) -> int:
+        self.others = {r.name: r for r in rows}
+        self.epoch = epoch
+        return self.store.snapshot().generation
+
+    def _snapshot(self) -> Snapshot:
+        snap = self.store.snapshot()
+        key = (snap.generation, self.epoch)
+        if self._view is None or self._view[0] != key:
+            full = snap.view_full
+            repos = {n: r for n, r in self.others.items() if n not in full.repos}
+            repos.update(full.repos)
+            view = CatalogView(full.generation, full.files, repos, full.branch_commits, full.access)
+            self._view = (key, view)
+        return Snapshot(self._view[1], snap.searcher, snap.impl_searcher)
+
+    def search(self, query: str, want: int, options: dict, readable: list[str] | None) -> dict:
+        """The shard's first `want` results (0: all) with one machine's scores."""
+        snap = self._snapshot()
+        if readable is not None:
+            snap = snap.restricted_to(frozenset(readable))
+        own = set(self.store.snapshot().repos)
+        parsed_type = parse(query).type
+        limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
+        out = api.search(snap, query, limit=limit, offset=0, **options).to_json()
+        if parsed_type == "repo":
+            kept = [r for r in out["results"] if r["repo"] in own]
+            out["total_matches"] = len(kept)
+            out["facets"] = {"repo": {r["repo"]: 1 for r in kept}, "lang": {}}
+            out["results"] = kept[:want] if want else kept
+        return {"shard": self.shard, "generation": snap.generation, "out": out}
+
+
+@dataclass
+class ShardHandle:
+    shard: str
+    actor: object
+    generation: int | None = None
+    node: str = ""
+
+
+@dataclass
+class ClusterSearch:
+    """The caller's side: the shard actors of one DATA dir, and the fan-out."""
+
+    ray: object
+    layout: ShardLayout
+    handles: list[ShardHandle] = field(default_factory=list)
+    epoch: int = 0
+    stale: bool = True
+    max_concurrency: int = ACTOR_THREADS
+    layout_stamp: int | None = None
+    rows: dict[str, list[RepoRow]] = field(default_factory=dict)  # each shard's repo rows
+
+    @classmethod
+    def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
+        """The actors of the shards under `root`, started where missing (named after the data
+        dir, so every web worker shares them); each lives on its shard's node, and moves to
+        a live node when that node has left the cluster."""
+        ray = connect(address)
+        found = ShardLayout.load(Path(root).resolve())
+        if found is None:
+            raise FileNotFoundError(f"{root}: no cluster index (run `innersearch index --ray`)")
+        out = cls(ray, found, max_concurrency=max_concurrency)
+        out._start(found.ids)
+        return out
+
+    def _start(self, ids) -> None:
+        where = placement.place(list(self.layout.ids), placement.nodes(self.ray))
+        for sid in ids:
+            self.handles.append(ShardHandle(sid, self._actor(sid, where[sid]), node=where[sid]))
+
+    def _actor(self, sid: str, node: str):
+        # Named after the data dir, the shard and its node: every web worker finds the same
+        # actor; pinned to the node (a shard's data is read where it lives).
+        return (
+            self.ray.remote(ShardSearcher)
+            .options(
+                name=f"{actor_name(self.layout.root, sid)}-{node[:12]}",
+                namespace="innersearch",
+                get_if_exists=True,
+                lifetime="detached",
+                num_cpus=0,
+                max_concurrency=self.max_concurrency,
+                scheduling_strategy=placement.on_node(self.ray, node),
+            )
+            .remote(sid, str(self.layout.root))
+        )
+
+    def _replace_lost(self) -> None:
+        """Shards whose node left the cluster get a new actor on a live node (their data dir
+        must be readable there: shared storage, or the node's disk restored)."""
+        alive = placement.nodes(self.ray)
+        lost = [h for h in self.handles if h.node not in alive]
+        if not lost or not alive:
+            return
+        where = placement.place(list(self.layout.ids), alive)
+        for h in lost:
+            self.ray.kill(h.actor, no_restart=True)
+            h.node = where[h.shard]
+            h.actor = self._actor(h.shard, h.node)
+            h.generation = None
+
+    def refresh(self, timeout_s: float = 5.0) -> None:
+        """Give every shard the other shards' repo rows (after any shard's generation moved);
+        shards added to the layout since (a grown cluster) get their actors. A shard that does
+        not answer keeps its last rows and is asked again before the next query."""
+        ray = self.ray
+        grown = ShardLayout.load(self.layout.root)
+        self.layout_stamp = None
+        self._layout_moved()
+        if grown is not None and grown.ids != self.layout.ids:
+            old, self.layout = self.layout, grown
+            self._start([s for s in grown.ids if s not in old.ids])
+        self._replace_lost()
+        refs = {h.shard: h.actor.repos.remote() for h in self.handles}
+        ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
+        answered = set()
+        for h in self.handles:
+            if refs[h.shard] in ready:
+                try:
+                    h.generation, self.rows[h.shard] = ray.get(refs[h.shard])
+                    answered.add(h.shard)
+                except Exception:  # noqa: BLE001 - a dead shard: asked again next time
+                    h.generation = None
+        self.epoch += 1
+        pushed = {}
+        for h in self.handles:
+            if h.shard in answered:
+                others = [r for s, found in self.rows.items() if s != h.shard for r in found]
+                pushed[h.shard] = h.actor.set_others.remote(others, self.epoch)
+        # Waited for: a threaded actor does not keep the order of calls.
+        ready, _ = ray.wait(list(pushed.values()), num_returns=len(pushed), timeout=timeout_s)
+        for h in self.handles:
+            if h.shard in pushed and pushed[h.shard] not in ready:
+                answered.discard(h.shard)
+        self.stale = len(answered) < len(self.handles)
+
+    def search(
+        self,
+        query: str,
+        limit: int = 20,
+        offset: int = 0,
+        context: int = 0,
+        time_budget_ms: int = 10000,
+        max_lines: int | None = None,
+        max_line_chars: int | None = None,
+        readable: frozenset[str] | None = None,
+    ) -> dict:
+        """api.search over every shard: the same result (fields added: `partial`, the
+        `partial_shards` that did not answer in time, `shards`)."""
+        start = time.perf_counter()
+        if limit < 0 or offset < 0 or context < 0:
+            raise api.QueryError("limit, offset and context must not be negative")
+        compile_plan(parse(query))  # a malformed query fails here, not on every shard
+        want = offset + limit if limit > 0 else 0
+        options = {
+            "context": context,
+            "time_budget_ms": time_budget_ms,
+            # A shard's cut counts lines from its first result, one machine's from the page's:
+            # the same bound only without an offset (past one, the merge alone cuts; the
+            # search's own MAX_TOTAL_LINES still bounds what a shard renders).
+            "max_lines": max_lines if offset == 0 else None,
+            "max_line_chars": max_line_chars,
+        }
+        names = sorted(readable) if readable is not None else None
+        for _attempt in range(2):
+            if self.stale or self._layout_moved():
+                self.refresh(min(5.0, time_budget_ms / 2000))
+            answers, missing, moved = self._fan_out(query, want, options, names, time_budget_ms)
+            if not moved:
+                break
+            # A shard was re-indexed since the last refresh: the other shards scored with its
+            # old last-commit times. Once more with fresh rows, so the page stays exact.
+            self.stale = True
+        out = merge(answers, limit, offset, context, max_lines)
+        out.update(
+            {
+                "offset": offset,
+                "limit": limit,
+                "type": parse(query).type,
+                "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
+                "partial": bool(missing),
+                "partial_shards": sorted(missing),
+                "shards": len(self.handles),
+            }
+        )
+        return out
+
+    def _fan_out(self, query: str, want: int, options: dict, names, budget_ms: int):
+        refs = {h.actor.search.remote(query, want, options, names): h for h in self.handles}
+        ready, _ = self.ray.wait(
+            list(refs), num_returns=len(refs), timeout=(budget_ms + GRACE_MS) / 1000
+        )
+        answers, missing, moved = [], [], False
+        for ref, h in refs.items():
+            if ref not in ready:
+                missing.append(h.shard)
+                continue
+            try:
+                found = self.ray.get(ref)
+            except Exception:  # noqa: BLE001 - its node died: the result says which shard
+                missing.append(h.shard)
+                self.stale = True
+                continue
+            moved = moved or found["generation"] != h.generation
+            answers.append(found["out"])
+        return answers, missing, moved
+
+    def _layout_moved(self) -> bool:
+        """Whether DATA/cluster.json changed (shards added) since the layout was read."""
+        try:
+            stamp = (self.layout.root / LAYOUT_FILE).stat().st_mtime_ns
+        except OSError:
+            return False
+        if self.layout_stamp is None:
+            self.layout_stamp = stamp
+        return stamp != self.layout_stamp
+
+    def close(self) -> None:
+        """Stop the shard actors (they are shared and detached: only the owner of the
+        deployment, a test or a benchmark, ends them)."""
+        for h in self.handles:
+            self.ray.kill(h.actor)
+
+
+def actor_name(root, shard: str) -> str:
+    digest = hashlib.blake2b(str(root).encode(), digest_size=6).hexdigest()
+    return f"shard-{digest}-{shard}"
+
+
+def _order(r: dict) -> tuple:
+    # rank.order_key on the rounded score: the order one machine returns.
+    return (-r["score"], r["repo"], r["path"], r["branch"])
+
+
+def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines) -> dict:
+    """One page from the shards' pages: by score, then the rendered-lines cut again over
+    the merged page (each shard cut only its own page)."""
+    results = sorted((r for a in answers for r in a["results"]), key=_order)
+    page = results[offset : offset + limit] if limit > 0 else results[offset:]
+    truncated = any(a.get("truncated") for a in answers)
+    if max_lines is not None:
+        kept, rendered = [], 0
+        for item in page:
+            room = (max_lines - rendered) // (1 + 2 * context)
+            if room <= 0:
+                truncated = True
+                break
+            if len(item["line_matches"]) > room:
+                item = {**item, "line_matches": item["line_matches"][:room]}
+                truncated = True
+            rendered += len(item["line_matches"]) * (1 + 2 * context)
+            kept.append(item)
+        page = kept
+    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    for a in answers:
+        for kind, counts in a.get("facets", {}).items():
+            merged = facets.setdefault(kind, {})
+            for k, n in counts.items():
+                merged[k] = merged.get(k, 0) + n
+    out = {
+        "results": page,
+        "total_files": sum(a["total_files"] for a in answers),
+        "total_matches": sum(a["total_matches"] for a in answers),
+        "limit_hit": any(a["limit_hit"] for a in answers) or truncated,
+        "facets": facets,
+    }
+    if any("truncated" in a for a in answers):
+        out["truncated"] = truncated
+    return out

@@ -1,0 +1,372 @@
+"""Scale-out on a real Ray cluster on loopback (a head and a second node on this machine):
+sharded indexing, search and dedup equal one machine's; a node killed mid-run.
+
+The org is the exactness fixtures' repos plus a few more (with copied code for dedup).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from innersearch.cluster import placement, shards
+from innersearch.cluster.dedup import find_duplicates_cluster
+from innersearch.cluster.index import index_cluster
+from innersearch.cluster.search import ClusterSearch
+from innersearch.cluster.shardconfig import fnmatch_escape
+from innersearch.dedup.api import find_duplicates
+from innersearch.indexer import layout
+from innersearch.indexer.sources import resolve
+from innersearch.indexer.store import Store
+from innersearch.search import api
+from tests.helpers import build_index, commit_files, git, make_repo
+from tests.test_exactness import FEATURE_ONLY, FILES_A, FILES_B, LITERALS, REGEXES_E, _quote
+
+# -- rendezvous hashing (no cluster) -------------------------------------------------------
+
+
+def test_adding_a_shard_moves_only_its_share():
+    names = [f"team-{i}/service-{i * 7 % 13}" for i in range(3000)]
+    before = shards.assign(names, shards.shard_ids(4))
+    after = shards.assign(names, shards.shard_ids(5))
+    old_owner = {n: s for s, ns in before.items() for n in ns}
+    moved = [n for s, ns in after.items() for n in ns if old_owner[n] != s]
+    # Every moved repo went to the new shard, none between old shards; about 1/5 moved.
+    assert set(moved) == set(after["s04"])
+    assert 0.16 < len(moved) / len(names) < 0.24
+    assert all(0.2 < len(ns) / len(names) < 0.3 for ns in before.values())
+
+
+def test_owner_is_the_same_whatever_the_order_of_shards():
+    ids = shards.shard_ids(7)
+    for name in ("a", "acme/payments", "x" * 200, "日本"):
+        assert shards.owner(name, ids) == shards.owner(name, list(reversed(ids)))
+
+
+def test_shards_spread_evenly_over_nodes_and_few_move_when_a_node_comes():
+    ids = shards.shard_ids(8)
+    two = placement.place(ids, ["node-a", "node-b"])
+    assert Counter(two.values()) == {"node-a": 4, "node-b": 4}
+    four = placement.place(ids, ["node-a", "node-b", "node-c", "node-d"])
+    assert set(Counter(four.values()).values()) == {2}
+    # Half of the shards must go to the new nodes; a full node may push one more aside.
+    assert 4 <= sum(two[s] != four[s] for s in ids) <= 5
+
+
+def test_escaped_names_match_only_themselves():
+    import fnmatch
+
+    for name in ("a*b", "x?y", "[z]", "plain"):
+        assert fnmatch.fnmatchcase(name, fnmatch_escape(name))
+    assert not fnmatch.fnmatchcase("aXb", fnmatch_escape("a*b"))
+
+
+# -- the cluster ---------------------------------------------------------------------------
+
+DUP = "".join(
+    f"def step_{i}(values, limit):\n    total = 0\n    for v in values:\n"
+    f"        if v > limit * {i}:\n            total += v * {i}\n    return total\n\n"
+    for i in range(12)
+)
+MORE = {
+    "gamma": {"lib/core.py": DUP, "notes.txt": "hello gamma\nrate limiter here\n"},
+    "delta": {"vendor/core.py": DUP, "main.go": "package main\n// hello delta\n"},
+    "epsilon": {"app.js": "function hello() { return 'hello'; }\n", "x.txt": "foo bar\n"},
+    "zeta": {"z.py": "class RateLimiter:\n    pass\n", "deep/a/b/c.txt": "hello deep\n"},
+    "eta": {"e.md": "# eta\nSay hello.\n", "src/util.go": "package util\n"},
+}
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory, ray_cluster):
+    tmp = tmp_path_factory.mktemp("cluster")
+    src = tmp / "src"
+    make_repo(src, "alpha", FILES_A)
+    b = make_repo(src, "beta", FILES_B)
+    commit_files(b, FEATURE_ONLY, "feature work", branch="feature")
+    git(b, "checkout", "-q", "main")
+    for name, files in MORE.items():
+        make_repo(src, name, files)
+    config = tmp / "sources.toml"
+    config.write_text('[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n')
+    one = build_index(tmp / "one", config)
+    cluster, _ray = ray_cluster
+    data = layout.DataDir(tmp / "many")
+    lines: list[str] = []
+    summary = index_cluster(cluster.address, data, [str(config)], shards=4, say=lines.append)
+    searcher = ClusterSearch.open(cluster.address, data.root)
+    store = Store.open(one.root)
+    yield {
+        "tmp": tmp,
+        "config": config,
+        "one": store,
+        "data": data,
+        "summary": summary,
+        "lines": lines,
+        "search": searcher,
+    }
+    searcher.close()
+    store.close()
+
+
+def test_every_repo_is_indexed_in_exactly_its_shard(org):
+    summary = org["summary"]
+    assert not summary.failed and not summary.failed_shards
+    assert len({run.node for run in summary.shards}) == 2  # both nodes did work
+    names = {r.name for r in resolve([str(org["config"])])[0]}
+    held: dict[str, str] = {}
+    ids = [run.shard for run in summary.shards]
+    for run in summary.shards:
+        store = Store.open(layout.DataDir(org["data"].root / "shards" / run.shard).root)
+        for name in store.snapshot().repos:
+            assert name not in held
+            held[name] = run.shard
+        store.close()
+    assert set(held) == names
+    assert all(shards.owner(n, ids) == s for n, s in held.items())
+    # Progress lines came from the shard tasks on both nodes, tagged with their shard.
+    assert {line.split("]")[0][1:] for line in org["lines"] if line.startswith("[")} == set(ids)
+
+
+def _page(out: dict) -> list:
+    return [
+        (r["repo"], r["branch"], r["path"], r["score"], r["line_matches"], r.get("symbols"))
+        for r in out["results"]
+    ]
+
+
+QUERIES = (
+    [f"case:yes {_quote(literal)}" for literal in LITERALS[:24]]
+    + [f"case:yes /{p}/" for p in REGEXES_E[:16]]
+    + ["hello lang:python", "repo:alpha hello", "-hello foo", "hello or rate", "branch:feature foo"]
+    + ["type:path core", "type:symbol RateLimiter", "type:repo hello", "sym:Hello", "RateLimiter"]
+)
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_search_equals_one_machine(org, limit):
+    for query in QUERIES:
+        want = api.search(org["one"].snapshot(), query, limit=limit).to_json()
+        got = org["search"].search(query, limit=limit)
+        assert not got["partial"] and got["partial_shards"] == []
+        assert _page(got) == _page(want), query
+        if not want["limit_hit"]:
+            assert got["total_files"] == want["total_files"], query
+            assert got["total_matches"] == want["total_matches"], query
+            assert got["facets"] == want["facets"], query
+
+
+def test_offset_and_rendered_line_cut_equal_one_machine(org):
+    for query in ("hello", "/o+/", "e"):
+        want = api.search(
+            org["one"].snapshot(), query, limit=3, offset=2, max_lines=4, context=1
+        ).to_json()
+        got = org["search"].search(query, limit=3, offset=2, max_lines=4, context=1)
+        assert _page(got) == _page(want)
+        assert got["truncated"] == want["truncated"]
+
+
+def test_a_restricted_reader_sees_one_machines_restricted_results(org):
+    readable = frozenset({"alpha", "gamma", "zeta"})
+    snap = org["one"].snapshot().restricted_to(readable)
+    for query in ("hello", "rate", "type:repo a"):
+        want = api.search(snap, query, limit=5).to_json()
+        got = org["search"].search(query, limit=5, readable=readable)
+        assert _page(got) == _page(want)
+
+
+def test_a_malformed_query_fails_like_one_machine(org):
+    with pytest.raises(api.QueryError):
+        org["search"].search("(unclosed")
+
+
+def test_an_unreadable_source_removes_no_repo(org, ray_cluster, tmp_path):
+    cluster, _ray = ray_cluster
+    before = _held(org["data"])
+    gone = str(tmp_path / "not-there")
+    summary = index_cluster(
+        cluster.address, org["data"], [str(org["config"]), gone], say=lambda _m: None
+    )
+    assert [p.source for p in summary.problems] == [gone]
+    assert not [o for o in summary.outcomes if o.status == "removed"]
+    assert _held(org["data"]) == before
+    index_cluster(cluster.address, org["data"], [str(org["config"])], say=lambda _m: None)
+
+
+def test_a_new_shard_reindexes_only_the_repos_it_wins(org, ray_cluster):
+    cluster, _ray = ray_cluster
+    before = {n: s for s, ns in _held(org["data"]).items() for n in ns}
+    summary = index_cluster(cluster.address, org["data"], None, shards=5, say=lambda _m: None)
+    after = {n: s for s, ns in _held(org["data"]).items() for n in ns}
+    moved = {n for n in after if after[n] != before[n]}
+    assert moved == {n for n, s in after.items() if s == "s04"}
+    reindexed = {o.name for o in summary.outcomes if o.status == "indexed" and o.files}
+    removed = {o.name for o in summary.outcomes if o.status == "removed"}
+    assert reindexed == moved and removed == moved
+    assert set(after) == set(before)
+    # A running searcher picks the new shard up: results still equal one machine's.
+    got = org["search"].search("hello", limit=0)
+    assert got["shards"] == 5
+    assert _page(got) == _page(api.search(org["one"].snapshot(), "hello", limit=0).to_json())
+
+
+def test_dedup_equals_one_machine(org, ray_cluster):
+    cluster, _ray = ray_cluster
+    want = find_duplicates(org["one"])
+    got = find_duplicates_cluster(cluster.address, org["data"].root)
+
+    def classes(report):
+        return [
+            (c["id"], c["level"], c["similarity"], c["members"]) for c in report["clone_classes"]
+        ]
+
+    def copies(report):
+        return [
+            (p["a"], p["b"], p["relation"], p["score"])
+            for p in report["libraries"]
+            if p["relation"] != "parallel"
+        ]
+
+    assert classes(want)  # the org has copied code: the comparison is not of two empties
+    assert classes(got) == classes(want)
+    assert copies(got) == copies(want)
+
+
+def test_cli_index_and_dedup_with_the_address_in_the_environment(org, ray_cluster, tmp_path):
+    cluster, _ray = ray_cluster
+    env = {**os.environ, "INNERSEARCH_RAY_ADDRESS": cluster.address}
+    data = tmp_path / "data"
+    cli = [sys.executable, "-m", "innersearch.cli", "--data", str(data)]
+    out = subprocess.run([*cli, "index", str(org["tmp"] / "src")], env=env, capture_output=True)
+    assert out.returncode == 0, out.stderr.decode()
+    text = out.stdout.decode()
+    assert "7 repos (0 failed) over 4 shards" in text
+    assert text.count("shard s0") == 4 and "FAILED" not in text
+    out = subprocess.run([*cli, "dedup", "--out", str(tmp_path / "d.json")], env=env)
+    assert out.returncode == 0
+    report = json.loads((tmp_path / "d.json").read_text())
+    assert report["clone_classes"] and report["shards"] == ["s00", "s01", "s02", "s03"]
+
+
+def test_without_an_address_ray_is_never_imported(org, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "INNERSEARCH_RAY_ADDRESS"}
+    code = (
+        "import sys; from innersearch.cli import main; "
+        f"rc = main(['--data', {str(tmp_path / 'd')!r}, 'index', {str(org['tmp'] / 'src')!r}]);"
+        f"rc = rc or main(['--data', {str(tmp_path / 'd')!r}, 'search', 'hello']);"
+        "assert rc == 0 and 'ray' not in sys.modules, sorted(sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
+    assert out.returncode == 0, out.stderr.decode()[-2000:]
+
+
+def test_a_code_host_org_over_the_cluster(ray_cluster, tmp_path, monkeypatch):
+    from innersearch.indexer.hosts import HostInfo
+    from tests.fakehosts import FakeHost, FakeRepo
+    from tests.gitserver import GitHttpServer
+    from tests.test_hosts import ACME, GIT_USER, TOKEN, github_config, serve_repos
+
+    cluster, _ray = ray_cluster
+    serve_repos(tmp_path, [r.full_name for r in ACME])
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)  # sent to the shard tasks' environment
+    with (
+        GitHttpServer(tmp_path / "served", GIT_USER["github"], TOKEN) as git_server,
+        FakeHost("github", [FakeRepo(**vars(r)) for r in ACME], TOKEN, git_server.url) as host,
+    ):
+        cfg = github_config(tmp_path, host)
+        data = layout.DataDir(tmp_path / "data")
+        summary = index_cluster(cluster.address, data, [str(cfg)], shards=3, say=lambda _m: None)
+    assert not summary.failed and not summary.problems
+    held = _held(data)
+    names = [n for ns in held.values() for n in ns]
+    assert sorted(names) == ["acme/payments", "acme/vault"]  # each once, in its own shard
+    for sid, ns in held.items():
+        store = Store.open(data.root / "shards" / sid)
+        for name in ns:
+            info = HostInfo.from_info(store.snapshot().repos[name].info)
+            assert info.full_name == name  # listed from the host, with its details
+            if name == "acme/vault":
+                groups = ["github:acme/platform"]
+                assert info.readers == {"users": ["alice", "bob"], "groups": groups}
+        store.close()
+
+
+def _held(data: layout.DataDir) -> dict[str, list[str]]:
+    found = shards.ShardLayout.load(data.root)
+    out = {}
+    for sid in found.ids:
+        store = Store.open(found.data(sid).root)
+        out[sid] = sorted(store.snapshot().repos)
+        store.close()
+    return out
+
+
+# -- a node dies (last: the second node does not come back) ---------------------------------
+
+
+def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
+    cluster, ray = ray_cluster
+    searcher = org["search"]
+    answered = api.search(org["one"].snapshot(), "hello", limit=0).to_json()
+    assert _page(searcher.search("hello", limit=0)) == _page(answered)
+    for h in searcher.handles:  # each shard's actor runs on the node placed for it
+        assert ray.get(h.actor.node.remote()) == h.node
+    worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and not _is_head(n))
+    src = tmp_path / "big"
+    for i in range(8):
+        files = {f"f{j}.py": f"def f_{i}_{j}(x):\n    return x + {j}\n" * 20 for j in range(150)}
+        make_repo(src, f"svc{i}", files)
+    ids = shards.shard_ids(4)
+    where = placement.place(ids, placement.nodes(ray))
+    on_worker = sorted(s for s, node in where.items() if node == worker)
+    assert on_worker
+    seen: list[dict] = []
+
+    def say(line: str) -> None:
+        if not seen and any(line.startswith(f"[{s}] indexing") for s in on_worker):
+            cluster.kill_node(1)
+            # A search right then, while the index run goes on.
+            seen.append(searcher.search("hello", limit=0, time_budget_ms=2000))
+
+    data = layout.DataDir(tmp_path / "data")
+    summary = index_cluster(cluster.address, data, [str(src)], shards=4, say=say)
+    assert seen
+    # What the user sees of the index run: the worker's shards failed with the reason,
+    # every other repo is indexed.
+    assert set(summary.failed_shards) and set(summary.failed_shards) <= set(on_worker)
+    failed = {o.name for o in summary.failed}
+    owned = shards.assign([f"svc{i}" for i in range(8)], ids)
+    assert failed == {n for s in summary.failed_shards for n in owned[s]}
+    assert all(o.message.startswith("shard s0") for o in summary.failed)
+    indexed = {o.name for o in summary.outcomes if o.status == "indexed"}
+    assert indexed == {f"svc{i}" for i in range(8)} - failed
+
+    # Of the search: partial, naming the shards whose actors lived on the dead node; the
+    # other shards' results are there.
+    got = seen[0]
+    lost = sorted(h.shard for h in searcher.handles if h.node == worker)
+    assert got["partial"] is True and got["partial_shards"] == lost
+    assert 0 < len(got["results"]) < len(answered["results"])
+    # Once Ray has seen the node go, its shards' actors start again on the live node (the
+    # data dirs are shared here): whole again.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        got = searcher.search("hello", limit=0, time_budget_ms=3000)
+        if not got["partial"]:
+            break
+        time.sleep(1)
+    assert not got["partial"] and _page(got) == _page(answered)
+
+
+def _is_head(node: dict) -> bool:
+    return "node:__internal_head__" in node.get("Resources", {})
+
+
+def _head(ray) -> str:
+    return next(n["NodeID"] for n in ray.nodes() if _is_head(n))
