@@ -164,7 +164,7 @@ def test_latest_report_is_the_persisted_one(store, report):
 
 def test_corrupt_state_is_rebuilt(store, report):
     folder = store.data.root / "dedup"
-    (folder / "pairs.json").write_text("{not json")
+    (folder / "pairs.npz").write_bytes(b"PK not a zip")
     (folder / "report.json").write_text("[1, 2")
     latest = api.latest_report(store)
     assert latest["clone_classes"] == report["clone_classes"]
