@@ -47,12 +47,11 @@ class Streams:
         self.abstract = self.abstract_array.tolist()
 
 
-def lcs_ratio(a: list[int], b: list[int], cutoff: float = 0.0) -> float:
-    """2 * longest common subsequence / (len(a) + len(b)); 0.0 when below `cutoff`
-    (rapidfuzz then stops early)."""
+def lcs_ratio(a: list[int], b: list[int]) -> float:
+    """2 * longest common subsequence / (len(a) + len(b))."""
     if not a and not b:
         return 0.0
-    return float(Indel.normalized_similarity(a, b, score_cutoff=cutoff))
+    return float(Indel.normalized_similarity(a, b))
 
 
 def required_similarity(tokens: int) -> float:
@@ -64,20 +63,14 @@ def required_similarity(tokens: int) -> float:
 
 
 def compare(a: Streams, b: Streams, min_similarity: float | None = None) -> Verdict:
-    """The verdict of one pair. A pair that is no clone carries what was measured before
-    it was ruled out (0.0 for what was not): only clones' similarities are reported."""
     if min_similarity is None:
         min_similarity = required_similarity(min(len(a.raw), len(b.raw)))
     if np.array_equal(a.raw_array, b.raw_array):
         return Verdict("T1", 1.0, 1.0)
+    raw = lcs_ratio(a.raw, b.raw)
     if np.array_equal(a.abstract_array, b.abstract_array):
-        return Verdict("T2", 1.0, lcs_ratio(a.raw, b.raw))
-    # The abstracted view first, with cutoffs: most candidates fail it, and then their raw
-    # streams need no LCS at all.
-    sim = lcs_ratio(a.abstract, b.abstract, min_similarity)
-    if sim < min_similarity:
-        return Verdict("", sim, 0.0)
-    raw = lcs_ratio(a.raw, b.raw, 0.0 if sim >= STRUCTURE_ONLY else MIN_RAW_FOR_T3)
-    if raw >= MIN_RAW_FOR_T3 or sim >= STRUCTURE_ONLY:
+        return Verdict("T2", 1.0, raw)
+    sim = lcs_ratio(a.abstract, b.abstract)
+    if sim >= min_similarity and (raw >= MIN_RAW_FOR_T3 or sim >= STRUCTURE_ONLY):
         return Verdict("T3", sim, raw)
     return Verdict("", sim, raw)
