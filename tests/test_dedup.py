@@ -162,7 +162,7 @@ def test_latest_report_is_the_persisted_one(dedup_store, dedup_report):
 
 def test_corrupt_state_is_rebuilt(dedup_store, dedup_report):
     folder = dedup_store.data.root / "dedup"
-    (folder / "pairs.json").write_text("{not json")
+    (folder / "pairs.npz").write_bytes(b"PK not a zip")
     (folder / "report.json").write_text("[1, 2")
     latest = api.latest_report(dedup_store)
     assert latest["clone_classes"] == dedup_report["clone_classes"]

@@ -14,7 +14,7 @@ import numpy as np
 from innersearch.indexer.store import Snapshot, Store
 
 from . import clones, lsh, verify
-from .fragments import Fragments, load, load_streams
+from .fragments import Fragments, ParentCache, load, load_streams
 from .state import PairCache
 
 # Candidate pairs whose signatures agree on fewer positions than this are not verified:
@@ -24,6 +24,8 @@ MIN_ESTIMATED = 0.3
 MIN_SIZE_RATIO = 0.6
 # Fragments whose token streams are in memory at once while verifying.
 STREAMS_PER_GROUP = 4000
+# File records whose inflated streams are kept between groups.
+PARENTS_KEPT = 512
 
 
 @dataclass
@@ -35,47 +37,73 @@ class Detection:
 
 
 def candidates(frags: Fragments) -> np.ndarray:
-    """Candidate pairs of one level, passing cheap filters."""
-    if len(frags) < 2:
+    """Candidate pairs of one level, passing cheap filters: (m, 2) int64, sorted.
+
+    One band at a time: its pairs are filtered before the next band is hashed, so only the
+    pairs that pass are ever held (all bands' raw pairs at once took gigabytes)."""
+    n = len(frags)
+    if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     salt = frags.is_file.astype(np.uint64)
-    abs_keys = lsh.band_keys(frags.abs_sig, *lsh.ABS_BANDS, salt)
-    raw_keys = lsh.band_keys(frags.raw_sig, *lsh.RAW_BANDS, salt + np.uint64(2))
-    pairs = lsh.candidate_pairs(np.concatenate((abs_keys, raw_keys), axis=1))
-    if len(pairs) == 0:
-        return pairs
-    a, b = pairs[:, 0], pairs[:, 1]
-    same_level = frags.is_file[a] == frags.is_file[b]
-    sizes = np.minimum(frags.tokens[a], frags.tokens[b]) / np.maximum(
-        frags.tokens[a], frags.tokens[b]
+    views = (
+        (frags.abs_sig, lsh.ABS_BANDS, salt),
+        (frags.raw_sig, lsh.RAW_BANDS, salt + np.uint64(2)),
     )
-    estimate = np.maximum(
-        lsh.estimated_jaccard(frags.abs_sig, pairs), lsh.estimated_jaccard(frags.raw_sig, pairs)
-    )
-    nested = (
+    kept = np.zeros(0, dtype=np.int64)  # pair codes i * n + j, sorted
+    for sig, (bands, rows), view_salt in views:
+        for band in range(bands):
+            pairs = lsh.band_pairs(lsh.band_key(sig, band, rows, view_salt))
+            codes = pairs[:, 0] * n + pairs[:, 1]
+            new = codes[~_member(codes, kept)]  # pairs of an earlier band are known
+            passed = [_filtered(frags, new[lo : lo + FILTER_CHUNK], n)
+                      for lo in range(0, len(new), FILTER_CHUNK)]  # fmt: skip
+            kept = np.union1d(kept, np.concatenate([kept[:0], *passed]))
+    return np.stack((kept // n, kept % n), axis=1)
+
+
+# Pairs whose signatures are compared at once (two (chunk, 64) gathers of uint32).
+FILTER_CHUNK = 1 << 18
+
+
+def _filtered(frags: Fragments, codes: np.ndarray, n: int) -> np.ndarray:
+    a, b = codes // n, codes % n
+    keep = frags.is_file[a] == frags.is_file[b]
+    ta, tb = frags.tokens[a], frags.tokens[b]
+    keep &= np.minimum(ta, tb) / np.maximum(ta, tb) >= MIN_SIZE_RATIO
+    keep &= ~(
         (frags.blob[a] == frags.blob[b])
         & (frags.start[a] <= frags.end[b])
         & (frags.start[b] <= frags.end[a])
     )
-    keep = same_level & (sizes >= MIN_SIZE_RATIO) & (estimate >= MIN_ESTIMATED) & ~nested
-    return pairs[keep]
+    a, b, codes = a[keep], b[keep], codes[keep]
+    pairs = np.stack((a, b), axis=1)
+    estimate = np.maximum(
+        lsh.estimated_jaccard(frags.abs_sig, pairs), lsh.estimated_jaccard(frags.raw_sig, pairs)
+    )
+    return codes[estimate >= MIN_ESTIMATED]
+
+
+def _member(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """values in the sorted array `ordered`, elementwise."""
+    if len(ordered) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
 
 
 def verify_pairs(
     store: Store, frags: Fragments, pairs: np.ndarray, cache: PairCache
 ) -> list[tuple[int, int, verify.Verdict]]:
-    keys = [frags.key(i) for i in range(len(frags))]
-    todo: list[tuple[int, int]] = []
-    edges: list[tuple[int, int, verify.Verdict]] = []
-    for i, j in pairs.tolist():
-        found = cache.get(keys[i], keys[j])
-        if found is None:
-            todo.append((i, j))
-        elif found.clone_type:
-            edges.append((i, j, found))
+    ids = frags.ids()
+    hit, cached = cache.lookup(ids[pairs[:, 0]], ids[pairs[:, 1]])
+    edges = [
+        (i, j, v) for (i, j), v in zip(pairs[hit].tolist(), cached, strict=True) if v.clone_type
+    ]
+    todo = pairs[~hit].tolist()  # sorted by the first fragment
     # Streams are loaded for a bounded group of fragments at a time and dropped after it:
-    # holding every candidate's streams at once took 17 GB on the kernel.
-    todo.sort()
+    # holding every candidate's streams at once took 17 GB on the kernel. File records
+    # (which function records slice) stay in a bounded cache across groups.
+    parents = ParentCache(PARENTS_KEPT)
     start = 0
     while start < len(todo):
         group: set[int] = set()
@@ -83,20 +111,25 @@ def verify_pairs(
         while end < len(todo) and len(group) < STREAMS_PER_GROUP:
             group.update(todo[end])
             end += 1
-        for i, j, verdict in _verify_group(store, frags, todo[start:end], group):
-            cache.put(keys[i], keys[j], verdict)
-            if verdict.clone_type:
-                edges.append((i, j, verdict))
+        done = list(_verify_group(store, frags, todo[start:end], group, parents))
+        if done:
+            a, b = np.array([d[0] for d in done]), np.array([d[1] for d in done])
+            cache.put(ids[a], ids[b], [d[2] for d in done])
+        edges.extend(d for d in done if d[2].clone_type)
         start = end
     edges.sort(key=lambda e: (e[0], e[1]))
     return edges
 
 
 def _verify_group(
-    store: Store, frags: Fragments, pairs: list[tuple[int, int]], group: set[int]
+    store: Store,
+    frags: Fragments,
+    pairs: list[list[int]],
+    group: set[int],
+    parents: ParentCache,
 ) -> Iterator[tuple[int, int, verify.Verdict]]:
     """Verdicts of `pairs`, whose fragments are `group`, with their streams loaded once."""
-    records = load_streams(store, sorted({int(frags.rowid[x]) for x in group}))
+    records = load_streams(store, sorted({int(frags.rowid[x]) for x in group}), parents)
     streams: dict[int, verify.Streams] = {}
 
     def get(x: int) -> verify.Streams | None:
@@ -119,7 +152,7 @@ def detect(
     pairs = candidates(frags)
     edges = verify_pairs(store, frags, pairs, cache)
     if use_cache:
-        cache.save({frags.key(i) for i in range(len(frags))})
+        cache.save(frags.ids())
     classes = clones.build(frags, edges)
     stats = {
         "fragments": len(frags),

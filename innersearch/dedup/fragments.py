@@ -5,11 +5,14 @@ Columnar (numpy) so LSH banding and signature comparisons run vectorized.
 
 from __future__ import annotations
 
+from array import array
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from innersearch.indexer import catalog
 from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.catalog import FLAG_GENERATED, FileRow
 from innersearch.indexer.store import Snapshot, Store
@@ -40,6 +43,22 @@ class Fragments:
         kind = "file" if self.is_file[i] else "function"
         return f"{int(self.blob[i]):x}:{kind}:{int(self.start[i])}:{int(self.end[i])}"
 
+    def ids(self) -> np.ndarray:
+        """(n,) uint64: each fragment's identity across runs (its blob, level and lines)
+        hashed, so caches key on one number per fragment, not a string."""
+        h = mix64(self.blob.astype(np.uint64))
+        h = mix64(h ^ (self.start.astype(np.uint64) << np.uint64(1) | self.is_file))
+        return mix64(h ^ self.end.astype(np.uint64))
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, elementwise on uint64."""
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)).astype(np.uint64)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
 
 def default_branch_files(snap: Snapshot) -> dict[int, list[FileRow]]:
     """blob_key -> the non-generated files of each repo's default branch holding it."""
@@ -55,48 +74,71 @@ def default_branch_files(snap: Snapshot) -> dict[int, list[FileRow]]:
 
 
 def load(store: Store, snap: Snapshot, min_tokens: int, min_lines: int) -> Fragments:
+    """Streamed from the catalog in batches into flat arrays: the rows are never all held
+    as Python objects (the kernel's ~1M fragments took gigabytes so)."""
     locations = default_branch_files(snap)
+    cols = _Columns()
+    blob_rows: list[tuple] = []  # the rows of the blob being read (rows come by blob)
+
+    def flush() -> None:
+        skip = _wrappers(blob_rows)
+        for k, (row, raw, abstract) in enumerate(blob_rows):
+            if k not in skip:
+                cols.add(row, raw, abstract)
+        blob_rows.clear()
+
     with store.lock:
-        rows = (
-            store.catalog()
-            .execute(
-                "SELECT f.rowid, f.blob_key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, "
-                "substr(f.data, 1, ?) FROM fragments f JOIN blobs b ON b.key = f.blob_key "
-                "WHERE b.generated = 0 AND f.tokens >= ? AND f.end_line - f.start_line + 1 >= ?",
-                (SIG_BYTES, min_tokens, min_lines),
-            )
-            .fetchall()
+        batches = catalog.dedup_signature_rows(store.catalog(), SIG_BYTES, min_tokens, min_lines)
+        for batch in batches:
+            for row in batch:
+                if row[1] not in locations:
+                    continue
+                try:
+                    decoded = fp.decode_record(row[7])
+                except ValueError:
+                    continue  # written by another fingerprint format: re-indexing refreshes it
+                if blob_rows and blob_rows[-1][0][1] != row[1]:
+                    flush()
+                blob_rows.append((row[:7], decoded.raw_sig, decoded.abs_sig))
+        flush()
+    return cols.fragments(locations)
+
+
+class _Columns:
+    """Growing flat buffers of the kept fragments (array and bytearray, no per-row object)."""
+
+    def __init__(self) -> None:
+        self.ints = {name: array("q") for name in ("rowid", "blob", "start", "end", "tokens")}
+        self.is_file = bytearray()
+        self.raw = bytearray()
+        self.abstract = bytearray()
+        self.symbol: list[str] = []
+
+    def add(self, row: tuple, raw: np.ndarray, abstract: np.ndarray) -> None:
+        rowid, blob, kind, symbol, start, end, tokens = row
+        for name, value in zip(self.ints, (rowid, blob, start, end, tokens), strict=True):
+            self.ints[name].append(value)
+        self.is_file.append(kind == "file")
+        self.raw += raw.astype("<u4", copy=False).tobytes()
+        self.abstract += abstract.astype("<u4", copy=False).tobytes()
+        self.symbol.append(symbol)
+
+    def fragments(self, locations: dict[int, list[FileRow]]) -> Fragments:
+        ints = {k: np.frombuffer(v, dtype=np.int64) if v else np.zeros(0, np.int64)
+                for k, v in self.ints.items()}  # fmt: skip
+        width = fp.NUM_PERM
+        return Fragments(
+            rowid=ints["rowid"],
+            blob=ints["blob"],
+            is_file=np.frombuffer(bytes(self.is_file), dtype=bool).copy(),
+            start=ints["start"],
+            end=ints["end"],
+            tokens=ints["tokens"],
+            raw_sig=np.frombuffer(self.raw, dtype="<u4").reshape(-1, width),
+            abs_sig=np.frombuffer(self.abstract, dtype="<u4").reshape(-1, width),
+            symbol=self.symbol,
+            locations=locations,
         )
-    kept = []
-    raws, abss = [], []
-    for row in rows:
-        if row[1] not in locations:
-            continue
-        try:
-            decoded = fp.decode_record(row[7])
-        except ValueError:
-            continue  # written by another fingerprint format: re-indexing refreshes it
-        kept.append(row)
-        raws.append(decoded.raw_sig)
-        abss.append(decoded.abs_sig)
-    # Deterministic order whatever the catalog's row order.
-    order = sorted(range(len(kept)), key=lambda i: (kept[i][1], kept[i][2], kept[i][4], kept[i][5]))
-    wrappers = _wrappers(kept)
-    order = [i for i in order if i not in wrappers]
-    kept = [kept[i] for i in order]
-    width = fp.NUM_PERM
-    return Fragments(
-        rowid=np.array([r[0] for r in kept], dtype=np.int64),
-        blob=np.array([r[1] for r in kept], dtype=np.int64),
-        is_file=np.array([r[2] == "file" for r in kept], dtype=bool),
-        start=np.array([r[4] for r in kept], dtype=np.int64),
-        end=np.array([r[5] for r in kept], dtype=np.int64),
-        tokens=np.array([r[6] for r in kept], dtype=np.int64),
-        raw_sig=np.array([raws[i] for i in order], dtype=np.uint32).reshape(-1, width),
-        abs_sig=np.array([abss[i] for i in order], dtype=np.uint32).reshape(-1, width),
-        symbol=[r[3] for r in kept],
-        locations=locations,
-    )
 
 
 # A function at least this much of which is one nested function is left to the nested one:
@@ -105,54 +147,70 @@ WRAPPER_SHARE = 0.5
 
 
 def _wrappers(rows: list[tuple]) -> set[int]:
-    """Indexes of function rows mostly made of a nested function row of the same blob."""
-    by_blob: dict[int, list[int]] = {}
-    for i, row in enumerate(rows):
-        if row[2] == "function":
-            by_blob.setdefault(row[1], []).append(i)
+    """Indexes of function rows (of one blob, in line order) mostly made of a nested
+    function row. A sweep: only rows starting inside a row are looked at, so disjoint
+    functions (all of C) cost one comparison each."""
     out: set[int] = set()
-    for members in by_blob.values():
-        if len(members) < 2:
-            continue
-        for i in members:
-            _, _, _, _, start, end, tokens, _ = rows[i]
-            for j in members:
-                if j == i:
-                    continue
-                _, _, _, _, s2, e2, t2, _ = rows[j]
-                if (
-                    start <= s2
-                    and e2 <= end
-                    and (s2, e2) != (start, end)
-                    and t2 >= WRAPPER_SHARE * tokens
-                ):
-                    out.add(i)
-                    break
+    funcs = [(row[4], row[5], row[6], k) for k, (row, _, _) in enumerate(rows)
+             if row[2] == "function"]  # fmt: skip
+    # By start, then the longer first: every row nested in row i comes after it.
+    funcs.sort(key=lambda f: (f[0], -f[1], f[3]))
+    for x, (start, end, tokens, k) in enumerate(funcs):
+        for s2, e2, t2, _ in funcs[x + 1 :]:
+            if s2 > end:
+                break
+            if e2 <= end and (s2, e2) != (start, end) and t2 >= WRAPPER_SHARE * tokens:
+                out.add(k)
+                break
     return out
 
 
-def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
+class ParentCache:
+    """Decoded file records (their inflated streams kept) by blob, least recently used
+    dropped beyond `size`: function records of one file are verified in many groups."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.records: OrderedDict[int, fp.Fingerprint] = OrderedDict()
+
+    def get(self, blob: int) -> fp.Fingerprint | None:
+        found = self.records.get(blob)
+        if found is not None:
+            self.records.move_to_end(blob)
+        return found
+
+    def put(self, blob: int, record: fp.Fingerprint) -> None:
+        self.records[blob] = record
+        self.records.move_to_end(blob)
+        while len(self.records) > self.size:
+            self.records.popitem(last=False)
+
+
+def load_streams(
+    store: Store, rowids: list[int], parents: ParentCache | None = None
+) -> dict[int, fp.Fingerprint]:
     """rowid -> decoded record with its token streams (a function record linked to its
     file record, whose streams it slices)."""
+    parents = parents if parents is not None else ParentCache(0)
     out: dict[int, fp.Fingerprint] = {}
     orphans: dict[int, list[int]] = {}  # blob_key -> rowids of function records
-    rows = _rows_where_in(store, "SELECT rowid, blob_key, data FROM fragments WHERE rowid", rowids)
-    for rowid, blob, data in rows:
+    for rowid, blob, data in _batched(store, catalog.dedup_records, rowids):
         try:
             out[rowid] = fp.decode_record(data)
         except ValueError:
             continue
         if out[rowid].needs_parent:
             orphans.setdefault(blob, []).append(rowid)
-    parents: dict[int, fp.Fingerprint] = {}
-    files = "SELECT blob_key, data FROM fragments WHERE kind = 'file' AND blob_key"
-    for blob, data in _rows_where_in(store, files, list(orphans)):
+    found = {blob: rec for blob in orphans if (rec := parents.get(blob)) is not None}
+    missing = [blob for blob in orphans if blob not in found]
+    for blob, data in _batched(store, catalog.dedup_file_records, missing):
         try:
-            parents[blob] = fp.decode_record(data)
+            found[blob] = fp.decode_record(data)
         except ValueError:
             continue
+        parents.put(blob, found[blob])
     for blob, members in orphans.items():
-        parent = parents.get(blob)
+        parent = found.get(blob)
         for rowid in members:
             if parent is None:
                 del out[rowid]  # its file record is unreadable: nothing to verify against
@@ -161,28 +219,20 @@ def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
     return out
 
 
-def _rows_where_in(store: Store, select: str, values: list[int]) -> Iterator[tuple]:
-    """Rows of `select ... IN (values)`, queried 500 values at a time (SQLite's limit)."""
+def _batched(store: Store, read, values: list[int]) -> Iterator[tuple]:
+    """Rows of `read(conn, chunk)` over `values`, 500 at a time (SQLite's limit)."""
     conn = store.catalog()
     for lo in range(0, len(values), 500):
-        chunk = values[lo : lo + 500]
         with store.lock:
-            rows = conn.execute(f"{select} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+            rows = read(conn, values[lo : lo + 500])
         yield from rows
 
 
 def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
-    """blob_key -> [[kind, name, container, signature], ...] from the file records."""
+    """blob_key -> [[kind, name, container, signature], ...] from the file records, read
+    500 at a time (all file records at once were most of the job's memory on the kernel)."""
     out: dict[int, list] = {}
-    with store.lock:
-        rows = (
-            store.catalog()
-            .execute("SELECT blob_key, data FROM fragments WHERE kind = 'file'")
-            .fetchall()
-        )
-    for key, data in rows:
-        if key not in blobs:
-            continue
+    for key, data in _batched(store, catalog.dedup_file_records, sorted(blobs)):
         try:
             out[key] = fp.decode_record(data).streams()[3]
         except (ValueError, Exception):  # a damaged record only loses its vocabulary
@@ -192,5 +242,4 @@ def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
 
 def blob_lines(store: Store, blobs: set[int]) -> dict[int, int]:
     with store.lock:
-        rows = store.catalog().execute("SELECT key, lines FROM blobs").fetchall()
-    return {k: n for k, n in rows if k in blobs}
+        return {k: n for k, n in catalog.dedup_blob_lines(store.catalog()) if k in blobs}

@@ -1,6 +1,6 @@
 """Locality-sensitive hashing over MinHash signatures: banding, then candidate pairs.
 
-Vectorized with numpy (one sort per band) instead of a dict per band; see docs/dedup.md.
+Vectorized with numpy (one sort per band, no Python loop per bucket); see docs/dedup.md.
 """
 
 from __future__ import annotations
@@ -22,52 +22,70 @@ _MIX = np.random.RandomState(7).randint(1, 2**62, size=64, dtype=np.int64).astyp
 
 def band_keys(sig: np.ndarray, bands: int, rows: int, salt: np.ndarray) -> np.ndarray:
     """(n, bands) uint64 bucket keys; `salt` (n,) keeps groups that must not mix apart."""
-    n = sig.shape[0]
-    keys = np.empty((n, bands), dtype=np.uint64)
-    wide = sig.astype(np.uint64)
-    with np.errstate(over="ignore"):
-        for b in range(bands):
-            block = wide[:, b * rows : (b + 1) * rows]
-            acc = salt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(b)
-            for j in range(rows):
-                acc = (acc ^ block[:, j]) * _MIX[j]
-                acc ^= acc >> np.uint64(29)
-            keys[:, b] = acc
+    keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    for b in range(bands):
+        keys[:, b] = band_key(sig, b, rows, salt)
     return keys
+
+
+def band_key(sig: np.ndarray, band: int, rows: int, salt: np.ndarray) -> np.ndarray:
+    """(n,) uint64 bucket keys of one band: one band at a time keeps memory at n keys."""
+    block = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
+    with np.errstate(over="ignore"):
+        acc = salt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(band)
+        for j in range(rows):
+            acc = (acc ^ block[:, j]) * _MIX[j]
+            acc ^= acc >> np.uint64(29)
+    return acc
 
 
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     """Unique (i, j) pairs, i < j, sharing at least one bucket: an (m, 2) int64 array."""
-    n, bands = keys.shape
-    found: list[np.ndarray] = []
-    for b in range(bands):
-        column = keys[:, b]
-        order = np.argsort(column, kind="stable")
-        sorted_keys = column[order]
-        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], boundaries))
-        ends = np.concatenate((boundaries, [n]))
-        sizes = ends - starts
-        for s, e in zip(starts[sizes > 1], ends[sizes > 1], strict=True):
-            members = np.sort(order[s:e])
-            found.append(_bucket_pairs(members))
+    n = keys.shape[0]
+    found = [band_pairs(keys[:, b]) for b in range(keys.shape[1])]
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    codes = np.unique(np.concatenate([p[:, 0] * n + p[:, 1] for p in found]))
     return np.stack((codes // n, codes % n), axis=1)
 
 
-def _bucket_pairs(members: np.ndarray) -> np.ndarray:
-    size = len(members)
-    if size <= MAX_BUCKET:
-        i, j = np.triu_indices(size, 1)
-    else:
-        i = np.repeat(np.arange(size), WINDOW)
-        j = i + np.tile(np.arange(1, WINDOW + 1), size)
-        keep = j < size
-        i, j = i[keep], j[keep]
-    return np.stack((members[i], members[j]), axis=1)
+def band_pairs(column: np.ndarray) -> np.ndarray:
+    """(i, j) pairs, i < j, sharing a bucket of one band, without a Python loop per bucket:
+    members of a bucket are consecutive once sorted by key (in index order, the sort being
+    stable), so the pairs at distance d are the positions p, p + d of one bucket, for d up
+    to the bucket size (up to WINDOW in a bucket larger than MAX_BUCKET)."""
+    n = len(column)
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    sizes = np.diff(np.append(starts, n))
+    shared = sizes > 1
+    starts, sizes = starts[shared], sizes[shared]
+    if len(starts) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    # every position of a shared bucket, with its bucket's end and reach
+    pos = np.repeat(starts, sizes) + _ranks(sizes)
+    end = np.repeat(starts + sizes, sizes)
+    reach = np.where(np.repeat(sizes, sizes) > MAX_BUCKET, WINDOW, MAX_BUCKET)
+    out = []
+    for d in range(1, MAX_BUCKET):
+        alive = (pos + d < end) & (d <= reach)
+        if d > 1 and not alive.all():
+            pos, end, reach = pos[alive], end[alive], reach[alive]
+            alive = np.ones(len(pos), dtype=bool)
+        if len(pos) == 0:
+            break
+        out.append(np.stack((order[pos[alive]], order[pos[alive] + d]), axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def _ranks(sizes: np.ndarray) -> np.ndarray:
+    """0..size-1 for each size, concatenated."""
+    total = int(sizes.sum())
+    firsts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.arange(total) - firsts
 
 
 def estimated_jaccard(sig: np.ndarray, pairs: np.ndarray) -> np.ndarray:

@@ -554,3 +554,50 @@ def blob_totals(conn: sqlite3.Connection, keys: Iterable[int] | None = None) -> 
         row = conn.execute(f"SELECT {columns} FROM blobs WHERE key IN ({marks})", chunk)
         totals = [t + v for t, v in zip(totals, row.fetchone(), strict=True)]
     return tuple(totals)
+
+
+# --- dedup reads -------------------------------------------------------------------------
+# The dedup job's reads of the fingerprint records, in batches: the kernel has ~1M
+# fragments, and one list of every row (or every file record) took gigabytes.
+
+DEDUP_BATCH = 5000
+
+
+def dedup_signature_rows(
+    conn: sqlite3.Connection, sig_bytes: int, min_tokens: int, min_lines: int
+) -> Iterator[list[tuple]]:
+    """Batches of (rowid, blob_key, kind, symbol, start_line, end_line, tokens, head) of
+    fragments of non-generated blobs at or above the minimum size, in (blob, kind, lines)
+    order (the blob index gives it with a sort per blob only); `head` is the first
+    `sig_bytes` bytes of the record (its signatures)."""
+    cursor = conn.execute(
+        "SELECT f.rowid, f.blob_key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, "
+        "substr(f.data, 1, ?) FROM fragments f JOIN blobs b ON b.key = f.blob_key "
+        "WHERE b.generated = 0 AND f.tokens >= ? AND f.end_line - f.start_line + 1 >= ? "
+        "ORDER BY f.blob_key, f.kind, f.start_line, f.end_line, f.rowid",
+        (sig_bytes, min_tokens, min_lines),
+    )
+    while batch := cursor.fetchmany(DEDUP_BATCH):
+        yield batch
+
+
+def dedup_records(conn: sqlite3.Connection, rowids: list[int]) -> list[tuple]:
+    """(rowid, blob_key, data) of the fragment records `rowids` (at most 500)."""
+    marks = ",".join("?" * len(rowids))
+    return conn.execute(
+        f"SELECT rowid, blob_key, data FROM fragments WHERE rowid IN ({marks})", rowids
+    ).fetchall()
+
+
+def dedup_file_records(conn: sqlite3.Connection, blob_keys: list[int]) -> list[tuple]:
+    """(blob_key, data) of the file records of `blob_keys` (at most 500)."""
+    marks = ",".join("?" * len(blob_keys))
+    return conn.execute(
+        f"SELECT blob_key, data FROM fragments WHERE kind = 'file' AND blob_key IN ({marks})",
+        blob_keys,
+    ).fetchall()
+
+
+def dedup_blob_lines(conn: sqlite3.Connection) -> Iterator[tuple[int, int]]:
+    """(blob_key, lines) of every blob."""
+    yield from conn.execute("SELECT key, lines FROM blobs")
