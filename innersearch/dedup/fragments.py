@@ -5,16 +5,13 @@ Columnar (numpy) so LSH banding and signature comparisons run vectorized.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from innersearch.indexer import fingerprints as fp
-from innersearch.indexer.catalog import FLAG_GENERATED, FileRow
+from innersearch.indexer.catalog import FLAG_GENERATED, FileRow, FragmentRow
 from innersearch.indexer.store import Snapshot, Store
-
-SIG_BYTES = fp.SIGNATURES_END
 
 
 @dataclass
@@ -56,45 +53,40 @@ def default_branch_files(snap: Snapshot) -> dict[int, list[FileRow]]:
 
 def load(store: Store, snap: Snapshot, min_tokens: int, min_lines: int) -> Fragments:
     locations = default_branch_files(snap)
-    with store.lock:
-        rows = (
-            store.catalog()
-            .execute(
-                "SELECT f.rowid, f.blob_key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, "
-                "substr(f.data, 1, ?) FROM fragments f JOIN blobs b ON b.key = f.blob_key "
-                "WHERE b.generated = 0 AND f.tokens >= ? AND f.end_line - f.start_line + 1 >= ?",
-                (SIG_BYTES, min_tokens, min_lines),
-            )
-            .fetchall()
-        )
-    kept = []
+    # Only the signatures are read (fingerprints.py writes the record and knows their end).
+    with store.catalog.read() as r:
+        rows = r.fragment_signatures(fp.SIGNATURES_END, min_tokens, min_lines)
+    kept: list[FragmentRow] = []
     raws, abss = [], []
     for row in rows:
-        if row[1] not in locations:
+        if row.blob_key not in locations:
             continue
         try:
-            decoded = fp.decode_record(row[7])
+            decoded = fp.decode_record(row.data)
         except ValueError:
             continue  # written by another fingerprint format: re-indexing refreshes it
         kept.append(row)
         raws.append(decoded.raw_sig)
         abss.append(decoded.abs_sig)
     # Deterministic order whatever the catalog's row order.
-    order = sorted(range(len(kept)), key=lambda i: (kept[i][1], kept[i][2], kept[i][4], kept[i][5]))
+    order = sorted(
+        range(len(kept)),
+        key=lambda i: (kept[i].blob_key, kept[i].kind, kept[i].start_line, kept[i].end_line),
+    )
     wrappers = _wrappers(kept)
     order = [i for i in order if i not in wrappers]
     kept = [kept[i] for i in order]
     width = fp.NUM_PERM
     return Fragments(
-        rowid=np.array([r[0] for r in kept], dtype=np.int64),
-        blob=np.array([r[1] for r in kept], dtype=np.int64),
-        is_file=np.array([r[2] == "file" for r in kept], dtype=bool),
-        start=np.array([r[4] for r in kept], dtype=np.int64),
-        end=np.array([r[5] for r in kept], dtype=np.int64),
-        tokens=np.array([r[6] for r in kept], dtype=np.int64),
+        rowid=np.array([r.rowid for r in kept], dtype=np.int64),
+        blob=np.array([r.blob_key for r in kept], dtype=np.int64),
+        is_file=np.array([r.kind == "file" for r in kept], dtype=bool),
+        start=np.array([r.start_line for r in kept], dtype=np.int64),
+        end=np.array([r.end_line for r in kept], dtype=np.int64),
+        tokens=np.array([r.tokens for r in kept], dtype=np.int64),
         raw_sig=np.array([raws[i] for i in order], dtype=np.uint32).reshape(-1, width),
         abs_sig=np.array([abss[i] for i in order], dtype=np.uint32).reshape(-1, width),
-        symbol=[r[3] for r in kept],
+        symbol=[r.symbol for r in kept],
         locations=locations,
     )
 
@@ -104,22 +96,22 @@ def load(store: Store, snap: Snapshot, min_tokens: int, min_lines: int) -> Fragm
 WRAPPER_SHARE = 0.5
 
 
-def _wrappers(rows: list[tuple]) -> set[int]:
+def _wrappers(rows: list[FragmentRow]) -> set[int]:
     """Indexes of function rows mostly made of a nested function row of the same blob."""
     by_blob: dict[int, list[int]] = {}
     for i, row in enumerate(rows):
-        if row[2] == "function":
-            by_blob.setdefault(row[1], []).append(i)
+        if row.kind == "function":
+            by_blob.setdefault(row.blob_key, []).append(i)
     out: set[int] = set()
     for members in by_blob.values():
         if len(members) < 2:
             continue
         for i in members:
-            _, _, _, _, start, end, tokens, _ = rows[i]
+            start, end, tokens = rows[i].start_line, rows[i].end_line, rows[i].tokens
             for j in members:
                 if j == i:
                     continue
-                _, _, _, _, s2, e2, t2, _ = rows[j]
+                s2, e2, t2 = rows[j].start_line, rows[j].end_line, rows[j].tokens
                 if (
                     start <= s2
                     and e2 <= end
@@ -136,7 +128,8 @@ def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
     file record, whose streams it slices)."""
     out: dict[int, fp.Fingerprint] = {}
     orphans: dict[int, list[int]] = {}  # blob_key -> rowids of function records
-    rows = _rows_where_in(store, "SELECT rowid, blob_key, data FROM fragments WHERE rowid", rowids)
+    with store.catalog.read() as r:
+        rows = r.fragment_records(rowids)
     for rowid, blob, data in rows:
         try:
             out[rowid] = fp.decode_record(data)
@@ -145,8 +138,9 @@ def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
         if out[rowid].needs_parent:
             orphans.setdefault(blob, []).append(rowid)
     parents: dict[int, fp.Fingerprint] = {}
-    files = "SELECT blob_key, data FROM fragments WHERE kind = 'file' AND blob_key"
-    for blob, data in _rows_where_in(store, files, list(orphans)):
+    with store.catalog.read() as r:
+        records = r.file_records(list(orphans))
+    for blob, data in records:
         try:
             parents[blob] = fp.decode_record(data)
         except ValueError:
@@ -161,25 +155,11 @@ def load_streams(store: Store, rowids: list[int]) -> dict[int, fp.Fingerprint]:
     return out
 
 
-def _rows_where_in(store: Store, select: str, values: list[int]) -> Iterator[tuple]:
-    """Rows of `select ... IN (values)`, queried 500 values at a time (SQLite's limit)."""
-    conn = store.catalog()
-    for lo in range(0, len(values), 500):
-        chunk = values[lo : lo + 500]
-        with store.lock:
-            rows = conn.execute(f"{select} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        yield from rows
-
-
 def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
     """blob_key -> [[kind, name, container, signature], ...] from the file records."""
     out: dict[int, list] = {}
-    with store.lock:
-        rows = (
-            store.catalog()
-            .execute("SELECT blob_key, data FROM fragments WHERE kind = 'file'")
-            .fetchall()
-        )
+    with store.catalog.read() as r:
+        rows = r.file_records()
     for key, data in rows:
         if key not in blobs:
             continue
@@ -191,6 +171,6 @@ def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
 
 
 def blob_lines(store: Store, blobs: set[int]) -> dict[int, int]:
-    with store.lock:
-        rows = store.catalog().execute("SELECT key, lines FROM blobs").fetchall()
-    return {k: n for k, n in rows if k in blobs}
+    with store.catalog.read() as r:
+        lines = r.blob_lines()
+    return {k: n for k, n in lines.items() if k in blobs}

@@ -76,7 +76,7 @@ class _Indexer:
         self.data = data
         self.say = say
         self.show_progress = progress
-        self.conn = catalog.connect(data.catalog_path)
+        self.catalog = catalog.Catalog(data.catalog_path)
         self.index = schema.open_index(data.index_dir, create=True)
         self.writer = self.index.writer(WRITER_HEAP_BYTES, 1)
         self.impl = implindex.ImplWriter.open(data.implementations_dir)
@@ -86,9 +86,9 @@ class _Indexer:
         # Blobs some file row stopped naming in this run: the only garbage candidates, unless
         # the last run did not finish its collection (then everything is swept).
         self.dropped: set[int] = set()
-        with catalog.transaction(self.conn):
-            self.sweep_all = catalog.meta_value(self.conn, "gc") != "done"
-            catalog.set_meta(self.conn, "gc", "pending")
+        with self.catalog.write() as tx:
+            self.sweep_all = tx.meta_value("gc") != "done"
+            tx.set_meta("gc", "pending")
         self.leftovers_possible = self.sweep_all and self.index.searcher().num_docs > 0
 
     # -- blobs -------------------------------------------------------------------------
@@ -170,31 +170,19 @@ class _Indexer:
         catalog never names a blob the index lacks)."""
         self.writer.commit()
         self.impl.commit()
-        with catalog.transaction(self.conn):
+        with self.catalog.write() as tx:
             for a in self.pending.analyses:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO blobs(key, oid, size, lang, lines, symbols, generated,"
-                    " parse_error) VALUES(?,?,?,?,?,?,?,?)",
-                    (
-                        a.key,
-                        a.oid,
-                        a.size,
-                        a.lang,
-                        a.lines,
-                        len(a.symbols),
-                        int(a.generated),
-                        a.parse_error,
-                    ),
+                row = catalog.BlobRow(
+                    a.key,
+                    a.oid,
+                    a.size,
+                    a.lang,
+                    a.lines,
+                    len(a.symbols),
+                    a.generated,
+                    a.parse_error,
                 )
-                self.conn.execute("DELETE FROM fragments WHERE blob_key=?", (a.key,))
-                self.conn.executemany(
-                    "INSERT INTO fragments(blob_key, kind, symbol, start_line, end_line, tokens,"
-                    " data) VALUES(?,?,?,?,?,?,?)",
-                    [
-                        (a.key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, f.data)
-                        for f in a.fragments
-                    ],
-                )
+                tx.add_blob(row, a.fragments)
         self.pending = _Pending()
 
     # -- repos -------------------------------------------------------------------------
@@ -206,15 +194,13 @@ class _Indexer:
         unchanged = (
             pushed is not None and not src.force and (known_pushes or {}).get(src.name) == pushed
         )
-        with catalog.transaction(self.conn):
-            repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
+        with self.catalog.write() as tx:
+            repo_id = tx.ensure_repo(src.name, src.url)
             if src.host is not None:
                 # A listing that asked the host again (the details were stale) says when:
                 # then its readers replace the stored ones even for an unchanged repo.
                 fresh = src.host.get("detail_at") is not None
-                catalog.set_host_info(
-                    self.conn, repo_id, src.host, keep_detail=unchanged and not fresh
-                )
+                tx.set_host_info(repo_id, src.host, keep_detail=unchanged and not fresh)
         if unchanged:
             return RepoOutcome(src.name, "unchanged", seconds=time.monotonic() - started)
         try:
@@ -230,11 +216,9 @@ class _Indexer:
     def _fail(self, repo_id: int, name: str, stage: str, message: str) -> RepoOutcome:
         """The repo keeps whatever it had indexed before; the error is shown in status."""
         message = redact(message)
-        with catalog.transaction(self.conn):
-            self.conn.execute(
-                "UPDATE repos SET status='error', error=? WHERE id=?", (message, repo_id)
-            )
-            catalog.record_error(self.conn, repo_id, stage, message)
+        with self.catalog.write() as tx:
+            tx.set_repo_state(repo_id, "error", message)
+            tx.record_error(repo_id, stage, message)
         return RepoOutcome(name, "error", message)
 
     def _index_mirror(self, src: RepoSource, repo_id: int, mirror) -> RepoOutcome:
@@ -255,20 +239,14 @@ class _Indexer:
                 wanted.append(branch)
             else:
                 problems.append(f"configured branch {branch!r} does not exist")
-        indexed = dict(
-            self.conn.execute(
-                "SELECT name, commit_id FROM branches WHERE repo_id=?", (repo_id,)
-            ).fetchall()
-        )
+        with self.catalog.read() as r:
+            indexed = r.repo_branch_commits(repo_id)
         changed = [b for b in dict.fromkeys(wanted) if heads[b] != indexed.get(b)]
         gone = [b for b in indexed if b not in wanted]
         status, error = ("error", "; ".join(problems)) if problems else ("ok", "")
         if not changed and not gone:
-            with catalog.transaction(self.conn):
-                self.conn.execute(
-                    "UPDATE repos SET status=?, error=?, default_branch=? WHERE id=?",
-                    (status, error, default, repo_id),
-                )
+            with self.catalog.write() as tx:
+                tx.set_repo_state(repo_id, status, error, default)
             return RepoOutcome(src.name, "error" if problems else "unchanged", error)
         new_files: dict[str, dict[str, tuple[int, str, int]]] = {}
         skipped: dict[str, list[tuple[str, str, int]]] = {}
@@ -285,7 +263,8 @@ class _Indexer:
             new_files[branch], skipped[branch] = files, skips
             if branch == default:
                 info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
-                old_info = catalog.repo_info(self.conn, repo_id)
+                with self.catalog.read() as r:
+                    old_info = r.repo_info(repo_id)
                 info.update(self.impl.describe(src.name, mirror, heads[branch], files, old_info))
         self._flush()
         commits = {b: (heads[b], gitread.commit_time(mirror, heads[b])) for b in changed}
@@ -304,13 +283,14 @@ class _Indexer:
         gone = set(removed)
         files: dict[str, tuple[int, str, int]] = {}
         lang_bytes: Counter = Counter()
-        for path, (key, lang, flags, size) in catalog.branch_file_rows(
-            self.conn, repo_id, branch
-        ).items():
+        with self.catalog.read() as r:
+            rows = r.branch_file_rows(repo_id, branch)
+            old_skips = r.branch_skipped(repo_id, branch)
+        for path, (key, lang, flags, size) in rows.items():
             if path not in gone:
                 files[path] = (key, lang, flags)
                 lang_bytes[lang] += size
-        skips = [s for s in catalog.branch_skipped(self.conn, repo_id, branch) if s[0] not in gone]
+        skips = [s for s in old_skips if s[0] not in gone]
         candidates = _candidates(entries, skips)
         self._add_entries(mirror, candidates, files, skips, lang_bytes, label)
         for _, reason, _ in skips:
@@ -341,7 +321,8 @@ class _Indexer:
         """Fill `files` (and `skips`, `lang_bytes`) for the candidate tree entries, reading,
         analysing and adding the blobs the index lacks; each blob is read when its turn
         comes, not all up front (the kernel's 1 GB of source was held in memory)."""
-        known = catalog.known_blobs(self.conn, {blob_key(e.oid) for e in candidates})
+        with self.catalog.read() as r:
+            known = r.known_blobs({blob_key(e.oid) for e in candidates})
         todo: dict[int, list] = {}  # blob key -> entries (paths) of one new blob
         for e in candidates:
             key = blob_key(e.oid)
@@ -381,74 +362,25 @@ class _Indexer:
     ) -> None:
         """Make the repo's new state visible: one transaction, one new generation."""
         now = int(time.time())
-        with catalog.transaction(self.conn):
-            gen = catalog.bump_generation(self.conn)
+        with self.catalog.write() as tx:
+            gen = tx.bump_generation()
             for branch, files in new_files.items():
-                old = catalog.branch_files(self.conn, repo_id, branch)
-                for path, key in old.items():
-                    if path not in files or files[path][0] != key:
-                        self.dropped.add(key)
-                        self.conn.execute(
-                            "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND"
-                            " path=? AND gen_removed IS NULL",
-                            (gen, repo_id, branch, path),
-                        )
-                self.conn.executemany(
-                    "INSERT INTO files(repo_id, branch, path, blob_key, lang, flags, gen_added)"
-                    " VALUES(?,?,?,?,?,?,?)",
-                    [
-                        (repo_id, branch, path, key, lang, flags, gen)
-                        for path, (key, lang, flags) in files.items()
-                        if old.get(path) != key
-                    ],
-                )
-                self.conn.execute(
-                    "DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch)
-                )
-                self.conn.executemany(
-                    "INSERT INTO skipped(repo_id, branch, path, reason, size) VALUES(?,?,?,?,?)",
-                    [(repo_id, branch, p, r, s) for p, r, s in skipped.get(branch, [])],
-                )
+                self.dropped |= tx.switch_branch_files(repo_id, branch, files, gen)
+                tx.replace_skipped(repo_id, branch, skipped.get(branch, []))
             for branch, (commit, committed_at) in commits.items():
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO branches(repo_id, name, commit_id, committed_at,"
-                    " indexed_at) VALUES(?,?,?,?,?)",
-                    (repo_id, branch, commit, committed_at, now),
-                )
+                tx.set_branch_commit(repo_id, branch, commit, committed_at, now)
             for branch in gone:
-                self._drop_branch(repo_id, branch, gen)
-            self.conn.execute(
-                "UPDATE repos SET status=?, error=?, default_branch=?, indexed_at=? WHERE id=?",
-                (status, error, default, now, repo_id),
-            )
-            if default in commits:
-                self.conn.execute(
-                    "UPDATE repos SET last_commit_at=? WHERE id=?", (commits[default][1], repo_id)
-                )
+                self.dropped |= tx.drop_branch(repo_id, branch, gen)
+            tx.set_repo_state(repo_id, status, error, default)
+            tx.set_repo_indexed(repo_id, now, commits[default][1] if default in commits else None)
             if info is not None:
-                catalog.set_repo_info(self.conn, repo_id, info)
-
-    def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
-        self.dropped.update(catalog.branch_files(self.conn, repo_id, branch).values())
-        self.conn.execute(
-            "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND gen_removed IS NULL",
-            (gen, repo_id, branch),
-        )
-        self.conn.execute("DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch))
-        self.conn.execute("DELETE FROM branches WHERE repo_id=? AND name=?", (repo_id, branch))
+                tx.set_repo_info(repo_id, info)
 
     def remove_repo(self, repo: catalog.RepoRow) -> RepoOutcome:
         """A repo no longer in the sources: its documents leave the index."""
-        with catalog.transaction(self.conn):
-            gen = catalog.bump_generation(self.conn)
-            self.dropped.update(catalog.repo_blob_keys(self.conn, repo.id))
-            self.conn.execute(
-                "UPDATE files SET gen_removed=? WHERE repo_id=? AND gen_removed IS NULL",
-                (gen, repo.id),
-            )
-            self.conn.execute("DELETE FROM skipped WHERE repo_id=?", (repo.id,))
-            self.conn.execute("DELETE FROM errors WHERE repo_id=?", (repo.id,))
-            self.conn.execute("DELETE FROM repos WHERE id=?", (repo.id,))
+        with self.catalog.write() as tx:
+            gen = tx.bump_generation()
+            self.dropped |= tx.remove_repo(repo.id, gen)
         shutil.rmtree(self.data.mirror_path(repo.name), ignore_errors=True)
         return RepoOutcome(repo.name, "removed")
 
@@ -459,30 +391,23 @@ class _Indexer:
         if self.sweep_all:
             self._sweep_all()
         else:
-            with catalog.transaction(self.conn):
-                gen = catalog.generation(self.conn)
-                self.conn.execute(
-                    "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
-                )
-                dead = catalog.drop_unreferenced_blobs(self.conn, self.dropped)
+            with self.catalog.write() as tx:
+                tx.drop_removed_files(tx.generation())
+                dead = tx.drop_unreferenced_blobs(self.dropped)
             for key in dead:
                 self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
             self.writer.commit()
-        self.impl.collect_garbage(catalog.default_branch_commits(self.conn))
-        with catalog.transaction(self.conn):
-            catalog.set_meta(self.conn, "gc", "done")
+        with self.catalog.read() as r:
+            commits = r.default_branch_commits()
+        self.impl.collect_garbage(commits)
+        with self.catalog.write() as tx:
+            tx.set_meta("gc", "done")
 
     def _sweep_all(self) -> None:
-        with catalog.transaction(self.conn):
-            gen = catalog.generation(self.conn)
-            self.conn.execute(
-                "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
-            )
-            self.conn.execute(
-                "DELETE FROM fragments WHERE blob_key NOT IN (SELECT blob_key FROM files)"
-            )
-            self.conn.execute("DELETE FROM blobs WHERE key NOT IN (SELECT blob_key FROM files)")
-        live = {k for (k,) in self.conn.execute("SELECT key FROM blobs")}
+        with self.catalog.write() as tx:
+            tx.drop_removed_files(tx.generation())
+            tx.drop_all_unreferenced_blobs()
+            live = tx.blob_keys()
         self.index.reload()
         searcher = self.index.searcher()
         if searcher.num_docs:
@@ -499,7 +424,7 @@ class _Indexer:
             self.pool.shutdown()
         self.writer.wait_merging_threads()
         self.impl.close()
-        self.conn.close()
+        self.catalog.close()
 
 
 def _candidates(entries, skips: list[tuple[str, str, int]]) -> list:
@@ -532,20 +457,18 @@ def index_sources(
     with layout.index_lock(data), layout.private_files():
         indexer = _Indexer(data, say, progress)
         try:
-            sources = _remembered_sources(indexer.conn, sources)
+            sources = _remembered_sources(indexer.catalog, sources)
             # Before any repo: a tightened rule holds before new content becomes visible.
             rules = access.rules_from_sources(sources)
-            catalog.set_access_rules(indexer.conn, rules.to_json(), access.AccessRules().to_json())
-            options = ResolveOptions(
-                only=only,
-                known_pushes=catalog.host_pushes(indexer.conn),
-                known_details=catalog.host_detail_times(indexer.conn),
-            )
+            with indexer.catalog.write() as tx:
+                tx.set_access_rules(rules.to_json(), access.AccessRules().to_json())
+                options = ResolveOptions(
+                    only=only, known_pushes=tx.host_pushes(), known_details=tx.host_detail_times()
+                )
             repos, problems = resolve(sources, options)
-            with catalog.transaction(indexer.conn):
+            with indexer.catalog.write() as tx:
                 for listing in options.listings:
-                    catalog.record_host_listing(
-                        indexer.conn,
+                    tx.record_host_listing(
                         listing.label,
                         listing.api_url,
                         listing.repos,
@@ -559,7 +482,9 @@ def index_sources(
             if problems:
                 say("some sources could not be read: no repository is removed in this run")
             elif only is None:
-                for old in catalog.repos(indexer.conn):
+                with indexer.catalog.read() as r:
+                    old_repos = r.repos()
+                for old in old_repos:
                     if old.name not in wanted:
                         indexer.summary.outcomes.append(indexer.remove_repo(old))
             for src in repos:
@@ -573,21 +498,19 @@ def index_sources(
     return indexer.summary
 
 
-def _remembered_sources(conn: sqlite3.Connection, sources: list[str] | None) -> list[str]:
+def _remembered_sources(cat: catalog.Catalog, sources: list[str] | None) -> list[str]:
     if sources:
         # Local paths are remembered absolute, so a later run from elsewhere finds them;
         # URLs without their credentials (a later run gets them from a credential helper).
         sources = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
-        with catalog.transaction(conn):
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES('sources', ?)",
-                (json.dumps([redact(s) for s in sources]),),
-            )
+        with cat.write() as tx:
+            tx.remember_sources([redact(s) for s in sources])
         return sources
-    row = conn.execute("SELECT value FROM meta WHERE key='sources'").fetchone()
-    if not row:
+    with cat.read() as r:
+        remembered = r.remembered_sources()
+    if not remembered:
         raise ValueError("no SOURCE given and none remembered from an earlier run")
-    return json.loads(row[0])
+    return remembered
 
 
 def default_progress() -> bool:

@@ -7,7 +7,6 @@ how generations keep a snapshot free of half-written state during indexing.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
@@ -295,8 +294,8 @@ class Store:
         if problem:
             raise StoreError(problem)
         self.data = data
-        self._lock = threading.Lock()
-        self._conn = catalog.connect(data.catalog_path)
+        self._lock = threading.Lock()  # guards the cached view, not the catalog (it has its own)
+        self._catalog = catalog.Catalog(data.catalog_path)
         self._index = schema.open_index(data.index_dir, create=True)
         self._impl = implindex.open_index(data.implementations_dir, create=True)
         self._view: CatalogView | None = None
@@ -305,33 +304,24 @@ class Store:
     def open(cls, data_dir: str | Path | None = None) -> Store:
         return cls(layout.resolve_data_dir(str(data_dir) if data_dir else None))
 
-    def catalog(self) -> sqlite3.Connection:
-        """The catalog connection, for metadata queries (status, errors, dedup fragments).
-        Hold self.lock while using it from several threads."""
-        return self._conn
-
     @property
-    def lock(self) -> threading.Lock:
-        return self._lock
+    def catalog(self) -> catalog.Catalog:
+        """The catalog, for what a snapshot does not hold (status, webhooks, dedup
+        fragments); its read() and write() serialize the threads sharing it."""
+        return self._catalog
 
     def snapshot(self) -> Snapshot:
         """The current state. The catalog is read first: the indexer commits tantivy before
         the catalog, so every blob the catalog's files name is already searchable."""
         with self._lock:
-            with catalog.read_snapshot(self._conn):
-                gen = catalog.generation(self._conn)
+            with self._catalog.read() as r:
+                gen = r.generation()
                 if self._view is not None and self._view.generation == gen:
                     return self._open_snapshot(self._view)
-                files = list(catalog.live_files(self._conn, gen))
-                repos = {r.name: r for r in catalog.repos(self._conn)}
-                rules = access.AccessRules.from_json(catalog.access_rules(self._conn))
-                commits = {
-                    (name, branch): commit
-                    for name, branch, commit in self._conn.execute(
-                        "SELECT r.name, b.name, b.commit_id FROM branches b "
-                        "JOIN repos r ON r.id = b.repo_id"
-                    )
-                }
+                files = list(r.live_files(gen))
+                repos = {repo.name: repo for repo in r.repos()}
+                rules = access.AccessRules.from_json(r.access_rules())
+                commits = r.branch_commits()
             self._view = CatalogView(gen, files, repos, commits, rules)
             return self._open_snapshot(self._view)
 
@@ -341,4 +331,4 @@ class Store:
         return Snapshot(view, self._index.searcher(), self._impl.searcher())
 
     def close(self) -> None:
-        self._conn.close()
+        self._catalog.close()
