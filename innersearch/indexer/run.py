@@ -9,7 +9,6 @@ state searchable; the next run reuses what was committed and completes the rest.
 from __future__ import annotations
 
 import fnmatch
-import json
 import multiprocessing
 import os
 import shutil
@@ -26,7 +25,6 @@ import tantivy
 from . import access, catalog, classify, gitread, implindex, layout, orphans, owners, schema
 from .analyze import BlobAnalysis, analyze_blob, blob_key
 from .credentials import redact
-from .identifiers import identifier_words, squashed
 from .progress import Progress
 from .sources import RepoSource, ResolveOptions, SourceProblem, resolve
 
@@ -128,36 +126,8 @@ class _Indexer:
         # not free). By query: a delete by term on the u64 field matches nothing.
         if self.leftovers_possible:
             self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, a.key))
-        doc = tantivy.Document()
-        doc.add_text(schema.F_DOC_KIND, schema.DOC_BLOB)
-        doc.add_unsigned(schema.F_BLOB_KEY, a.key)
-        doc.add_text(schema.F_TRIGRAMS, data.decode("utf-8", "replace"))
-        doc.add_bytes(schema.F_CONTENT, data)
-        doc.add_text(schema.F_LANG, a.lang)
-        refs: dict[str, list[int]] = {}
-        for ref in a.references:
-            refs.setdefault(ref.name, []).append(ref.line)
-        for name in refs:
-            doc.add_text(schema.F_REF_NAMES, name)
-        doc.add_text(schema.F_REFS, json.dumps(refs, separators=(",", ":")))
-        self.writer.add_document(doc)
-        for sym in a.symbols:
-            sd = tantivy.Document()
-            sd.add_text(schema.F_DOC_KIND, schema.DOC_SYMBOL)
-            sd.add_unsigned(schema.F_BLOB_KEY, a.key)
-            sd.add_text(schema.F_SYM_NAME, sym.name)
-            sd.add_text(schema.F_SYM_LOWER, sym.name)
-            sd.add_text(schema.F_SYM_TRIGRAMS, sym.name)
-            sd.add_text(schema.F_SYM_SQUASHED, squashed(sym.name))
-            for word in dict.fromkeys(identifier_words(sym.name)):
-                sd.add_text(schema.F_SYM_WORDS, word)
-            sd.add_text(schema.F_SYM_KIND, sym.kind)
-            sd.add_text(schema.F_LANG, a.lang)
-            sd.add_unsigned(schema.F_LINE, sym.line)
-            sd.add_unsigned(schema.F_END_LINE, sym.end_line)
-            sd.add_text(schema.F_CONTAINER, sym.container)
-            sd.add_text(schema.F_SIGNATURE, sym.signature)
-            self.writer.add_document(sd)
+        for doc in schema.blob_documents(a.key, a.lang, data, a.symbols, a.references):
+            self.writer.add_document(doc)
         self.pending.analyses.append(a)
         self.pending.bytes += len(data)
         self.summary.new_blobs += 1

@@ -6,7 +6,6 @@ how generations keep a snapshot free of half-written state during indexing.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ import tantivy
 from . import access, catalog, implindex, layout, schema
 from .catalog import FileRow, RepoRow
 from .records import Symbol
+from .schema import symbol_from_doc  # noqa: F401  search/ imports it from here (moved)
 
 T = TypeVar("T")
 
@@ -221,25 +221,20 @@ class Snapshot:
             raise LookupError(f"no file {path!r} in repository {repo!r}{where}")
         return found
 
-    def _blob_doc(self, key: int) -> dict | None:
-        query = schema.docs_of_blob(schema.DOC_BLOB, key)
-        hits = self.searcher.search(query, limit=1).hits
-        return self.searcher.doc(hits[0][1]).to_dict() if hits else None
-
     def content(self, key: int) -> bytes | None:
-        doc = self._blob_doc(key)
-        return bytes(doc[schema.F_CONTENT][0]) if doc else None
+        doc = schema.find_blob_doc(self.searcher, key)
+        return doc.content if doc else None
 
     def references(self, key: int) -> dict[str, list[int]]:
         """name -> lines where the blob calls or uses it."""
-        doc = self._blob_doc(key)
-        return json.loads(doc[schema.F_REFS][0]) if doc and doc.get(schema.F_REFS) else {}
+        doc = schema.find_blob_doc(self.searcher, key)
+        return doc.references() if doc else {}
 
     def symbols(self, key: int) -> list[Symbol]:
         """The definitions in one blob, in line order."""
         query = schema.docs_of_blob(schema.DOC_SYMBOL, key)
         hits = self.searcher.search(query, limit=100_000).hits
-        found = [symbol_from_doc(self.searcher.doc(addr).to_dict()) for _, addr in hits]
+        found = [schema.symbol_at(self.searcher, addr) for _, addr in hits]
         return sorted(found, key=lambda s: (s.line, s.end_line, s.name))
 
     def _keyed_hits(self, query: tantivy.Query) -> list[tuple[int, tantivy.DocAddress]]:
@@ -268,22 +263,7 @@ class Snapshot:
 
     def symbols_at(self, addrs: list[tantivy.DocAddress]) -> list[Symbol]:
         """The definitions stored at these addresses (from symbol_docs)."""
-        return [symbol_from_doc(self.searcher.doc(addr).to_dict()) for addr in addrs]
-
-
-def symbol_from_doc(doc: dict) -> Symbol:
-    def first(name: str, default=""):
-        values = doc.get(name) or [default]
-        return values[0]
-
-    return Symbol(
-        name=first(schema.F_SYM_NAME),
-        kind=first(schema.F_SYM_KIND),
-        line=int(first(schema.F_LINE, 0)),
-        end_line=int(first(schema.F_END_LINE, 0)),
-        container=first(schema.F_CONTAINER),
-        signature=first(schema.F_SIGNATURE),
-    )
+        return [schema.symbol_at(self.searcher, addr) for addr in addrs]
 
 
 class Store:
