@@ -770,11 +770,25 @@ class Catalog:
         self.path = path
         self._conn = _connect(path, _DDL)
         self._lock = threading.Lock()
+        self._owner: int | None = None  # the thread inside a transaction
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        # A transaction opened inside another of the same thread would wait for itself
+        # forever (the lock is not reentrant, and SQLite has no nested BEGIN): say so.
+        if self._owner == threading.get_ident():
+            raise RuntimeError("a catalog transaction is already open in this thread")
+        with self._lock:
+            self._owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._owner = None
 
     @contextmanager
     def read(self) -> Iterator[Reads]:
         """A read transaction: every query inside sees the same committed state."""
-        with self._lock:
+        with self._held():
             self._conn.execute("BEGIN")
             try:
                 yield Reads(self._conn)
@@ -785,7 +799,7 @@ class Catalog:
     def write(self) -> Iterator[Writes]:
         """A write transaction (BEGIN IMMEDIATE: one writer at a time across processes),
         rolled back when the block raises."""
-        with self._lock:
+        with self._held():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Writes(self._conn)

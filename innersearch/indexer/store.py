@@ -1,7 +1,8 @@
 """The read side of a data dir: one consistent snapshot of the catalog and the tantivy index.
 
 search/, dedup/ and web/ read the index only through Store.snapshot(); see catalog.py for
-how generations keep a snapshot free of half-written state during indexing.
+how generations keep a snapshot free of half-written state during indexing. A Store is a set
+of shards (Store.shards, one today), each with its own catalog and indexes.
 """
 
 from __future__ import annotations
@@ -266,6 +267,34 @@ class Snapshot:
         return [schema.symbol_at(self.searcher, addr) for addr in addrs]
 
 
+@dataclass
+class Shard:
+    """One shard of a store: its catalog, its index and its implementations index."""
+
+    name: str
+    catalog: catalog.Catalog
+    index: tantivy.Index
+    impl: tantivy.Index
+
+    @classmethod
+    def open(cls, name: str, data: layout.DataDir) -> Shard:
+        return cls(
+            name,
+            catalog.Catalog(data.catalog_path),
+            schema.open_index(data.index_dir, create=True),
+            implindex.open_index(data.implementations_dir, create=True),
+        )
+
+    def searchers(self) -> tuple[tantivy.Searcher, tantivy.Searcher]:
+        """Searchers of what is committed now (main index, implementations)."""
+        self.index.reload()
+        self.impl.reload()
+        return self.index.searcher(), self.impl.searcher()
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
 class Store:
     """Opens a data dir for reading; thread-safe; snapshots are cached per generation."""
 
@@ -273,11 +302,13 @@ class Store:
         problem = layout.check_readable(data)
         if problem:
             raise StoreError(problem)
+        shards = data.shards
+        if len(shards) != 1:
+            # A snapshot reads one catalog and one index; merging several is the scale-out's.
+            raise StoreError(f"{data.root} has {len(shards)} shards: this version reads one")
         self.data = data
         self._lock = threading.Lock()  # guards the cached view, not the catalog (it has its own)
-        self._catalog = catalog.Catalog(data.catalog_path)
-        self._index = schema.open_index(data.index_dir, create=True)
-        self._impl = implindex.open_index(data.implementations_dir, create=True)
+        self._shards = tuple(Shard.open(str(i), d) for i, d in enumerate(shards))
         self._view: CatalogView | None = None
 
     @classmethod
@@ -285,16 +316,22 @@ class Store:
         return cls(layout.resolve_data_dir(str(data_dir) if data_dir else None))
 
     @property
+    def shards(self) -> tuple[Shard, ...]:
+        """The shards behind this store (one today, see layout.DataDir.shards)."""
+        return self._shards
+
+    @property
     def catalog(self) -> catalog.Catalog:
-        """The catalog, for what a snapshot does not hold (status, webhooks, dedup
-        fragments); its read() and write() serialize the threads sharing it."""
-        return self._catalog
+        """The data dir's catalog (its first shard's), for what a snapshot does not hold:
+        status, webhooks, sync state, dedup fragments. No connection is handed out: its
+        read() and write() serialize the threads sharing it."""
+        return self._shards[0].catalog
 
     def snapshot(self) -> Snapshot:
         """The current state. The catalog is read first: the indexer commits tantivy before
         the catalog, so every blob the catalog's files name is already searchable."""
         with self._lock:
-            with self._catalog.read() as r:
+            with self._shards[0].catalog.read() as r:
                 gen = r.generation()
                 if self._view is not None and self._view.generation == gen:
                     return self._open_snapshot(self._view)
@@ -306,9 +343,9 @@ class Store:
             return self._open_snapshot(self._view)
 
     def _open_snapshot(self, view: CatalogView) -> Snapshot:
-        self._index.reload()
-        self._impl.reload()
-        return Snapshot(view, self._index.searcher(), self._impl.searcher())
+        searcher, impl_searcher = self._shards[0].searchers()
+        return Snapshot(view, searcher, impl_searcher)
 
     def close(self) -> None:
-        self._catalog.close()
+        for shard in self._shards:
+            shard.close()
