@@ -549,19 +549,21 @@ class Writes(Reads):
         )
         return self._conn.execute("SELECT id FROM repos WHERE name=?", (name,)).fetchone()[0]
 
-    def set_repo_state(
-        self, repo_id: int, status: str, error: str, default_branch: str | None = None
+    def set_repo_state(self, repo_id: int, status: str, error: str) -> None:
+        """The repo's status and error (a failure: the rest of what it had stays)."""
+        self._conn.execute(
+            "UPDATE repos SET status=?, error=? WHERE id=?", (status, error, repo_id)
+        )
+
+    def set_repo_head(
+        self, repo_id: int, status: str, error: str, default_branch: str | None
     ) -> None:
-        """The repo's status and error; its default branch too when given."""
-        if default_branch is None:
-            self._conn.execute(
-                "UPDATE repos SET status=?, error=? WHERE id=?", (status, error, repo_id)
-            )
-        else:
-            self._conn.execute(
-                "UPDATE repos SET status=?, error=?, default_branch=? WHERE id=?",
-                (status, error, default_branch, repo_id),
-            )
+        """The repo's status and error, and its default branch as the mirror says (None:
+        the mirror has no HEAD branch)."""
+        self._conn.execute(
+            "UPDATE repos SET status=?, error=?, default_branch=? WHERE id=?",
+            (status, error, default_branch, repo_id),
+        )
 
     def set_repo_indexed(
         self, repo_id: int, indexed_at: int, last_commit_at: int | None = None

@@ -125,7 +125,7 @@ class _Indexer:
         status, error = ("error", "; ".join(problems)) if problems else ("ok", "")
         if not changed and not gone:
             with self.catalog.write() as tx:
-                tx.set_repo_state(repo_id, status, error, default)
+                tx.set_repo_head(repo_id, status, error, default)
             return RepoOutcome(src.name, "error" if problems else "unchanged", error)
         change = RepoChange(repo_id, default, status, error, gone=gone)
         for branch in changed:

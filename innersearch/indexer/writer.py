@@ -92,7 +92,7 @@ class IndexWriter:
                 tx.set_branch_commit(change.repo_id, branch, c.commit, c.committed_at, now)
             for branch in change.gone:
                 self.dropped |= tx.drop_branch(change.repo_id, branch, gen)
-            tx.set_repo_state(change.repo_id, change.status, change.error, change.default_branch)
+            tx.set_repo_head(change.repo_id, change.status, change.error, change.default_branch)
             default = change.commits.get(change.default_branch or "")
             tx.set_repo_indexed(change.repo_id, now, default.committed_at if default else None)
             if change.info is not None:
