@@ -79,11 +79,14 @@ def grep_ranking(store: Store, query: str) -> list[str]:
 def describe_cost(data: layout.DataDir) -> float:
     """Seconds to describe every repo and write its implementations documents, as indexing
     does (the same functions, on the indexed mirrors), into a scratch index."""
-    conn = catalog.connect(data.catalog_path)
+    cat = catalog.Catalog(data.catalog_path)
+    with cat.read() as r:
+        repos = r.repos()
+    cat.close()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="impl-bench-") as scratch:
         writer = implindex.ImplWriter.open(Path(scratch))
-        for row in catalog.repos(conn):
+        for row in repos:
             mirror = gitread.git.Repo(data.mirror_path(row.name))
             commit = gitread.branches(mirror)[row.default_branch]
             files = {
@@ -93,7 +96,6 @@ def describe_cost(data: layout.DataDir) -> float:
             writer.describe(row.name, mirror, commit, files, {})
         writer.commit()
         writer.close()
-    conn.close()
     return time.perf_counter() - started
 
 

@@ -164,14 +164,14 @@ def quiet_poll(work: Path, n: int, rounds: int) -> dict:
             quiet_fetches.append(fetches["n"])
             assert {o.status for o in s.outcomes} == {"unchanged"}
         # The same cycle without comparing the host's last push: every repo is fetched.
-        real_pushes = catalog.host_pushes
-        run.catalog.host_pushes = lambda _conn: {}
+        real_pushes = catalog.Reads.host_pushes
+        catalog.Reads.host_pushes = lambda _self: {}
         fetches["n"] = 0
         t = time.monotonic()
         run.index_sources(data, None, say=lambda _m: None)
         fetch_all = time.monotonic() - t
         fetch_all_fetches = fetches["n"]
-        run.catalog.host_pushes = real_pushes
+        catalog.Reads.host_pushes = real_pushes
         run.gitread.mirror = real_mirror
         pages = sum(1 for r in host.requests if r.startswith("GET /orgs/big/repos"))
     return {

@@ -208,9 +208,10 @@ def test_an_unreachable_host_is_an_error_of_that_source(tmp_path, monkeypatch):
     assert [p.source for p in summary.problems] == ["gitea:acme"]
     assert "cannot reach" in summary.problems[0].message
     assert [o.name for o in summary.outcomes] == ["tools"]
-    conn = catalog.connect(data.catalog_path)
-    [row] = catalog.host_sources(conn)
-    conn.close()
+    cat = catalog.Catalog(data.catalog_path)
+    with cat.read() as r:
+        [row] = r.host_sources()
+    cat.close()
     assert row.label == "gitea:acme" and "cannot reach" in row.error
 
 

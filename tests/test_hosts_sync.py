@@ -99,7 +99,8 @@ def test_a_wrong_signature_is_a_401_and_changes_nothing(org, open_test_store):
         r = client.post("/api/v1/hooks/github", data=body, headers=headers)
         assert r.status_code == 401
         assert "acme" not in r.get_data(as_text=True)
-    assert catalog.pending_hooks(store.catalog()) == []
+    with store.catalog.read() as r:
+        assert r.pending_hooks() == []
     assert client.post("/api/v1/hooks/gitlab", data=body).status_code == 401
     assert client.post("/api/v1/hooks/svn", data=body).status_code == 404
 
@@ -130,7 +131,8 @@ def test_a_push_through_a_webhook_is_searchable_after_one_sync_cycle(
     # Only the pushed repo was asked for and fetched; the org was not listed again.
     assert all("/acme/app" in r for r in host.requests[listed_before:]), host.requests
     assert all("/acme/app.git" in r for r in git.requests[fetched_before:])
-    assert catalog.pending_hooks(store.catalog()) == []
+    with store.catalog.read() as r:
+        assert r.pending_hooks() == []
     [src] = status_report(store)["sources"]
     assert src["source"] == "github:acme" and src["last_webhook_at"] is not None
     assert src["webhook_lag_seconds"] is not None and src["pending_webhooks"] == 0
@@ -150,9 +152,10 @@ def test_a_poll_cycle_indexes_what_was_pushed_and_records_the_next_sync(org, tmp
     host.repo("acme/lib").pushed_at += 10
     busy = loop.cycle(now=loop.next_poll + 1)
     assert busy.kind == "poll" and busy.repos == 1
-    conn = catalog.connect(data.catalog_path)
-    assert catalog.sync_state(conn)["next_sync_at"] > catalog.sync_state(conn)["last_sync_at"]
-    conn.close()
+    cat = catalog.Catalog(data.catalog_path)
+    with cat.read() as r:
+        assert r.sync_state()["next_sync_at"] > r.sync_state()["last_sync_at"]
+    cat.close()
 
 
 def test_file_urls_per_host_and_host_info_round_trip():

@@ -47,8 +47,8 @@ def test_identical_content_is_stored_once(tmp_path):
     store = Store(build_index(tmp_path, org))
     files = _files(store)
     assert files[("one", "util.py")].blob_key == files[("two", "lib/copy.py")].blob_key
-    (n,) = store.catalog().execute("SELECT COUNT(*) FROM blobs").fetchone()
-    assert n == 1
+    with store.catalog.read() as r:
+        assert r.blob_totals()[0] == 1
 
 
 def test_skips_binary_and_large_files_and_marks_the_rest(tmp_path):
@@ -69,9 +69,9 @@ def test_skips_binary_and_large_files_and_marks_the_rest(tmp_path):
     store = Store(build_index(tmp_path, org))
     files = _files(store)
     assert ("mixed", "logo.png") not in files and ("mixed", "big.txt") not in files
-    skipped = dict(
-        store.catalog().execute("SELECT path, reason FROM skipped ORDER BY path").fetchall()
-    )
+    with store.catalog.read() as r:
+        [repo] = r.repos()
+        skipped = {p: why for p, why, _ in r.branch_skipped(repo.id, repo.default_branch)}
     assert skipped == {"big.txt": "too-large", "logo.png": "binary"}
     assert (
         store.snapshot().content(files[("mixed", "latin1.txt")].blob_key) == b"caf\xe9 na\xefve\n"

@@ -20,7 +20,7 @@ import pytest
 
 from innersearch.cli import main as cli_main
 from innersearch.dedup import api as dedup
-from innersearch.indexer import access, catalog, layout
+from innersearch.indexer import access, layout
 from innersearch.indexer.access import AccessRules, Principal
 from innersearch.indexer.catalog import RepoRow
 from innersearch.indexer.status import status_report
@@ -418,13 +418,11 @@ def test_counts_leave_the_private_repo_out(apps, mode):
 
 
 def test_status_errors_of_unreadable_repos_are_left_out(org):
-    conn = org.catalog()
-    with org.lock:
-        private_id = next(r.id for r in catalog.repos(conn) if r.name == PRIVATE)
-        catalog.record_error(conn, private_id, "mirror", "zqx: fetch failed")
-        catalog.record_error(conn, None, "mirror", "source zqx-source unreadable")
-        with catalog.transaction(conn):
-            catalog.record_host_listing(conn, "github:acme", "https://api.github.com", 4, "", 0.1)
+    with org.catalog.write() as tx:
+        private_id = next(r.id for r in tx.repos() if r.name == PRIVATE)
+        tx.record_error(private_id, "mirror", "zqx: fetch failed")
+        tx.record_error(None, "mirror", "source zqx-source unreadable")
+        tx.record_host_listing("github:acme", "https://api.github.com", 4, "", 0.1)
     snap = org.snapshot()
     everything = status_report(org, snapshot=snap)
     bobs = status_report(org, snapshot=snap.for_principal(USERS["bob"]))

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from innersearch.indexer import catalog
 from innersearch.indexer import fingerprints as fp
-from innersearch.indexer.catalog import FLAG_GENERATED, FileRow
+from innersearch.indexer.catalog import FLAG_GENERATED, FileRow, Reads
 from innersearch.indexer.store import Snapshot, Store
 
 SIG_BYTES = fp.SIGNATURES_END
@@ -87,9 +86,8 @@ def load(store: Store, snap: Snapshot, min_tokens: int, min_lines: int) -> Fragm
                 cols.add(row, raw, abstract)
         blob_rows.clear()
 
-    with store.lock:
-        batches = catalog.dedup_signature_rows(store.catalog(), SIG_BYTES, min_tokens, min_lines)
-        for batch in batches:
+    with store.catalog.read() as r:
+        for batch in r.fragment_signature_batches(SIG_BYTES, min_tokens, min_lines):
             for row in batch:
                 if row[1] not in locations:
                     continue
@@ -194,7 +192,7 @@ def load_streams(
     parents = parents if parents is not None else ParentCache(0)
     out: dict[int, fp.Fingerprint] = {}
     orphans: dict[int, list[int]] = {}  # blob_key -> rowids of function records
-    for rowid, blob, data in _batched(store, catalog.dedup_records, rowids):
+    for rowid, blob, data in _batched(store, Reads.fragment_records, rowids):
         try:
             out[rowid] = fp.decode_record(data)
         except ValueError:
@@ -203,7 +201,7 @@ def load_streams(
             orphans.setdefault(blob, []).append(rowid)
     found = {blob: rec for blob in orphans if (rec := parents.get(blob)) is not None}
     missing = [blob for blob in orphans if blob not in found]
-    for blob, data in _batched(store, catalog.dedup_file_records, missing):
+    for blob, data in _batched(store, Reads.file_records, missing):
         try:
             found[blob] = fp.decode_record(data)
         except ValueError:
@@ -220,11 +218,11 @@ def load_streams(
 
 
 def _batched(store: Store, read, values: list[int]) -> Iterator[tuple]:
-    """Rows of `read(conn, chunk)` over `values`, 500 at a time (SQLite's limit)."""
-    conn = store.catalog()
+    """Rows of the catalog read `read(reads, chunk)` over `values`, 500 at a time, each
+    chunk in its own short read (the job works between chunks)."""
     for lo in range(0, len(values), 500):
-        with store.lock:
-            rows = read(conn, values[lo : lo + 500])
+        with store.catalog.read() as r:
+            rows = read(r, values[lo : lo + 500])
         yield from rows
 
 
@@ -232,7 +230,7 @@ def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
     """blob_key -> [[kind, name, container, signature], ...] from the file records, read
     500 at a time (all file records at once were most of the job's memory on the kernel)."""
     out: dict[int, list] = {}
-    for key, data in _batched(store, catalog.dedup_file_records, sorted(blobs)):
+    for key, data in _batched(store, Reads.file_records, sorted(blobs)):
         try:
             out[key] = fp.decode_record(data).streams()[3]
         except (ValueError, Exception):  # a damaged record only loses its vocabulary
@@ -241,5 +239,5 @@ def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
 
 
 def blob_lines(store: Store, blobs: set[int]) -> dict[int, int]:
-    with store.lock:
-        return {k: n for k, n in catalog.dedup_blob_lines(store.catalog()) if k in blobs}
+    with store.catalog.read() as r:
+        return {k: n for k, n in r.blob_lines().items() if k in blobs}

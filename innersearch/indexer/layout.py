@@ -64,6 +64,14 @@ class DataDir:
     def exists(self) -> bool:
         return self.format_file.exists()
 
+    @property
+    def shards(self) -> tuple[DataDir, ...]:
+        """The shards of this data dir, each laid out like a data dir (catalog, index,
+        implementations). Today a data dir is its own one shard; a scale-out that splits
+        the repos adds shard dirs under the root and lists them here; search reads only
+        store.Snapshot, so it does not change when shards are added."""
+        return (self,)
+
 
 def resolve_data_dir(explicit: str | None = None) -> DataDir:
     """--data wins, then $INNERSEARCH_DATA, then ./.innersearch."""

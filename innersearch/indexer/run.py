@@ -1,42 +1,30 @@
 """One indexing run: mirror every source, re-index what changed, commit repo by repo.
 
-Per repo: fetch, list each wanted branch's tree, read and parse only blobs the index lacks
-(in worker processes), add them to tantivy, commit tantivy, then switch the repo's files in
-one catalog transaction (a new generation). A kill -9 at any point leaves the last committed
-state searchable; the next run reuses what was committed and completes the rest.
+Per repo: fetch, list or diff each wanted branch's tree (tree.py), read and parse only blobs
+the index lacks (pool.py), add them to tantivy, commit tantivy, then switch the repo's files
+in one catalog transaction, a new generation (writer.py); then collect garbage (gc.py).
+A kill -9 at any point leaves the last committed state searchable; the next run reuses what
+was committed and completes the rest.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
-import multiprocessing
 import os
 import shutil
 import sqlite3
 import sys
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import tantivy
-
-from . import access, catalog, classify, gitread, implindex, layout, orphans, owners, schema
-from .analyze import BlobAnalysis, analyze_blob, blob_key
+from . import access, catalog, gc, gitread, layout, owners
+from .changes import BranchCommit, BranchState, RepoChange
 from .credentials import redact
-from .progress import Progress
+from .pool import Analyzer
 from .sources import RepoSource, ResolveOptions, SourceProblem, resolve
-
-WRITER_HEAP_BYTES = 256 * 1024 * 1024
-FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses little work
-FLUSH_BYTES = 96 * 1024 * 1024
-WORKERS = max(1, os.cpu_count() or 1)  # parsing processes: every core
-INLINE_PARSE_LIMIT = 48  # fewer new blobs than this are parsed in-process (no pool start-up)
-# A diff between the indexed and the new commit longer than this lists the whole tree instead.
-DIFF_LIMIT = 20_000
-IN_FLIGHT_PER_WORKER = 16  # bounded window of blobs handed to workers: memory stays bounded
+from .tree import TreeReader
+from .writer import IndexWriter
 
 
 @dataclass
@@ -62,141 +50,21 @@ class RunSummary:
         return [o for o in self.outcomes if o.status == "error"]
 
 
-@dataclass
-class _Pending:
-    """New blobs analysed but not yet committed."""
-
-    analyses: list[BlobAnalysis] = field(default_factory=list)
-    bytes: int = 0
-
-
 class _Indexer:
+    """The loop of one run over the repos: decides what changed and hands it on."""
+
     def __init__(self, data: layout.DataDir, say: Callable[[str], None], progress: bool):
         self.data = data
         self.say = say
-        self.show_progress = progress
-        self.conn = catalog.connect(data.catalog_path)
-        self.index = schema.open_index(data.index_dir, create=True)
-        self.writer = self.index.writer(WRITER_HEAP_BYTES, 1)
-        self.impl = implindex.ImplWriter.open(data.implementations_dir)
-        self.pending = _Pending()
-        self.pool: ProcessPoolExecutor | None = None
+        self.catalog = catalog.Catalog(data.catalog_path)
         self.summary = RunSummary()
-        # Blobs some file row stopped naming in this run: the only garbage candidates, unless
-        # the last run did not finish its collection (then everything is swept).
-        self.dropped: set[int] = set()
-        with catalog.transaction(self.conn):
-            self.sweep_all = catalog.meta_value(self.conn, "gc") != "done"
-            catalog.set_meta(self.conn, "gc", "pending")
-        self.leftovers_possible = self.sweep_all and self.index.searcher().num_docs > 0
-
-    # -- blobs -------------------------------------------------------------------------
-
-    def _analyses(
-        self, tasks: Iterator[tuple[str, str, str, bytes]], count: int
-    ) -> Iterator[tuple[tuple[str, str, str, bytes], BlobAnalysis]]:
-        """(task, analysis) in task order. Tasks are produced lazily and at most a bounded
-        window of them is in flight, so memory does not grow with the repo's size."""
-        # A few blobs are parsed in process rather than starting the pool for them; once the
-        # pool runs, everything goes to it (both cores, no start-up left to save).
-        if count < INLINE_PARSE_LIMIT and self.pool is None:
-            for task in tasks:
-                yield task, analyze_blob(task)
-            return
-        if self.pool is None:
-            ctx = multiprocessing.get_context("forkserver")
-            # No orphans after a kill -9: the forkserver and each worker die with their parent.
-            ctx.set_forkserver_preload(["innersearch.indexer.orphans_preload"])
-            self.pool = ProcessPoolExecutor(
-                WORKERS, mp_context=ctx, initializer=orphans.die_with_parent
-            )
-        window: deque[tuple[tuple[str, str, str, bytes], Future]] = deque()
-        limit = IN_FLIGHT_PER_WORKER * WORKERS
-        for task in tasks:
-            window.append((task, self.pool.submit(analyze_blob, task)))
-            if len(window) >= limit:
-                done, future = window.popleft()
-                yield done, future.result()
-        while window:
-            done, future = window.popleft()
-            yield done, future.result()
-
-    def _add_blob(self, a: BlobAnalysis, data: bytes) -> None:
-        # Idempotent: a run killed after a tantivy commit but before the catalog's may
-        # have left this blob's documents behind (only then: a delete query per blob is
-        # not free). By query: a delete by term on the u64 field matches nothing.
-        if self.leftovers_possible:
-            self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, a.key))
-        doc = tantivy.Document()
-        doc.add_text(schema.F_DOC_KIND, schema.DOC_BLOB)
-        doc.add_unsigned(schema.F_BLOB_KEY, a.key)
-        doc.add_text(schema.F_TRIGRAMS, data.decode("utf-8", "replace"))
-        doc.add_bytes(schema.F_CONTENT, data)
-        doc.add_text(schema.F_LANG, a.lang)
-        for name in a.ref_names:
-            doc.add_text(schema.F_REF_NAMES, name)
-        doc.add_text(schema.F_REFS, a.refs_json)
-        self.writer.add_document(doc)
-        # Field values come ready from the worker: this loop is the main process's share.
-        for sym, (squashed_name, words) in zip(a.symbols, a.symbol_terms, strict=True):
-            sd = tantivy.Document()
-            sd.add_text(schema.F_DOC_KIND, schema.DOC_SYMBOL)
-            sd.add_unsigned(schema.F_BLOB_KEY, a.key)
-            sd.add_text(schema.F_SYM_NAME, sym.name)
-            sd.add_text(schema.F_SYM_LOWER, sym.name)
-            sd.add_text(schema.F_SYM_TRIGRAMS, sym.name)
-            sd.add_text(schema.F_SYM_SQUASHED, squashed_name)
-            for word in words:
-                sd.add_text(schema.F_SYM_WORDS, word)
-            sd.add_text(schema.F_SYM_KIND, sym.kind)
-            sd.add_text(schema.F_LANG, a.lang)
-            sd.add_unsigned(schema.F_LINE, sym.line)
-            sd.add_unsigned(schema.F_END_LINE, sym.end_line)
-            sd.add_text(schema.F_CONTAINER, sym.container)
-            sd.add_text(schema.F_SIGNATURE, sym.signature)
-            self.writer.add_document(sd)
-        # Until the flush only the catalog row and fragments are needed of it.
-        a.symbol_terms, a.ref_names, a.refs_json = [], [], ""
-        self.pending.analyses.append(a)
-        self.pending.bytes += len(data)
-        self.summary.new_blobs += 1
-        self.summary.new_bytes += len(data)
-        if len(self.pending.analyses) >= FLUSH_BLOBS or self.pending.bytes >= FLUSH_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        """Commit tantivy, then record the committed blobs in the catalog (that order: the
-        catalog never names a blob the index lacks)."""
-        self.writer.commit()
-        self.impl.commit()
-        with catalog.transaction(self.conn):
-            for a in self.pending.analyses:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO blobs(key, oid, size, lang, lines, symbols, generated,"
-                    " parse_error) VALUES(?,?,?,?,?,?,?,?)",
-                    (
-                        a.key,
-                        a.oid,
-                        a.size,
-                        a.lang,
-                        a.lines,
-                        len(a.symbols),
-                        int(a.generated),
-                        a.parse_error,
-                    ),
-                )
-                self.conn.execute("DELETE FROM fragments WHERE blob_key=?", (a.key,))
-                self.conn.executemany(
-                    "INSERT INTO fragments(blob_key, kind, symbol, start_line, end_line, tokens,"
-                    " data) VALUES(?,?,?,?,?,?,?)",
-                    [
-                        (a.key, f.kind, f.symbol, f.start_line, f.end_line, f.tokens, f.data)
-                        for f in a.fragments
-                    ],
-                )
-        self.pending = _Pending()
-
-    # -- repos -------------------------------------------------------------------------
+        with self.catalog.write() as tx:
+            # The last run did not finish its collection: sweep everything this time.
+            self.sweep_all = tx.meta_value("gc") != "done"
+            tx.set_meta("gc", "pending")
+        self.writer = IndexWriter(data, self.catalog, leftovers_possible=self.sweep_all)
+        self.analyzer = Analyzer()
+        self.trees = TreeReader(self.catalog, self.analyzer, self.writer, progress)
 
     def index_repo(self, src: RepoSource, known_pushes: dict | None = None) -> RepoOutcome:
         started = time.monotonic()
@@ -205,15 +73,13 @@ class _Indexer:
         unchanged = (
             pushed is not None and not src.force and (known_pushes or {}).get(src.name) == pushed
         )
-        with catalog.transaction(self.conn):
-            repo_id = catalog.ensure_repo(self.conn, src.name, src.url)
+        with self.catalog.write() as tx:
+            repo_id = tx.ensure_repo(src.name, src.url)
             if src.host is not None:
                 # A listing that asked the host again (the details were stale) says when:
                 # then its readers replace the stored ones even for an unchanged repo.
                 fresh = src.host.get("detail_at") is not None
-                catalog.set_host_info(
-                    self.conn, repo_id, src.host, keep_detail=unchanged and not fresh
-                )
+                tx.set_host_info(repo_id, src.host, keep_detail=unchanged and not fresh)
         if unchanged:
             return RepoOutcome(src.name, "unchanged", seconds=time.monotonic() - started)
         try:
@@ -229,11 +95,9 @@ class _Indexer:
     def _fail(self, repo_id: int, name: str, stage: str, message: str) -> RepoOutcome:
         """The repo keeps whatever it had indexed before; the error is shown in status."""
         message = redact(message)
-        with catalog.transaction(self.conn):
-            self.conn.execute(
-                "UPDATE repos SET status='error', error=? WHERE id=?", (message, repo_id)
-            )
-            catalog.record_error(self.conn, repo_id, stage, message)
+        with self.catalog.write() as tx:
+            tx.set_repo_state(repo_id, "error", message)
+            tx.record_error(repo_id, stage, message)
         return RepoOutcome(name, "error", message)
 
     def _index_mirror(self, src: RepoSource, repo_id: int, mirror) -> RepoOutcome:
@@ -242,7 +106,7 @@ class _Indexer:
         problems: list[str] = []
         if not heads:
             message = "repository has no commits"
-            self._switch(repo_id, default, {}, {}, {}, [], status="empty", error=message)
+            self.writer.switch(RepoChange(repo_id, default, "empty", message))
             return RepoOutcome(src.name, "empty", message)
         wanted = []
         if default in heads:
@@ -254,262 +118,63 @@ class _Indexer:
                 wanted.append(branch)
             else:
                 problems.append(f"configured branch {branch!r} does not exist")
-        indexed = dict(
-            self.conn.execute(
-                "SELECT name, commit_id FROM branches WHERE repo_id=?", (repo_id,)
-            ).fetchall()
-        )
+        with self.catalog.read() as r:
+            indexed = r.repo_branch_commits(repo_id)
         changed = [b for b in dict.fromkeys(wanted) if heads[b] != indexed.get(b)]
         gone = [b for b in indexed if b not in wanted]
         status, error = ("error", "; ".join(problems)) if problems else ("ok", "")
         if not changed and not gone:
-            with catalog.transaction(self.conn):
-                self.conn.execute(
-                    "UPDATE repos SET status=?, error=?, default_branch=? WHERE id=?",
-                    (status, error, default, repo_id),
-                )
+            with self.catalog.write() as tx:
+                tx.set_repo_head(repo_id, status, error, default)
             return RepoOutcome(src.name, "error" if problems else "unchanged", error)
-        new_files: dict[str, dict[str, tuple[int, str, int]]] = {}
-        skipped: dict[str, list[tuple[str, str, int]]] = {}
-        info = None
+        change = RepoChange(repo_id, default, status, error, gone=gone)
         for branch in changed:
-            found = None
-            if indexed.get(branch) and not src.exclude_paths:
-                found = self._diff_branch(
-                    repo_id, mirror, branch, indexed[branch], heads[branch], f"{src.name}@{branch}"
-                )
-            if found is None:
-                found = self._snapshot_branch(src, mirror, branch, heads[branch])
-            files, skips, lang_bytes, paths = found
-            new_files[branch], skipped[branch] = files, skips
+            state = self._branch_state(src, repo_id, mirror, branch, indexed.get(branch), heads)
+            change.branches[branch] = state
             if branch == default:
-                info = owners.repo_info(mirror, heads[branch], paths, lang_bytes)
-                old_info = catalog.repo_info(self.conn, repo_id)
-                info.update(self.impl.describe(src.name, mirror, heads[branch], files, old_info))
-        self._flush()
-        commits = {b: (heads[b], gitread.commit_time(mirror, heads[b])) for b in changed}
-        self._switch(repo_id, default, new_files, skipped, commits, gone, status, error, info)
-        total = sum(len(f) for f in new_files.values())
+                info = owners.repo_info(mirror, heads[branch], state.paths, state.lang_bytes)
+                with self.catalog.read() as r:
+                    old_info = r.repo_info(repo_id)
+                impl = self.writer.impl
+                info.update(impl.describe(src.name, mirror, heads[branch], state.files, old_info))
+                change.info = info
+        change.commits = {
+            b: BranchCommit(heads[b], gitread.commit_time(mirror, heads[b])) for b in changed
+        }
+        self.writer.switch(change)
+        total = sum(len(s.files) for s in change.branches.values())
         return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
 
-    def _diff_branch(self, repo_id: int, mirror, branch: str, old: str, commit: str, label=""):
-        """The branch's new state from its indexed one and the commits' diff (git diff-tree),
-        so a one-file commit costs one blob, not a listing of the whole tree; None when the
-        old commit is gone or the diff is larger than a listing would be worth."""
-        diff = gitread.diff_tree(mirror, old, commit)
-        if diff is None or len(diff[1]) > DIFF_LIMIT:
-            return None
-        removed, entries = diff
-        gone = set(removed)
-        files: dict[str, tuple[int, str, int]] = {}
-        lang_bytes: Counter = Counter()
-        for path, (key, lang, flags, size) in catalog.branch_file_rows(
-            self.conn, repo_id, branch
-        ).items():
-            if path not in gone:
-                files[path] = (key, lang, flags)
-                lang_bytes[lang] += size
-        skips = [s for s in catalog.branch_skipped(self.conn, repo_id, branch) if s[0] not in gone]
-        candidates = _candidates(entries, skips)
-        self._add_entries(mirror, candidates, files, skips, lang_bytes, label)
-        for _, reason, _ in skips:
+    def _branch_state(
+        self, src: RepoSource, repo_id: int, mirror, branch: str, old: str | None, heads: dict
+    ) -> BranchState:
+        """A diff from the indexed commit when there is one (and no path is excluded, which
+        a diff does not apply), else a listing of the tree."""
+        state = None
+        if old and not src.exclude_paths:
+            label = f"{src.name}@{branch}"
+            state = self.trees.diff(repo_id, mirror, branch, old, heads[branch], label)
+        if state is None:
+            state = self.trees.snapshot(src, mirror, branch, heads[branch])
+        for _, reason, _ in state.skips:
             self.summary.skipped[reason] += 1
-        return files, skips, lang_bytes, sorted([*files, *(s[0] for s in skips)])
-
-    def _snapshot_branch(self, src: RepoSource, mirror, branch: str, commit: str):
-        """Read one branch's tree; analyse and add the blobs the index lacks."""
-        entries = list(gitread.list_tree(mirror, commit))
-        files: dict[str, tuple[int, str, int]] = {}
-        skips: list[tuple[str, str, int]] = []
-        lang_bytes: Counter = Counter()
-        wanted = [
-            e
-            for e in entries
-            if not (
-                src.exclude_paths and any(fnmatch.fnmatchcase(e.path, p) for p in src.exclude_paths)
-            )
-        ]
-        candidates = _candidates(wanted, skips)
-        self._add_entries(mirror, candidates, files, skips, lang_bytes, f"{src.name}@{branch}")
-        for _, reason, _ in skips:
-            self.summary.skipped[reason] += 1
-        paths = [e.path for e in entries]
-        return files, skips, lang_bytes, paths
-
-    def _add_entries(self, mirror, candidates, files, skips, lang_bytes, label: str) -> None:
-        """Fill `files` (and `skips`, `lang_bytes`) for the candidate tree entries, reading,
-        analysing and adding the blobs the index lacks; each blob is read when its turn
-        comes, not all up front (the kernel's 1 GB of source was held in memory)."""
-        known = catalog.known_blobs(self.conn, {blob_key(e.oid) for e in candidates})
-        todo: dict[int, list] = {}  # blob key -> entries (paths) of one new blob
-        for e in candidates:
-            key = blob_key(e.oid)
-            if key in known:
-                lang, generated = known[key]
-                path_lang = classify.language(e.path) or lang
-                files[e.path] = (key, path_lang, classify.file_flags(e.path, generated))
-                lang_bytes[path_lang] += e.size
-            else:
-                todo.setdefault(key, []).append(e)
-
-        def tasks() -> Iterator[tuple[str, str, str, bytes]]:
-            firsts = [entries[0] for entries in todo.values()]
-            blobs = gitread.read_blobs(mirror, [e.oid for e in firsts])
-            for e, data in zip(firsts, blobs, strict=True):
-                if classify.is_binary(data):
-                    skips.extend((x.path, "binary", x.size) for x in todo[blob_key(e.oid)])
-                    continue
-                yield (e.oid, e.path, classify.language(e.path, data[:256]), data)
-
-        bar = Progress(label, len(todo), enabled=self.show_progress)
-        for task, a in self._analyses(tasks(), len(todo)):
-            self._add_blob(a, task[3])
-            for e in todo[a.key]:
-                path_lang = classify.language(e.path) or a.lang
-                files[e.path] = (a.key, path_lang, classify.file_flags(e.path, a.generated))
-                lang_bytes[path_lang] += a.size
-            bar.advance(a.size)
-        bar.close()
-
-    def _switch(
-        self, repo_id, default, new_files, skipped, commits, gone, status, error="", info=None
-    ) -> None:
-        """Make the repo's new state visible: one transaction, one new generation."""
-        now = int(time.time())
-        with catalog.transaction(self.conn):
-            gen = catalog.bump_generation(self.conn)
-            for branch, files in new_files.items():
-                old = catalog.branch_files(self.conn, repo_id, branch)
-                for path, key in old.items():
-                    if path not in files or files[path][0] != key:
-                        self.dropped.add(key)
-                        self.conn.execute(
-                            "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND"
-                            " path=? AND gen_removed IS NULL",
-                            (gen, repo_id, branch, path),
-                        )
-                self.conn.executemany(
-                    "INSERT INTO files(repo_id, branch, path, blob_key, lang, flags, gen_added)"
-                    " VALUES(?,?,?,?,?,?,?)",
-                    [
-                        (repo_id, branch, path, key, lang, flags, gen)
-                        for path, (key, lang, flags) in files.items()
-                        if old.get(path) != key
-                    ],
-                )
-                self.conn.execute(
-                    "DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch)
-                )
-                self.conn.executemany(
-                    "INSERT INTO skipped(repo_id, branch, path, reason, size) VALUES(?,?,?,?,?)",
-                    [(repo_id, branch, p, r, s) for p, r, s in skipped.get(branch, [])],
-                )
-            for branch, (commit, committed_at) in commits.items():
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO branches(repo_id, name, commit_id, committed_at,"
-                    " indexed_at) VALUES(?,?,?,?,?)",
-                    (repo_id, branch, commit, committed_at, now),
-                )
-            for branch in gone:
-                self._drop_branch(repo_id, branch, gen)
-            self.conn.execute(
-                "UPDATE repos SET status=?, error=?, default_branch=?, indexed_at=? WHERE id=?",
-                (status, error, default, now, repo_id),
-            )
-            if default in commits:
-                self.conn.execute(
-                    "UPDATE repos SET last_commit_at=? WHERE id=?", (commits[default][1], repo_id)
-                )
-            if info is not None:
-                catalog.set_repo_info(self.conn, repo_id, info)
-
-    def _drop_branch(self, repo_id: int, branch: str, gen: int) -> None:
-        self.dropped.update(catalog.branch_files(self.conn, repo_id, branch).values())
-        self.conn.execute(
-            "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND gen_removed IS NULL",
-            (gen, repo_id, branch),
-        )
-        self.conn.execute("DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch))
-        self.conn.execute("DELETE FROM branches WHERE repo_id=? AND name=?", (repo_id, branch))
+        return state
 
     def remove_repo(self, repo: catalog.RepoRow) -> RepoOutcome:
         """A repo no longer in the sources: its documents leave the index."""
-        with catalog.transaction(self.conn):
-            gen = catalog.bump_generation(self.conn)
-            self.dropped.update(catalog.repo_blob_keys(self.conn, repo.id))
-            self.conn.execute(
-                "UPDATE files SET gen_removed=? WHERE repo_id=? AND gen_removed IS NULL",
-                (gen, repo.id),
-            )
-            self.conn.execute("DELETE FROM skipped WHERE repo_id=?", (repo.id,))
-            self.conn.execute("DELETE FROM errors WHERE repo_id=?", (repo.id,))
-            self.conn.execute("DELETE FROM repos WHERE id=?", (repo.id,))
+        self.writer.remove_repo(repo.id)
         shutil.rmtree(self.data.mirror_path(repo.name), ignore_errors=True)
         return RepoOutcome(repo.name, "removed")
 
     def collect_garbage(self) -> None:
-        """Drop file rows and blobs that no reader at the current generation can see: the
-        blobs this run stopped naming, or, after a run that did not finish, a sweep of all
-        (a full sweep reads every document id of the index: seconds on the kernel)."""
-        if self.sweep_all:
-            self._sweep_all()
-        else:
-            with catalog.transaction(self.conn):
-                gen = catalog.generation(self.conn)
-                self.conn.execute(
-                    "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
-                )
-                dead = catalog.drop_unreferenced_blobs(self.conn, self.dropped)
-            for key in dead:
-                self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
-            self.writer.commit()
-        self.impl.collect_garbage(catalog.default_branch_commits(self.conn))
-        with catalog.transaction(self.conn):
-            catalog.set_meta(self.conn, "gc", "done")
-
-    def _sweep_all(self) -> None:
-        with catalog.transaction(self.conn):
-            gen = catalog.generation(self.conn)
-            self.conn.execute(
-                "DELETE FROM files WHERE gen_removed IS NOT NULL AND gen_removed <= ?", (gen,)
-            )
-            self.conn.execute(
-                "DELETE FROM fragments WHERE blob_key NOT IN (SELECT blob_key FROM files)"
-            )
-            self.conn.execute("DELETE FROM blobs WHERE key NOT IN (SELECT blob_key FROM files)")
-        live = {k for (k,) in self.conn.execute("SELECT key FROM blobs")}
-        self.index.reload()
-        searcher = self.index.searcher()
-        if searcher.num_docs:
-            hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False)
-            in_index = set(
-                searcher.fast_field_values(schema.F_BLOB_KEY, [addr for _, addr in hits.hits])
-            )
-            for key in in_index - live:
-                self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, key))
-        self.writer.commit()
+        gc.collect_garbage(self.writer, self.sweep_all)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-        self.writer.wait_merging_threads()
-        self.impl.close()
-        self.conn.close()
-
-
-def _candidates(entries, skips: list[tuple[str, str, int]]) -> list:
-    """The entries that may be indexed; the others are added to `skips` with the reason."""
-    out = []
-    for e in entries:
-        if e.mode == "160000":
-            skips.append((e.path, "submodule", 0))
-        elif e.mode == "120000":
-            skips.append((e.path, "symlink", e.size))
-        elif e.size > classify.MAX_FILE_BYTES:
-            skips.append((e.path, "too-large", e.size))
-        else:
-            out.append(e)
-    return out
+        self.summary.new_blobs = self.writer.new_blobs
+        self.summary.new_bytes = self.writer.new_bytes
+        self.analyzer.close()
+        self.writer.close()
+        self.catalog.close()
 
 
 def index_sources(
@@ -527,20 +192,18 @@ def index_sources(
     with layout.index_lock(data), layout.private_files():
         indexer = _Indexer(data, say, progress)
         try:
-            sources = _remembered_sources(indexer.conn, sources)
+            sources = _remembered_sources(indexer.catalog, sources)
             # Before any repo: a tightened rule holds before new content becomes visible.
             rules = access.rules_from_sources(sources)
-            catalog.set_access_rules(indexer.conn, rules.to_json(), access.AccessRules().to_json())
-            options = ResolveOptions(
-                only=only,
-                known_pushes=catalog.host_pushes(indexer.conn),
-                known_details=catalog.host_detail_times(indexer.conn),
-            )
+            with indexer.catalog.write() as tx:
+                tx.set_access_rules(rules.to_json(), access.AccessRules().to_json())
+                options = ResolveOptions(
+                    only=only, known_pushes=tx.host_pushes(), known_details=tx.host_detail_times()
+                )
             repos, problems = resolve(sources, options)
-            with catalog.transaction(indexer.conn):
+            with indexer.catalog.write() as tx:
                 for listing in options.listings:
-                    catalog.record_host_listing(
-                        indexer.conn,
+                    tx.record_host_listing(
                         listing.label,
                         listing.api_url,
                         listing.repos,
@@ -554,7 +217,9 @@ def index_sources(
             if problems:
                 say("some sources could not be read: no repository is removed in this run")
             elif only is None:
-                for old in catalog.repos(indexer.conn):
+                with indexer.catalog.read() as r:
+                    old_repos = r.repos()
+                for old in old_repos:
                     if old.name not in wanted:
                         indexer.summary.outcomes.append(indexer.remove_repo(old))
             for src in repos:
@@ -568,21 +233,19 @@ def index_sources(
     return indexer.summary
 
 
-def _remembered_sources(conn: sqlite3.Connection, sources: list[str] | None) -> list[str]:
+def _remembered_sources(cat: catalog.Catalog, sources: list[str] | None) -> list[str]:
     if sources:
         # Local paths are remembered absolute, so a later run from elsewhere finds them;
         # URLs without their credentials (a later run gets them from a credential helper).
         sources = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
-        with catalog.transaction(conn):
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES('sources', ?)",
-                (json.dumps([redact(s) for s in sources]),),
-            )
+        with cat.write() as tx:
+            tx.remember_sources([redact(s) for s in sources])
         return sources
-    row = conn.execute("SELECT value FROM meta WHERE key='sources'").fetchone()
-    if not row:
+    with cat.read() as r:
+        remembered = r.remembered_sources()
+    if not remembered:
         raise ValueError("no SOURCE given and none remembered from an earlier run")
-    return json.loads(row[0])
+    return remembered
 
 
 def default_progress() -> bool:

@@ -4,15 +4,21 @@ One index holds two kinds of documents, so that one commit switches both atomica
 - "blob": one per unique git blob (content addressed): its bytes, its trigrams, the names it
   references;
 - "symbol": one per definition found by tree-sitter in a blob.
+Documents are built (blob_documents) and decoded (find_blob_doc, symbol_from_doc) here too.
 Trigram postings give candidate blobs; the search package verifies every candidate with RE2
 on the stored bytes, which is what makes results exact (Zoekt and codesearch do the same).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import tantivy
+
+from .records import Symbol
 
 TRIGRAM_ANALYZER = "trigram"
 LOWER_RAW_ANALYZER = "lower_raw"
@@ -222,3 +228,100 @@ def blobs_definitions_named(keys: list[int], lower_names: list[str]) -> tantivy.
 def blobs_referencing(name: str) -> tantivy.Query:
     """The blob documents that call or use `name`."""
     return all_of(term(F_REF_NAMES, name), term(F_DOC_KIND, DOC_BLOB))
+
+
+# ================================================================ documents: build and decode
+# The only code that writes or reads documents field by field: the indexer adds what
+# blob_documents() builds; Snapshot reads blobs and symbols through the decoders below.
+
+
+def blob_documents(
+    key: int,
+    lang: str,
+    data: bytes,
+    symbols: Sequence[Symbol],
+    symbol_terms: Sequence[tuple[str, Sequence[str]]],
+    ref_names: Sequence[str],
+    refs_json: str,
+) -> list[tantivy.Document]:
+    """The documents of one blob: its blob document, then one per definition. The field
+    values come ready from the worker (analyze.py: `name_terms` of each symbol, the distinct
+    referenced names and their JSON), so building them is the main process's only share."""
+    doc = tantivy.Document()
+    doc.add_text(F_DOC_KIND, DOC_BLOB)
+    doc.add_unsigned(F_BLOB_KEY, key)
+    doc.add_text(F_TRIGRAMS, data.decode("utf-8", "replace"))
+    doc.add_bytes(F_CONTENT, data)
+    doc.add_text(F_LANG, lang)
+    for name in ref_names:
+        doc.add_text(F_REF_NAMES, name)
+    doc.add_text(F_REFS, refs_json)
+    docs = [doc]
+    for sym, (squashed_name, words) in zip(symbols, symbol_terms, strict=True):
+        docs.append(_symbol_document(key, lang, sym, squashed_name, words))
+    return docs
+
+
+def _symbol_document(
+    key: int, lang: str, sym: Symbol, squashed_name: str, words: Sequence[str]
+) -> tantivy.Document:
+    sd = tantivy.Document()
+    sd.add_text(F_DOC_KIND, DOC_SYMBOL)
+    sd.add_unsigned(F_BLOB_KEY, key)
+    sd.add_text(F_SYM_NAME, sym.name)
+    sd.add_text(F_SYM_LOWER, sym.name)
+    sd.add_text(F_SYM_TRIGRAMS, sym.name)
+    sd.add_text(F_SYM_SQUASHED, squashed_name)
+    for word in words:
+        sd.add_text(F_SYM_WORDS, word)
+    sd.add_text(F_SYM_KIND, sym.kind)
+    sd.add_text(F_LANG, lang)
+    sd.add_unsigned(F_LINE, sym.line)
+    sd.add_unsigned(F_END_LINE, sym.end_line)
+    sd.add_text(F_CONTAINER, sym.container)
+    sd.add_text(F_SIGNATURE, sym.signature)
+    return sd
+
+
+@dataclass(frozen=True)
+class BlobDoc:
+    """A blob document as stored: the bytes and the references JSON (decoded on demand)."""
+
+    content: bytes
+    refs_json: str
+
+    def references(self) -> dict[str, list[int]]:
+        """name -> lines where the blob calls or uses it."""
+        return json.loads(self.refs_json) if self.refs_json else {}
+
+
+def find_blob_doc(searcher: tantivy.Searcher, key: int) -> BlobDoc | None:
+    """The blob document of `key` in `searcher`, or None when the index lacks it."""
+    hits = searcher.search(docs_of_blob(DOC_BLOB, key), limit=1).hits
+    if not hits:
+        return None
+    doc = searcher.doc(hits[0][1]).to_dict()
+    refs = doc.get(F_REFS) or [""]
+    return BlobDoc(bytes(doc[F_CONTENT][0]), refs[0])
+
+
+def symbol_from_doc(doc: dict) -> Symbol:
+    """A symbol document (Document.to_dict()) as the Symbol it was built from."""
+
+    def first(name: str, default=""):
+        values = doc.get(name) or [default]
+        return values[0]
+
+    return Symbol(
+        name=first(F_SYM_NAME),
+        kind=first(F_SYM_KIND),
+        line=int(first(F_LINE, 0)),
+        end_line=int(first(F_END_LINE, 0)),
+        container=first(F_CONTAINER),
+        signature=first(F_SIGNATURE),
+    )
+
+
+def symbol_at(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> Symbol:
+    """The symbol stored at one document address."""
+    return symbol_from_doc(searcher.doc(addr).to_dict())

@@ -28,13 +28,13 @@ def _catalog_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in sides if p.exists())
 
 
-def _sources(conn) -> tuple[list[dict], dict]:
+def _sources(r: catalog.Reads) -> tuple[list[dict], dict]:
     """Per code-host source: last listing, its error, next poll, last webhook and the lag
     from a webhook's arrival to its change being searchable."""
-    sync = catalog.sync_state(conn)
-    hooks = catalog.recent_hooks(conn)
+    sync = r.sync_state()
+    hooks = r.recent_hooks()
     out = []
-    for row in catalog.host_sources(conn):
+    for row in r.host_sources():
         kind, _, org = row.label.partition(":")
         prefix = org.lower().rstrip("/") + "/"
         mine = [h for h in hooks if h.kind == kind and h.repo.lower().startswith(prefix)]
@@ -65,8 +65,8 @@ def _blob_totals(store: Store, snap: Snapshot) -> tuple[int, ...]:
 
     def compute() -> tuple[int, ...]:
         keys = None if snap.scope is None else {f.blob_key for f in snap.files}
-        with store.lock:
-            return catalog.blob_totals(store.catalog(), keys)
+        with store.catalog.read() as r:
+            return r.blob_totals(keys)
 
     return snap.view.derived("blob_totals", compute)
 
@@ -77,38 +77,27 @@ def status_report(store: Store, snapshot: Snapshot | None = None) -> dict:
     index_bytes (a size of everything) is then null, and errors that name no repo and the
     code-host sources (their repo counts and webhooks span every repo) are left out."""
     snap = snapshot or store.snapshot()
-    conn = store.catalog()
-    with store.lock:
-        per_repo_files: dict[str, int] = {}
-        for f in snap.files:
-            per_repo_files[f.repo] = per_repo_files.get(f.repo, 0) + 1
-        branches: dict[str, list[dict]] = {}
-        for repo, branch, commit, committed_at, indexed_at in conn.execute(
-            "SELECT r.name, b.name, b.commit_id, b.committed_at, b.indexed_at FROM branches b "
-            "JOIN repos r ON r.id = b.repo_id ORDER BY r.name, b.name"
-        ):
-            branches.setdefault(repo, []).append(
-                {
-                    "name": branch,
-                    "commit": commit,
-                    "committed_at": committed_at,
-                    "indexed_at": indexed_at,
-                }
-            )
-        skipped: dict[str, dict[str, int]] = {}
-        for repo, reason, n in conn.execute(
-            "SELECT r.name, s.reason, COUNT(*) FROM skipped s JOIN repos r ON r.id = s.repo_id "
-            "GROUP BY r.name, s.reason"
-        ):
-            skipped.setdefault(repo, {})[reason] = n
+    per_repo_files: dict[str, int] = {}
+    for f in snap.files:
+        per_repo_files[f.repo] = per_repo_files.get(f.repo, 0) + 1
+    with store.catalog.read() as r:
+        branch_rows = r.branches()
+        skipped = r.skipped_counts()
         errors = [
-            {"repo": repo, "path": path, "stage": stage, "message": message, "at": at}
-            for repo, path, stage, message, at in conn.execute(
-                "SELECT r.name, e.path, e.stage, e.message, e.at FROM errors e "
-                "LEFT JOIN repos r ON r.id = e.repo_id ORDER BY e.at DESC LIMIT 200"
-            )
+            {"repo": e.repo, "path": e.path, "stage": e.stage, "message": e.message, "at": e.at}
+            for e in r.recent_errors()
         ]
-        sources, sync = _sources(conn)
+        sources, sync = _sources(r)
+    branches: dict[str, list[dict]] = {}
+    for b in branch_rows:
+        branches.setdefault(b.repo, []).append(
+            {
+                "name": b.name,
+                "commit": b.commit,
+                "committed_at": b.committed_at,
+                "indexed_at": b.indexed_at,
+            }
+        )
     blob_stats = _blob_totals(store, snap)
     parse_errors = blob_stats[3]
     index_bytes = None

@@ -1,13 +1,12 @@
 """The read side of a data dir: one consistent snapshot of the catalog and the tantivy index.
 
 search/, dedup/ and web/ read the index only through Store.snapshot(); see catalog.py for
-how generations keep a snapshot free of half-written state during indexing.
+how generations keep a snapshot free of half-written state during indexing. A Store is a set
+of shards (Store.shards, one today), each with its own catalog and indexes.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ import tantivy
 from . import access, catalog, implindex, layout, schema
 from .catalog import FileRow, RepoRow
 from .records import Symbol
+from .schema import symbol_from_doc  # noqa: F401  search/ imports it from here (moved)
 
 T = TypeVar("T")
 
@@ -261,25 +261,20 @@ class Snapshot:
             raise LookupError(f"no file {path!r} in repository {repo!r}{where}")
         return found
 
-    def _blob_doc(self, key: int) -> dict | None:
-        query = schema.docs_of_blob(schema.DOC_BLOB, key)
-        hits = self.searcher.search(query, limit=1).hits
-        return self.searcher.doc(hits[0][1]).to_dict() if hits else None
-
     def content(self, key: int) -> bytes | None:
-        doc = self._blob_doc(key)
-        return bytes(doc[schema.F_CONTENT][0]) if doc else None
+        doc = schema.find_blob_doc(self.searcher, key)
+        return doc.content if doc else None
 
     def references(self, key: int) -> dict[str, list[int]]:
         """name -> lines where the blob calls or uses it."""
-        doc = self._blob_doc(key)
-        return json.loads(doc[schema.F_REFS][0]) if doc and doc.get(schema.F_REFS) else {}
+        doc = schema.find_blob_doc(self.searcher, key)
+        return doc.references() if doc else {}
 
     def symbols(self, key: int) -> list[Symbol]:
         """The definitions in one blob, in line order."""
         query = schema.docs_of_blob(schema.DOC_SYMBOL, key)
         hits = self.searcher.search(query, limit=100_000).hits
-        found = [symbol_from_doc(self.searcher.doc(addr).to_dict()) for _, addr in hits]
+        found = [schema.symbol_at(self.searcher, addr) for _, addr in hits]
         return sorted(found, key=lambda s: (s.line, s.end_line, s.name))
 
     def _keyed_hits(self, query: tantivy.Query) -> list[tuple[int, tantivy.DocAddress]]:
@@ -308,22 +303,35 @@ class Snapshot:
 
     def symbols_at(self, addrs: list[tantivy.DocAddress]) -> list[Symbol]:
         """The definitions stored at these addresses (from symbol_docs)."""
-        return [symbol_from_doc(self.searcher.doc(addr).to_dict()) for addr in addrs]
+        return [schema.symbol_at(self.searcher, addr) for addr in addrs]
 
 
-def symbol_from_doc(doc: dict) -> Symbol:
-    def first(name: str, default=""):
-        values = doc.get(name) or [default]
-        return values[0]
+@dataclass
+class Shard:
+    """One shard of a store: its catalog, its index and its implementations index."""
 
-    return Symbol(
-        name=first(schema.F_SYM_NAME),
-        kind=first(schema.F_SYM_KIND),
-        line=int(first(schema.F_LINE, 0)),
-        end_line=int(first(schema.F_END_LINE, 0)),
-        container=first(schema.F_CONTAINER),
-        signature=first(schema.F_SIGNATURE),
-    )
+    name: str
+    catalog: catalog.Catalog
+    index: tantivy.Index
+    impl: tantivy.Index
+
+    @classmethod
+    def open(cls, name: str, data: layout.DataDir) -> Shard:
+        return cls(
+            name,
+            catalog.Catalog(data.catalog_path),
+            schema.open_index(data.index_dir, create=True),
+            implindex.open_index(data.implementations_dir, create=True),
+        )
+
+    def searchers(self) -> tuple[tantivy.Searcher, tantivy.Searcher]:
+        """Searchers of what is committed now (main index, implementations)."""
+        self.index.reload()
+        self.impl.reload()
+        return self.index.searcher(), self.impl.searcher()
+
+    def close(self) -> None:
+        self.catalog.close()
 
 
 class Store:
@@ -333,11 +341,13 @@ class Store:
         problem = layout.check_readable(data)
         if problem:
             raise StoreError(problem)
+        shards = data.shards
+        if len(shards) != 1:
+            # A snapshot reads one catalog and one index; merging several is the scale-out's.
+            raise StoreError(f"{data.root} has {len(shards)} shards: this version reads one")
         self.data = data
-        self._lock = threading.Lock()
-        self._conn = catalog.connect(data.catalog_path)
-        self._index = schema.open_index(data.index_dir, create=True)
-        self._impl = implindex.open_index(data.implementations_dir, create=True)
+        self._lock = threading.Lock()  # guards the cached view, not the catalog (it has its own)
+        self._shards = tuple(Shard.open(str(i), d) for i, d in enumerate(shards))
         self._view: CatalogView | None = None
         # The searchers opened for a view: (view, main, implementations).
         self._searchers: tuple[CatalogView, tantivy.Searcher, tantivy.Searcher] | None = None
@@ -346,33 +356,30 @@ class Store:
     def open(cls, data_dir: str | Path | None = None) -> Store:
         return cls(layout.resolve_data_dir(str(data_dir) if data_dir else None))
 
-    def catalog(self) -> sqlite3.Connection:
-        """The catalog connection, for metadata queries (status, errors, dedup fragments).
-        Hold self.lock while using it from several threads."""
-        return self._conn
+    @property
+    def shards(self) -> tuple[Shard, ...]:
+        """The shards behind this store (one today, see layout.DataDir.shards)."""
+        return self._shards
 
     @property
-    def lock(self) -> threading.Lock:
-        return self._lock
+    def catalog(self) -> catalog.Catalog:
+        """The data dir's catalog (its first shard's), for what a snapshot does not hold:
+        status, webhooks, sync state, dedup fragments. No connection is handed out: its
+        read() and write() serialize the threads sharing it."""
+        return self._shards[0].catalog
 
     def snapshot(self) -> Snapshot:
         """The current state. The catalog is read first: the indexer commits tantivy before
         the catalog, so every blob the catalog's files name is already searchable."""
         with self._lock:
-            with catalog.read_snapshot(self._conn):
-                gen = catalog.generation(self._conn)
+            with self._shards[0].catalog.read() as r:
+                gen = r.generation()
                 if self._view is not None and self._view.generation == gen:
                     return self._open_snapshot(self._view)
-                files = list(catalog.live_files(self._conn, gen))
-                repos = {r.name: r for r in catalog.repos(self._conn)}
-                rules = access.AccessRules.from_json(catalog.access_rules(self._conn))
-                commits = {
-                    (name, branch): commit
-                    for name, branch, commit in self._conn.execute(
-                        "SELECT r.name, b.name, b.commit_id FROM branches b "
-                        "JOIN repos r ON r.id = b.repo_id"
-                    )
-                }
+                files = list(r.live_files(gen))
+                repos = {repo.name: repo for repo in r.repos()}
+                rules = access.AccessRules.from_json(r.access_rules())
+                commits = r.branch_commits()
             self._view = CatalogView(gen, files, repos, commits, rules)
             return self._open_snapshot(self._view)
 
@@ -382,10 +389,9 @@ class Store:
         catalog names (tantivy commits first), so a request pays no reload (about a
         millisecond for the two indexes)."""
         if self._searchers is None or self._searchers[0] is not view:
-            self._index.reload()
-            self._impl.reload()
-            self._searchers = (view, self._index.searcher(), self._impl.searcher())
+            self._searchers = (view, *self._shards[0].searchers())
         return Snapshot(view, self._searchers[1], self._searchers[2])
 
     def close(self) -> None:
-        self._conn.close()
+        for shard in self._shards:
+            shard.close()

@@ -1,7 +1,7 @@
 """Continuous sync: poll the remembered sources every N seconds and index webhook pushes.
 
 One sync process per data dir, started by `innersearch serve --sync-interval`; web workers
-only queue deliveries (catalog.enqueue_hook), which this loop debounces and indexes. A poll
+only queue deliveries (catalog Writes.enqueue_hook), which this loop debounces and indexes. A poll
 fetches only repos whose host reports a new push (run.index_repo).
 """
 
@@ -39,10 +39,9 @@ class SyncLoop:
         self.last_poll = 0.0
         self.next_poll = time.time() + interval if interval > 0 else None
 
-    def _state(self, conn) -> None:
-        with catalog.transaction(conn):
-            catalog.set_sync_state(
-                conn,
+    def _state(self, cat: catalog.Catalog) -> None:
+        with cat.write() as tx:
+            tx.set_sync_state(
                 {
                     "interval": self.interval,
                     "last_sync_at": self.last_poll or None,
@@ -53,9 +52,10 @@ class SyncLoop:
     def cycle(self, now: float | None = None) -> CycleResult:
         """One look at the queue and the clock; indexes when something is due."""
         now = time.time() if now is None else now
-        conn = catalog.connect(self.data.catalog_path)
+        cat = catalog.Catalog(self.data.catalog_path)
         try:
-            pending = catalog.pending_hooks(conn)
+            with cat.read() as r:
+                pending = r.pending_hooks()
             due_hooks = pending and now - pending[-1].received_at >= DEBOUNCE_S
             due_poll = self.next_poll is not None and now >= self.next_poll
             if not due_hooks and not due_poll:
@@ -71,23 +71,23 @@ class SyncLoop:
                 self.say(f"sync: {err}")
                 summary = None
             done = time.time()
-            with catalog.transaction(conn):
-                catalog.finish_hooks(conn, [h.id for h in pending], done)
+            with cat.write() as tx:
+                tx.finish_hooks([h.id for h in pending], done)
             if full:
                 self.last_poll = done
                 self.next_poll = done + self.interval if self.interval > 0 else None
-            self._state(conn)
+            self._state(cat)
             changed = sum(1 for o in summary.outcomes if o.status != "unchanged") if summary else 0
             return CycleResult("poll" if full else "hooks", changed, time.monotonic() - started)
         finally:
-            conn.close()
+            cat.close()
 
     def run_forever(self) -> None:
-        conn = catalog.connect(self.data.catalog_path)
+        cat = catalog.Catalog(self.data.catalog_path)
         try:
-            self._state(conn)
+            self._state(cat)
         finally:
-            conn.close()
+            cat.close()
         while True:
             try:
                 result = self.cycle()

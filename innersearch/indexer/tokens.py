@@ -11,7 +11,6 @@ import hmac
 import re
 import secrets
 import sqlite3
-import threading
 import time
 
 from . import catalog, layout
@@ -34,12 +33,11 @@ def check_name(kind: str, name: str) -> str:
 
 
 class Tokens:
-    """The token file of a data dir; thread-safe (one connection behind a lock)."""
+    """The token file of a data dir; thread-safe (catalog.TokenFile serializes)."""
 
     def __init__(self, data: layout.DataDir) -> None:
         with layout.private_files():
-            self._conn = catalog.connect_tokens(data.tokens_path)
-        self._lock = threading.Lock()
+            self._file = catalog.TokenFile(data.tokens_path)
 
     def create(self, user: str, groups: list[str]) -> str:
         """A new token for `user` (returned once: only its hash is kept)."""
@@ -51,8 +49,7 @@ class Tokens:
         row = catalog.TokenRow(
             token_id, _digest(token), user, tuple(dict.fromkeys(groups)), int(time.time())
         )
-        with self._lock:
-            catalog.add_token(self._conn, row)
+        self._file.add(row)
         return token
 
     def principal(self, token: str) -> Principal | None:
@@ -60,8 +57,7 @@ class Tokens:
         match = _TOKEN.match(token)
         if not match:
             return None
-        with self._lock:
-            row = catalog.find_token(self._conn, match.group(1))
+        row = self._file.find(match.group(1))
         # The id only finds the row; the hash decides, compared in constant time.
         if row is None or not hmac.compare_digest(row.hash, _digest(token)):
             return None
@@ -71,8 +67,7 @@ class Tokens:
         """Revoke by the token itself or by its id (as `tokens list` shows it)."""
         match = _TOKEN.match(token_or_id)
         if match:
-            with self._lock:
-                row = catalog.find_token(self._conn, match.group(1))
+            row = self._file.find(match.group(1))
             if row is None or not hmac.compare_digest(row.hash, _digest(token_or_id)):
                 return False
             token_id = row.id
@@ -80,15 +75,13 @@ class Tokens:
             token_id = token_or_id
         else:
             return False
-        with self._lock:
-            return catalog.delete_token(self._conn, token_id)
+        return self._file.delete(token_id)
 
     def list(self) -> list[catalog.TokenRow]:
-        with self._lock:
-            return catalog.list_tokens(self._conn)
+        return self._file.all()
 
     def close(self) -> None:
-        self._conn.close()
+        self._file.close()
 
 
 def open_tokens(data: layout.DataDir) -> Tokens:

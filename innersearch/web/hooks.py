@@ -11,7 +11,6 @@ import os
 
 from flask import Blueprint, jsonify, request
 
-from innersearch.indexer import catalog
 from innersearch.indexer.hosts import KINDS, webhooks
 
 from . import errors, state
@@ -34,6 +33,6 @@ def receive(kind: str):
     if event is None:
         return jsonify({"status": "ignored"}), 202
     store = state.store()
-    with store.lock, catalog.transaction(store.catalog()) as conn:
-        catalog.enqueue_hook(conn, event.kind, event.repo, event.action)
+    with store.catalog.write() as tx:
+        tx.enqueue_hook(event.kind, event.repo, event.action)
     return jsonify({"status": "accepted"}), 202
