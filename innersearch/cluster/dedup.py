@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from innersearch.dedup import clones, impact, libraries, verify
-from innersearch.dedup.detect import STREAMS_PER_GROUP, candidates
+from innersearch.dedup.detect import candidates, pair_groups
 from innersearch.dedup.fragments import (
     Fragments,
     blob_lines,
@@ -131,13 +131,7 @@ def verify_across(
     each group's streams read by the shards holding them (in parallel)."""
     todo = sorted(map(tuple, pairs.tolist()))
     edges = []
-    start = 0
-    while start < len(todo):
-        group: set[int] = set()
-        end = start
-        while end < len(todo) and len(group) < STREAMS_PER_GROUP:
-            group.update(todo[end])
-            end += 1
+    for batch, group in pair_groups(todo):
         wanted: dict[str, list[int]] = {}
         for x in group:
             shard, rowid = sources[x]
@@ -149,12 +143,11 @@ def verify_across(
             shard, rowid = sources[x]
             record = records[shard].get(rowid)
             streams[x] = verify.Streams(record) if record is not None else None
-        for i, j in todo[start:end]:
+        for i, j in batch:
             if streams[i] is not None and streams[j] is not None:
                 verdict = verify.compare(streams[i], streams[j])
                 if verdict.clone_type:
                     edges.append((i, j, verdict))
-        start = end
     edges.sort(key=lambda e: (e[0], e[1]))
     return edges
 

@@ -104,6 +104,19 @@ def verify_pairs(
     # holding every candidate's streams at once took 17 GB on the kernel. File records
     # (which function records slice) stay in a bounded cache across groups.
     parents = ParentCache(PARENTS_KEPT)
+    for batch, group in pair_groups(todo):
+        done = list(_verify_group(store, frags, batch, group, parents))
+        if done:
+            a, b = np.array([d[0] for d in done]), np.array([d[1] for d in done])
+            cache.put(ids[a], ids[b], [d[2] for d in done])
+        edges.extend(d for d in done if d[2].clone_type)
+    edges.sort(key=lambda e: (e[0], e[1]))
+    return edges
+
+
+def pair_groups(todo: list) -> Iterator[tuple[list, set[int]]]:
+    """Consecutive runs of the candidate pairs `todo`, each with the fragments it names,
+    cut once STREAMS_PER_GROUP fragments are named: whose streams are loaded together."""
     start = 0
     while start < len(todo):
         group: set[int] = set()
@@ -111,14 +124,8 @@ def verify_pairs(
         while end < len(todo) and len(group) < STREAMS_PER_GROUP:
             group.update(todo[end])
             end += 1
-        done = list(_verify_group(store, frags, todo[start:end], group, parents))
-        if done:
-            a, b = np.array([d[0] for d in done]), np.array([d[1] for d in done])
-            cache.put(ids[a], ids[b], [d[2] for d in done])
-        edges.extend(d for d in done if d[2].clone_type)
+        yield todo[start:end], group
         start = end
-    edges.sort(key=lambda e: (e[0], e[1]))
-    return edges
 
 
 def _verify_group(
