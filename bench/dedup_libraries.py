@@ -208,9 +208,14 @@ def main() -> int:
             if p["relation"] != "parallel"
         }
         links = libraries.repo_function_links(found.classes)
+        _, vectors, langs = libraries.profile(snap, vocab)
+        scores = libraries.similarities(vectors, langs)
         sweep = []
-        for threshold in (0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4):
-            at = libraries.parallels(snap, vocab, related, links, min_score=threshold, uses=uses)
+        # min_score is on the hub-adjusted scale (libraries.MIN_PARALLEL_SCORE)
+        for threshold in (0.0, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1):
+            at = libraries.parallels(
+                snap, vocab, related, links, min_score=threshold, uses=uses, scores=scores
+            )
             s = score_parallel(at, truth)
             sweep.append(
                 {
