@@ -398,3 +398,21 @@ def test_a_benchmark_file_is_scaffolding_wherever_it_lives():
     assert impact.is_scaffolding("examples/x.py")
     assert not impact.is_scaffolding("tabulate/__init__.py")
     assert not impact.is_scaffolding("src/benchmarking.py")  # a module of the library
+
+
+def test_copy_summary_counts_files_not_file_pairs(tmp_path, open_store):
+    """Two identical files in each copy make four near-identical file pairs: the summary
+    and `near_identical_files` count the copy's files (it once said "4 of 2 files")."""
+    org = tmp_path / "org"
+    body = ORIGINAL + "\n\n" + UNRELATED
+    make_repo(org, "upstream", {"pkg/a.py": body, "pkg/b.py": body, "README.md": "up\n"})
+    make_repo(org, "downstream", {"pkg/a.py": body, "pkg/b.py": body, "main.py": "x = 1\n"})
+    store = open_store(build_index(tmp_path, org).root)
+    pairs = [
+        p
+        for p in api.find_duplicates(store)["libraries"]
+        if {p["a"]["repo"], p["b"]["repo"]} == {"upstream", "downstream"}
+    ]
+    assert pairs and pairs[0]["relation"] in ("copy", "fork")
+    assert pairs[0]["evidence"]["near_identical_files"] == 2
+    assert "2 of 2 files near-identical" in pairs[0]["evidence"]["summary"]

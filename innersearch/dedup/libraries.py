@@ -169,7 +169,6 @@ def copies(
         matched_a, matched_b = len(link.files_a), len(link.files_b)
         small = min(len(side_a), len(side_b))
         coverage = min(matched_a, matched_b) / small
-        near = len(link.near_identical)
         if coverage < MIN_COPY_COVERAGE or not _enough(link, min(matched_a, matched_b), small):
             continue
         vendored_a = sum(bool(f.flags & FLAG_VENDORED) for f in side_a) > len(side_a) / 2
@@ -182,6 +181,9 @@ def copies(
         copy_side, orig_side = ("b", "a") if canonical == "a" else ("a", "b")
         names = {"a": (ra, da), "b": (rb, db)}
         copied = link.files_a if copy_side == "a" else link.files_b
+        # near-identical file pairs, counted as the copy's files (two identical files on
+        # each side make four pairs)
+        near = len({pair[0 if copy_side == "a" else 1] for pair in link.near_identical})
         dup_lines = sum(
             lines.get(f.blob_key, 0)
             for f in (side_a if copy_side == "a" else side_b)
