@@ -223,6 +223,15 @@ def main() -> int:
                     **{k: s[k] for k in ("reported", "correct", "precision", "recall")},
                 }
             )
+        # The rule before the hub adjustment (plain cosine >= 0.15), on the same vectors:
+        # a side-by-side figure, not a setting.
+        plain = {k: libraries.PairSimilarity(v.cosine, 0.0, 0.0) for k, v in scores.items()}
+        before = score_parallel(
+            libraries.parallels(
+                snap, vocab, related, links, min_score=0.15, uses=uses, scores=plain
+            ),
+            truth,
+        )
         store.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -247,6 +256,7 @@ def main() -> int:
         "first_findings": first,
         "capabilities": [c["summary"] for c in report["capabilities"]],
         "parallel_sweep": sweep,
+        "parallel_plain_cosine_0_15": before,
         "all_copy_fork_pairs": others,
     }
     print("Known copies and forks:")
@@ -287,6 +297,11 @@ def main() -> int:
         print(
             f"  {s['min_score']}: {s['precision']} / {s['recall']} ({s['correct']}/{s['reported']})"
         )
+    print(
+        f"Rule before (plain cosine >= 0.15, same vectors): precision {before['precision']} "
+        f"({before['correct']}/{before['reported']}), recall {before['recall']}"
+    )
+    print("  false positives:", ", ".join(before["false_positives"]) or "-")
     print("All copy/fork pairs found:")
     for o in others:
         print(f"  {o['relation']:5} {o['score']:.3f} {o['a']} ~ {o['b']}")
