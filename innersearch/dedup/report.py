@@ -199,12 +199,15 @@ def build_report(
     sites = runtime_call_sites(snap, files, deps.graph(snap))
     uses = set(sites)
     vocab = load_vocabulary(store, blobs)
+    _, vectors, langs = libraries.profile(snap, vocab)
+    scores = libraries.similarities(vectors, langs)
     parallel = libraries.parallels(
         snap,
         vocab,
         related,
         libraries.repo_function_links(found.classes),
         uses={frozenset(u) for u in uses},
+        scores=scores,
     )
     pairs = [impact.annotate_pair(p, _both_vendored(files, p)) for p in copies + parallel]
     pairs.sort(
@@ -226,7 +229,6 @@ def build_report(
         if home is not None:
             c["library"] = {"a": home["a"], "b": home["b"]}
     classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
-    _, vectors, langs = libraries.profile(snap, vocab)
     caps = clusters.capabilities(
         snap,
         vectors,
@@ -239,6 +241,7 @@ def build_report(
         # a dependency is not a second implementation.
         {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies if p["relation"] == "copy"}
         | {frozenset(u) for u in uses},
+        scores,
     )
     types = Counter((c.level, c.clone_type) for c in listed)
     return {
