@@ -133,7 +133,7 @@ def test_a_push_through_a_webhook_is_searchable_after_one_sync_cycle(
     assert all("/acme/app.git" in r for r in git.requests[fetched_before:])
     with store.catalog.read() as r:
         assert r.pending_hooks() == []
-    [src] = status_report(store)["sources"]
+    [src] = status_report(store).to_json()["sources"]
     assert src["source"] == "github:acme" and src["last_webhook_at"] is not None
     assert src["webhook_lag_seconds"] is not None and src["pending_webhooks"] == 0
     page = client.get("/status").get_data(as_text=True)
