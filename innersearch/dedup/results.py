@@ -189,9 +189,7 @@ class DuplicateReport(JsonResult):
         return dataclasses.replace(
             self,
             libraries=[p for p in self.libraries if repo in (p.a.repo, p.b.repo)],
-            clone_classes=[
-                c for c in self.clone_classes if any(m.repo == repo for m in c.members)
-            ],
+            clone_classes=[c for c in self.clone_classes if any(m.repo == repo for m in c.members)],
         )
 
 
