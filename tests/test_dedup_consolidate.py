@@ -12,9 +12,11 @@ import pytest
 from innersearch.cli import main
 from innersearch.dedup import api, clusters, impact, libraries
 from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
+from innersearch.dedup.results import DuplicateReport
 from innersearch.indexer import deps
 from tests.dedup_org import ORIGINAL, UNRELATED, build_org
 from tests.helpers import build_index, commit_files, make_repo
+from tests.schemas import closed_registry, schema_errors
 
 LOGGER = """export function {name}(level, message, fields) {{
   const record = {{ level, message, time: Date.now(), ...fields }};
@@ -355,3 +357,13 @@ def test_extended_copy_still_found(report):
     assert any(
         {m["repo"] for m in c["members"]} >= {"alpha", "gamma"} for c in report["clone_classes"]
     )
+
+
+def test_the_report_reads_back_typed_and_unchanged(report):
+    """Capabilities, in-repo groups and findings of every kind survive the typed reading
+    that /api/v1/duplicates serves (a key no class declares would be refused), and match
+    the closed generated schema."""
+    assert report["capabilities"] and report["in_repo"] and report["findings"]
+    assert {f["kind"] for f in report["findings"]} >= {"capability"}
+    assert DuplicateReport.from_json(report).to_json() == report
+    assert not schema_errors(closed_registry(), "DuplicateReport", report)
