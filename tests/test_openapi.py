@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -17,6 +18,7 @@ from referencing.jsonschema import DRAFT202012
 
 from innersearch.dedup import api as dedup
 from innersearch.dedup.results import DuplicateReport
+from innersearch.dedup.state import dedup_dir
 from innersearch.search import results
 from innersearch.web.openapi import generated_schemas, openapi_document
 from tests.helpers import client_for
@@ -211,6 +213,12 @@ def test_the_dedup_report_reads_back_typed_and_unchanged(dedup_report, dedup_sto
     assert served.to_json() == dedup.latest_report(dedup_store)
     with pytest.raises(ValueError, match="no field 'surprise'"):
         DuplicateReport.from_json({**dedup_report, "surprise": 1})
+    # A persisted report another version wrote (a field more) is computed again, not a 500.
+    persisted = dedup_dir(dedup_store.data) / "report.json"
+    persisted.write_text(json.dumps({**dedup.latest_report(dedup_store), "surprise": 1}))
+    again = dedup.report_for(dedup_store, dedup_store.snapshot())
+    assert "surprise" not in again.to_json() and "surprise" not in persisted.read_text()
+    assert again.clone_classes == served.clone_classes
     member = dedup_report["clone_classes"][0]["members"][0]
     with pytest.raises(ValueError, match="without 'tokens'"):
         DuplicateReport.from_json(

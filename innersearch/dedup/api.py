@@ -110,7 +110,14 @@ def report_for(store: Store, snap: Snapshot) -> DuplicateReport:
         note = NO_REPORT
     if not report:
         return DuplicateReport([], [], note=note)
-    return DuplicateReport.from_json(report)
+    try:
+        return DuplicateReport.from_json(report)
+    except ValueError:
+        # Persisted by another version of the job (a field more or less): computed again
+        # at this snapshot, like a report older than the index.
+        with _recompute_lock:
+            fresh = _recompute(store, report, snap)
+        return DuplicateReport.from_json(restrict_report(fresh, snap))
 
 
 def write_report(report: dict, fmt: str, out: TextIO) -> None:
