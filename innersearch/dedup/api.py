@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from innersearch.indexer.store import Snapshot, Store
@@ -65,26 +66,26 @@ def latest_report(store: Store, snap: Snapshot | None = None) -> dict:
     Concurrent callers (web threads) share one recomputation, which reads the index at
     `snap` too: a request sees one state."""
     snap = snap if snap is not None else store.snapshot()
-    generation = snap.generation
-
-    def current() -> tuple[dict | None, bool]:
-        found = read_json(_report_path(store))
-        fresh = bool(
-            found
-            and found.get("format") == REPORT_FORMAT
-            and found.get("generation") == generation
-            and isinstance(found.get("clone_classes"), list)
-        )
-        return found, fresh
-
-    found, fresh = current()
-    if fresh:
+    found = _fresh(store, snap)
+    if found is not None:
         return found
     with _recompute_lock:
-        found, fresh = current()  # another thread may have just written it
-        if fresh:
+        found = _fresh(store, snap)  # another thread may have just written it
+        if found is not None:
             return found
-        return _recompute(store, found, snap)
+        return _recompute(store, read_json(_report_path(store)), snap)
+
+
+def _fresh(store: Store, snap: Snapshot) -> dict | None:
+    """The persisted report if it is of this format and of `snap`'s generation."""
+    found = read_json(_report_path(store))
+    fresh = bool(
+        found
+        and found.get("format") == REPORT_FORMAT
+        and found.get("generation") == snap.generation
+        and isinstance(found.get("clone_classes"), list)
+    )
+    return found if fresh else None
 
 
 def _recompute(store: Store, found: dict | None, snap: Snapshot) -> dict:
@@ -99,9 +100,36 @@ def _recompute(store: Store, found: dict | None, snap: Snapshot) -> dict:
 NO_REPORT = "no duplicate report yet: run `innersearch dedup`"
 
 
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the report file is written again (it is replaced, not edited)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def report_for(store: Store, snap: Snapshot) -> DuplicateReport:
     """The last report (latest_report at `snap`'s generation) as the reader of `snap` may
-    see it; before the first run, or when it cannot be read, an empty one with a note."""
+    see it; before the first run, or when it cannot be read, an empty one with a note.
+
+    A fresh persisted report is read, narrowed and typed once per permission set and
+    version of the file (kept with the snapshot's generation, shared by its requests:
+    do not modify it); reading it was most of a request."""
+    key = _file_key(_report_path(store))
+    if key is not None:
+
+        def typed() -> DuplicateReport | None:
+            found = _fresh(store, snap)
+            if found is None:
+                return None  # for this generation and this file: recomputed below
+            with contextlib.suppress(ValueError):  # another version's: recomputed below
+                return DuplicateReport.from_json(restrict_report(found, snap))
+            return None
+
+        cached = snap.view.derived(("duplicate_report", key), typed)
+        if cached is not None:
+            return cached
     try:
         report = restrict_report(latest_report(store, snap), snap)
     except LookupError as err:
