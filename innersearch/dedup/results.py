@@ -182,6 +182,14 @@ class DuplicateReport(JsonResult):
     def from_json(cls, report: dict) -> DuplicateReport:
         return from_json(cls, report)
 
+    def to_json(self) -> dict:
+        """Written once per instance: a served report is shared by the requests of its
+        generation (api.report_for), so its JSON is too (do not modify either)."""
+        memo = self.__dict__.get("_json")  # JsonResult has no __slots__: a __dict__ exists
+        if memo is None:
+            memo = self.__dict__["_json"] = JsonResult.to_json(self)
+        return memo
+
     def involving(self, repo: str | None) -> DuplicateReport:
         """The report narrowed to library pairs and clone classes that involve `repo`."""
         if not repo:
