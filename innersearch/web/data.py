@@ -1,7 +1,7 @@
 """The documents the web layer serves that no other package builds: files, repos, comparisons.
 
-The JSON API returns them as they are and the HTML pages render them, so the API offers
-everything the UI shows.
+Typed results (one to_json each, their OpenAPI schemas generated): the JSON API returns
+their JSON and the HTML pages render the same JSON, so the API offers everything the UI shows.
 """
 
 from __future__ import annotations
