@@ -176,24 +176,20 @@ def _reader(tp: Any) -> Callable[[Any], Any]:
             raise ValueError(f"{value!r} is none of {args}")
 
         return union
-    if origin is list:
-        item = _reader(args[0])
+    if origin in (list, dict):
+        item = _reader(args[-1])
+        kind, what = (list, "a list") if origin is list else (dict, "an object")
 
-        def array(value: Any) -> Any:
-            if not isinstance(value, list):
-                raise ValueError(f"expected a list, got {value!r}")
-            return value if item is _same else [item(v) for v in value]
+        def container(value: Any) -> Any:
+            if not isinstance(value, kind):
+                raise ValueError(f"expected {what}, got {value!r}")
+            if item is _same:
+                return value
+            if kind is list:
+                return [item(v) for v in value]
+            return {k: item(v) for k, v in value.items()}
 
-        return array
-    if origin is dict:
-        item = _reader(args[1])
-
-        def mapping(value: Any) -> Any:
-            if not isinstance(value, dict):
-                raise ValueError(f"expected an object, got {value!r}")
-            return value if item is _same else {k: item(v) for k, v in value.items()}
-
-        return mapping
+        return container
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass_reader(tp)
     raise TypeError(f"cannot read JSON as {tp!r}")
