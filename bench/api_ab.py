@@ -6,8 +6,8 @@ DIR is another checkout of innersearch (e.g. `git archive main | tar -x -C DIR`)
 checkout is B. Each side is one process serving DATA through Flask's test client (no
 sockets); every round asks each route once per side. The dedup report must be persisted
 (`innersearch dedup` first), so no request recomputes it. Prints per route and side the
-median milliseconds, and whether the answers are equal apart from `took_ms`, with the load
-average before and after.
+median milliseconds, and whether the answers are the same JSON text apart from `took_ms`
+(keys in the same order), with the load average before and after.
 """
 
 from __future__ import annotations
@@ -96,7 +96,10 @@ def main() -> int:
                 answers[name] = _ask(proc, url)
                 if n:
                     times[(url, name)].append(answers[name]["ms"])
-            a, b = ((answers[s]["status"], _comparable(answers[s]["body"])) for s in sides)
+            # Compared as text: the keys' order counts too (the server does not sort them).
+            a, b = (
+                json.dumps([answers[s]["status"], _comparable(answers[s]["body"])]) for s in sides
+            )
             same[url] = same.get(url, True) and a == b
     for proc in sides.values():
         proc.stdin.close()

@@ -137,7 +137,7 @@ def report_for(store: Store, snap: Snapshot) -> DuplicateReport:
     else:
         note = NO_REPORT
     if not report:
-        return DuplicateReport([], [], note=note)
+        return DuplicateReport(clone_classes=[], libraries=[], note=note)
     try:
         return DuplicateReport.from_json(report)
     except ValueError:

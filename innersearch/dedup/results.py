@@ -46,7 +46,11 @@ class LibraryRef(JsonResult):
     b: RepoPath
 
 
-@dataclass(slots=True)
+# The fields are declared in the order the report writes its keys (keyword-only, so an
+# optional one may come before a required one): the JSON is the same byte for byte.
+
+
+@dataclass(slots=True, kw_only=True)
 class CloneClass(JsonResult):
     """Fragments that are copies of each other (type T1-T3), with where and how much."""
 
@@ -60,8 +64,8 @@ class CloneClass(JsonResult):
     scope: Literal["cross-repo", "in-repo"]
     lines: int
     impact: int  # lines consolidation would remove
-    boilerplate: bool
     in_repo_kind: str | None = optional()  # in-repo classes: build output, tests, docs, ...
+    boilerplate: bool
     library: LibraryRef | None = optional()  # the copied library it lies in, if any
 
 
@@ -153,19 +157,17 @@ class RepoUse(JsonResult):
 @dataclass(slots=True)
 class RepoDuplication(JsonResult):
     repo: str
-    lines: int
     duplicated_lines: int
+    lines: int
     duplicated_lines_percent: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class DuplicateReport(JsonResult):
     """The duplicate report a reader may see (GET /api/v1/duplicates): clone classes and
     library pairs, and the findings, capabilities and per-repo counts built from them.
     Before the first dedup run only clone_classes, libraries (empty) and a note."""
 
-    clone_classes: list[CloneClass]
-    libraries: list[LibraryPair]
     format: int | None = optional()
     generation: int | None = optional()
     generated_at: str | None = optional()
@@ -173,6 +175,8 @@ class DuplicateReport(JsonResult):
     findings: list[Finding] | None = optional()
     capabilities: list[Capability] | None = optional()
     in_repo: list[InRepoGroup] | None = optional()
+    clone_classes: list[CloneClass]
+    libraries: list[LibraryPair]
     uses: list[RepoUse] | None = optional()
     repos: list[RepoDuplication] | None = optional()
     stats: dict[str, Any] | None = optional()  # the job's counts (stages, seconds)
