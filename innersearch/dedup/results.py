@@ -117,16 +117,51 @@ class Finding(JsonResult):
     clone_class: str | None = optional()  # its id in `clone_classes`
 
 
+@dataclass(slots=True, kw_only=True)
+class CapabilityMember(JsonResult):
+    """One repo implementing a capability in one language, and what decides which to keep."""
+
+    repo: str
+    language: str
+    used_by_repos: list[str]
+    call_sites: int | None  # None: unknown for this reader (no per-repo split recorded)
+    call_sites_by_repo: dict[str, int] | None = optional()
+    last_commit_at: int | None
+    owners: list[str]  # CODEOWNERS entries
+    contributing: bool
+    archived: bool
+    code_lines: int
+
+
+@dataclass(slots=True)
+class KeepChoice(JsonResult):
+    repo: str
+    owners: list[str]
+    reasons: list[str]
+
+
+@dataclass(slots=True)
+class CapabilityLanguage(JsonResult):
+    """A capability's implementations in one language: the one to keep, what would move."""
+
+    language: str
+    members: list[CapabilityMember]
+    keep: KeepChoice
+    # {"from", "to", "repos", "call_sites", "code_lines", "replaceable_lines"} per member
+    # not kept ("from" cannot be a field's name)
+    migrate: list[dict[str, Any]]
+
+
 @dataclass(slots=True)
 class Capability(JsonResult):
     """Parallel implementations of one capability, per language: what to keep, what would
-    migrate (the per-language entries as clusters.py writes them)."""
+    migrate."""
 
     id: str
     name: str
     terms: list[str]
     summary: str
-    languages: list[dict[str, Any]]
+    languages: list[CapabilityLanguage]
     repos: list[str]
     impact: int
 
