@@ -12,9 +12,11 @@ import pytest
 from innersearch.cli import main
 from innersearch.dedup import api, clusters, impact, libraries
 from innersearch.dedup.changed import ChangeError, added_lines, changed_clones, parse_range
+from innersearch.dedup.results import DuplicateReport
 from innersearch.indexer import deps
 from tests.dedup_org import ORIGINAL, UNRELATED, build_org
 from tests.helpers import build_index, commit_files, make_repo
+from tests.schemas import closed_registry, schema_errors
 
 LOGGER = """export function {name}(level, message, fields) {{
   const record = {{ level, message, time: Date.now(), ...fields }};
@@ -416,3 +418,13 @@ def test_copy_summary_counts_files_not_file_pairs(tmp_path, open_store):
     assert pairs and pairs[0]["relation"] in ("copy", "fork")
     assert pairs[0]["evidence"]["near_identical_files"] == 2
     assert "2 of 2 files near-identical" in pairs[0]["evidence"]["summary"]
+
+
+def test_the_report_reads_back_typed_and_unchanged(report):
+    """Capabilities, in-repo groups and findings of every kind survive the typed reading
+    that /api/v1/duplicates serves (a key no class declares would be refused), and match
+    the closed generated schema."""
+    assert report["capabilities"] and report["in_repo"] and report["findings"]
+    assert {f["kind"] for f in report["findings"]} >= {"capability"}
+    assert json.dumps(DuplicateReport.from_json(report).to_json()) == json.dumps(report)
+    assert not schema_errors(closed_registry(), "DuplicateReport", report)

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 
 from innersearch.indexer import deps
 from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
-from innersearch.indexer.store import Store
+from innersearch.indexer.store import Snapshot, Store
 
 from . import clones, clusters, impact, libraries
 from .detect import detect
@@ -185,10 +185,16 @@ def in_repo(pairs: list[dict], classes: list[dict]) -> list[dict]:
 
 
 def build_report(
-    store: Store, min_tokens: int = 50, min_lines: int = 6, use_cache: bool = True
+    store: Store,
+    min_tokens: int = 50,
+    min_lines: int = 6,
+    use_cache: bool = True,
+    snap: Snapshot | None = None,
 ) -> dict:
+    """The report of every repo at `snap` (an unrestricted snapshot; default: the store's
+    current state)."""
     started = time.monotonic()
-    snap = store.snapshot()
+    snap = snap if snap is not None else store.snapshot()
     found = detect(store, snap, min_tokens, min_lines, use_cache=use_cache)
     listed, covered = clones.drop_covered(found.classes)
     files = libraries.code_files(snap)
