@@ -17,6 +17,9 @@ class BranchState:
     skips: list[SkipEntry] = field(default_factory=list)  # (path, reason, size)
     lang_bytes: Counter = field(default_factory=Counter)  # language -> bytes of its files
     paths: list[str] = field(default_factory=list)  # every path of the tree, skipped or not
+    # From a diff: (path, language) of every path it touched, before and after (a listing:
+    # None). Tells whether the repo's description can carry over (describe.reads_path).
+    changed: list[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)

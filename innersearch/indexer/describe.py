@@ -125,6 +125,19 @@ def describe_repo(
     )
 
 
+def reads_path(path: str, lang: str) -> bool:
+    """True when describe_repo() may read this file or depend on its presence or flags:
+    source code it parses, any root file (manifests, README, portal files), the READMEs of
+    docs/ and .github/, Python packaging metadata (*.dist-info/, *.egg-info/). A commit that
+    touches none of these leaves the description as it was."""
+    if lang in SOURCE_LANGS or path.endswith(".py") or "/" not in path:
+        return True
+    parent = path.rpartition("/")[0]
+    return parent in ("docs", ".github") or (
+        "/" not in parent and parent.endswith((".dist-info", ".egg-info"))
+    )
+
+
 # -- package metadata and portal files ----------------------------------------------------
 
 

@@ -136,7 +136,16 @@ class _Indexer:
                 with self.catalog.read() as r:
                     old_info = r.repo_info(repo_id)
                 impl = self.writer.impl
-                info.update(impl.describe(src.name, mirror, heads[branch], state.files, old_info))
+                described = impl.describe(
+                    src.name,
+                    mirror,
+                    heads[branch],
+                    state.files,
+                    old_info,
+                    base=indexed.get(branch),
+                    changed=state.changed,
+                )
+                info.update(described)
                 change.info = info
         change.commits = {
             b: BranchCommit(heads[b], gitread.commit_time(mirror, heads[b])) for b in changed

@@ -54,6 +54,8 @@ class TreeReader:
         state.skips = [s for s in old_skips if s[0] not in gone]
         self._add_entries(mirror, candidates(entries, state.skips), state, label)
         state.paths = sorted([*state.files, *(s[0] for s in state.skips)])
+        state.changed = [(p, rows[p][1] if p in rows else "") for p in removed]
+        state.changed += [(e.path, state.files.get(e.path, (0, ""))[1]) for e in entries]
         return state
 
     def snapshot(self, src: RepoSource, mirror, branch: str, commit: str) -> BranchState:

@@ -1,0 +1,110 @@
+"""A repo's description carries over a commit that touches no file describe.py reads, and is
+read again when one does: checked through the implementations API and the catalog's info."""
+
+from __future__ import annotations
+
+import pytest
+
+from innersearch.indexer import implindex
+from innersearch.indexer.describe import reads_path
+from tests.helpers import build_index, client_for, commit_files, git, make_repo, run_index
+
+FILES = {
+    "ratelimit/__init__.py": '"""Rate limiting for services."""\n',
+    "ratelimit/limiter.py": 'class RateLimiter:\n    """A token bucket of calls."""\n',
+    "catalog-info.yaml": "metadata:\n  description: Token bucket rate limiting\n",
+    "assets/notes.txt": "nothing the description reads\n",
+    "native/ring.c": "int ring_size(void) { return 4; }\n",
+}
+
+
+def _implementations(client, words: str) -> list[dict]:
+    r = client.get(f"/api/v1/implementations?q={words.replace(' ', '+')}")
+    assert r.status_code == 200
+    return r.get_json()["implementations"]
+
+
+def _repo_documents(data, repo: str) -> int:
+    import tantivy
+
+    searcher = implindex.open_index(data.implementations_dir).searcher()
+    query = tantivy.Query.term_query(implindex.SCHEMA, implindex.F_KIND, implindex.KIND_REPO)
+    hits = searcher.search(query, limit=100).hits
+    return sum(searcher.doc(a).to_dict()[implindex.F_REPO] == [repo] for _, a in hits)
+
+
+@pytest.fixture
+def indexed(tmp_path):
+    repo = make_repo(tmp_path / "org", "ratelimit", FILES)
+    first = git(repo, "rev-parse", "HEAD").strip()
+    return repo, first, build_index(tmp_path, tmp_path / "org")
+
+
+def test_a_commit_touching_no_described_file_keeps_the_description(
+    indexed, tmp_path, open_test_store
+):
+    repo, first, data = indexed
+    head = commit_files(repo, {"assets/notes.txt": "still nothing\n", "native/ring.c": "int x;\n"})
+    run_index(data, tmp_path / "org")
+    store = open_test_store(data.root)
+    snap = store.snapshot()
+    info = snap.repos["ratelimit"].info
+    # Carried: the documents of the first commit stand for the new one, the activity is new.
+    assert info["described"]["commit"] == first and info["described"]["at"] == head
+    assert info["about"]["description"] == "Token bucket rate limiting"
+    assert info["activity"]["commits"] == 2
+    found = _implementations(client_for(store), "rate limiter")
+    assert found[0]["repo"] == "ratelimit"
+    assert found[0]["description"] == "Token bucket rate limiting"
+    assert "RateLimiter" in [f["name"] for m in found[0]["modules"] for f in m["functions"]]
+    assert _repo_documents(data, "ratelimit") == 1  # kept by the collection, not doubled
+
+
+def test_a_commit_changing_a_manifest_describes_again(indexed, tmp_path, open_test_store):
+    repo, first, data = indexed
+    commit_files(repo, {"assets/notes.txt": "x\n"})  # carried first, then a manifest changes
+    run_index(data, tmp_path / "org")
+    head = commit_files(
+        repo, {"catalog-info.yaml": "metadata:\n  description: Sliding window throttling\n"}
+    )
+    run_index(data, tmp_path / "org")
+    store = open_test_store(data.root)
+    info = store.snapshot().repos["ratelimit"].info
+    assert info["described"]["commit"] == head and info["described"]["at"] == head
+    client = client_for(store)
+    found = _implementations(client, "sliding window")
+    assert [i["repo"] for i in found] == ["ratelimit"]
+    assert found[0]["description"] == "Sliding window throttling"
+    assert _repo_documents(data, "ratelimit") == 1  # the first commit's documents went
+
+
+def test_a_commit_changing_source_code_describes_again(indexed, tmp_path, open_test_store):
+    repo, _, data = indexed
+    head = commit_files(repo, {"ratelimit/window.py": 'def slide():\n    """Leaky bucket."""\n'})
+    run_index(data, tmp_path / "org")
+    store = open_test_store(data.root)
+    assert store.snapshot().repos["ratelimit"].info["described"]["commit"] == head
+    found = _implementations(client_for(store), "leaky bucket")
+    assert found and found[0]["repo"] == "ratelimit"
+
+
+@pytest.mark.parametrize(
+    ("path", "lang", "read"),
+    [
+        ("pyproject.toml", "toml", True),  # a root file: manifests, README, portal files
+        ("LICENSE", "", True),
+        ("docs/README.md", "markdown", True),
+        (".github/CONTRIBUTING.md", "markdown", True),
+        ("pkg-1.0.dist-info/METADATA", "", True),
+        ("pkg.egg-info/top_level.txt", "text", True),
+        ("tools/gen", "python", True),  # a script found to be Python by its shebang
+        ("web/app.tsx", "tsx", True),
+        ("src/x/__init__.py", "python", True),
+        ("kernel/sched/core.c", "c", False),
+        ("docs/guide/README.md", "markdown", False),
+        ("a/b.dist-info/METADATA", "", False),
+        ("assets/logo.png", "", False),
+    ],
+)
+def test_which_paths_the_description_reads(path, lang, read):
+    assert reads_path(path, lang) is read
