@@ -1,0 +1,71 @@
+"""Side by side in one run: a one-file commit in the kernel re-indexed by two innersearch builds.
+
+Usage: .venv/bin/python bench/onefile_ab.py OLD_CMD WORK [--commits 3]
+OLD_CMD: the older build's console script (e.g. /work/main/.venv/bin/innersearch); the new
+one is this checkout's. WORK/old and WORK/new each hold `data/` (a copy of one kernel index)
+and `linux/` (a clone of its own of the indexed repo), so neither build reads state the
+other wrote. Per round, old then new: one one-file commit (kernel_bench's) in each clone,
+then `innersearch index` timed with the peak RSS of its process tree; one re-index with
+nothing changed each at the end. Prints every run, the medians, new/old and the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from index_bench import peak_rss  # noqa: E402
+from kernel_bench import _one_file_commit  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("old_cmd")
+    ap.add_argument("work", type=Path)
+    ap.add_argument("--commits", type=int, default=3)
+    args = ap.parse_args()
+    builds = {
+        "old": [args.old_cmd],
+        "new": [sys.executable, "-m", "innersearch.cli"],
+    }
+    seconds: dict[str, list[float]] = {"old": [], "new": []}
+    rss: dict[str, list[int]] = {"old": [], "new": []}
+
+    def run(build: str) -> tuple[float, int]:
+        w = args.work / build
+        cmd = [*builds[build], "--data", str(w / "data"), "index", "--quiet", str(w / "linux")]
+        return peak_rss(cmd, cwd=HERE.parent)
+
+    for build in builds:  # a first commit each, untimed: the new build records its state
+        _one_file_commit(args.work / build / "linux")
+        run(build)
+    for i in range(args.commits):
+        for build in builds:
+            _one_file_commit(args.work / build / "linux")
+            secs, peak = run(build)
+            seconds[build].append(secs)
+            rss[build].append(peak)
+            load = os.getloadavg()[0]
+            print(f"commit {i + 1} {build}: {secs:.2f} s, {peak / 2**20:.0f} MiB, load {load:.1f}")
+    same = {}
+    for build in builds:
+        same[build], _ = run(build)
+    old, new = (statistics.median(seconds[b]) for b in builds)
+    print(f"median one-file commit: old {old:.2f} s, new {new:.2f} s, new/old {new / old:.2f}")
+    print(
+        f"peak RSS (max): old {max(rss['old']) / 2**20:.0f} MiB, "
+        f"new {max(rss['new']) / 2**20:.0f} MiB"
+    )
+    print(f"nothing changed: old {same['old']:.2f} s, new {same['new']:.2f} s")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
