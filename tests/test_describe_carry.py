@@ -3,6 +3,8 @@ read again when one does: checked through the implementations API and the catalo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from innersearch.indexer import implindex
@@ -50,7 +52,7 @@ def test_a_commit_touching_no_described_file_keeps_the_description(
     snap = store.snapshot()
     info = snap.repos["ratelimit"].info
     # Carried: the documents of the first commit stand for the new one, the activity is new.
-    assert info["described"]["commit"] == first and info["described"]["at"] == head
+    assert info["described"]["commit"] == first and info["at"] == head
     assert info["about"]["description"] == "Token bucket rate limiting"
     assert info["activity"]["commits"] == 2
     found = _implementations(client_for(store), "rate limiter")
@@ -70,7 +72,7 @@ def test_a_commit_changing_a_manifest_describes_again(indexed, tmp_path, open_te
     run_index(data, tmp_path / "org")
     store = open_test_store(data.root)
     info = store.snapshot().repos["ratelimit"].info
-    assert info["described"]["commit"] == head and info["described"]["at"] == head
+    assert info["described"]["commit"] == head and info["at"] == head
     client = client_for(store)
     found = _implementations(client, "sliding window")
     assert [i["repo"] for i in found] == ["ratelimit"]
@@ -108,3 +110,40 @@ def test_a_commit_changing_source_code_describes_again(indexed, tmp_path, open_t
 )
 def test_which_paths_the_description_reads(path, lang, read):
     assert reads_path(path, lang) is read
+
+
+def _info_rows(data) -> tuple:
+    import sqlite3
+
+    with sqlite3.connect(data.catalog_path) as conn:
+        files = set(
+            conn.execute(
+                "SELECT branch, path, blob_key, lang, flags FROM files WHERE gen_removed IS NULL"
+            )
+        )
+        (info,) = conn.execute("SELECT info FROM repos").fetchone()
+    info = json.loads(info)
+    info.pop("described")  # carried: the first commit's; fresh: this one's
+    return files, info
+
+
+def test_what_carries_over_equals_a_fresh_index_of_the_commit(indexed, tmp_path):
+    """A diff touching no looked-at path: files, owners, README, languages and their bytes,
+    description and deps as a fresh index of the same commit has them."""
+    repo, _, data = indexed
+    commit_files(
+        repo,
+        {
+            "native/ring.c": "int ring_size(void) { return 4; }\n" * 40,  # more C bytes
+            "native/ring.h": "int ring_size(void);\n",
+            "assets/notes.txt": None,
+            "assets/more/deep.md": "# deep\n",
+        },
+    )
+    run_index(data, tmp_path / "org")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    fresh_data = build_index(fresh, tmp_path / "org")
+    carried, again = _info_rows(data), _info_rows(fresh_data)
+    assert carried == again
+    assert set(carried[1]["language_bytes"]) >= {"c", "python"}

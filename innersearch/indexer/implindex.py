@@ -15,6 +15,7 @@ collect_garbage() at the end of a run.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -214,24 +215,22 @@ class ImplWriter:
         repo: str,
         mirror,
         commit: str,
-        files: dict,
+        files: Callable[[], dict],
         old_info: dict,
-        base: str | None = None,
         changed: list[tuple[str, str]] | None = None,
     ) -> dict:
         """Read what the repo says about itself at `commit` (describe.py), add its documents
         (committed with the next commit()) and return the keys it adds to repos.info.
         `old_info` is the catalog's info so far: the code host's part comes from there.
-        `changed`: the (path, language) pairs the diff from the indexed commit `base` touched;
-        when none is a file describe.py reads and the host says what it said, the description
-        and its documents carry over (reading them again cost seconds on the kernel's 78k
-        files), only the activity is read anew."""
+        `changed`: the (path, language) pairs a diff touched since `old_info` was made; when
+        none is a file describe.py reads and the host says what it said, the description and
+        its documents carry over (reading them again cost seconds on the kernel's 78k files),
+        only the activity is read anew. `files()`: the branch's files (path -> entry)."""
         host = _host_words(old_info.get("host"))
         kept = old_info.get("described")
         if (
             changed is not None
             and isinstance(kept, dict)
-            and kept.get("at") == base
             and kept.get("host") == host
             and "about" in old_info
             and "deps" in old_info
@@ -241,16 +240,15 @@ class ImplWriter:
                 "about": old_info["about"],
                 "deps": old_info["deps"],
                 "activity": gitread.recent_activity(mirror, commit),
-                "described": {**kept, "at": commit},
+                "described": kept,
             }
-        described = describe_repo(mirror, commit, files)
+        described = describe_repo(mirror, commit, files())
         docs = repo_documents(repo, commit, described, old_info.get("host"))
         # Idempotent: a run killed after this commit but before the catalog's re-adds.
         self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
         for d in docs:
             self.writer.add_document(d)
-        # "at": the last indexed commit this description holds for (the next diff's base).
-        return {**described.info(), "described": {"commit": commit, "at": commit, "host": host}}
+        return {**described.info(), "described": {"commit": commit, "host": host}}
 
     def commit(self) -> None:
         self.writer.commit()

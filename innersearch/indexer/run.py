@@ -9,6 +9,7 @@ was committed and completes the rest.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sqlite3
@@ -132,27 +133,33 @@ class _Indexer:
             state = self._branch_state(src, repo_id, mirror, branch, indexed.get(branch), heads)
             change.branches[branch] = state
             if branch == default:
-                info = owners.repo_info(mirror, heads[branch], state.paths, state.lang_bytes)
-                with self.catalog.read() as r:
-                    old_info = r.repo_info(repo_id)
-                impl = self.writer.impl
-                described = impl.describe(
-                    src.name,
-                    mirror,
-                    heads[branch],
-                    state.files,
-                    old_info,
-                    base=indexed.get(branch),
-                    changed=state.changed,
-                )
-                info.update(described)
-                change.info = info
+                change.info = self._repo_info(src, repo_id, mirror, branch, heads, state, indexed)
         change.commits = {
             b: BranchCommit(heads[b], gitread.commit_time(mirror, heads[b])) for b in changed
         }
         self.writer.switch(change)
         total = sum(len(s.files) for s in change.branches.values())
         return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
+
+    def _repo_info(
+        self, src: RepoSource, repo_id: int, mirror, branch: str, heads, state, indexed
+    ) -> dict:
+        """repos.info at the default branch's new commit (owners.py, describe.py). Made at
+        the diff's base, what the diff cannot change carries over; the whole branch is read
+        from the catalog only for what does not."""
+        with self.catalog.read() as r:
+            old_info = r.repo_info(repo_id)
+        base = indexed.get(branch)
+        changed = state.changed if base and old_info.get("at") == base else None
+        whole = functools.cache(lambda: self.trees.whole(repo_id, branch, state))
+        commit = heads[branch]
+        info = owners.repo_info(mirror, commit, whole, state, old_info, changed)
+        described = self.writer.impl.describe(
+            src.name, mirror, commit, lambda: whole().files, old_info, changed
+        )
+        info.update(described)
+        info["at"] = commit  # the commit this info was made for: the next diff's base
+        return info
 
     def _branch_state(
         self, src: RepoSource, repo_id: int, mirror, branch: str, old: str | None, heads: dict

@@ -91,7 +91,12 @@ class IndexWriter:
         with self.catalog.write() as tx:
             gen = tx.bump_generation()
             for branch, state in change.branches.items():
-                self.dropped |= tx.switch_branch_files(change.repo_id, branch, state.files, gen)
+                if state.removed is None:
+                    self.dropped |= tx.switch_branch_files(change.repo_id, branch, state.files, gen)
+                else:
+                    self.dropped |= tx.update_branch_files(
+                        change.repo_id, branch, state.files, state.removed, gen
+                    )
                 tx.replace_skipped(change.repo_id, branch, state.skips)
             for branch, c in change.commits.items():
                 tx.set_branch_commit(change.repo_id, branch, c.commit, c.committed_at, now)
