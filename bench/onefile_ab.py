@@ -4,9 +4,10 @@ Usage: .venv/bin/python bench/onefile_ab.py OLD_CMD WORK [--commits 3]
 OLD_CMD: the older build's console script (e.g. /work/main/.venv/bin/innersearch); the new
 one is this checkout's. WORK/old and WORK/new each hold `data/` (a copy of one kernel index)
 and `linux/` (a clone of its own of the indexed repo), so neither build reads state the
-other wrote. Per round, old then new: one one-file commit (kernel_bench's) in each clone,
-then `innersearch index` timed with the peak RSS of its process tree; one re-index with
-nothing changed each at the end. Prints every run, the medians, new/old and the load.
+other wrote. Per round, old then new, as a sync loop sees it (and as kernel_bench.py's
+`--only incremental`): `innersearch index` with nothing changed, then one one-file commit
+(kernel_bench's) and `innersearch index` again, each timed with the peak RSS of its process
+tree. Prints every run, the medians, new/old and the load.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> int:
         "new": [sys.executable, "-m", "innersearch.cli"],
     }
     seconds: dict[str, list[float]] = {"old": [], "new": []}
+    same: dict[str, list[float]] = {"old": [], "new": []}
     rss: dict[str, list[int]] = {"old": [], "new": []}
 
     def run(build: str) -> tuple[float, int]:
@@ -47,22 +49,25 @@ def main() -> int:
         run(build)
     for i in range(args.commits):
         for build in builds:
+            poll, _ = run(build)
+            same[build].append(poll)
             _one_file_commit(args.work / build / "linux")
             secs, peak = run(build)
             seconds[build].append(secs)
             rss[build].append(peak)
             load = os.getloadavg()[0]
-            print(f"commit {i + 1} {build}: {secs:.2f} s, {peak / 2**20:.0f} MiB, load {load:.1f}")
-    same = {}
-    for build in builds:
-        same[build], _ = run(build)
+            print(
+                f"round {i + 1} {build}: nothing changed {poll:.2f} s, one-file commit "
+                f"{secs:.2f} s, {peak / 2**20:.0f} MiB, load {load:.1f}"
+            )
     old, new = (statistics.median(seconds[b]) for b in builds)
     print(f"median one-file commit: old {old:.2f} s, new {new:.2f} s, new/old {new / old:.2f}")
     print(
         f"peak RSS (max): old {max(rss['old']) / 2**20:.0f} MiB, "
         f"new {max(rss['new']) / 2**20:.0f} MiB"
     )
-    print(f"nothing changed: old {same['old']:.2f} s, new {same['new']:.2f} s")
+    old_same, new_same = (statistics.median(same[b]) for b in builds)
+    print(f"median nothing changed: old {old_same:.2f} s, new {new_same:.2f} s")
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
 
