@@ -688,6 +688,21 @@ class Writes(Reads):
         )
         return dropped
 
+    def update_skipped(
+        self, repo_id: int, branch: str, removed: Iterable[str], skips: Iterable[SkipEntry]
+    ) -> None:
+        """A diff applied to the skipped files: the rows of `removed` paths go, `skips` (of
+        the new and changed paths) come."""
+        for chunk in _chunks(sorted(set(removed))):
+            self._conn.execute(
+                f"DELETE FROM skipped WHERE repo_id=? AND branch=? AND path IN ({_marks(chunk)})",
+                (repo_id, branch, *chunk),
+            )
+        self._conn.executemany(
+            "INSERT INTO skipped(repo_id, branch, path, reason, size) VALUES(?,?,?,?,?)",
+            [(repo_id, branch, p, r, s) for p, r, s in skips],
+        )
+
     def replace_skipped(self, repo_id: int, branch: str, skips: Iterable[SkipEntry]) -> None:
         self._conn.execute("DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch))
         self._conn.executemany(

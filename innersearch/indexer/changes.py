@@ -17,7 +17,8 @@ class BranchState:
 
     # path -> (key, lang, flags): every file, or of a diff the new and changed ones
     files: dict[str, FileEntry] = field(default_factory=dict)
-    skips: list[SkipEntry] = field(default_factory=list)  # (path, reason, size): every one
+    # (path, reason, size): every skipped file, or of a diff those of its new paths
+    skips: list[SkipEntry] = field(default_factory=list)
     # language -> bytes of its files; of a diff, the change (negative for fewer)
     lang_bytes: Counter = field(default_factory=Counter)
     paths: list[str] = field(default_factory=list)  # of a listing: every path of the tree

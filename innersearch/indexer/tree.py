@@ -47,10 +47,8 @@ class TreeReader:
         state = BranchState(removed=set(removed))
         with self.catalog.read() as r:
             rows = r.branch_file_rows(repo_id, branch, paths=state.removed)
-            old_skips = r.branch_skipped(repo_id, branch)
         for _, lang, _, size in rows.values():
             state.lang_bytes[lang] -= size
-        state.skips = [s for s in old_skips if s[0] not in state.removed]
         self._add_entries(mirror, candidates(entries, state.skips), state, label)
         state.changed = [(p, rows[p][1] if p in rows else "") for p in removed]
         state.changed += [(e.path, state.files.get(e.path, (0, ""))[1]) for e in entries]
@@ -64,7 +62,9 @@ class TreeReader:
             return state
         with self.catalog.read() as r:
             rows = r.branch_file_rows(repo_id, branch)
-        whole = BranchState(skips=state.skips, lang_bytes=Counter(state.lang_bytes))
+            skips = r.branch_skipped(repo_id, branch)
+        whole = BranchState(lang_bytes=Counter(state.lang_bytes))
+        whole.skips = [s for s in skips if s[0] not in state.removed] + state.skips
         for path, (key, lang, flags, size) in rows.items():
             whole.lang_bytes[lang] += size
             if path not in state.removed:

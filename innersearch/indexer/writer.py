@@ -93,11 +93,12 @@ class IndexWriter:
             for branch, state in change.branches.items():
                 if state.removed is None:
                     self.dropped |= tx.switch_branch_files(change.repo_id, branch, state.files, gen)
-                else:
+                    tx.replace_skipped(change.repo_id, branch, state.skips)
+                else:  # a diff: only its paths' rows change
                     self.dropped |= tx.update_branch_files(
                         change.repo_id, branch, state.files, state.removed, gen
                     )
-                tx.replace_skipped(change.repo_id, branch, state.skips)
+                    tx.update_skipped(change.repo_id, branch, state.removed, state.skips)
             for branch, c in change.commits.items():
                 tx.set_branch_commit(change.repo_id, branch, c.commit, c.committed_at, now)
             for branch in change.gone:
