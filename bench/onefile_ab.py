@@ -7,7 +7,8 @@ and `linux/` (a clone of its own of the indexed repo), so neither build reads st
 other wrote. Per round, old then new, as a sync loop sees it (and as kernel_bench.py's
 `--only incremental`): `innersearch index` with nothing changed, then one one-file commit
 (kernel_bench's) and `innersearch index` again, each timed with the peak RSS of its process
-tree. Prints every run, the medians, new/old and the load.
+tree. Prints every run, the medians, new/old and the load; then, for each data dir, whether
+the lines innersearch finds for EXACT_QUERIES equal `git grep` on the clone's HEAD.
 """
 
 from __future__ import annotations
@@ -22,7 +23,19 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from index_bench import peak_rss  # noqa: E402
-from kernel_bench import _one_file_commit  # noqa: E402
+from kernel_bench import _one_file_commit, git_grep, innersearch_lines, not_indexed  # noqa: E402
+
+from innersearch.indexer.store import Store  # noqa: E402
+
+# The edited file's marker lines (one per bench commit), a symbol of that file, a regex over
+# the markers, a literal elsewhere, and no match.
+EXACT_QUERIES = [
+    "bench edit",
+    "sched_core_balance",
+    "/bench edit [0-9]+ \\*/",
+    "kmalloc_array_node",
+    "zzqq_no_such_identifier",
+]
 
 
 def main() -> int:
@@ -69,6 +82,15 @@ def main() -> int:
     old_same, new_same = (statistics.median(same[b]) for b in builds)
     print(f"median nothing changed: old {old_same:.2f} s, new {new_same:.2f} s")
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    for build in builds:
+        w = args.work / build
+        store = Store.open(str(w / "data"))
+        skipped = not_indexed(w / "linux")
+        for query in EXACT_QUERIES:
+            expected = {hit for hit in git_grep(w / "linux", query) if hit[0] not in skipped}
+            found = innersearch_lines(store, query)
+            verdict = "equal" if found == expected else f"DIFFERENT ({len(found ^ expected)})"
+            print(f"exactness {build} {query!r}: {len(found)} lines, git grep {verdict}")
     return 0
 
 
