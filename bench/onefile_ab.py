@@ -27,10 +27,9 @@ from kernel_bench import _one_file_commit, git_grep, innersearch_lines, not_inde
 
 from innersearch.indexer.store import Store  # noqa: E402
 
-# The edited file's marker lines (one per bench commit), a symbol of that file, a regex over
-# the markers, a literal elsewhere, and no match.
+# A symbol of the edited file, a regex over its marker lines (one per bench commit), a
+# literal elsewhere, and no match. (Not `bench edit`: two words are two terms, not a phrase.)
 EXACT_QUERIES = [
-    "bench edit",
     "sched_core_balance",
     "/bench edit [0-9]+ \\*/",
     "kmalloc_array_node",
