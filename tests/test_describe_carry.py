@@ -147,3 +147,23 @@ def test_what_carries_over_equals_a_fresh_index_of_the_commit(indexed, tmp_path)
     carried, again = _info_rows(data), _info_rows(fresh_data)
     assert carried == again
     assert set(carried[1]["language_bytes"]) >= {"c", "python"}
+
+
+def test_a_removed_repo_leaves_the_implementations_index(indexed, tmp_path):
+    """The collection looks at the documents of the repos a run touched: a removed one's go,
+    a carried one's stay."""
+    import shutil
+
+    repo, _, data = indexed
+    other = make_repo(tmp_path / "org", "other", {"other.py": '"""Sliding windows."""\n'})
+    run_index(data, tmp_path / "org")
+    assert _repo_documents(data, "other") == 1
+    shutil.rmtree(other)
+    commit_files(repo, {"assets/notes.txt": "carried\n"})
+    summary = run_index(data, tmp_path / "org")
+    assert {o.name: o.status for o in summary.outcomes} == {
+        "other": "removed",
+        "ratelimit": "indexed",
+    }
+    assert _repo_documents(data, "other") == 0
+    assert _repo_documents(data, "ratelimit") == 1

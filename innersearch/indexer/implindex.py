@@ -8,15 +8,16 @@ commit where the repo was last described, named in repos.info["described"] (a co
 touches no file describe.py reads keeps the description and its documents). A reader asks
 only for the keys of the repos its Snapshot sees (repo_key), so permissions and generations
 filter this index as they do the main one. The writer adds a commit's documents and commits
-them before the catalog names that commit; documents no repo names any more are deleted by
-collect_garbage() at the end of a run.
+them before the catalog names that commit; at the end of a run collect_garbage() deletes
+the documents no repo names any more, looking at those of the repos the run described again
+or removed (at every document after a run that did not finish).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import tantivy
@@ -204,6 +205,9 @@ class ImplWriter:
 
     index: tantivy.Index
     writer: tantivy.IndexWriter
+    # Repos described again or removed in this run: the only ones whose documents may have
+    # become garbage (a collection looks at theirs, not at every document of the index).
+    touched: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, path: Path) -> ImplWriter:
@@ -243,6 +247,7 @@ class ImplWriter:
                 "described": kept,
             }
         described = describe_repo(mirror, commit, files())
+        self.touched.add(repo)
         docs = repo_documents(repo, commit, described, old_info.get("host"))
         # Idempotent: a run killed after this commit but before the catalog's re-adds.
         self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
@@ -253,18 +258,37 @@ class ImplWriter:
     def commit(self) -> None:
         self.writer.commit()
 
-    def collect_garbage(self, default_commits: dict[str, str], infos: dict[str, dict]) -> None:
-        """Delete the documents of every (repo, commit) but those the indexed default
-        branches' commits name (`infos`: repo -> repos.info)."""
+    def forget(self, repo: str) -> None:
+        """`repo` leaves the sources: its documents go at the next collection."""
+        self.touched.add(repo)
+
+    def collect_garbage(
+        self, default_commits: dict[str, str], infos: dict[str, dict], sweep_all: bool = False
+    ) -> None:
+        """Delete the documents of the repos touched in this run (of every repo with
+        `sweep_all`) but those the indexed default branches' commits name (`infos`: repo ->
+        repos.info)."""
+        if not sweep_all and not self.touched:
+            return
         live = {repo_key(r, infos.get(r, {}), commit) for r, commit in default_commits.items()}
         self.index.reload()
         searcher = self.index.searcher()
         if searcher.num_docs:
-            hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False)
-            present = set(searcher.fast_field_values(F_STATE_KEY, [a for _, a in hits.hits]))
+            queries = (
+                [tantivy.Query.all_query()]
+                if sweep_all
+                else [
+                    tantivy.Query.term_query(SCHEMA, F_REPO, repo) for repo in sorted(self.touched)
+                ]
+            )
+            present: set[int] = set()
+            for query in queries:
+                hits = searcher.search(query, limit=searcher.num_docs, count=False)
+                present.update(searcher.fast_field_values(F_STATE_KEY, [a for _, a in hits.hits]))
             for key in present - live:
                 self.writer.delete_documents_by_term(F_STATE, str(key))
         self.writer.commit()
+        self.touched.clear()
 
     def close(self) -> None:
         self.writer.wait_merging_threads()

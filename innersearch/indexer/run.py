@@ -179,6 +179,7 @@ class _Indexer:
     def remove_repo(self, repo: catalog.RepoRow) -> RepoOutcome:
         """A repo no longer in the sources: its documents leave the index."""
         self.writer.remove_repo(repo.id)
+        self.writer.impl.forget(repo.name)
         shutil.rmtree(self.data.mirror_path(repo.name), ignore_errors=True)
         return RepoOutcome(repo.name, "removed")
 
