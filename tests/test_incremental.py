@@ -283,3 +283,12 @@ def test_a_poll_where_nothing_changed_leaves_the_collection_done(tmp_path):
     commit_files(repo, {"a.py": "x = 2\n", "b.py": "y = 1\n"})
     assert run_index(data, repo).new_blobs == 2
     assert {p for (_, _, p) in _state(data)} == {"a.py", "b.py"}
+
+
+def test_a_diff_counts_the_paths_it_touched(tmp_path):
+    repo = make_repo(tmp_path / "org", "r", {f"m{i}.py": f"x = {i}\n" for i in range(10)})
+    data = data_dir(tmp_path)
+    assert run_index(data, repo).outcomes[0].files == 10  # a listing: the branch's files
+    commit_files(repo, {"m3.py": "x = 'changed'\n", "m4.py": None, "new.py": "y = 1\n"})
+    assert run_index(data, repo).outcomes[0].files == 3  # changed, deleted, added
+    assert len(_state(data)) == 10

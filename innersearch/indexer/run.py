@@ -138,7 +138,11 @@ class _Indexer:
             b: BranchCommit(heads[b], gitread.commit_time(mirror, heads[b])) for b in changed
         }
         self.writer.switch(change)
-        total = sum(len(s.files) for s in change.branches.values())
+        # A listing counts the branch's files, a diff the paths it touched.
+        total = sum(
+            len(s.files) if s.removed is None else len(s.removed | s.files.keys())
+            for s in change.branches.values()
+        )
         return RepoOutcome(src.name, "indexed" if not problems else "error", error, files=total)
 
     def _repo_info(
