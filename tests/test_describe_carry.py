@@ -4,12 +4,21 @@ read again when one does: checked through the implementations API and the catalo
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
 from innersearch.indexer import implindex
 from innersearch.indexer.describe import reads_path
-from tests.helpers import build_index, client_for, commit_files, git, make_repo, run_index
+from tests.helpers import (
+    GIT_ENV,
+    build_index,
+    client_for,
+    commit_files,
+    git,
+    make_repo,
+    run_index,
+)
 
 FILES = {
     "ratelimit/__init__.py": '"""Rate limiting for services."""\n',
@@ -167,3 +176,46 @@ def test_a_removed_repo_leaves_the_implementations_index(indexed, tmp_path):
     }
     assert _repo_documents(data, "other") == 0
     assert _repo_documents(data, "ratelimit") == 1
+
+
+def _dated_commit(repo, files: dict[str, str], when: str) -> str:
+    env = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    run = {**GIT_ENV, **env}
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], env=run, check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "c"], env=run, check=True)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_the_first_commit_is_found_from_the_new_commits_only_and_stays_exact(
+    tmp_path, open_test_store
+):
+    """The repo's age (activity.first_commit_at) after a commit: the commits since the last
+    indexed one are walked for roots; a merged older history moves it back, a force push to
+    an unrelated history is walked whole."""
+    repo = make_repo(tmp_path / "org", "aged", {})
+    _dated_commit(repo, {"a.txt": "1\n"}, "2020-01-01T00:00:00Z")
+    data = build_index(tmp_path, tmp_path / "org")
+
+    def first_commit_at() -> int:
+        store = open_test_store(data.root)
+        return store.snapshot().repos["aged"].info["activity"]["first_commit_at"]
+
+    assert first_commit_at() == 1577836800
+    _dated_commit(repo, {"b.txt": "2\n"}, "2021-01-01T00:00:00Z")
+    run_index(data, tmp_path / "org")
+    assert first_commit_at() == 1577836800
+    old = make_repo(tmp_path / "elsewhere", "old", {})
+    _dated_commit(old, {"z.txt": "old\n"}, "2015-01-01T00:00:00Z")
+    git(repo, "fetch", "-q", str(old), "main:older")
+    git(repo, "merge", "-q", "--allow-unrelated-histories", "-m", "merge", "older")
+    run_index(data, tmp_path / "org")
+    assert first_commit_at() == 1420070400  # the merged history's root, 2015
+    git(repo, "checkout", "-q", "--orphan", "fresh")
+    git(repo, "rm", "-rqf", ".")
+    _dated_commit(repo, {"a.txt": "1\n", "c.txt": "new\n"}, "2022-01-01T00:00:00Z")
+    git(repo, "branch", "-M", "fresh", "main")  # main force-pushed to an unrelated history
+    run_index(data, tmp_path / "org")
+    assert first_commit_at() == 1640995200

@@ -65,10 +65,14 @@ class RepoDescription:
 
 
 def describe_repo(
-    repo: git.Repo, commit: str, files: dict[str, tuple[int, str, int]]
+    repo: git.Repo,
+    commit: str,
+    files: dict[str, tuple[int, str, int]],
+    activity: dict | None = None,
 ) -> RepoDescription:
     """Read what the repo at `commit` says about itself. `files`: path -> (blob key, lang,
-    flags) of the branch (vendored, generated and test files do not describe the repo)."""
+    flags) of the branch (vendored, generated and test files do not describe the repo);
+    `activity`: gitread.recent_activity() when the caller read it already."""
     reader = gitread.BlobReader(repo)
 
     def read(path: str) -> bytes | None:
@@ -119,7 +123,7 @@ def describe_repo(
     return RepoDescription(
         about=about,
         deps=dep_info,
-        activity=gitread.recent_activity(repo, commit),
+        activity=gitread.recent_activity(repo, commit) if activity is None else activity,
         readme_text=readme_text,
         modules=modules,
     )

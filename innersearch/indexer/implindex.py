@@ -222,6 +222,7 @@ class ImplWriter:
         files: Callable[[], dict],
         old_info: dict,
         changed: list[tuple[str, str]] | None = None,
+        activity: dict | None = None,
     ) -> dict:
         """Read what the repo says about itself at `commit` (describe.py), add its documents
         (committed with the next commit()) and return the keys it adds to repos.info.
@@ -229,7 +230,8 @@ class ImplWriter:
         `changed`: the (path, language) pairs a diff touched since `old_info` was made; when
         none is a file describe.py reads and the host says what it said, the description and
         its documents carry over (reading them again cost seconds on the kernel's 78k files),
-        only the activity is read anew. `files()`: the branch's files (path -> entry)."""
+        only the activity is read anew (`activity`, when the caller read it). `files()`: the
+        branch's files (path -> entry)."""
         host = _host_words(old_info.get("host"))
         kept = old_info.get("described")
         if (
@@ -243,10 +245,10 @@ class ImplWriter:
             return {
                 "about": old_info["about"],
                 "deps": old_info["deps"],
-                "activity": gitread.recent_activity(mirror, commit),
+                "activity": activity or gitread.recent_activity(mirror, commit),
                 "described": kept,
             }
-        described = describe_repo(mirror, commit, files())
+        described = describe_repo(mirror, commit, files(), activity)
         self.touched.add(repo)
         docs = repo_documents(repo, commit, described, old_info.get("host"))
         # Idempotent: a run killed after this commit but before the catalog's re-adds.

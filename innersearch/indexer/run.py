@@ -158,8 +158,9 @@ class _Indexer:
         whole = functools.cache(lambda: self.trees.whole(repo_id, branch, state))
         commit = heads[branch]
         info = owners.repo_info(mirror, commit, whole, state, old_info, changed)
+        activity = gitread.recent_activity(mirror, commit, known=_known_roots(old_info))
         described = self.writer.impl.describe(
-            src.name, mirror, commit, lambda: whole().files, old_info, changed
+            src.name, mirror, commit, lambda: whole().files, old_info, changed, activity
         )
         info.update(described)
         info["at"] = commit  # the commit this info was made for: the next diff's base
@@ -203,6 +204,14 @@ class _Indexer:
         self.analyzer.close()
         self.writer.close()
         self.catalog.close()
+
+
+def _known_roots(info: dict) -> tuple[str, int] | None:
+    """(the commit `info` was made at, the time of its first commit), when it says both."""
+    activity = info.get("activity")
+    first = activity.get("first_commit_at") if isinstance(activity, dict) else None
+    at = info.get("at")
+    return (at, first) if isinstance(at, str) and isinstance(first, int) else None
 
 
 def index_sources(
