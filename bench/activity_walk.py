@@ -4,8 +4,8 @@ the last indexed commit's known first commit (gitread.recent_activity `known`).
 Usage: .venv/bin/python bench/activity_walk.py [--commits 300000] [--work DIR]
 Builds a repo of COMMITS commits 10 minutes apart (git fast-import, 500 authors), then times
 recent_activity at its head: the whole history walked for root commits, and with `known`
-(the parent of the head and its first commit time), as a re-index after one commit does.
-Prints the median of 5 runs each and the load.
+(the parent of the head and its first commit time), as a re-index after one commit does;
+and top_committers (which walks its year). Prints the median of 5 runs each and the load.
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ def main() -> int:
     print(f"{args.commits} commits; activity at the head: {results['whole history']}")
     for label, secs in times.items():
         print(f"{label}: median {statistics.median(secs):.3f} s of 5")
+    committers = []
+    for _ in range(5):
+        start = time.perf_counter()
+        gitread.top_committers(repo, head)
+        committers.append(time.perf_counter() - start)
+    print(f"top_committers (a year's window): median {statistics.median(committers):.3f} s of 5")
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
 
