@@ -266,3 +266,29 @@ def test_commit_diff_gives_the_state_of_a_full_listing(tmp_path):
     # The blobs the commit replaced were collected from the index too.
     snap = Store(data).snapshot()
     assert snap.content(int(first_a[:15], 16)) is None
+
+
+def test_a_poll_where_nothing_changed_leaves_the_collection_done(tmp_path):
+    """Left "pending", the next run swept the whole index (every document's blob key)."""
+    from innersearch.indexer.catalog import Catalog
+
+    repo = make_repo(tmp_path / "org", "r", {"a.py": "x = 1\n"})
+    data = data_dir(tmp_path)
+    run_index(data, repo)
+    assert run_index(data, repo).outcomes[0].status == "unchanged"
+    cat = Catalog(data.catalog_path)
+    with cat.read() as r:
+        assert r.meta_value("gc") == "done"
+    cat.close()
+    commit_files(repo, {"a.py": "x = 2\n", "b.py": "y = 1\n"})
+    assert run_index(data, repo).new_blobs == 2
+    assert {p for (_, _, p) in _state(data)} == {"a.py", "b.py"}
+
+
+def test_a_diff_counts_the_paths_it_touched(tmp_path):
+    repo = make_repo(tmp_path / "org", "r", {f"m{i}.py": f"x = {i}\n" for i in range(10)})
+    data = data_dir(tmp_path)
+    assert run_index(data, repo).outcomes[0].files == 10  # a listing: the branch's files
+    commit_files(repo, {"m3.py": "x = 'changed'\n", "m4.py": None, "new.py": "y = 1\n"})
+    assert run_index(data, repo).outcomes[0].files == 3  # changed, deleted, added
+    assert len(_state(data)) == 10

@@ -17,7 +17,9 @@ from . import RAY_ENV, ray_address
 
 def register(sub: argparse._SubParsersAction) -> None:
     for name, handler in (("index", cmd_index), ("dedup", cmd_dedup)):
-        parser = sub.choices[name]
+        parser = sub.choices.get(name)
+        if parser is None:  # the command line names another package's subcommand
+            continue
         parser.add_argument(
             "--ray",
             metavar="ADDRESS",

@@ -326,14 +326,24 @@ class Reads:
         )
         return dict(rows.fetchall())
 
-    def branch_file_rows(self, repo_id: int, branch: str) -> dict[str, tuple[int, str, int, int]]:
-        """path -> (blob_key, lang, flags, size) of the live files of one branch."""
-        rows = self._conn.execute(
+    def branch_file_rows(
+        self, repo_id: int, branch: str, paths: Iterable[str] | None = None
+    ) -> dict[str, tuple[int, str, int, int]]:
+        """path -> (blob_key, lang, flags, size) of the live files of one branch; with
+        `paths`, of those paths only (a diff's: no pass over the whole branch)."""
+        select = (
             "SELECT f.path, f.blob_key, f.lang, f.flags, COALESCE(b.size, 0) FROM files f "
             "LEFT JOIN blobs b ON b.key = f.blob_key "
-            "WHERE f.repo_id=? AND f.branch=? AND f.gen_removed IS NULL",
-            (repo_id, branch),
+            "WHERE f.repo_id=? AND f.branch=? AND f.gen_removed IS NULL"
         )
+        if paths is None:
+            rows = self._conn.execute(select, (repo_id, branch)).fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(paths):
+                rows += self._conn.execute(
+                    f"{select} AND f.path IN ({_marks(chunk)})", (repo_id, branch, *chunk)
+                ).fetchall()
         return {path: (key, lang, flags, size) for path, key, lang, flags, size in rows}
 
     def branch_skipped(self, repo_id: int, branch: str) -> list[SkipEntry]:
@@ -630,6 +640,61 @@ class Writes(Reads):
             ],
         )
         return dropped
+
+    def update_branch_files(
+        self,
+        repo_id: int,
+        branch: str,
+        files: dict[str, FileEntry],
+        removed: Iterable[str],
+        gen: int,
+    ) -> set[int]:
+        """A diff applied from generation `gen` on: the rows of `removed` paths end (unless
+        `files` names the same blob), `files` (the new and changed ones) start. O(changed
+        files), not of the branch. Returns the blob keys rows stopped naming."""
+        old: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(removed) | set(files))):
+            old.update(
+                self._conn.execute(
+                    "SELECT path, blob_key FROM files WHERE repo_id=? AND branch=? AND "
+                    f"gen_removed IS NULL AND path IN ({_marks(chunk)})",
+                    (repo_id, branch, *chunk),
+                ).fetchall()
+            )
+        dropped: set[int] = set()
+        for path, key in old.items():
+            if path not in files or files[path][0] != key:
+                dropped.add(key)
+                self._conn.execute(
+                    "UPDATE files SET gen_removed=? WHERE repo_id=? AND branch=? AND"
+                    " path=? AND gen_removed IS NULL",
+                    (gen, repo_id, branch, path),
+                )
+        self._conn.executemany(
+            "INSERT INTO files(repo_id, branch, path, blob_key, lang, flags, gen_added)"
+            " VALUES(?,?,?,?,?,?,?)",
+            [
+                (repo_id, branch, path, key, lang, flags, gen)
+                for path, (key, lang, flags) in files.items()
+                if old.get(path) != key
+            ],
+        )
+        return dropped
+
+    def update_skipped(
+        self, repo_id: int, branch: str, removed: Iterable[str], skips: Iterable[SkipEntry]
+    ) -> None:
+        """A diff applied to the skipped files: the rows of `removed` paths go, `skips` (of
+        the new and changed paths) come."""
+        for chunk in _chunks(sorted(set(removed))):
+            self._conn.execute(
+                f"DELETE FROM skipped WHERE repo_id=? AND branch=? AND path IN ({_marks(chunk)})",
+                (repo_id, branch, *chunk),
+            )
+        self._conn.executemany(
+            "INSERT INTO skipped(repo_id, branch, path, reason, size) VALUES(?,?,?,?,?)",
+            [(repo_id, branch, p, r, s) for p, r, s in skips],
+        )
 
     def replace_skipped(self, repo_id: int, branch: str, skips: Iterable[SkipEntry]) -> None:
         self._conn.execute("DELETE FROM skipped WHERE repo_id=? AND branch=?", (repo_id, branch))

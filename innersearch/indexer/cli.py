@@ -9,11 +9,16 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from . import layout, tokens
+from . import layout
 from .run import default_progress, index_sources
-from .status import status_report
-from .store import Store, StoreError
+
+if TYPE_CHECKING:
+    from . import tokens
+
+# status, store and tokens are imported by their commands: `innersearch index` runs on every
+# commit of a polled repo and needs none of them.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -89,6 +94,8 @@ def _when(ts: int | None) -> str:
 
 
 def _tokens(args: argparse.Namespace) -> tokens.Tokens | None:
+    from . import tokens
+
     try:
         return tokens.open_tokens(layout.resolve_data_dir(args.data))
     except OSError as err:
@@ -137,6 +144,9 @@ def cmd_tokens_list(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .status import status_report
+    from .store import Store, StoreError
+
     try:
         store = Store.open(args.data)
     except StoreError as err:

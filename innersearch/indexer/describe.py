@@ -65,10 +65,14 @@ class RepoDescription:
 
 
 def describe_repo(
-    repo: git.Repo, commit: str, files: dict[str, tuple[int, str, int]]
+    repo: git.Repo,
+    commit: str,
+    files: dict[str, tuple[int, str, int]],
+    activity: dict | None = None,
 ) -> RepoDescription:
     """Read what the repo at `commit` says about itself. `files`: path -> (blob key, lang,
-    flags) of the branch (vendored, generated and test files do not describe the repo)."""
+    flags) of the branch (vendored, generated and test files do not describe the repo);
+    `activity`: gitread.recent_activity() when the caller read it already."""
     reader = gitread.BlobReader(repo)
 
     def read(path: str) -> bytes | None:
@@ -119,9 +123,22 @@ def describe_repo(
     return RepoDescription(
         about=about,
         deps=dep_info,
-        activity=gitread.recent_activity(repo, commit),
+        activity=gitread.recent_activity(repo, commit) if activity is None else activity,
         readme_text=readme_text,
         modules=modules,
+    )
+
+
+def reads_path(path: str, lang: str) -> bool:
+    """True when describe_repo() may read this file or depend on its presence or flags:
+    source code it parses, any root file (manifests, README, portal files), the READMEs of
+    docs/ and .github/, Python packaging metadata (*.dist-info/, *.egg-info/). A commit that
+    touches none of these leaves the description as it was."""
+    if lang in SOURCE_LANGS or path.endswith(".py") or "/" not in path:
+        return True
+    parent = path.rpartition("/")[0]
+    return parent in ("docs", ".github") or (
+        "/" not in parent and parent.endswith((".dist-info", ".egg-info"))
     )
 
 

@@ -27,6 +27,7 @@ def collect_garbage(writer: IndexWriter, sweep_all: bool) -> None:
     writer.commit()
     with cat.read() as r:
         commits = r.default_branch_commits()
-    writer.impl.collect_garbage(commits)
+        infos = {repo.name: repo.info for repo in r.repos()}
+    writer.impl.collect_garbage(commits, infos, sweep_all)
     with cat.write() as tx:
         tx.set_meta("gc", "done")

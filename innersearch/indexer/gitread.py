@@ -253,15 +253,23 @@ def top_committers(repo: git.Repo, commit: str, limit: int = 5) -> list[dict]:
     ]
 
 
-def recent_activity(repo: git.Repo, commit: str, days: int = 90) -> dict:
+def recent_activity(
+    repo: git.Repo, commit: str, days: int = 90, known: tuple[str, int] | None = None
+) -> dict:
     """Commits and distinct authors in the `days` before the commit's own time (the newest
     commit, not today: a mirror indexed later still shows how alive the code was), and the
-    time of the first commit (the repo's age)."""
+    time of the first commit (the repo's age). `known`: (an earlier commit, the time of its
+    first commit); when it is an ancestor of `commit`, only the commits since it are walked
+    for root commits (the whole history was, on every commit: 1.4 s for 300k commits)."""
     until = commit_time(repo, commit)
     since = until - days * 24 * 3600
     try:
         out = repo.git.log(commit, f"--since={since}", "--format=%aE", "--no-merges")
-        roots = repo.git.log(commit, "--max-parents=0", "--format=%ct").split()
+        if known is not None and is_ancestor(repo, known[0], commit):
+            new_roots = repo.git.log(commit, f"^{known[0]}", "--max-parents=0", "--format=%ct")
+            roots = [*new_roots.split(), str(known[1])]
+        else:
+            roots = repo.git.log(commit, "--max-parents=0", "--format=%ct").split()
     except git.GitCommandError:
         return {}
     authors = [line.strip().lower() for line in out.splitlines() if line.strip()]
@@ -272,3 +280,12 @@ def recent_activity(repo: git.Repo, commit: str, days: int = 90) -> dict:
         "authors": len(set(authors)),
         "first_commit_at": min((int(t) for t in roots), default=until),
     }
+
+
+def is_ancestor(repo: git.Repo, older: str, newer: str) -> bool:
+    """True when commit `older` is reachable from `newer` (not after a force push)."""
+    try:
+        repo.git.merge_base("--is-ancestor", older, newer)
+    except git.GitCommandError:
+        return False
+    return True

@@ -3,22 +3,27 @@ modules and functions say about themselves, ranked by BM25 with English stemming
 
 Document kinds: "repo" (name, package metadata, host description and topics, README),
 "module" (one source file) and "function" (one definition). Every
-document carries `state_key`, a hash of (repo, indexed commit of its default branch): a
-reader asks only for the keys of the repos its Snapshot sees at their snapshot commits, so
-permissions and generations filter this index as they do the main one. The writer adds a
-commit's documents and commits them before the catalog names that commit; documents of
-commits no longer indexed are deleted by collect_garbage() at the end of a run.
+document carries `state_key`, a hash of (repo, described commit): the default branch's
+commit where the repo was last described, named in repos.info["described"] (a commit that
+touches no file describe.py reads keeps the description and its documents). A reader asks
+only for the keys of the repos its Snapshot sees (repo_key), so permissions and generations
+filter this index as they do the main one. The writer adds a commit's documents and commits
+them before the catalog names that commit; at the end of a run collect_garbage() deletes
+the documents no repo names any more, looking at those of the repos the run described again
+or removed (at every document after a run that did not finish).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import tantivy
 
-from .describe import RepoDescription, describe_repo, words
+from . import gitread
+from .describe import RepoDescription, describe_repo, reads_path, words
 
 WORDS_ANALYZER = "code_en"  # simple tokens, lower-cased, English stop words, English stems
 
@@ -87,6 +92,19 @@ def state_key(repo: str, commit: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 4
 
 
+def described_commit(info: dict, commit: str) -> str:
+    """The commit whose documents stand for the repo at its indexed `commit` (`info`: its
+    repos.info): where it was last described, or `commit` itself."""
+    described = info.get("described") if isinstance(info, dict) else None
+    found = described.get("commit") if isinstance(described, dict) else None
+    return found if isinstance(found, str) and found else commit
+
+
+def repo_key(repo: str, info: dict, commit: str) -> int:
+    """The state key of the documents of `repo` indexed at `commit` with repos.info `info`."""
+    return state_key(repo, described_commit(info, commit))
+
+
 def query_terms(text: str) -> list[str]:
     """The analysed terms of a user's words, identifiers split as documents are."""
     return list(dict.fromkeys(ANALYZER.analyze(words(text))))
@@ -100,16 +118,22 @@ def _path_words(path: str) -> str:
     return words(" ".join([*p.parts[:-1], p.stem]))
 
 
+def _host_words(host: dict | None) -> list:
+    """[description, topics] of what the code host says, as the repo document uses them."""
+    host = host if isinstance(host, dict) else {}
+    raw_topics = host.get("topics")
+    topics = [t for t in raw_topics if isinstance(t, str)] if isinstance(raw_topics, list) else []
+    description = host.get("description") if isinstance(host.get("description"), str) else ""
+    return [description, topics]
+
+
 def repo_documents(
     repo: str, commit: str, described: RepoDescription, host: dict | None
 ) -> list[tantivy.Document]:
     """The documents of one repo at one commit, from describe.describe_repo()."""
     key = state_key(repo, commit)
     about = described.about
-    host = host if isinstance(host, dict) else {}
-    raw_topics = host.get("topics")
-    topics = [t for t in raw_topics if isinstance(t, str)] if isinstance(raw_topics, list) else []
-    host_description = host.get("description") if isinstance(host.get("description"), str) else ""
+    host_description, topics = _host_words(host)
 
     def doc(kind: str, title: str, about_text: str, body: str, **stored) -> tantivy.Document:
         d = tantivy.Document()
@@ -181,38 +205,92 @@ class ImplWriter:
 
     index: tantivy.Index
     writer: tantivy.IndexWriter
+    # Repos described again or removed in this run: the only ones whose documents may have
+    # become garbage (a collection looks at theirs, not at every document of the index).
+    touched: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, path: Path) -> ImplWriter:
         index = open_index(path, create=True)
         return cls(index, index.writer(WRITER_HEAP_BYTES, 1))
 
-    def describe(self, repo: str, mirror, commit: str, files: dict, old_info: dict) -> dict:
+    def describe(
+        self,
+        repo: str,
+        mirror,
+        commit: str,
+        files: Callable[[], dict],
+        old_info: dict,
+        changed: list[tuple[str, str]] | None = None,
+        activity: dict | None = None,
+    ) -> dict:
         """Read what the repo says about itself at `commit` (describe.py), add its documents
         (committed with the next commit()) and return the keys it adds to repos.info.
-        `old_info` is the catalog's info so far: the code host's part comes from there."""
-        described = describe_repo(mirror, commit, files)
+        `old_info` is the catalog's info so far: the code host's part comes from there.
+        `changed`: the (path, language) pairs a diff touched since `old_info` was made; when
+        none is a file describe.py reads and the host says what it said, the description and
+        its documents carry over (reading them again cost seconds on the kernel's 78k files),
+        only the activity is read anew (`activity`, when the caller read it). `files()`: the
+        branch's files (path -> entry)."""
+        host = _host_words(old_info.get("host"))
+        kept = old_info.get("described")
+        if (
+            changed is not None
+            and isinstance(kept, dict)
+            and kept.get("host") == host
+            and "about" in old_info
+            and "deps" in old_info
+            and not any(reads_path(path, lang) for path, lang in changed)
+        ):
+            return {
+                "about": old_info["about"],
+                "deps": old_info["deps"],
+                "activity": activity or gitread.recent_activity(mirror, commit),
+                "described": kept,
+            }
+        described = describe_repo(mirror, commit, files(), activity)
+        self.touched.add(repo)
         docs = repo_documents(repo, commit, described, old_info.get("host"))
         # Idempotent: a run killed after this commit but before the catalog's re-adds.
         self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
         for d in docs:
             self.writer.add_document(d)
-        return described.info()
+        return {**described.info(), "described": {"commit": commit, "host": host}}
 
     def commit(self) -> None:
         self.writer.commit()
 
-    def collect_garbage(self, default_commits: dict[str, str]) -> None:
-        """Delete the documents of every (repo, commit) but the indexed default branches'."""
-        live = {state_key(repo, commit) for repo, commit in default_commits.items()}
+    def forget(self, repo: str) -> None:
+        """`repo` leaves the sources: its documents go at the next collection."""
+        self.touched.add(repo)
+
+    def collect_garbage(
+        self, default_commits: dict[str, str], infos: dict[str, dict], sweep_all: bool = False
+    ) -> None:
+        """Delete the documents of the repos touched in this run (of every repo with
+        `sweep_all`) but those the indexed default branches' commits name (`infos`: repo ->
+        repos.info)."""
+        if not sweep_all and not self.touched:
+            return
+        live = {repo_key(r, infos.get(r, {}), commit) for r, commit in default_commits.items()}
         self.index.reload()
         searcher = self.index.searcher()
         if searcher.num_docs:
-            hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs, count=False)
-            present = set(searcher.fast_field_values(F_STATE_KEY, [a for _, a in hits.hits]))
+            queries = (
+                [tantivy.Query.all_query()]
+                if sweep_all
+                else [
+                    tantivy.Query.term_query(SCHEMA, F_REPO, repo) for repo in sorted(self.touched)
+                ]
+            )
+            present: set[int] = set()
+            for query in queries:
+                hits = searcher.search(query, limit=searcher.num_docs, count=False)
+                present.update(searcher.fast_field_values(F_STATE_KEY, [a for _, a in hits.hits]))
             for key in present - live:
                 self.writer.delete_documents_by_term(F_STATE, str(key))
         self.writer.commit()
+        self.touched.clear()
 
     def close(self) -> None:
         self.writer.wait_merging_threads()

@@ -6,11 +6,13 @@ Owners come from CODEOWNERS and from the most active committers of the last year
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 import git
 
 from . import gitread
+from .changes import BranchState
 
 CODEOWNERS_PATHS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 
@@ -44,8 +46,77 @@ def _first(paths: list[str], stems: tuple[str, ...], dirs: tuple[str, ...]) -> s
     return None
 
 
-def repo_info(repo: git.Repo, commit: str, paths: list[str], language_bytes: Counter) -> dict:
-    """The catalog's repos.info for one indexed commit of the default branch."""
+def looks_at(path: str) -> bool:
+    """True when repo_info() reads this path or depends on its presence: CODEOWNERS, the
+    README and the contributing guide are looked for at the root, in docs/, .github/ and
+    .gitlab/ only."""
+    return path.rpartition("/")[0] in ("", "docs", ".github", ".gitlab")
+
+
+def repo_info(
+    repo: git.Repo,
+    commit: str,
+    whole: Callable[[], BranchState],
+    state: BranchState,
+    old: dict,
+    changed: list[tuple[str, str]] | None = None,
+) -> dict:
+    """The catalog's repos.info for one indexed commit of the default branch. `state`: the
+    branch's new state, `whole()` the whole branch it arrives at (a pass over the branch);
+    `changed`: the (path, language) pairs a diff touched since `old` (the info so far) was
+    made, when it was made at the diff's base. Then what no touched path can change carries
+    over (the owners, README and guide found, the bytes per language plus the change)."""
+    kept = old.get("owners")
+    language_bytes = old.get("language_bytes")
+    if changed is not None and isinstance(language_bytes, dict):
+        language_bytes = Counter(language_bytes)
+        language_bytes.update(state.lang_bytes)
+        language_bytes = +language_bytes  # a language no file has any more goes
+    else:
+        language_bytes = whole().lang_bytes
+    if (
+        changed is not None
+        and isinstance(kept, dict)
+        and "readme" in old
+        and "contributing" in old
+        and not any(looks_at(path) for path, _ in changed)
+    ):
+        everyone, codeowners = kept.get("codeowners", []), kept.get("codeowners_rules", [])
+        readme, contributing = old["readme"], old["contributing"]
+    else:
+        paths = whole().paths
+        everyone, codeowners = _codeowners(repo, commit, set(paths))
+        readme = _first(paths, ("README",), ("", "docs", ".github"))
+        contributing = _first(paths, ("CONTRIBUTING",), ("", ".github", "docs"))
+    total = sum(language_bytes.values()) or 1
+    return {
+        "owners": {
+            "codeowners": everyone,
+            "codeowners_rules": codeowners,
+            "committers": gitread.top_committers(repo, commit),
+        },
+        "readme": readme,
+        "contributing": contributing,
+        "languages": {
+            lang: round(100 * n / total, 1)
+            for lang, n in language_bytes.most_common(8)
+            if lang and 100 * n / total >= 0.5
+        },
+        "language_bytes": _json_bytes(language_bytes),
+    }
+
+
+def _json_bytes(language_bytes: Counter) -> dict[str, int]:
+    """Sorted, so a diff and a listing of one commit store the same text; a file of no
+    language counts under "" (a JSON key, not "None")."""
+    out: Counter = Counter()
+    for lang, n in language_bytes.items():
+        out[lang or ""] += n
+    return dict(sorted(out.items()))
+
+
+def _codeowners(repo: git.Repo, commit: str, paths: set[str]) -> tuple[list[str], list[dict]]:
+    """(the owners of everything, the first 200 rules) of the first CODEOWNERS file."""
     codeowners: list[dict] = []
     for candidate in CODEOWNERS_PATHS:
         if candidate in paths:
@@ -57,18 +128,4 @@ def repo_info(repo: git.Repo, commit: str, paths: list[str], language_bytes: Cou
     ]
     if not everyone:
         everyone = list(dict.fromkeys(o for rule in codeowners for o in rule["owners"]))
-    total = sum(language_bytes.values()) or 1
-    return {
-        "owners": {
-            "codeowners": list(dict.fromkeys(everyone)),
-            "codeowners_rules": codeowners[:200],
-            "committers": gitread.top_committers(repo, commit),
-        },
-        "readme": _first(paths, ("README",), ("", "docs", ".github")),
-        "contributing": _first(paths, ("CONTRIBUTING",), ("", ".github", "docs")),
-        "languages": {
-            lang: round(100 * n / total, 1)
-            for lang, n in language_bytes.most_common(8)
-            if lang and 100 * n / total >= 0.5
-        },
-    }
+    return list(dict.fromkeys(everyone)), codeowners[:200]

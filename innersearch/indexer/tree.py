@@ -7,6 +7,7 @@ Either way the blobs the index lacks are read, analysed (pool.Analyzer) and adde
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Iterator
 
 from . import catalog, classify, gitread
@@ -35,26 +36,43 @@ class TreeReader:
     def diff(
         self, repo_id: int, mirror, branch: str, old: str, commit: str, label: str = ""
     ) -> BranchState | None:
-        """The branch's new state from its indexed one and the commits' diff (git diff-tree),
-        so a one-file commit costs one blob, not a listing of the whole tree; None when the
-        old commit is gone or the diff is larger than a listing would be worth."""
+        """The change of the branch from its indexed state (git diff-tree), read from the
+        catalog for the touched paths only, so a one-file commit costs one blob and one row,
+        not a listing of the whole tree; None when the old commit is gone or the diff is
+        larger than a listing would be worth."""
         diff = gitread.diff_tree(mirror, old, commit)
         if diff is None or len(diff[1]) > DIFF_LIMIT:
             return None
         removed, entries = diff
-        gone = set(removed)
-        state = BranchState()
+        state = BranchState(removed=set(removed))
+        with self.catalog.read() as r:
+            rows = r.branch_file_rows(repo_id, branch, paths=state.removed)
+        for _, lang, _, size in rows.values():
+            state.lang_bytes[lang] -= size
+        self._add_entries(mirror, candidates(entries, state.skips), state, label)
+        state.changed = [(p, rows[p][1] if p in rows else "") for p in removed]
+        state.changed += [(e.path, state.files.get(e.path, (0, ""))[1]) for e in entries]
+        return state
+
+    def whole(self, repo_id: int, branch: str, state: BranchState) -> BranchState:
+        """The whole branch `state` (a diff's, before the catalog switches) arrives at: its
+        indexed rows with the change applied. A pass over the branch: only for what does
+        not carry over (describe.py, owners.py)."""
+        if state.removed is None:
+            return state
         with self.catalog.read() as r:
             rows = r.branch_file_rows(repo_id, branch)
-            old_skips = r.branch_skipped(repo_id, branch)
+            skips = r.branch_skipped(repo_id, branch)
+        whole = BranchState(lang_bytes=Counter(state.lang_bytes))
+        whole.skips = [s for s in skips if s[0] not in state.removed] + state.skips
         for path, (key, lang, flags, size) in rows.items():
-            if path not in gone:
-                state.files[path] = (key, lang, flags)
-                state.lang_bytes[lang] += size
-        state.skips = [s for s in old_skips if s[0] not in gone]
-        self._add_entries(mirror, candidates(entries, state.skips), state, label)
-        state.paths = sorted([*state.files, *(s[0] for s in state.skips)])
-        return state
+            whole.lang_bytes[lang] += size
+            if path not in state.removed:
+                whole.files[path] = (key, lang, flags)
+        whole.files.update(state.files)
+        whole.lang_bytes = +whole.lang_bytes  # the removed languages' zeros go
+        whole.paths = sorted([*whole.files, *(s[0] for s in whole.skips)])
+        return whole
 
     def snapshot(self, src: RepoSource, mirror, branch: str, commit: str) -> BranchState:
         """Read one branch's tree; analyse and add the blobs the index lacks."""

@@ -91,8 +91,14 @@ class IndexWriter:
         with self.catalog.write() as tx:
             gen = tx.bump_generation()
             for branch, state in change.branches.items():
-                self.dropped |= tx.switch_branch_files(change.repo_id, branch, state.files, gen)
-                tx.replace_skipped(change.repo_id, branch, state.skips)
+                if state.removed is None:
+                    self.dropped |= tx.switch_branch_files(change.repo_id, branch, state.files, gen)
+                    tx.replace_skipped(change.repo_id, branch, state.skips)
+                else:  # a diff: only its paths' rows change
+                    self.dropped |= tx.update_branch_files(
+                        change.repo_id, branch, state.files, state.removed, gen
+                    )
+                    tx.update_skipped(change.repo_id, branch, state.removed, state.skips)
             for branch, c in change.commits.items():
                 tx.set_branch_commit(change.repo_id, branch, c.commit, c.committed_at, now)
             for branch in change.gone:

@@ -125,12 +125,13 @@ def plain_words(text: str) -> bool:
 
 
 def _live_keys(snap) -> dict[int, str]:
-    """state key -> repo, for every repo of the snapshot at its default branch's commit."""
+    """state key -> repo, for every repo of the snapshot at its default branch's commit (the
+    documents of the commit it was last described at)."""
     keys = {}
     for name, row in snap.repos.items():
         commit = snap.branch_commits.get((name, row.default_branch))
         if commit:
-            keys[ix.state_key(name, commit)] = name
+            keys[ix.repo_key(name, row.info, commit)] = name
     return keys
 
 
