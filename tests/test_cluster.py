@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections import Counter
 
 import pytest
@@ -25,7 +27,18 @@ from innersearch.indexer import layout
 from innersearch.indexer.sources import resolve
 from innersearch.indexer.store import Store
 from innersearch.search import api
-from tests.helpers import build_index, commit_files, git, make_repo
+from innersearch.web import create_app, fanout
+from innersearch.web.auth import AuthSettings
+from innersearch.web.fanout import create_fanout_app
+from tests.helpers import (
+    build_index,
+    commit_files,
+    free_port,
+    git,
+    http_status,
+    make_repo,
+    wait_until_serving,
+)
 from tests.test_exactness import FEATURE_ONLY, FILES_A, FILES_B, LITERALS, REGEXES_E, _quote
 
 # -- rendezvous hashing (no cluster) -------------------------------------------------------
@@ -94,7 +107,11 @@ def org(tmp_path_factory, ray_cluster):
     for name, files in MORE.items():
         make_repo(src, name, files)
     config = tmp / "sources.toml"
-    config.write_text('[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n')
+    config.write_text(
+        '[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n\n'
+        '[access]\ndefault = "everyone"\n\n[[access.rules]]\nrepos = ["gamma", "delta"]\n'
+        'groups = ["core"]\n'
+    )
     one = build_index(tmp / "one", config)
     cluster, _ray = ray_cluster
     data = layout.DataDir(tmp / "many")
@@ -297,6 +314,86 @@ def test_a_code_host_org_over_the_cluster(ray_cluster, tmp_path, monkeypatch):
         store.close()
 
 
+# -- serve --ray: the web API over the shards -----------------------------------------------
+
+PROXY = AuthSettings.parse("proxy")
+
+
+def _apps(org, budget_ms: int = fanout.TIME_BUDGET_MS) -> tuple:
+    """(one machine's app, the fan-out app over the shards), both behind proxy auth."""
+    one = create_app(org["one"], cache_entries=0, auth=PROXY)
+    many = create_fanout_app(org["search"], org["data"].root, auth=PROXY, time_budget_ms=budget_ms)
+    return one.test_client(), many.test_client()
+
+
+def _as(user: str, groups: str = "") -> dict:
+    return {"X-Forwarded-User": user, "X-Forwarded-Groups": groups}
+
+
+@pytest.mark.parametrize("user,groups", [("carol", "core"), ("bob", "")])
+def test_the_web_search_over_shards_equals_one_machine_for_each_reader(org, user, groups):
+    one, many = _apps(org)
+    for query in QUERIES[::3] + ["hello", "type:repo a", "repo:gamma hello"]:
+        url = f"/api/v1/search?q={urllib.parse.quote(query)}&limit=5&context=1"
+        who = _as(user, groups)
+        want, got = one.get(url, headers=who), many.get(url, headers=who)
+        assert got.status_code == want.status_code == 200, (query, got.json)
+        assert _page(got.json) == _page(want.json), query
+        assert got.json["partial"] is False and got.json["shards"] == 4
+        if not want.json["limit_hit"]:
+            assert got.json["facets"] == want.json["facets"], query
+    # bob is not in `core`: gamma's and delta's files are nowhere in what he gets.
+    hello = many.get("/api/v1/search?q=hello&limit=0", headers=_as(user, groups)).json
+    repos = {r["repo"] for r in hello["results"]}
+    assert ("gamma" in repos) == (groups == "core")
+    assert "delta" not in repos or groups == "core"
+
+
+def test_the_web_symbols_over_shards_equal_one_machine(org):
+    one, many = _apps(org)
+    for name in ("RateLimiter", "hello", "step_3", "Hello", "rate_limiter", "util"):
+        for who in (_as("carol", "core"), _as("bob")):
+            url = f"/api/v1/symbols?q={name}&limit=4"
+            want, got = one.get(url, headers=who).json, many.get(url, headers=who).json
+            assert got["symbols"] == want["symbols"] and got["total"] == want["total"], name
+    bad = many.get("/api/v1/symbols?q=%20", headers=_as("bob"))
+    assert bad.status_code == 400 and "error" in bad.json
+
+
+def test_routes_needing_one_combined_view_say_so(org):
+    _one, many = _apps(org)
+    for path in ("/api/v1/repos", "/api/v1/file?repo=alpha&path=a.txt", "/", "/repos"):
+        got = many.get(path, headers=_as("bob"))
+        assert got.status_code == 501 and "not served over shards" in got.json["error"], path
+    assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
+    assert many.get("/healthz").status_code == 200
+
+
+def test_serve_with_the_address_in_the_environment(org, ray_cluster):
+    cluster, _ray = ray_cluster
+    port = free_port()
+    env = {**os.environ, "INNERSEARCH_RAY_ADDRESS": cluster.address}
+    cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(org["data"].root), "serve"]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(proc, base, seconds=180)
+        with urllib.request.urlopen(f"{base}/api/v1/search?q=hello&limit=0", timeout=60) as r:
+            got = json.load(r)
+        one = create_app(org["one"], cache_entries=0).test_client()
+        want = one.get("/api/v1/search?q=hello&limit=0").json
+        assert _page(got) == _page(want) and got["partial"] is False
+        assert http_status(f"{base}/api/v1/repos") == 501
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _held(data: layout.DataDir) -> dict[str, list[str]]:
     found = shards.ShardLayout.load(data.root)
     out = {}
@@ -326,13 +423,14 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     where = placement.place(ids, placement.nodes(ray))
     on_worker = sorted(s for s, node in where.items() if node == worker)
     assert on_worker
-    seen: list[dict] = []
+    seen: list = []
+    _one, web = _apps(org, budget_ms=2000)  # the dead node's shards: waited for 2 s, not 10
 
     def say(line: str) -> None:
         if not seen and any(line.startswith(f"[{s}] indexing") for s in on_worker):
             cluster.kill_node(1)
-            # A search right then, while the index run goes on.
-            seen.append(searcher.search("hello", limit=0, time_budget_ms=2000))
+            # A search right then, while the index run goes on, as the web API answers it.
+            seen.append(web.get("/api/v1/search?q=hello&limit=0", headers=_as("carol", "core")))
 
     data = layout.DataDir(tmp_path / "data")
     summary = index_cluster(cluster.address, data, [str(src)], shards=4, say=say)
@@ -349,7 +447,8 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
 
     # Of the search: partial, naming the shards whose actors lived on the dead node; the
     # other shards' results are there.
-    got = seen[0]
+    assert seen[0].status_code == 200
+    got = seen[0].json
     lost = sorted(h.shard for h in searcher.handles if h.node == worker)
     assert got["partial"] is True and got["partial_shards"] == lost
     assert 0 < len(got["results"]) < len(answered["results"])

@@ -14,17 +14,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from innersearch.indexer.access import Principal
 from innersearch.indexer.catalog import RepoRow
 from innersearch.indexer.store import CatalogView, Snapshot, Store
 from innersearch.search import api
 from innersearch.search.plan import compile_plan
-from innersearch.search.query import parse
+from innersearch.search.query import check_name, parse
 
 from . import connect, placement
 from .shards import LAYOUT_FILE, ShardLayout
 
 GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
 ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
+MAX_PRINCIPALS = 1024  # readable sets remembered (one per signed-in user and generation)
 
 
 class ShardSearcher:
@@ -64,11 +66,28 @@ class ShardSearcher:
             self._view = (key, view)
         return Snapshot(self._view[1], snap.searcher, snap.impl_searcher)
 
+    def _scoped(self, readable: list[str] | None) -> Snapshot:
+        snap = self._snapshot()
+        return snap if readable is None else snap.restricted_to(frozenset(readable))
+
+    def readable(self, principal: Principal) -> tuple[str, int, list[str]]:
+        """The repos of this shard `principal` may read (access.py decides, with the rules
+        this shard was indexed with)."""
+        snap = self.store.snapshot()
+        return self.shard, snap.generation, sorted(snap.view_full.readable_names(principal))
+
+    def symbols(
+        self, query: str, kind: str | None, lang: str | None, limit: int, readable
+    ) -> tuple[str, int, tuple[list[dict], int]]:
+        """The shard's first `limit` symbol definitions (its total too), scored as one
+        machine scores them (the other shards' repo rows are in the snapshot)."""
+        snap = self._scoped(readable)
+        out = api.symbols(snap, query, kind=kind, lang=lang, limit=limit)
+        return self.shard, snap.generation, ([s.to_json() for s in out.symbols], out.total)
+
     def search(self, query: str, want: int, options: dict, readable: list[str] | None) -> dict:
         """The shard's first `want` results (0: all) with one machine's scores."""
-        snap = self._snapshot()
-        if readable is not None:
-            snap = snap.restricted_to(frozenset(readable))
+        snap = self._scoped(readable)
         own = set(self.store.snapshot().repos)
         parsed_type = parse(query).type
         limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
@@ -78,7 +97,7 @@ class ShardSearcher:
             out["total_matches"] = len(kept)
             out["facets"] = {"repo": {r["repo"]: 1 for r in kept}, "lang": {}}
             out["results"] = kept[:want] if want else kept
-        return {"shard": self.shard, "generation": snap.generation, "out": out}
+        return self.shard, snap.generation, out
 
 
 @dataclass
@@ -101,6 +120,7 @@ class ClusterSearch:
     max_concurrency: int = ACTOR_THREADS
     layout_stamp: int | None = None
     rows: dict[str, list[RepoRow]] = field(default_factory=dict)  # each shard's repo rows
+    readers: dict[tuple, frozenset[str]] = field(default_factory=dict)  # readable_names'
 
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
@@ -214,15 +234,7 @@ class ClusterSearch:
             "max_line_chars": max_line_chars,
         }
         names = sorted(readable) if readable is not None else None
-        for _attempt in range(2):
-            if self.stale or self._layout_moved():
-                self.refresh(min(5.0, time_budget_ms / 2000))
-            answers, missing, moved = self._fan_out(query, want, options, names, time_budget_ms)
-            if not moved:
-                break
-            # A shard was re-indexed since the last refresh: the other shards scored with its
-            # old last-commit times. Once more with fresh rows, so the page stays exact.
-            self.stale = True
+        answers, missing = self._run("search", (query, want, options, names), time_budget_ms)
         out = merge(answers, limit, offset, context, max_lines)
         out.update(
             {
@@ -230,31 +242,92 @@ class ClusterSearch:
                 "limit": limit,
                 "type": parse(query).type,
                 "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
-                "partial": bool(missing),
-                "partial_shards": sorted(missing),
-                "shards": len(self.handles),
             }
         )
+        out.update(self._partial(missing))
         return out
 
-    def _fan_out(self, query: str, want: int, options: dict, names, budget_ms: int):
-        refs = {h.actor.search.remote(query, want, options, names): h for h in self.handles}
+    def symbols(
+        self,
+        query: str,
+        kind: str | None = None,
+        lang: str | None = None,
+        limit: int = 50,
+        readable: frozenset[str] | None = None,
+        time_budget_ms: int = 10000,
+    ) -> dict:
+        """api.symbols over every shard: its JSON (plus `partial`, `partial_shards`,
+        `shards`); each shard's best `limit`, merged in the order one machine sorts."""
+        start = time.perf_counter()
+        if not query.strip():
+            raise api.QueryError("empty symbol name", 0)
+        check_name(query)
+        names = sorted(readable) if readable is not None else None
+        answers, missing = self._run("symbols", (query, kind, lang, limit, names), time_budget_ms)
+        found = sorted((s for hits, _total in answers for s in hits), key=_symbol_order)
+        out = {
+            "symbols": found[:limit] if limit > 0 else found,
+            "total": sum(total for _hits, total in answers),
+            "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
+        }
+        out.update(self._partial(missing))
+        return out
+
+    def readable_names(self, principal: Principal, time_budget_ms: int = 10000) -> frozenset[str]:
+        """The repos `principal` may read on any shard (each shard's access.py decides for
+        its own repos); a shard that does not answer adds none. Remembered per principal
+        until a shard's generation moves."""
+        key = (principal, tuple(h.generation for h in self.handles))
+        found = self.readers.get(key)
+        if found is None:
+            answers, missing = self._run("readable", (principal,), time_budget_ms)
+            found = frozenset(n for names in answers for n in names)
+            if not missing:
+                if len(self.readers) >= MAX_PRINCIPALS:
+                    self.readers.clear()
+                self.readers[(principal, tuple(h.generation for h in self.handles))] = found
+        return found
+
+    def _partial(self, missing: list[str]) -> dict:
+        return {
+            "partial": bool(missing),
+            "partial_shards": sorted(missing),
+            "shards": len(self.handles),
+        }
+
+    def _run(self, method: str, args: tuple, budget_ms: int) -> tuple[list, list[str]]:
+        """Every shard's answer to `method(*args)` within the budget, and the shards that
+        gave none. A shard re-indexed since the last refresh means the other shards scored
+        with its old last-commit times: once more with fresh rows, so the answer stays exact."""
+        for _attempt in range(2):
+            if self.stale or self._layout_moved():
+                self.refresh(min(5.0, budget_ms / 2000))
+            answers, missing, moved = self._fan_out(method, args, budget_ms)
+            if not moved:
+                break
+            self.stale = True
+        return answers, missing
+
+    def _fan_out(self, method: str, args: tuple, budget_ms: int):
+        refs = {getattr(h.actor, method).remote(*args): h for h in self.handles}
         ready, _ = self.ray.wait(
             list(refs), num_returns=len(refs), timeout=(budget_ms + GRACE_MS) / 1000
         )
-        answers, missing, moved = [], [], False
-        for ref, h in refs.items():
-            if ref not in ready:
-                missing.append(h.shard)
-                continue
-            try:
-                found = self.ray.get(ref)
-            except Exception:  # noqa: BLE001 - its node died: the result says which shard
-                missing.append(h.shard)
-                self.stale = True
-                continue
-            moved = moved or found["generation"] != h.generation
-            answers.append(found["out"])
+        answers, missing, moved = [], [h.shard for r, h in refs.items() if r not in ready], False
+        try:
+            found = self.ray.get(ready)  # one call for all: a get per shard costs a round trip each
+        except Exception:  # noqa: BLE001 - a node died: ask each, to say which shards
+            found = []
+            for ref in ready:
+                try:
+                    found.append(self.ray.get(ref))
+                except Exception:  # noqa: BLE001 - that shard's node died
+                    missing.append(refs[ref].shard)
+                    self.stale = True
+        by_shard = {h.shard: h for h in self.handles}
+        for shard, generation, payload in found:
+            moved = moved or generation != by_shard[shard].generation
+            answers.append(payload)
         return answers, missing, moved
 
     def _layout_moved(self) -> bool:
@@ -282,6 +355,11 @@ def actor_name(root, shard: str) -> str:
 def _order(r: dict) -> tuple:
     # rank.order_key on the rounded score: the order one machine returns.
     return (-r["score"], r["repo"], r["path"], r["branch"])
+
+
+def _symbol_order(s: dict) -> tuple:
+    # symbols.search_symbols' order.
+    return (-s["score"], s["name"], s["repo"], s["path"], s["branch"], s["line"])
 
 
 def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines) -> dict:
