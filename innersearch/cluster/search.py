@@ -10,6 +10,7 @@ stop returns its exact top `offset + limit`, and the merged top page is the glob
 from __future__ import annotations
 
 import hashlib
+import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ from .shards import LAYOUT_FILE, ShardLayout
 
 GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
 ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
+# api.search's parameters, shared rather than copied: what a shard is sent is what it takes.
+_SEARCH = inspect.signature(api.search)
+_NOT_SENT = ("snap", "query", "client_gone")
 MAX_PRINCIPALS = 1024  # readable sets remembered (one per signed-in user and generation)
 
 
@@ -206,33 +210,26 @@ class ClusterSearch:
                 answered.discard(h.shard)
         self.stale = len(answered) < len(self.handles)
 
-    def search(
-        self,
-        query: str,
-        limit: int = 20,
-        offset: int = 0,
-        context: int = 0,
-        time_budget_ms: int = 10000,
-        max_lines: int | None = None,
-        max_line_chars: int | None = None,
-        readable: frozenset[str] | None = None,
-    ) -> dict:
-        """api.search over every shard: the same result (fields added: `partial`, the
-        `partial_shards` that did not answer in time, `shards`)."""
+    def search(self, query: str, readable: frozenset[str] | None = None, **options) -> dict:
+        """api.search over every shard, with its keyword arguments (derived from its
+        signature, so a new one reaches the shards; `client_gone` stays here: a callable
+        does not travel) and `readable` for the snapshot's permission set. The same result,
+        with `partial`, the `partial_shards` that did not answer in time, and `shards`."""
         start = time.perf_counter()
+        args = _SEARCH.bind(None, query, **options)  # TypeError for an unknown argument
+        args.apply_defaults()
+        kept = {k: v for k, v in args.arguments.items() if k not in _NOT_SENT}
+        limit, offset, context = kept.pop("limit"), kept.pop("offset"), kept["context"]
+        max_lines, time_budget_ms = kept["max_lines"], kept["time_budget_ms"]
         if limit < 0 or offset < 0 or context < 0:
             raise api.QueryError("limit, offset and context must not be negative")
         compile_plan(parse(query))  # a malformed query fails here, not on every shard
         want = offset + limit if limit > 0 else 0
-        options = {
-            "context": context,
-            "time_budget_ms": time_budget_ms,
-            # A shard's cut counts lines from its first result, one machine's from the page's:
-            # the same bound only without an offset (past one, the merge alone cuts; the
-            # search's own MAX_TOTAL_LINES still bounds what a shard renders).
-            "max_lines": max_lines if offset == 0 else None,
-            "max_line_chars": max_line_chars,
-        }
+        # A shard's cut counts lines from its first result, one machine's from the page's:
+        # the same bound only without an offset (past one, the merge alone cuts; the
+        # search's own MAX_TOTAL_LINES still bounds what a shard renders).
+        kept["max_lines"] = max_lines if offset == 0 else None
+        options = kept
         names = sorted(readable) if readable is not None else None
         answers, missing = self._run("search", (query, want, options, names), time_budget_ms)
         out = merge(answers, limit, offset, context, max_lines)
