@@ -168,19 +168,29 @@ def main() -> int:
         for q in QUERIES:
             api.search(store.snapshot(), q, limit=20).to_json()
             searcher.search(q, limit=20)
-            local, remote = [], []
+            local, remote, whole = [], [], []
             for _ in range(args.runs):
                 t = time.perf_counter()
                 want = api.search(store.snapshot(), q, limit=20).to_json()
                 local.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                got = searcher.search(q, limit=20)
-                remote.append((time.perf_counter() - t) * 1000)
-                mismatches += _page(got) != _page(want) or got["partial"]
-            rows.append((q, statistics.median(local), statistics.median(remote), local, remote))
-            print(f"{q!r}: one {rows[-1][1]:.1f} ms, 4 shards {rows[-1][2]:.1f} ms")
+                for share_first, times in ((False, remote), (True, whole)):
+                    searcher.share_first = share_first
+                    t = time.perf_counter()
+                    got = searcher.search(q, limit=20)
+                    times.append((time.perf_counter() - t) * 1000)
+                    mismatches += _page(got) != _page(want) or got["partial"]
+            searcher.share_first = False
+            rows.append(
+                (q, statistics.median(local), statistics.median(remote), local, remote, whole)
+            )
+            print(
+                f"{q!r}: one {rows[-1][1]:.1f} ms, 4 shards {rows[-1][2]:.1f} ms "
+                f"(each asked for its share first: {statistics.median(whole):.1f} ms)"
+            )
         trips = _round_trips(ray, searcher, args.runs * 2)
         print(f"round trips: {trips}")
+        footprints = searcher.footprints()
+        print(f"shards: {footprints}")
         searcher.close()
         store.close()
     finally:
@@ -193,6 +203,7 @@ def main() -> int:
     all_local = [v for r in rows for v in r[3]]
     all_remote = [v for r in rows for v in r[4]]
     overheads = [r[2] - r[1] for r in rows]
+    whole_overheads = [statistics.median(r[5]) - r[1] for r in rows]
     empty = next(r for r in rows if r[0] == "zzq_not_anywhere_qzz")
     lines = [
         "## Scale-out (Ray)",
@@ -228,16 +239,31 @@ def main() -> int:
         f"{statistics.median(overheads):.1f} ms (goal <= 10 ms: "
         f"{'met' if statistics.median(overheads) <= 10 else 'missed'}); a query matching "
         f"nothing: {empty[1]:.1f} ms vs {empty[2]:.1f} ms",
+        f"- the same with each shard first asked for its share of the page (`share_first`, "
+        f"`shard_want`: 10 of 20): overhead p50 {statistics.median(whole_overheads):.1f} ms; "
+        f"shards asked again for the whole page: {searcher.asked_again} in "
+        f"{len(rows) * (args.runs + 1)} searches",
         f"- pages different from one machine's, or partial: {mismatches} of "
-        f"{len(rows) * args.runs}",
+        f"{len(rows) * args.runs * 2}",
         "- Ray's own cost (medians of "
         f"{args.runs * 2} calls): "
         + "; ".join(f"{name} {ms:.1f} ms" for name, ms in trips.items()),
         "",
-        "| query | one Store p50 | 4 shards p50 | overhead |",
-        "|---|---|---|---|",
+        "| shard | repos | files | actor RSS after the queries | data dir on disk |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {sid} | {f['repos']} | {f['files']} | {f['rss_mib']} MiB | {f['disk_mib']} MiB |"
+            for sid, f in sorted(footprints.items())
+        ),
+        "",
+        "| query | one Store p50 | 4 shards p50 | overhead | share first (overhead) |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{q}` | {a:.1f} ms | {b:.1f} ms | {b - a:+.1f} ms |" for q, a, b, _l, _r in rows]
+    lines += [
+        f"| `{q}` | {a:.1f} ms | {b:.1f} ms | {b - a:+.1f} ms | "
+        f"{statistics.median(w):.1f} ms ({statistics.median(w) - a:+.1f}) |"
+        for q, a, b, _l, _r, w in rows
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

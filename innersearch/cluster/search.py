@@ -31,6 +31,7 @@ ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-s
 _SEARCH = inspect.signature(api.search)
 _NOT_SENT = ("snap", "query", "client_gone")
 MAX_PRINCIPALS = 1024  # readable sets remembered (one per signed-in user and generation)
+MIN_SHARD_WANT = 10  # results a shard is first asked for, when the page wants more
 
 
 class ShardSearcher:
@@ -48,6 +49,25 @@ class ShardSearcher:
         import ray
 
         return ray.get_runtime_context().get_node_id()
+
+    def footprint(self) -> tuple[str, int, dict]:
+        """What serving this shard costs: its files and repos, the actor's resident memory
+        after the queries so far, and the shard's data dir on disk (MiB)."""
+        snap = self.store.snapshot()
+        rss_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        )
+        root = self.store.data.root
+        disk = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        found = {
+            "files": len(snap.files),
+            "repos": len(snap.repos),
+            "rss_mib": round(rss_kib / 1024, 1),
+            "disk_mib": round(disk / 2**20, 1),
+        }
+        return self.shard, snap.generation, found
 
     def repos(self) -> tuple[int, list[RepoRow]]:
         """This shard's generation and repo rows (for the other shards' snapshots)."""
@@ -96,12 +116,16 @@ class ShardSearcher:
         parsed_type = parse(query).type
         limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
         out = api.search(snap, query, limit=limit, offset=0, **options).to_json()
+        found = out["total_matches"] if parsed_type == "symbol" else out["total_files"]
         if parsed_type == "repo":
             kept = [r for r in out["results"] if r["repo"] in own]
-            out["total_matches"] = len(kept)
+            out["total_matches"] = found = len(kept)
             out["facets"] = {"repo": {r["repo"]: 1 for r in kept}, "lang": {}}
             out["results"] = kept[:want] if want else kept
-        return self.shard, snap.generation, out
+        # Whether results were left out past the ones sent (the merge may need them): a
+        # symbol search counts one result per definition, the others one per file.
+        more = out["limit_hit"] or found > len(out["results"])
+        return self.shard, snap.generation, (out, more)
 
 
 @dataclass
@@ -125,6 +149,11 @@ class ClusterSearch:
     layout_stamp: int | None = None
     rows: dict[str, list[RepoRow]] = field(default_factory=dict)  # each shard's repo rows
     readers: dict[tuple, frozenset[str]] = field(default_factory=dict)  # readable_names'
+    asked_again: int = 0  # shards whose share of a page was not enough (_search_shards)
+    # True: each shard is first asked for its share of the page (shard_want). Off by default:
+    # it halves the work of broad queries but asks again whenever a page sits mostly in one
+    # shard, and lost at p50 (docs/benchmarks/cluster.md).
+    share_first: bool = False
 
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
@@ -231,8 +260,8 @@ class ClusterSearch:
         kept["max_lines"] = max_lines if offset == 0 else None
         options = kept
         names = sorted(readable) if readable is not None else None
-        answers, missing = self._run("search", (query, want, options, names), time_budget_ms)
-        out = merge(answers, limit, offset, context, max_lines)
+        answers, missing = self._search_shards(query, want, options, names, time_budget_ms)
+        out = merge(list(answers.values()), limit, offset, context, max_lines)
         out.update(
             {
                 "offset": offset,
@@ -243,6 +272,32 @@ class ClusterSearch:
         )
         out.update(self._partial(missing))
         return out
+
+    def _search_shards(self, query: str, want: int, options: dict, names, budget_ms: int):
+        """Each shard's top results: first its share of the page (shard_want), then the whole
+        `want` from the shards whose share was not enough, those whose last result sent is
+        still inside the merged page (what follows it might be too). Exact: a shard's results
+        past the last it sent rank below it."""
+        start = time.perf_counter()
+        share = shard_want(want, len(self.handles)) if self.share_first else want
+        sent, missing = self._run("search", (query, share, options, names), budget_ms)
+        answers = {s: out for s, (out, _more) in sent.items()}
+        if share == want:
+            return answers, missing
+        page = sorted((r for a in answers.values() for r in a["results"]), key=_order)[:want]
+        last = _order(page[-1]) if len(page) == want else None
+        short = {
+            s
+            for s, (out, more) in sent.items()
+            if more and (last is None or not out["results"] or _order(out["results"][-1]) <= last)
+        }
+        if short:
+            self.asked_again += len(short)
+            left = max(1, budget_ms - round((time.perf_counter() - start) * 1000))
+            again, gone = self._run("search", (query, want, options, names), left, short)
+            answers.update({s: out for s, (out, _more) in again.items()})
+            missing = missing + gone
+        return answers, missing
 
     def symbols(
         self,
@@ -261,10 +316,10 @@ class ClusterSearch:
         check_name(query)
         names = sorted(readable) if readable is not None else None
         answers, missing = self._run("symbols", (query, kind, lang, limit, names), time_budget_ms)
-        found = sorted((s for hits, _total in answers for s in hits), key=_symbol_order)
+        found = sorted((s for hits, _total in answers.values() for s in hits), key=_symbol_order)
         out = {
             "symbols": found[:limit] if limit > 0 else found,
-            "total": sum(total for _hits, total in answers),
+            "total": sum(total for _hits, total in answers.values()),
             "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
         }
         out.update(self._partial(missing))
@@ -278,12 +333,17 @@ class ClusterSearch:
         found = self.readers.get(key)
         if found is None:
             answers, missing = self._run("readable", (principal,), time_budget_ms)
-            found = frozenset(n for names in answers for n in names)
+            found = frozenset(n for names in answers.values() for n in names)
             if not missing:
                 if len(self.readers) >= MAX_PRINCIPALS:
                     self.readers.clear()
                 self.readers[(principal, tuple(h.generation for h in self.handles))] = found
         return found
+
+    def footprints(self, time_budget_ms: int = 10000) -> dict[str, dict]:
+        """shard -> ShardSearcher.footprint() (for capacity planning; bench/cluster_bench.py)."""
+        answers, _missing = self._run("footprint", (), time_budget_ms)
+        return answers
 
     def _partial(self, missing: list[str]) -> dict:
         return {
@@ -292,27 +352,32 @@ class ClusterSearch:
             "shards": len(self.handles),
         }
 
-    def _run(self, method: str, args: tuple, budget_ms: int) -> tuple[list, list[str]]:
-        """Every shard's answer to `method(*args)` within the budget, and the shards that
-        gave none. A shard re-indexed since the last refresh means the other shards scored
-        with its old last-commit times: once more with fresh rows, so the answer stays exact."""
+    def _run(
+        self, method: str, args: tuple, budget_ms: int, shards: set[str] | None = None
+    ) -> tuple[dict[str, object], list[str]]:
+        """Each shard's answer to `method(*args)` within the budget (only `shards`, when
+        given), and the shards that gave none. A shard re-indexed since the last refresh means
+        the other shards scored with its old last-commit times: once more with fresh rows, so
+        the answer stays exact."""
         for _attempt in range(2):
             if self.stale or self._layout_moved():
                 self.refresh(min(5.0, budget_ms / 2000))
-            answers, missing, moved = self._fan_out(method, args, budget_ms)
+            asked = [h for h in self.handles if shards is None or h.shard in shards]
+            answers, missing, moved = self._fan_out(method, args, budget_ms, asked)
             if not moved:
                 break
             self.stale = True
         return answers, missing
 
-    def _fan_out(self, method: str, args: tuple, budget_ms: int):
-        refs = {getattr(h.actor, method).remote(*args): h for h in self.handles}
+    def _fan_out(self, method: str, args: tuple, budget_ms: int, asked: list[ShardHandle]):
+        refs = {getattr(h.actor, method).remote(*args): h for h in asked}
         ready, _ = self.ray.wait(
             list(refs), num_returns=len(refs), timeout=(budget_ms + GRACE_MS) / 1000
         )
-        answers, missing, moved = [], [h.shard for r, h in refs.items() if r not in ready], False
+        missing, moved = [h.shard for r, h in refs.items() if r not in ready], False
         try:
-            found = self.ray.get(ready)  # one call for all: a get per shard costs a round trip each
+            # One get for all (a get per shard measured the same: bench/cluster_bench.py).
+            found = self.ray.get(ready)
         except Exception:  # noqa: BLE001 - a node died: ask each, to say which shards
             found = []
             for ref in ready:
@@ -321,10 +386,11 @@ class ClusterSearch:
                 except Exception:  # noqa: BLE001 - that shard's node died
                     missing.append(refs[ref].shard)
                     self.stale = True
-        by_shard = {h.shard: h for h in self.handles}
+        by_shard = {h.shard: h for h in asked}
+        answers = {}
         for shard, generation, payload in found:
             moved = moved or generation != by_shard[shard].generation
-            answers.append(payload)
+            answers[shard] = payload
         return answers, missing, moved
 
     def _layout_moved(self) -> bool:
@@ -352,6 +418,17 @@ def actor_name(root, shard: str) -> str:
 def _order(r: dict) -> tuple:
     # rank.order_key on the rounded score: the order one machine returns.
     return (-r["score"], r["repo"], r["path"], r["branch"])
+
+
+def shard_want(want: int, shards: int) -> int:
+    """What each shard is asked for first: twice its share of the page, at least
+    MIN_SHARD_WANT (never more than the page; 0, every result, stays 0). With 4 shards and
+    20 results, 10 each: each shard verifies and renders half of what the page needs. When
+    the results spread evenly over the shards, one holds more than 10 of the top 20 in about
+    1 query of 60 and is asked again; results all in one repo (one shard) ask it twice."""
+    if want == 0:
+        return 0
+    return min(want, max(MIN_SHARD_WANT, -(-2 * want // shards)))
 
 
 def _symbol_order(s: dict) -> tuple:
