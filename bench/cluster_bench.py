@@ -216,12 +216,15 @@ def main() -> int:
         f"{one_mb:.1f} MB indexed); {SHARDS} shards; Ray nodes started with `--num-cpus 1`, "
         "all on this machine (loopback)",
         "",
-        "### Indexing",
-        "",
-        "| setup | seconds | MB/s | speed-up vs one machine | shards per node |",
-        "|---|---|---|---|---|",
-        f"| one machine, no Ray | {one_s:.1f} | {one_mb / one_s:.2f} | 1.00x | - |",
     ]
+    if timings:  # not with --reuse alone: nothing was indexed then
+        lines += [
+            "### Indexing",
+            "",
+            "| setup | seconds | MB/s | speed-up vs one machine | shards per node |",
+            "|---|---|---|---|---|",
+            f"| one machine, no Ray | {one_s:.1f} | {one_mb / one_s:.2f} | 1.00x | - |",
+        ]
     for nodes, (seconds, mb, per_node) in timings.items():
         spread = ", ".join(str(n) for n in sorted(per_node.values(), reverse=True))
         lines.append(
