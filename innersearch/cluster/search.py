@@ -42,7 +42,7 @@ class ShardSearcher:
         self.store = Store.open(ShardLayout(Path(root), (shard,)).data(shard).root)
         self.others: dict[str, RepoRow] = {}  # the other shards' repos (rows only)
         self.epoch = 0
-        self._view: tuple[tuple[int, int], CatalogView] | None = None
+        self._view: tuple[tuple[int, int], CatalogView, frozenset[str]] | None = None
 
     def node(self) -> str:
         """The Ray node this shard's actor runs on."""
@@ -79,20 +79,23 @@ class ShardSearcher:
         self.epoch = epoch
         return self.store.snapshot().generation
 
-    def _snapshot(self) -> Snapshot:
+    def _snapshot(self) -> tuple[Snapshot, frozenset[str]]:
+        """This shard's state with the other shards' repo rows, and its own repos' names
+        (one catalog read per query)."""
         snap = self.store.snapshot()
         key = (snap.generation, self.epoch)
-        if self._view is None or self._view[0] != key:
+        found = self._view  # read once: another thread may replace it meanwhile
+        if found is None or found[0] != key:
             full = snap.view_full
             repos = {n: r for n, r in self.others.items() if n not in full.repos}
             repos.update(full.repos)
             view = CatalogView(full.generation, full.files, repos, full.branch_commits, full.access)
-            self._view = (key, view)
-        return Snapshot(self._view[1], snap.searcher, snap.impl_searcher)
+            found = self._view = (key, view, frozenset(full.repos))
+        return Snapshot(found[1], snap.searcher, snap.impl_searcher), found[2]
 
-    def _scoped(self, readable: list[str] | None) -> Snapshot:
-        snap = self._snapshot()
-        return snap if readable is None else snap.restricted_to(frozenset(readable))
+    def _scoped(self, readable: list[str] | None) -> tuple[Snapshot, frozenset[str]]:
+        snap, own = self._snapshot()
+        return (snap if readable is None else snap.restricted_to(frozenset(readable))), own
 
     def readable(self, principal: Principal) -> tuple[str, int, list[str]]:
         """The repos of this shard `principal` may read (access.py decides, with the rules
@@ -105,14 +108,13 @@ class ShardSearcher:
     ) -> tuple[str, int, tuple[list[dict], int]]:
         """The shard's first `limit` symbol definitions (its total too), scored as one
         machine scores them (the other shards' repo rows are in the snapshot)."""
-        snap = self._scoped(readable)
+        snap, _own = self._scoped(readable)
         out = api.symbols(snap, query, kind=kind, lang=lang, limit=limit)
         return self.shard, snap.generation, ([s.to_json() for s in out.symbols], out.total)
 
     def search(self, query: str, want: int, options: dict, readable: list[str] | None) -> dict:
         """The shard's first `want` results (0: all) with one machine's scores."""
-        snap = self._scoped(readable)
-        own = set(self.store.snapshot().repos)
+        snap, own = self._scoped(readable)
         parsed_type = parse(query).type
         limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
         out = api.search(snap, query, limit=limit, offset=0, **options).to_json()
@@ -252,7 +254,8 @@ class ClusterSearch:
         max_lines, time_budget_ms = kept["max_lines"], kept["time_budget_ms"]
         if limit < 0 or offset < 0 or context < 0:
             raise api.QueryError("limit, offset and context must not be negative")
-        compile_plan(parse(query))  # a malformed query fails here, not on every shard
+        parsed = parse(query)
+        compile_plan(parsed)  # a malformed query fails here, not on every shard
         want = offset + limit if limit > 0 else 0
         # A shard's cut counts lines from its first result, one machine's from the page's:
         # the same bound only without an offset (past one, the merge alone cuts; the
@@ -266,7 +269,7 @@ class ClusterSearch:
             {
                 "offset": offset,
                 "limit": limit,
-                "type": parse(query).type,
+                "type": parsed.type,
                 "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
             }
         )
