@@ -1,5 +1,6 @@
 """Scale-out on a real Ray cluster on loopback (a head and a second node on this machine):
-sharded indexing, search and dedup equal one machine's; a node killed mid-run.
+sharded indexing, search, the web API (`serve --ray`) and dedup equal one machine's; a node
+killed mid-run.
 
 The org is the exactness fixtures' repos plus a few more (with copied code for dedup).
 """
