@@ -1,16 +1,18 @@
 """Library-level relations on the sample organization against its ground truth.
 
 Usage: .venv/bin/python bench/dedup_libraries.py [--repos /tmp/sample-org/repos]
-       [--corpus ../shared/corpus] [--data DIR] [--org sample|heldout]
+       [--corpus ../shared/corpus] [--data DIR] [--org sample|heldout|heldout2]
 Truth (--org sample, the organization the thresholds are tuned on): the known copies and
 forks listed in the corpus README (TRUTH_COPIES below, written from it) and categories.tsv,
 where repos of one category and language are parallel implementations (pairs already known
 as forks are not counted as parallel). --org heldout: bench/heldout_org.tsv (built by
-bench/heldout_org.py, labelled before any run; never tuned on). Prints whether every copy
-and fork is found, precision and recall of the parallel pairs (as pairs, and as all pairs
-inside each capability cluster), a threshold sweep, the first 20 findings of the report
-with an automatic verdict, and every other pair found, for reading.
-Writes bench/out/dedup_libraries[_heldout].json.
+bench/heldout_org.py, labelled before any run; since tuned on, see docs/dedup.md).
+--org heldout2: bench/heldout2_org.tsv (bench/heldout_org.py --tsv bench/heldout2_org.tsv,
+built into /var/tmp/dupreport2/repos; labelled and committed before its first run).
+Prints whether every copy and fork is found, precision and recall of the parallel pairs
+(as pairs, and as all pairs inside each capability cluster), a threshold sweep, the first 20
+findings of the report with an automatic verdict, and every other pair found, for reading.
+Writes bench/out/dedup_libraries[_heldout|_heldout2].json.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ from innersearch.indexer.store import Store  # noqa: E402
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "bench"))
 import heldout_org  # noqa: E402
+
+# --org NAME: (truth file, where bench/heldout_org.py builds it).
+HELDOUT = {
+    "heldout": (heldout_org.TSV, heldout_org.DEFAULT_DEST),
+    "heldout2": (heldout_org.TSV2, heldout_org.DEFAULT_DEST2),
+}
 
 # From the corpus README: (repo, path prefix) of the copy, the original repo, relation.
 # tomlkit and packaging are vendored too, but their originals are not in the organization.
@@ -131,14 +139,15 @@ def main() -> int:
     shared_corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
     ap.add_argument("--corpus", default=str(shared_corpus))
     ap.add_argument("--data", help="an existing index of --repos (default: index into a temp dir)")
-    ap.add_argument("--org", choices=("sample", "heldout"), default="sample")
+    ap.add_argument("--org", choices=("sample", "heldout", "heldout2"), default="sample")
     args = ap.parse_args()
-    if args.org == "heldout":
-        rows = heldout_org.rows()
+    if args.org in HELDOUT:
+        tsv, dest = HELDOUT[args.org]
+        rows = heldout_org.rows(tsv)
         truth_copies = [(c, orig, "copy") for c, orig in heldout_org.copy_truth(rows)]
         truth = heldout_org.parallel_truth(rows)
         if args.repos == "/tmp/sample-org/repos":
-            args.repos = str(heldout_org.DEFAULT_DEST / "repos")
+            args.repos = str(dest / "repos")
     else:
         truth_copies = TRUTH_COPIES
         truth = parallel_truth(Path(args.corpus))
@@ -199,9 +208,14 @@ def main() -> int:
             if p["relation"] != "parallel"
         }
         links = libraries.repo_function_links(found.classes)
+        _, vectors, langs = libraries.profile(snap, vocab)
+        scores = libraries.similarities(vectors, langs)
         sweep = []
-        for threshold in (0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4):
-            at = libraries.parallels(snap, vocab, related, links, min_score=threshold, uses=uses)
+        # min_score is on the hub-adjusted scale (libraries.MIN_PARALLEL_SCORE)
+        for threshold in (0.0, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1):
+            at = libraries.parallels(
+                snap, vocab, related, links, min_score=threshold, uses=uses, scores=scores
+            )
             s = score_parallel(at, truth)
             sweep.append(
                 {
@@ -209,6 +223,15 @@ def main() -> int:
                     **{k: s[k] for k in ("reported", "correct", "precision", "recall")},
                 }
             )
+        # The rule before the hub adjustment (plain cosine >= 0.15), on the same vectors:
+        # a side-by-side figure, not a setting.
+        plain = {k: libraries.PairSimilarity(v.cosine, 0.0, 0.0) for k, v in scores.items()}
+        before = score_parallel(
+            libraries.parallels(
+                snap, vocab, related, links, min_score=0.15, uses=uses, scores=plain
+            ),
+            truth,
+        )
         store.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -233,6 +256,7 @@ def main() -> int:
         "first_findings": first,
         "capabilities": [c["summary"] for c in report["capabilities"]],
         "parallel_sweep": sweep,
+        "parallel_plain_cosine_0_15": before,
         "all_copy_fork_pairs": others,
     }
     print("Known copies and forks:")
@@ -273,11 +297,16 @@ def main() -> int:
         print(
             f"  {s['min_score']}: {s['precision']} / {s['recall']} ({s['correct']}/{s['reported']})"
         )
+    print(
+        f"Rule before (plain cosine >= 0.15, same vectors): precision {before['precision']} "
+        f"({before['correct']}/{before['reported']}), recall {before['recall']}"
+    )
+    print("  false positives:", ", ".join(before["false_positives"]) or "-")
     print("All copy/fork pairs found:")
     for o in others:
         print(f"  {o['relation']:5} {o['score']:.3f} {o['a']} ~ {o['b']}")
     OUT.mkdir(parents=True, exist_ok=True)
-    name = "dedup_libraries.json" if args.org == "sample" else "dedup_libraries_heldout.json"
+    name = "dedup_libraries.json" if args.org == "sample" else f"dedup_libraries_{args.org}.json"
     (OUT / name).write_text(json.dumps(result, indent=1) + "\n")
     print(f"-> {OUT / name}")
     return 0

@@ -171,7 +171,7 @@ def similar_latency(data: Path, repos: Path, count: int = 30) -> dict:
             times.append(time.perf_counter() - began)
             rel = path.relative_to(repos)
             where = (rel.parts[0], "/".join(rel.parts[1:]))
-            found += any((m["repo"], m["path"]) == where for m in answer["matches"])
+            found += any((m.repo, m.path) == where for m in answer.matches)
     finally:
         store.close()
     rest = sorted(times[1:])

@@ -204,7 +204,7 @@ def test_empty_index(tmp_path, open_test_store):
     store = open_test_store(build_index(tmp_path, org).root)
     report = api.find_duplicates(store)
     assert report["clone_classes"] == [] and report["libraries"] == []
-    assert api.similar_to(store, ORIGINAL)["matches"] == []
+    assert api.similar_to(store, ORIGINAL).matches == []
 
 
 def test_small_fragments_need_higher_similarity():

@@ -71,7 +71,7 @@ def test_unknown_format_is_refused(dedup_report):
 def test_similar_to_finds_the_copies(dedup_store):
     found = api.similar_to(
         dedup_store, RENAMED_COPY.replace("group_payments", "tally"), lang="python"
-    )
+    ).to_json()
     assert "error" not in found and found["took_ms"] >= 0
     where = {(m["repo"], m["path"]) for m in found["matches"]}
     assert ("alpha", "orders.py") in where and ("gamma", "payments.py") in where
@@ -82,7 +82,7 @@ def test_similar_to_finds_the_copies(dedup_store):
 
 
 def test_similar_to_guesses_the_language(dedup_store):
-    found = api.similar_to(dedup_store, ORIGINAL, limit=2)
+    found = api.similar_to(dedup_store, ORIGINAL, limit=2).to_json()
     assert found["lang"] == "python"
     assert len(found["matches"]) == 2
     assert found["matches"][0]["similarity"] == 1.0
@@ -98,7 +98,7 @@ def test_similar_to_guesses_the_language(dedup_store):
     ],
 )
 def test_similar_to_bad_input(dedup_store, snippet, lang, message):
-    found = api.similar_to(dedup_store, snippet, lang=lang)
+    found = api.similar_to(dedup_store, snippet, lang=lang).to_json()
     assert found["matches"] == []
     assert message in found["error"]
 
@@ -132,7 +132,7 @@ def test_cli_bad_input(dedup_data, tmp_path, capsys):
 def test_similar_to_finds_where_a_cut_snippet_comes_from(dedup_store):
     lines = ORIGINAL.splitlines()[3:11]  # the loop of summarize_orders, dedented
     snippet = "\n".join(line[4:] for line in lines) + "\n"
-    found = api.similar_to(dedup_store, snippet, lang="python")
+    found = api.similar_to(dedup_store, snippet, lang="python").to_json()
     top = found["matches"][0]
     assert top["similarity"] > 0.8
     assert 1 <= top["start_line"] <= top["end_line"]

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from innersearch.dedup.state import dedup_dir
 from innersearch.search import api, execute
 from innersearch.search.budget import Budget
 from innersearch.search.plan import compile_plan
@@ -203,9 +204,14 @@ ONE_STATE_ROUTES = [
     ("get", "/api/v1/status"),
     ("get", "/api/v1/implementations?q=handler"),
     ("post", "/api/v1/similar"),
+    ("get", "/api/v1/duplicates"),
+    ("get", "/api/v1/compare?a_repo=app&a_path=pkg/mod1.py&b_repo=app&b_path=pkg/mod2.py"),
     ("get", "/"),
     ("get", "/?q=handler_1"),
     ("get", "/symbol?name=handler_1"),
+    ("get", "/repos/app"),
+    ("get", "/duplicates"),
+    ("get", "/status"),
 ]
 
 
@@ -213,9 +219,11 @@ ONE_STATE_ROUTES = [
 def test_a_request_reads_one_snapshot(store, monkeypatch, method, url):
     """Everything a request shows comes from one state: the cache key and the results of
     a search (else results of generation G+1 could be cached under G), a snippet's
-    candidates and the files they are shown in."""
+    candidates and the files they are shown in, a duplicate report recomputed because
+    none is persisted for this generation."""
     client = create_app(store).test_client()
     client.get("/api/v1/search?q=warm")  # first-use work of the generation is not counted
+    (dedup_dir(store.data) / "report.json").unlink(missing_ok=True)
     calls = []
     real = store.snapshot
     monkeypatch.setattr(store, "snapshot", lambda: calls.append(1) or real())

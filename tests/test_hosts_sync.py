@@ -19,6 +19,7 @@ from innersearch.search import api
 from tests.fakehosts import GIT_USER, TOKEN, FakeHost, FakeRepo
 from tests.gitserver import GitHttpServer, publish, serve_repos
 from tests.helpers import client_for, commit_files, config, data_dir, run_index
+from tests.schemas import closed_registry, schema_errors
 
 SECRET = "hook-secret-3b9"
 
@@ -133,7 +134,9 @@ def test_a_push_through_a_webhook_is_searchable_after_one_sync_cycle(
     assert all("/acme/app.git" in r for r in git.requests[fetched_before:])
     with store.catalog.read() as r:
         assert r.pending_hooks() == []
-    [src] = status_report(store)["sources"]
+    status = status_report(store).to_json()
+    assert not schema_errors(closed_registry(), "StatusReport", status)  # sources typed too
+    [src] = status["sources"]
     assert src["source"] == "github:acme" and src["last_webhook_at"] is not None
     assert src["webhook_lag_seconds"] is not None and src["pending_webhooks"] == 0
     page = client.get("/status").get_data(as_text=True)

@@ -80,7 +80,7 @@ def test_skips_binary_and_large_files_and_marks_the_rest(tmp_path):
     assert files[("mixed", "api.pb.go")].flags & FLAG_GENERATED
     assert files[("mixed", "tests/test_api.py")].flags & FLAG_TEST
     assert files[("mixed", "bin/tool")].lang == "python"
-    report = status_report(store)
+    report = status_report(store).to_json()
     assert report["totals"]["skipped"] == {"binary": 1, "too-large": 1}
 
 
@@ -124,7 +124,7 @@ def test_bad_sources_are_reported_and_the_rest_indexed(tmp_path):
     assert by_name["nowhere"].status == "error"
     assert [p.source for p in summary.problems] == [str(tmp_path / "missing")]
     store = Store(data)
-    report = status_report(store)
+    report = status_report(store).to_json()
     status = {r["name"]: r for r in report["repos"]}
     assert status["good"]["status"] == "ok" and status["good"]["files"] == 1
     assert status["not-a-repo"]["status"] == "error" and status["not-a-repo"]["error"]
@@ -178,7 +178,7 @@ def test_old_format_data_dir_is_rebuilt_with_a_message(tmp_path):
 
 def test_status_json_counts(tmp_path):
     repo = make_repo(tmp_path / "org", "r", {"a.py": PY, "b.py": "x = 1\n"})
-    report = status_report(Store(build_index(tmp_path, repo)))
+    report = status_report(Store(build_index(tmp_path, repo))).to_json()
     totals = report["totals"]
     assert totals["repos"] == 1 and totals["files"] == 2 and totals["commits"] == 1
     assert totals["symbols"] >= 3

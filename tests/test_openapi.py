@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -15,9 +16,13 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from innersearch.dedup import api as dedup
+from innersearch.dedup.results import DuplicateReport
+from innersearch.dedup.state import dedup_dir
 from innersearch.search import results
 from innersearch.web.openapi import generated_schemas, openapi_document
 from tests.helpers import client_for
+from tests.schemas import closed_registry, schema_errors
 from tests.web_org import RETRY
 
 DOC_URI = "urn:innersearch:openapi"
@@ -141,3 +146,90 @@ def test_search_schemas_are_generated_from_the_result_classes(client):
         root = {"$ref": f"{DOC_URI}#/components/schemas/{schema}"}
         errors = list(Draft202012Validator(root, registry=registry).iter_errors(answer))
         assert not errors, f"{url}: {errors[0].message} at {list(errors[0].path)}"
+
+
+# Every answer of the API but Error and Health is a typed result: its schema is generated.
+GENERATED_ANSWERS = [
+    ("/api/v1/implementations?q=rate%20limiter", "ImplementationsResponse"),
+    ("/api/v1/repos", "ReposResponse"),
+    ("/api/v1/repos/payments", "RepoResponse"),
+    ("/api/v1/repos/billing", "RepoResponse"),
+    ("/api/v1/duplicates", "DuplicateReport"),
+    ("/api/v1/duplicates?repo=billing", "DuplicateReport"),
+    (
+        "/api/v1/compare?a_repo=payments&a_path=payments/retry.py"
+        "&b_repo=billing&b_path=billing/util/retrying.py&b_start=3&b_end=9",
+        "CompareResponse",
+    ),
+    ("/api/v1/status", "StatusReport"),
+]
+
+
+def test_only_error_health_and_request_bodies_are_written_by_hand():
+    schemas = openapi_document()["components"]["schemas"]
+    assert set(schemas) - set(generated_schemas()) == {"Error", "Health", "SimilarRequest"}
+    for path, methods in openapi_document()["paths"].items():
+        for method, operation in methods.items():
+            ok = operation["responses"].get("200", {}).get("content", {})
+            ref = ok.get("application/json", {}).get("schema", {}).get("$ref", "")
+            if ref and path != "/healthz":
+                assert ref.rsplit("/", 1)[1] in generated_schemas(), (method, path)
+
+
+def test_every_answer_matches_its_closed_generated_schema(client):
+    """Closed to the fields the classes declare, the generated schemas accept real answers
+    of every route; a schema missing one field the answer has does not."""
+    registry = closed_registry()
+    for url, schema in GENERATED_ANSWERS:
+        answer = client.get(url).get_json()
+        errors = schema_errors(registry, schema, answer)
+        assert not errors, f"{url}: {errors[0].message} at {list(errors[0].path)}"
+    similar = client.post("/api/v1/similar", json={"snippet": RETRY}).get_json()
+    assert similar["matches"] and not schema_errors(registry, "SimilarResponse", similar)
+    for drop, url in [
+        (("RepoSummary", "languages"), "/api/v1/repos"),
+        (("Portal", "used_by_count"), "/api/v1/repos/payments"),
+        (("CloneMember", "tokens"), "/api/v1/duplicates"),
+        (("LibraryPair", "canonical"), "/api/v1/duplicates"),
+        (("RepoStatus", "skipped"), "/api/v1/status"),
+        (("StatusTotals", "symbols"), "/api/v1/status"),
+        (("CompareRow", "op"), GENERATED_ANSWERS[6][0]),
+        (("Implementation", "lifecycle"), GENERATED_ANSWERS[0][0]),
+    ]:
+        schema = next(s for u, s in GENERATED_ANSWERS if u == url)
+        assert schema_errors(closed_registry(drop), schema, client.get(url).get_json()), drop
+    drop = ("SimilarMatch", "raw_similarity")
+    assert schema_errors(closed_registry(drop), "SimilarResponse", similar)
+
+
+def test_the_dedup_report_reads_back_typed_and_unchanged(dedup_report, dedup_store):
+    """The dedup organization's report read back as a DuplicateReport gives the same JSON,
+    within the closed schema; what is served is the persisted report; a key no class
+    declares is refused (tests/test_dedup_consolidate.py does the same for capabilities)."""
+    assert dedup_report["clone_classes"] and dedup_report["libraries"]
+    # The same JSON text: values and the order of the keys.
+    assert json.dumps(DuplicateReport.from_json(dedup_report).to_json()) == json.dumps(dedup_report)
+    assert not schema_errors(closed_registry(), "DuplicateReport", dedup_report)
+    served = dedup.report_for(dedup_store, dedup_store.snapshot())
+    assert served.to_json() == dedup.latest_report(dedup_store)
+    with pytest.raises(ValueError, match="no field 'surprise'"):
+        DuplicateReport.from_json({**dedup_report, "surprise": 1})
+    # A persisted report another version wrote (a field more) is computed again, not a 500.
+    persisted = dedup_dir(dedup_store.data) / "report.json"
+    persisted.write_text(json.dumps({**dedup.latest_report(dedup_store), "surprise": 1}))
+    again = dedup.report_for(dedup_store, dedup_store.snapshot())
+    assert "surprise" not in again.to_json() and "surprise" not in persisted.read_text()
+    assert again.clone_classes == served.clone_classes
+    member = dedup_report["clone_classes"][0]["members"][0]
+    with pytest.raises(ValueError, match="without 'tokens'"):
+        DuplicateReport.from_json(
+            {
+                **dedup_report,
+                "clone_classes": [
+                    {
+                        **dedup_report["clone_classes"][0],
+                        "members": [{k: v for k, v in member.items() if k != "tokens"}],
+                    }
+                ],
+            }
+        )

@@ -424,8 +424,8 @@ def test_status_errors_of_unreadable_repos_are_left_out(org):
         tx.record_error(None, "mirror", "source zqx-source unreadable")
         tx.record_host_listing("github:acme", "https://api.github.com", 4, "", 0.1)
     snap = org.snapshot()
-    everything = status_report(org, snapshot=snap)
-    bobs = status_report(org, snapshot=snap.for_principal(USERS["bob"]))
+    everything = status_report(org, snapshot=snap).to_json()
+    bobs = status_report(org, snapshot=snap.for_principal(USERS["bob"])).to_json()
     assert len(everything["errors"]) == 2
     assert bobs["errors"] == [] and "zqx" not in json.dumps(bobs).lower()
     # A host source's repo count and webhooks span private repos too.

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 from innersearch.indexer.store import Snapshot
 
-from .libraries import different_purpose, purpose_vectors
+from .libraries import (
+    PairSimilarity,
+    cosine,
+    different_purpose,
+    purpose_vectors,
+    similarities,
+)
 
 # Average cosine for two clusters of one language to join, relative to the pair threshold:
 # a third library joins a pair when it is, on average, nearly as close to both.
@@ -35,19 +41,18 @@ class Usage:
     call_sites_by_repo: dict[str, int] | None = None
 
 
-def _cos(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b[w] for w, v in a.items() if w in b)
-
-
 def _average_link(
-    repos: list[str], vectors: dict, threshold: float, forbidden: set[frozenset]
+    repos: list[str],
+    scores: dict[tuple[str, str], PairSimilarity],
+    threshold: float,
+    forbidden: set[frozenset],
 ) -> list[list[str]]:
-    """Average-linkage groups; a forbidden pair (a copy, or one built on the other) never
-    ends up in one group."""
+    """Average-linkage groups of the pair scores (hub-adjusted cosines); a forbidden pair (a
+    copy, or one built on the other) never ends up in one group."""
     sim = {
-        (a, b): -1e9 if frozenset((a, b)) in forbidden else _cos(vectors[a], vectors[b])
+        (a, b): -1e9
+        if frozenset((a, b)) in forbidden or (a, b) not in scores
+        else scores[(a, b)].score
         for a in repos
         for b in repos
         if a < b
@@ -152,10 +157,13 @@ def capabilities(
     usage: dict[str, Usage],
     lines: dict[str, int],
     forbidden: set[frozenset] | None = None,
+    scores: dict[tuple[str, str], PairSimilarity] | None = None,
 ) -> list[dict]:
     """One entry per capability, biggest consolidation (lines that would go) first.
-    `forbidden`: repo pairs that are copies or uses, never parallel."""
+    `forbidden`: repo pairs that are copies or uses, never parallel; `scores`: the pair
+    scores of `libraries.similarities` (computed from `vectors` when not given)."""
     forbidden = forbidden or set()
+    scores = scores if scores is not None else similarities(vectors, langs)
     involved: dict[str, set[str]] = defaultdict(set)
     for p in pairs:
         if p["relation"] == "parallel":
@@ -178,7 +186,7 @@ def capabilities(
         }
     per_lang: list[tuple[str, list[str]]] = []
     for lang, repos in sorted(involved.items()):
-        for g in _average_link(sorted(repos), vectors, min_score * LINK_FACTOR, forbidden):
+        for g in _average_link(sorted(repos), scores, min_score * LINK_FACTOR, forbidden):
             if len(g) > 1:
                 per_lang.append((lang, g))
     # Join clusters of different languages that say the same thing about themselves.
@@ -190,7 +198,7 @@ def capabilities(
         for cap in caps:
             if any(lang == other for other, _ in cap):
                 continue
-            score = min(_cos(centroid, _doc_centroid(g, vectors)) for _, g in cap)
+            score = min(cosine(centroid, _doc_centroid(g, vectors)) for _, g in cap)
             if score >= best:
                 best, home = score, cap
         if home is None:

@@ -42,9 +42,17 @@ def _is_build(path: str) -> bool:
     return bool(_dirs(path) & BUILD_DIRS) or ".min." in name or name.endswith(".d.ts")
 
 
+# A file named like this is scaffolding wherever it lives (tabulate's benchmark.py at the
+# root imports prettytable to time it: a comparison, not "built on").
+SCAFFOLD_STEMS = frozenset({"bench", "benchmark", "benchmarks", "example", "examples", "demo"})
+
+
 def is_scaffolding(path: str) -> bool:
     """Tests, benchmarks, docs and examples: code around a library, not the library."""
-    return bool(_dirs(path) & (TEST_DIRS | DOC_DIRS | {"scripts", "tools"}))
+    stem = re.split(r"[._-]", PurePosixPath(path).name.lower(), maxsplit=1)[0]
+    return bool(_dirs(path) & (TEST_DIRS | DOC_DIRS | {"scripts", "tools"})) or (
+        stem in SCAFFOLD_STEMS
+    )
 
 
 def in_repo_kind(paths: list[str], tests: list[bool], vendored: list[bool] | None = None) -> str:

@@ -25,8 +25,17 @@ from .verify import Verdict
 # has a clone on the other side.
 MIN_COPY_COVERAGE = 0.5
 NEAR_IDENTICAL = 0.9
-# Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF).
-MIN_PARALLEL_SCORE = 0.15  # tuned on the sample org with manifest words (0.2 before them)
+# Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF), less
+# HUB_WEIGHT x the mean "hubness" of the two repos (the mean cosine of each to its
+# HUB_NEIGHBOURS closest repos of its language; cross-domain similarity local scaling). A
+# broad repo (an installer with its own command layer, network code and progress bars; a
+# terminal toolkit with tables, markdown and logging) is close to many libraries at once:
+# its closeness to one of them says less than the same closeness between two narrow
+# libraries that are close to nothing else. Tuned on the sample org and the first held-out
+# org (docs/benchmarks/dedup.md), never on bench/heldout2_org.tsv.
+MIN_PARALLEL_SCORE = 0.04  # on the adjusted scale (0.15 on the plain cosine before)
+HUB_WEIGHT = 0.6
+HUB_NEIGHBOURS = 3
 META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on the sample org)
 # Two repos that both say what they are for (package description, keywords, topics, README
 # opening) and share less than this there (cosine of TF-IDF purpose words) do different
@@ -160,7 +169,6 @@ def copies(
         matched_a, matched_b = len(link.files_a), len(link.files_b)
         small = min(len(side_a), len(side_b))
         coverage = min(matched_a, matched_b) / small
-        near = len(link.near_identical)
         if coverage < MIN_COPY_COVERAGE or not _enough(link, min(matched_a, matched_b), small):
             continue
         vendored_a = sum(bool(f.flags & FLAG_VENDORED) for f in side_a) > len(side_a) / 2
@@ -173,6 +181,9 @@ def copies(
         copy_side, orig_side = ("b", "a") if canonical == "a" else ("a", "b")
         names = {"a": (ra, da), "b": (rb, db)}
         copied = link.files_a if copy_side == "a" else link.files_b
+        # near-identical file pairs, counted as the copy's files (two identical files on
+        # each side make four pairs)
+        near = len({pair[0 if copy_side == "a" else 1] for pair in link.near_identical})
         dup_lines = sum(
             lines.get(f.blob_key, 0)
             for f in (side_a if copy_side == "a" else side_b)
@@ -453,49 +464,89 @@ def parallels(
     function_links: Counter,
     min_score: float = MIN_PARALLEL_SCORE,
     uses: set[frozenset] | None = None,
+    scores: dict[tuple[str, str], PairSimilarity] | None = None,
 ) -> list[dict]:
-    """Independently written libraries for one job: same main language, close vocabularies.
-    A pair where one imports the other (`uses`, from the dependency graph) is a user and
-    its library, not two implementations."""
+    """Independently written libraries for one job: same main language, close vocabularies
+    (`similarities`, computed here unless given). A pair where one imports the other
+    (`uses`, from the dependency graph) is a user and its library, not two implementations."""
     files, vectors, langs = profile(snap, vocab)
     purpose = purpose_vectors(snap, sorted(vectors))
     uses = uses or set()
-    repos = sorted(vectors)
+    scores = scores if scores is not None else similarities(vectors, langs)
     found = []
+    for (ra, rb), sim in sorted(scores.items()):
+        if frozenset((ra, rb)) in related or sim.score < min_score:
+            continue
+        if frozenset((ra, rb)) in uses or different_purpose(purpose, ra, rb):
+            continue
+        va, vb = vectors[ra], vectors[rb]
+        if len(va) > len(vb):
+            va, vb = vb, va
+        shared = {w: va[w] * vb[w] for w in va if w in vb}
+        top = sorted(shared, key=lambda w: (-shared[w], w))
+        found.append(
+            {
+                "a": {"repo": ra, "path": ""},
+                "b": {"repo": rb, "path": ""},
+                "relation": "parallel",
+                "score": round(sim.score, 3),
+                "canonical": _bigger(files, ra, rb),
+                "canonical_reason": "more complete (more code files)",
+                "owners": {"a": _owners(snap, ra, ""), "b": _owners(snap, rb, "")},
+                "evidence": {
+                    "language": langs[ra],
+                    "shared_api_words": [w[4:] for w in top if w.startswith("api:")][:15],
+                    "shared_signature_words": [w[4:] for w in top if w.startswith("sig:")][:10],
+                    "shared_doc_words": [w[4:] for w in top if w.startswith("doc:")][:15],
+                    "shared_package_words": [w[5:] for w in top if w.startswith("meta:")][:10],
+                    "shared_functions": function_links.get(frozenset((ra, rb)), 0),
+                    "cosine": round(sim.cosine, 3),
+                    "hubness": [round(sim.hub_a, 3), round(sim.hub_b, 3)],
+                },
+            }
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class PairSimilarity:
+    """Two repos' vocabulary cosine, each one's hubness, and the score a pair is judged by."""
+
+    cosine: float
+    hub_a: float
+    hub_b: float
+
+    @property
+    def score(self) -> float:
+        return self.cosine - HUB_WEIGHT * (self.hub_a + self.hub_b) / 2
+
+
+def similarities(
+    vectors: dict[str, dict[str, float]], langs: dict[str, str]
+) -> dict[tuple[str, str], PairSimilarity]:
+    """(repo_a, repo_b) in name order -> similarity, for every pair of one main language."""
+    repos = sorted(vectors)
+    cosines: dict[tuple[str, str], float] = {}
+    near: dict[str, list[float]] = defaultdict(list)
     for x, ra in enumerate(repos):
         for rb in repos[x + 1 :]:
-            if frozenset((ra, rb)) in related or not langs[ra] or langs[ra] != langs[rb]:
+            if not langs.get(ra) or langs.get(ra) != langs.get(rb):
                 continue
-            if frozenset((ra, rb)) in uses or different_purpose(purpose, ra, rb):
-                continue
-            va, vb = vectors[ra], vectors[rb]
-            if len(va) > len(vb):
-                va, vb = vb, va
-            shared = {w: va[w] * vb[w] for w in va if w in vb}
-            score = sum(shared.values())
-            if score < min_score:
-                continue
-            top = sorted(shared, key=lambda w: -shared[w])
-            found.append(
-                {
-                    "a": {"repo": ra, "path": ""},
-                    "b": {"repo": rb, "path": ""},
-                    "relation": "parallel",
-                    "score": round(score, 3),
-                    "canonical": _bigger(files, ra, rb),
-                    "canonical_reason": "more complete (more code files)",
-                    "owners": {"a": _owners(snap, ra, ""), "b": _owners(snap, rb, "")},
-                    "evidence": {
-                        "language": langs[ra],
-                        "shared_api_words": [w[4:] for w in top if w.startswith("api:")][:15],
-                        "shared_signature_words": [w[4:] for w in top if w.startswith("sig:")][:10],
-                        "shared_doc_words": [w[4:] for w in top if w.startswith("doc:")][:15],
-                        "shared_package_words": [w[5:] for w in top if w.startswith("meta:")][:10],
-                        "shared_functions": function_links.get(frozenset((ra, rb)), 0),
-                    },
-                }
-            )
-    return found
+            cosines[(ra, rb)] = cos = cosine(vectors[ra], vectors[rb])
+            near[ra].append(cos)
+            near[rb].append(cos)
+    hub = {
+        r: sum(top) / len(top)
+        for r, found in near.items()
+        if (top := sorted(found, reverse=True)[:HUB_NEIGHBOURS])
+    }
+    return {(a, b): PairSimilarity(c, hub[a], hub[b]) for (a, b), c in cosines.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b[w] for w, v in a.items() if w in b)
 
 
 def _bigger(files: dict[str, list[FileRow]], ra: str, rb: str) -> str:

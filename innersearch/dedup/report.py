@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 
 from innersearch.indexer import deps
 from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
-from innersearch.indexer.store import Store
+from innersearch.indexer.store import Snapshot, Store
 
 from . import clones, clusters, impact, libraries
 from .detect import Detection, detect
@@ -185,10 +185,16 @@ def in_repo(pairs: list[dict], classes: list[dict]) -> list[dict]:
 
 
 def build_report(
-    store: Store, min_tokens: int = 50, min_lines: int = 6, use_cache: bool = True
+    store: Store,
+    min_tokens: int = 50,
+    min_lines: int = 6,
+    use_cache: bool = True,
+    snap: Snapshot | None = None,
 ) -> dict:
+    """The report of every repo at `snap` (an unrestricted snapshot; default: the store's
+    current state)."""
     started = time.monotonic()
-    snap = store.snapshot()
+    snap = snap if snap is not None else store.snapshot()
     found = detect(store, snap, min_tokens, min_lines, use_cache=use_cache)
     files = libraries.code_files(snap)
     blobs = {f.blob_key for rows in files.values() for f in rows}
@@ -216,12 +222,15 @@ def assemble(
     copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
     uses = set(sites)
+    _, vectors, langs = libraries.profile(snap, vocab)
+    scores = libraries.similarities(vectors, langs)
     parallel = libraries.parallels(
         snap,
         vocab,
         related,
         libraries.repo_function_links(found.classes),
         uses={frozenset(u) for u in uses},
+        scores=scores,
     )
     pairs = [impact.annotate_pair(p, _both_vendored(files, p)) for p in copies + parallel]
     pairs.sort(
@@ -243,7 +252,6 @@ def assemble(
         if home is not None:
             c["library"] = {"a": home["a"], "b": home["b"]}
     classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
-    _, vectors, langs = libraries.profile(snap, vocab)
     caps = clusters.capabilities(
         snap,
         vectors,
@@ -256,6 +264,7 @@ def assemble(
         # a dependency is not a second implementation.
         {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies if p["relation"] == "copy"}
         | {frozenset(u) for u in uses},
+        scores,
     )
     types = Counter((c.level, c.clone_type) for c in listed)
     return {

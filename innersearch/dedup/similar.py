@@ -19,6 +19,7 @@ from innersearch.indexer.store import Snapshot, Store
 
 from . import verify
 from .fragments import Fragments, load, load_streams
+from .results import SimilarMatch, SimilarResponse
 
 MIN_SIMILARITY = 0.5  # measured; below it a "match" is not worth an engineer's time
 CANDIDATES = 60  # best signature estimates verified on token streams
@@ -117,19 +118,15 @@ def similar_to(
     lang: str | None = None,
     limit: int = 10,
     snapshot: Snapshot | None = None,
-) -> dict:
+) -> SimilarResponse:
     """The fragments most like `snippet`, among the files of `snapshot` (default: all, at
     the store's current state)."""
     started = time.monotonic()
     snap = snapshot if snapshot is not None else store.snapshot()
 
-    def answer(matches: list[dict], error: str = "", used: str = "") -> dict:
-        out: dict = {"matches": matches, "took_ms": round(1000 * (time.monotonic() - started), 1)}
-        if used:
-            out["lang"] = used
-        if error:
-            out["error"] = error
-        return out
+    def answer(matches: list[SimilarMatch], error: str = "", used: str = "") -> SimilarResponse:
+        took = round(1000 * (time.monotonic() - started), 1)
+        return SimilarResponse(matches, took, used or None, error or None)
 
     if not isinstance(snippet, str) or not snippet.strip():
         return answer([], "the snippet is empty")
@@ -165,7 +162,7 @@ def _visible(frags: Fragments, snap: Snapshot | None) -> np.ndarray | None:
 
 def _match(
     store: Store, frags: Fragments, record: fp.FragmentRecord, snap: Snapshot | None
-) -> tuple[float, list]:
+) -> tuple[float, list[SimilarMatch]]:
     """(best score, matches best first) of one fingerprinted snippet."""
     visible = _visible(frags, snap)
     query = fp.decode_record(record.data)
@@ -212,27 +209,27 @@ def _match(
                 continue  # a function and its file's best window can be the same lines
             seen.add(key)
             matches.append(
-                {
-                    "repo": f.repo,
-                    "path": f.path,
-                    "branch": f.branch,
-                    "start_line": start,
-                    "end_line": end,
-                    "symbol": frags.symbol[i],
-                    "similarity": round(sim, 4),
-                    "raw_similarity": round(raw, 4),
-                    "level": "file" if frags.is_file[i] else "function",
-                }
+                SimilarMatch(
+                    repo=f.repo,
+                    path=f.path,
+                    branch=f.branch,
+                    start_line=start,
+                    end_line=end,
+                    symbol=frags.symbol[i],
+                    similarity=round(sim, 4),
+                    raw_similarity=round(raw, 4),
+                    level="file" if frags.is_file[i] else "function",
+                )
             )
     return (-scored[0][0] if scored else 0.0), matches
 
 
-def similar_to_file(store: Store, path: str | Path, limit: int = 10) -> dict:
+def similar_to_file(store: Store, path: str | Path, limit: int = 10) -> SimilarResponse:
     """The same for a file on disk, its language from its name."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as err:
-        return {"matches": [], "took_ms": 0.0, "error": f"cannot read {p}: {err.strerror}"}
+        return SimilarResponse([], 0.0, error=f"cannot read {p}: {err.strerror}")
     lang = classify.language(p.name, data[:128]) or None
     return similar_to(store, data.decode("utf-8", "replace"), lang=lang, limit=limit)

@@ -283,13 +283,6 @@ class Reads:
         row = self._conn.execute("SELECT info FROM repos WHERE id=?", (repo_id,)).fetchone()
         return json.loads(row[0] or "{}") if row else {}
 
-    def branch_commits(self) -> dict[tuple[str, str], str]:
-        """(repo, branch) -> indexed commit, of every repo."""
-        rows = self._conn.execute(
-            "SELECT r.name, b.name, b.commit_id FROM branches b JOIN repos r ON r.id = b.repo_id"
-        )
-        return {(name, branch): commit for name, branch, commit in rows}
-
     def repo_branch_commits(self, repo_id: int) -> dict[str, str]:
         """branch -> indexed commit, of one repo."""
         rows = self._conn.execute(

@@ -142,7 +142,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except StoreError as err:
         _say(f"innersearch: {err}")
         return 1
-    report = status_report(store)
+    report = status_report(store).to_json()  # printed as the JSON document or from it
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()

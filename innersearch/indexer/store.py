@@ -59,6 +59,25 @@ class _Scoped(Mapping):
         return sum(1 for _ in self)
 
 
+@dataclass(frozen=True)
+class IndexStatus:
+    """What `status` shows of one generation besides repos and files, read in the same
+    catalog transaction as they are: branches with their times, skipped files per repo and
+    reason, the newest errors."""
+
+    branches: list[catalog.BranchRow] = field(default_factory=list)
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[catalog.ErrorRow] = field(default_factory=list)
+
+    def restricted(self, names: frozenset[str]) -> IndexStatus:
+        """Only the rows of `names`' repos (errors of no repo name none of them)."""
+        return IndexStatus(
+            [b for b in self.branches if b.repo in names],
+            {r: n for r, n in self.skipped.items() if r in names},
+            [e for e in self.errors if e.repo in names],
+        )
+
+
 @dataclass
 class CatalogView:
     """The catalog's state at one generation, shared by every snapshot of that generation;
@@ -72,6 +91,7 @@ class CatalogView:
     scope: frozenset[str] | None = None  # the readable repos; None: all of them
     files_by_blob: Mapping[int, list[FileRow]] = field(default_factory=dict)
     by_location: Mapping[tuple[str, str, str], FileRow] = field(default_factory=dict)
+    status: IndexStatus = field(default_factory=IndexStatus)
     _derived: dict[object, object] = field(default_factory=dict, repr=False)
     _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -179,6 +199,7 @@ class CatalogView:
                 names,
                 _Scoped(self.files_by_blob, names, by_key=False),
                 _Scoped(self.by_location, names, by_key=True),
+                self.status.restricted(names),
             )
 
         return self._bounded("restricted", names, compute, RESTRICTED_VIEWS)
@@ -379,8 +400,10 @@ class Store:
                 files = list(r.live_files(gen))
                 repos = {repo.name: repo for repo in r.repos()}
                 rules = access.AccessRules.from_json(r.access_rules())
-                commits = r.branch_commits()
-            self._view = CatalogView(gen, files, repos, commits, rules)
+                branches = r.branches()
+                status = IndexStatus(branches, r.skipped_counts(), r.recent_errors())
+            commits = {(b.repo, b.name): b.commit for b in branches}
+            self._view = CatalogView(gen, files, repos, commits, rules, status=status)
             return self._open_snapshot(self._view)
 
     def _open_snapshot(self, view: CatalogView) -> Snapshot:

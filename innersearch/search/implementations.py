@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import tantivy
 
 from innersearch.indexer import implindex as ix
+from innersearch.indexer.jsonresult import FLATTEN
 
 from . import portal as portal_mod
 from .query import And, Literal, QueryError, parse
@@ -33,6 +34,8 @@ MAX_QUERY_TERMS = 32
 
 @dataclass
 class FunctionHit:
+    """A function or method whose name and docstring describe the query."""
+
     name: str
     kind: str
     path: str
@@ -53,6 +56,8 @@ class FunctionHit:
 
 @dataclass
 class ModuleHit:
+    """A module (file) whose docstring and comments describe the query, with its functions."""
+
     path: str
     doc: str
     score: float
@@ -69,9 +74,12 @@ class ModuleHit:
 
 @dataclass
 class Implementation:
+    """A repo that implements what the query describes, and its portal entry (whose fields
+    sit beside the repo's own in the JSON)."""
+
     repo: str
     score: float
-    portal: portal_mod.Portal
+    portal: portal_mod.Portal = field(metadata=FLATTEN)
     modules: list[ModuleHit] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -84,7 +92,9 @@ class Implementation:
 
 
 @dataclass
-class Implementations:
+class ImplementationsResponse:
+    """GET /api/v1/implementations: "does anyone have a ...?", best repos first."""
+
     query: str
     terms: list[str]
     implementations: list[Implementation]
@@ -169,13 +179,13 @@ def _first(doc: dict, name: str, default=""):
     return (doc.get(name) or [default])[0]
 
 
-def find(snap, text: str, limit: int = 10, now: float | None = None) -> Implementations:
+def find(snap, text: str, limit: int = 10, now: float | None = None) -> ImplementationsResponse:
     """The implementations of what `text` describes among the repos of `snap`, best first."""
     started = time.perf_counter()
     terms = ix.query_terms(text)[:MAX_QUERY_TERMS]
     keys = _live_keys(snap)
     if not terms or not keys or snap.impl_searcher is None or snap.impl_searcher.num_docs == 0:
-        return Implementations(text, terms, [], (time.perf_counter() - started) * 1000)
+        return ImplementationsResponse(text, terms, [], (time.perf_counter() - started) * 1000)
     per_kind = {kind: _hits(snap, kind, terms, keys) for kind in CANDIDATES}
     scores: dict[str, float] = {}
     modules: dict[str, dict[str, ModuleHit]] = {}
@@ -219,4 +229,4 @@ def find(snap, text: str, limit: int = 10, now: float | None = None) -> Implemen
                 mod.functions.append(fn)
         shown = sorted(mods.values(), key=lambda m: (-m.score, m.path))[:MODULES_SHOWN]
         found.append(Implementation(repo, score, portal_mod.portal(snap, repo, now), shown))
-    return Implementations(text, terms, found, (time.perf_counter() - started) * 1000)
+    return ImplementationsResponse(text, terms, found, (time.perf_counter() - started) * 1000)

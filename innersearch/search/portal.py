@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 from innersearch.indexer import deps
 
@@ -34,6 +35,7 @@ class Activity:
     window_end: int | None  # unix time the window ends at: the newest commit's time
     last_commit_at: int | None
     score: int  # InnerSource Commons' repository activity score, computed at `now`
+    json_properties: ClassVar[tuple[str, ...]] = ("window",)
 
     @property
     def window(self) -> str:
@@ -58,6 +60,11 @@ class Portal:
     topics: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
+    json_properties: ClassVar[tuple[str, ...]] = (
+        "accepts_contributions",
+        "deprecated",
+        "used_by_count",
+    )
 
     @property
     def accepts_contributions(self) -> bool:
@@ -66,6 +73,10 @@ class Portal:
     @property
     def deprecated(self) -> bool:
         return self.lifecycle.lower() == "deprecated"
+
+    @property
+    def used_by_count(self) -> int:
+        return len(self.used_by)
 
     def to_json(self) -> dict:
         return {
@@ -79,7 +90,7 @@ class Portal:
             "deprecated": self.deprecated,
             "archived": self.archived,
             "activity": self.activity.to_json(),
-            "used_by_count": len(self.used_by),
+            "used_by_count": self.used_by_count,
             "used_by": [d.to_json() for d in self.used_by],
             "uses": [d.to_json() for d in self.uses],
             "topics": self.topics,

@@ -6,58 +6,11 @@ renamed); web/openapi.py derives its schemas from these classes' field types.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
 
+# The base lives in the indexer (status and dedup answers use it too); re-exported here.
+from ..indexer.jsonresult import OMIT_NONE, JsonResult, SupportsJson, optional  # noqa: F401
 from ..indexer.records import Symbol
-
-# A field with this metadata is left out of the JSON while it is None (for instance the
-# context lines of a search without context): absent, not null, as the contract has it.
-OMIT_NONE: dict[str, bool] = {"omit_none": True}
-
-
-def optional(default: Any = None) -> Any:
-    """A field absent from the JSON while it is None."""
-    return field(default=default, metadata=OMIT_NONE)
-
-
-def _json(value: Any) -> Any:
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    return value
-
-
-class SupportsJson(Protocol):
-    def to_json(self) -> dict: ...
-
-
-class JsonResult:
-    """The to_json of result classes: their fields in declaration order, nested results
-    converted, OMIT_NONE fields dropped while None. The classes every search answer holds
-    many of write their own (the same shape; tests/test_openapi.py closes each schema to
-    the fields declared), since this generic walk was a fifth of a search request."""
-
-    _plan: ClassVar[tuple[tuple[str, bool], ...]]
-
-    def to_json(self) -> dict:
-        plan = type(self).__dict__.get("_plan")
-        if plan is None:  # once per class: dataclasses.fields() is slow per call
-            plan = tuple(
-                (f.name, bool(f.metadata.get("omit_none"))) for f in dataclasses.fields(self)
-            )
-            type(self)._plan = plan
-        out = {}
-        for name, omit in plan:
-            value = getattr(self, name)
-            if value is None and omit:
-                continue
-            out[name] = value if isinstance(value, str | int | float) else _json(value)
-        return out
 
 
 @dataclass(slots=True)

@@ -7,10 +7,12 @@ from __future__ import annotations
 from flask import request
 
 from innersearch.dedup import api as dedup
+from innersearch.dedup.results import DuplicateReport, SimilarResponse
 from innersearch.search import api as search
 
 from . import params, state
-from .errors import bad_request, lookup_message
+from .data import FragmentRef
+from .errors import bad_request
 
 MAX_SNIPPET_CHARS = 200_000
 # What one search response may hold, whatever limit and context ask for (limit=0 too):
@@ -42,58 +44,29 @@ def run_search(q: str, limit: int, offset: int, context: int) -> dict:
     return {**found, "cached": True} if cached else found
 
 
-def duplicates_involving(report: dict, repo: str | None) -> dict:
-    """The report narrowed to library pairs and clone classes that involve `repo`."""
-    if not repo:
-        return report
-    return {
-        **report,
-        "libraries": [
-            lib for lib in report["libraries"] if repo in (lib["a"]["repo"], lib["b"]["repo"])
-        ],
-        "clone_classes": [
-            c for c in report["clone_classes"] if any(m["repo"] == repo for m in c["members"])
-        ],
-    }
-
-
-def latest_duplicates() -> dict:
+def latest_duplicates() -> DuplicateReport:
     """The last persisted dedup report, computed over the whole organization and narrowed
-    to what this request's principal may read; an empty one (with a note) before the first
-    run."""
-    snap = state.snapshot()
-    try:
-        report = dedup.restrict_report(dedup.latest_report(state.store(), snap), snap)
-    except LookupError as err:
-        report = None
-        note = lookup_message(err)
-    else:
-        note = None
-    if not report:
-        return {
-            "clone_classes": [],
-            "libraries": [],
-            "note": note or "no duplicate report yet: run `innersearch dedup`",
-        }
-    return report
+    to what this request's principal may read (recomputed at this request's snapshot when
+    it is older than the index); an empty one (with a note) before the first run."""
+    return dedup.report_for(state.store(), state.snapshot())
 
 
-def compare_sides() -> tuple[dict, dict]:
+def compare_sides() -> tuple[FragmentRef, FragmentRef]:
     sides = []
     for prefix in ("a", "b"):
         sides.append(
-            {
-                "repo": params.text(f"{prefix}_repo", required=True),
-                "path": params.text(f"{prefix}_path", required=True),
-                "branch": params.text(f"{prefix}_branch"),
-                "start": params.integer(f"{prefix}_start", None, 1, 10_000_000),
-                "end": params.integer(f"{prefix}_end", None, 1, 10_000_000),
-            }
+            FragmentRef(
+                repo=params.text(f"{prefix}_repo", required=True),
+                path=params.text(f"{prefix}_path", required=True),
+                branch=params.text(f"{prefix}_branch"),
+                start=params.integer(f"{prefix}_start", None, 1, 10_000_000),
+                end=params.integer(f"{prefix}_end", None, 1, 10_000_000),
+            )
         )
     return sides[0], sides[1]
 
 
-def similar(snippet: object, lang: object, limit: object) -> dict:
+def similar(snippet: object, lang: object, limit: object) -> SimilarResponse:
     if not isinstance(snippet, str) or not snippet.strip():
         raise bad_request("'snippet' must be a non-empty string")
     if len(snippet) > MAX_SNIPPET_CHARS:

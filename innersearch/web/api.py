@@ -90,23 +90,23 @@ def implementations_route():
 
 @bp.get("/repos")
 def repos_route():
-    return jsonify(data.repos_document(state.snapshot()))
+    return jsonify(data.repos_document(state.snapshot()).to_json())
 
 
 @bp.get("/repos/<path:name>")
 def repo_route(name: str):
-    return jsonify(data.repo_document(state.snapshot(), name))
+    return jsonify(data.repo_document(state.snapshot(), name).to_json())
 
 
 @bp.get("/duplicates")
 def duplicates_route():
-    return jsonify(answers.duplicates_involving(answers.latest_duplicates(), params.text("repo")))
+    return jsonify(answers.latest_duplicates().involving(params.text("repo")).to_json())
 
 
 @bp.get("/compare")
 def compare_route():
     a, b = answers.compare_sides()
-    return jsonify(data.compare_document(state.snapshot(), a, b))
+    return jsonify(data.compare_document(state.snapshot(), a, b).to_json())
 
 
 @bp.post("/similar")
@@ -114,12 +114,13 @@ def similar_route():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise bad_request('expected a JSON object body: {"snippet": "...", "lang": "python"}')
-    return jsonify(answers.similar(body.get("snippet"), body.get("lang"), body.get("limit", 10)))
+    found = answers.similar(body.get("snippet"), body.get("lang"), body.get("limit", 10))
+    return jsonify(found.to_json())
 
 
 @bp.get("/status")
 def status_route():
-    return jsonify(status_report(state.store(), snapshot=state.snapshot()))
+    return jsonify(status_report(state.store(), snapshot=state.snapshot()).to_json())
 
 
 @bp.get("/openapi.json")

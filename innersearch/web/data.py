@@ -1,7 +1,7 @@
 """The documents the web layer serves that no other package builds: files, repos, comparisons.
 
-The JSON API returns them as they are and the HTML pages render them, so the API offers
-everything the UI shows.
+Typed results (one to_json each, their OpenAPI schemas generated): the JSON API returns
+their JSON and the HTML pages render the same JSON, so the API offers everything the UI shows.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, RepoRow
 from innersearch.indexer.hosts import HostInfo, file_url
 from innersearch.indexer.records import Symbol
 from innersearch.indexer.store import Snapshot
-from innersearch.search.portal import portal
-from innersearch.search.results import JsonResult
+from innersearch.search.portal import Portal, portal
+from innersearch.search.results import ContextLine, JsonResult
 
 from .errors import bad_request, not_found
 
@@ -81,8 +82,62 @@ def file_document(snap: Snapshot, repo: str, path: str, branch: str | None = Non
     )
 
 
-def _repo_summary(snap: Snapshot, repo: RepoRow, files: int) -> dict:
-    info = repo.info or {}
+@dataclass(slots=True)
+class RepoSummary(JsonResult):
+    """One indexed repository as the repo list shows it (GET /api/v1/repos)."""
+
+    name: str
+    source: str
+    default_branch: str | None
+    commit: str  # the indexed commit of the default branch ("" before the first)
+    status: str
+    error: str | None
+    last_commit_at: str | None  # ISO 8601, UTC
+    indexed_at: str | None
+    files: int  # on the default branch
+    languages: dict[str, float]  # language -> share of the default branch's code
+
+
+@dataclass(slots=True)
+class ReposResponse(JsonResult):
+    repos: list[RepoSummary]
+
+
+@dataclass(slots=True)
+class RepoOwners(JsonResult):
+    """Who owns a repo, as indexer/owners.py recorded it in the repo's info."""
+
+    codeowners: list[str]
+    codeowners_rules: list[dict[str, Any]]
+    committers: list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class BranchRef(JsonResult):
+    name: str
+    commit: str
+
+
+@dataclass(slots=True)
+class TextFile(JsonResult):
+    path: str
+    text: str
+
+
+@dataclass(slots=True)
+class RepoResponse(RepoSummary):
+    """One repo (GET /api/v1/repos/NAME, the repo page): its summary, owners, branches,
+    README text, CONTRIBUTING guide and portal entry."""
+
+    owners: RepoOwners
+    branches: list[BranchRef]
+    readme: TextFile | None
+    contributing: TextFile | None
+    paths: list[str]  # the default branch's files
+    portal: Portal
+
+
+def _summary_fields(snap: Snapshot, repo: RepoRow, files: int) -> dict[str, Any]:
     return {
         "name": repo.name,
         "source": repo.source,
@@ -93,87 +148,123 @@ def _repo_summary(snap: Snapshot, repo: RepoRow, files: int) -> dict:
         "last_commit_at": iso(repo.last_commit_at),
         "indexed_at": iso(repo.indexed_at),
         "files": files,
-        "languages": info.get("languages") or {},
+        "languages": (repo.info or {}).get("languages") or {},
     }
 
 
-def repos_document(snap: Snapshot) -> dict:
+def repos_document(snap: Snapshot) -> ReposResponse:
     files = snap.default_files_by_repo()
-    return {
-        "repos": [_repo_summary(snap, r, len(files.get(r.name, ()))) for r in snap.repos.values()]
-    }
+    return ReposResponse(
+        [
+            RepoSummary(**_summary_fields(snap, r, len(files.get(r.name, ()))))
+            for r in snap.repos.values()
+        ]
+    )
 
 
-def repo_document(snap: Snapshot, name: str) -> dict:
+def repo_document(snap: Snapshot, name: str) -> RepoResponse:
     """One repo: summary, owners, branches, README text and CONTRIBUTING guide location."""
     repo = snap.repos.get(name)
     if repo is None:
         raise not_found(f"unknown repo {name!r}")
     info = repo.info or {}
     paths = [f.path for f in snap.default_files_by_repo().get(name, ())]
-    doc = _repo_summary(snap, repo, len(paths))
     owners = info.get("owners") or {}
-    doc["owners"] = {
-        "codeowners": owners.get("codeowners") or [],
-        "codeowners_rules": owners.get("codeowners_rules") or [],
-        "committers": owners.get("committers") or [],
-    }
-    doc["branches"] = [
-        {"name": b, "commit": c} for (r, b), c in sorted(snap.branch_commits.items()) if r == name
-    ]
-    doc["readme"] = _text_file(snap, name, info.get("readme"))
-    doc["contributing"] = _text_file(snap, name, info.get("contributing"))
-    doc["paths"] = paths
-    doc["portal"] = portal(snap, name).to_json()
-    return doc
+    return RepoResponse(
+        **_summary_fields(snap, repo, len(paths)),
+        owners=RepoOwners(
+            codeowners=owners.get("codeowners") or [],
+            codeowners_rules=owners.get("codeowners_rules") or [],
+            committers=owners.get("committers") or [],
+        ),
+        branches=[
+            BranchRef(b, c) for (r, b), c in sorted(snap.branch_commits.items()) if r == name
+        ],
+        readme=_text_file(snap, name, info.get("readme")),
+        contributing=_text_file(snap, name, info.get("contributing")),
+        paths=paths,
+        portal=portal(snap, name),
+    )
 
 
-def _text_file(snap: Snapshot, repo: str, path: str | None) -> dict | None:
+def _text_file(snap: Snapshot, repo: str, path: str | None) -> TextFile | None:
     if not path:
         return None
     row = snap.file(repo, path)
     raw = snap.content(row.blob_key) if row else None
-    return {"path": path, "text": decode(raw) if raw is not None else ""}
+    return TextFile(path, decode(raw) if raw is not None else "")
 
 
-def _fragment(snap: Snapshot, side: dict) -> dict:
-    doc = file_document(snap, side["repo"], side["path"], side.get("branch"))
+@dataclass(slots=True)
+class FragmentRef:
+    """One side of a comparison as asked: a file and an optional line range."""
+
+    repo: str
+    path: str
+    branch: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(slots=True)
+class CompareSide(JsonResult):
+    repo: str
+    path: str
+    branch: str
+    lang: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(slots=True)
+class CompareRow(JsonResult):
+    """One row of a comparison; `a` or `b` is null where that side has no line."""
+
+    op: Literal["equal", "replace", "delete", "insert"]
+    a: ContextLine | None
+    b: ContextLine | None
+
+
+@dataclass(slots=True)
+class CompareResponse(JsonResult):
+    """Two fragments side by side (GET /api/v1/compare, the compare page)."""
+
+    a: CompareSide
+    b: CompareSide
+    similarity: float
+    rows: list[CompareRow]
+
+
+def _fragment(snap: Snapshot, side: FragmentRef) -> tuple[CompareSide, list[str]]:
+    doc = file_document(snap, side.repo, side.path, side.branch)
     lines = doc.content.split("\n")
     if doc.content.endswith("\n"):
         lines.pop()
-    start = side.get("start") or 1
-    end = side.get("end") or len(lines)
+    start = side.start or 1
+    end = side.end or len(lines)
     if start < 1 or end < start:
-        raise bad_request(f"bad line range {start}-{end} for {side['repo']}/{side['path']}")
+        raise bad_request(f"bad line range {start}-{end} for {side.repo}/{side.path}")
     end = min(end, len(lines), start + MAX_COMPARE_LINES - 1)
-    return {
-        "repo": doc.repo,
-        "path": doc.path,
-        "branch": doc.branch,
-        "lang": doc.lang,
-        "start_line": start,
-        "end_line": end,
-        "lines": lines[start - 1 : end],
-    }
+    found = CompareSide(doc.repo, doc.path, doc.branch, doc.lang, start, end)
+    return found, lines[start - 1 : end]
 
 
-def compare_document(snap: Snapshot, a: dict, b: dict) -> dict:
+def compare_document(snap: Snapshot, a: FragmentRef, b: FragmentRef) -> CompareResponse:
     """Two fragments side by side: rows of (a line, b line, op) from difflib's opcodes.
 
-    op is "equal", "replace", "delete" (only in a) or "insert" (only in b); a or b is null
+    op is "equal", "replace", "delete" (only in a) or "insert" (only in b); a or b is None
     where that side has no line."""
-    left, right = _fragment(snap, a), _fragment(snap, b)
-    la, lb = left.pop("lines"), right.pop("lines")
+    (left, la), (right, lb) = _fragment(snap, a), _fragment(snap, b)
     matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
-    rows: list[dict] = []
+    rows: list[CompareRow] = []
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         for k in range(max(a1 - a0, b1 - b0)):
             ia, ib = a0 + k, b0 + k
             rows.append(
-                {
-                    "op": op,
-                    "a": {"line": left["start_line"] + ia, "text": la[ia]} if ia < a1 else None,
-                    "b": {"line": right["start_line"] + ib, "text": lb[ib]} if ib < b1 else None,
-                }
+                CompareRow(
+                    op,  # type: ignore[arg-type]
+                    ContextLine(left.start_line + ia, la[ia]) if ia < a1 else None,
+                    ContextLine(right.start_line + ib, lb[ib]) if ib < b1 else None,
+                )
             )
-    return {"a": left, "b": right, "similarity": round(matcher.ratio(), 4), "rows": rows}
+    return CompareResponse(left, right, round(matcher.ratio(), 4), rows)

@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document of the JSON API: the search shapes generated from the typed
-results (search/results.py: field types -> JSON schema), the others written here.
+"""The OpenAPI 3.1 document of the JSON API: every answer's schema generated from its typed
+result (field types -> JSON schema); only Error, Health and the request bodies are written here.
 
 tests/test_openapi.py validates the document and checks real responses against its schemas;
 fields may be added to responses (additionalProperties stays open), never renamed.
@@ -13,9 +13,13 @@ import types
 import typing
 
 from innersearch import __version__
+from innersearch.dedup.results import DuplicateReport, SimilarResponse
+from innersearch.indexer.jsonresult import field_types
+from innersearch.indexer.status import StatusReport
 from innersearch.search import results
+from innersearch.search.implementations import ImplementationsResponse
 
-from .data import FileView
+from .data import CompareResponse, FileView, RepoResponse, ReposResponse
 
 
 def _ref(name: str) -> dict:
@@ -30,31 +34,29 @@ def _obj(required: dict, optional: dict | None = None) -> dict:
     }
 
 
-def _array(items: dict) -> dict:
-    return {"type": "array", "items": items}
-
-
 STR = {"type": "string"}
 INT = {"type": "integer"}
-NUM = {"type": "number"}
-BOOL = {"type": "boolean"}
 NSTR = {"type": ["string", "null"]}
-NINT = {"type": ["integer", "null"]}
 
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_CLASS_OF: dict[str, type] = {}  # component name -> the one class it describes
 
 
 def _type_schema(tp: object, components: dict[str, dict]) -> dict:
     """The JSON schema of a field type; dataclasses become components referred to by name."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is typing.Any:
+        return {}  # any JSON value (what the field's comment says it holds)
     if tp in _SCALARS:
         return {"type": _SCALARS[tp]}  # type: ignore[index]
+    if origin is typing.Literal:
+        return {"type": "string", "enum": list(args)}
     if origin in (typing.Union, types.UnionType):
         nullable = type(None) in args
         rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1 and rest[0] in _SCALARS:
-            kind = _SCALARS[rest[0]]
-            return {"type": [kind, "null"] if nullable else kind}
+        if all(a in _SCALARS for a in rest):
+            kinds = [_SCALARS[a] for a in rest] + (["null"] if nullable else [])
+            return {"type": kinds[0] if len(kinds) == 1 else kinds}
         options = [_type_schema(a, components) for a in rest]
         return {"anyOf": options + ([{"type": "null"}] if nullable else [])}
     if origin is list:
@@ -62,6 +64,8 @@ def _type_schema(tp: object, components: dict[str, dict]) -> dict:
     if origin is dict:
         return {"type": "object", "additionalProperties": _type_schema(args[1], components)}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if _CLASS_OF.setdefault(tp.__name__, tp) is not tp:
+            raise TypeError(f"two result classes are named {tp.__name__}: rename one")
         if tp.__name__ not in components:
             components[tp.__name__] = {}  # placeholder: a class may refer to itself
             components[tp.__name__] = _class_schema(tp, components)
@@ -69,21 +73,39 @@ def _type_schema(tp: object, components: dict[str, dict]) -> dict:
     raise TypeError(f"no JSON schema for field type {tp!r}")
 
 
+def _members(cls: type, components: dict[str, dict]) -> tuple[dict[str, dict], list[str]]:
+    """(properties, required) of a class's JSON object: its fields (a FLATTEN field's
+    members in its place), then its `json_properties` typed by their return annotation."""
+    hints = field_types(cls)
+    properties: dict[str, dict] = {}
+    required: list[str] = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("flatten"):
+            inner, inner_required = _members(hints[f.name], components)
+            for name, schema in inner.items():
+                properties.setdefault(name, schema)
+            required += [n for n in inner_required if n not in required]
+            continue
+        properties[f.name] = _type_schema(hints[f.name], components)
+        if not f.metadata.get("omit_none") and f.name not in required:
+            required.append(f.name)
+    for name in getattr(cls, "json_properties", ()):
+        returns = typing.get_type_hints(getattr(cls, name).fget)["return"]
+        properties[name] = _type_schema(returns, components)
+        required.append(name)
+    return properties, required
+
+
 def _class_schema(cls: type, components: dict[str, dict]) -> dict:
     """An object with one property per field; required: the fields to_json always writes."""
-    hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)
-    out = {
-        "type": "object",
-        "required": [f.name for f in fields if not f.metadata.get("omit_none")],
-        "properties": {f.name: _type_schema(hints[f.name], components) for f in fields},
-    }
+    properties, required = _members(cls, components)
+    out = {"type": "object", "required": required, "properties": properties}
     if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):  # not the generated one
         out["description"] = " ".join(cls.__doc__.split())
     return out
 
 
-# The responses of the search API, in the order the document lists them.
+# The answers of the API, in the order the document lists them.
 _RESULT_TYPES = (
     results.SearchResponse,
     results.SymbolsResponse,
@@ -91,6 +113,13 @@ _RESULT_TYPES = (
     results.DefinitionResponse,
     results.OutlineResponse,
     FileView,
+    ImplementationsResponse,
+    ReposResponse,
+    RepoResponse,
+    DuplicateReport,
+    CompareResponse,
+    SimilarResponse,
+    StatusReport,
 )
 
 
@@ -103,191 +132,16 @@ def generated_schemas() -> dict[str, dict]:
     return components
 
 
+# What cannot be a result type: the error and liveness bodies (errors.py and the app
+# factory write them) and the request body of /similar.
 _SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": STR}, {"position": INT}),
     "Health": _obj(
         {"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}
     ),
-    "RepoSummary": _obj(
-        {
-            "name": STR,
-            "default_branch": NSTR,
-            "status": STR,
-            "files": INT,
-            "languages": {"type": "object", "additionalProperties": NUM},
-        },
-        {
-            "source": STR,
-            "commit": STR,
-            "error": STR,
-            "last_commit_at": NSTR,
-            "indexed_at": NSTR,
-        },
-    ),
-    "ReposResponse": _obj({"repos": _array(_ref("RepoSummary"))}),
-    "TextFile": {
-        "type": ["object", "null"],
-        "required": ["path", "text"],
-        "properties": {"path": STR, "text": STR},
-    },
-    "Dependency": _obj({"repo": STR, "names": _array(STR)}),
-    "Portal": _obj(
-        {
-            "description": STR,
-            "owners": _array(_obj({"name": STR, "source": STR})),
-            "contributing": NSTR,
-            "accepts_contributions": BOOL,
-            "lifecycle": STR,
-            "deprecated": BOOL,
-            "archived": BOOL,
-            "activity": _obj(
-                {
-                    "commits": INT,
-                    "authors": INT,
-                    "days": INT,
-                    "window": STR,
-                    "window_end": NINT,
-                    "last_commit_at": NINT,
-                    "score": INT,
-                }
-            ),
-            "used_by_count": INT,
-            "used_by": _array(_ref("Dependency")),
-            "uses": _array(_ref("Dependency")),
-        },
-        {"readme": NSTR, "topics": _array(STR), "keywords": _array(STR), "packages": _array(STR)},
-    ),
-    "FunctionHit": _obj(
-        {"name": STR, "kind": STR, "path": STR, "line": INT, "doc": STR, "score": NUM}
-    ),
-    "ModuleHit": _obj(
-        {"path": STR, "doc": STR, "score": NUM, "functions": _array(_ref("FunctionHit"))}
-    ),
-    "Implementation": {
-        "allOf": [
-            _obj({"repo": STR, "score": NUM, "modules": _array(_ref("ModuleHit"))}),
-            _ref("Portal"),
-        ]
-    },
-    "ImplementationsResponse": _obj(
-        {
-            "query": STR,
-            "terms": _array(STR),
-            "implementations": _array(_ref("Implementation")),
-            "took_ms": NUM,
-        }
-    ),
-    "RepoResponse": {
-        "allOf": [
-            _ref("RepoSummary"),
-            _obj(
-                {
-                    "owners": _obj(
-                        {"codeowners": _array(STR), "committers": _array({"type": "object"})},
-                        {"codeowners_rules": _array({"type": "object"})},
-                    ),
-                    "branches": _array(_obj({"name": STR, "commit": STR})),
-                    "readme": _ref("TextFile"),
-                    "contributing": _ref("TextFile"),
-                    "paths": _array(STR),
-                },
-                {"portal": _ref("Portal")},
-            ),
-        ]
-    },
-    "Member": _obj(
-        {"repo": STR, "path": STR, "start_line": INT, "end_line": INT},
-        {"symbol": NSTR, "branch": STR},
-    ),
-    "DuplicatesResponse": _obj(
-        {
-            "clone_classes": _array(
-                _obj(
-                    {
-                        "id": {"type": ["string", "integer"]},
-                        "level": {"type": "string", "enum": ["function", "file"]},
-                        "similarity": NUM,
-                        "members": _array(_ref("Member")),
-                    }
-                )
-            ),
-            "libraries": _array(
-                _obj(
-                    {
-                        "a": _obj({"repo": STR, "path": STR}),
-                        "b": _obj({"repo": STR, "path": STR}),
-                        "relation": {"type": "string", "enum": ["copy", "fork", "parallel"]},
-                        "score": NUM,
-                        "evidence": {"type": "object"},
-                    }
-                )
-            ),
-        },
-        {"note": STR, "repos": {}},
-    ),
-    "CompareSide": _obj(
-        {"repo": STR, "path": STR, "branch": STR, "start_line": INT, "end_line": INT},
-        {"lang": STR},
-    ),
-    "CompareResponse": _obj(
-        {
-            "a": _ref("CompareSide"),
-            "b": _ref("CompareSide"),
-            "similarity": NUM,
-            "rows": _array(
-                _obj(
-                    {
-                        "op": {"type": "string", "enum": ["equal", "replace", "delete", "insert"]},
-                        "a": {"oneOf": [{"type": "null"}, _ref("ContextLine")]},
-                        "b": {"oneOf": [{"type": "null"}, _ref("ContextLine")]},
-                    }
-                )
-            ),
-        }
-    ),
     "SimilarRequest": _obj(
         {"snippet": {"type": "string", "minLength": 1}},
         {"lang": NSTR, "limit": {"type": "integer", "minimum": 1, "maximum": 100}},
-    ),
-    "SimilarResponse": _obj(
-        {
-            "matches": _array(
-                _obj(
-                    {
-                        "repo": STR,
-                        "path": STR,
-                        "start_line": INT,
-                        "end_line": INT,
-                        "similarity": NUM,
-                    },
-                    {"branch": STR, "symbol": NSTR, "level": STR},
-                )
-            )
-        },
-        {"took_ms": NUM},
-    ),
-    "StatusResponse": _obj(
-        {
-            "repos": _array(
-                _obj(
-                    {"name": STR, "status": STR, "files": INT},
-                    {
-                        "error": STR,
-                        "default_branch": NSTR,
-                        "branches": _array({"type": "object"}),
-                        "skipped": {"type": "object", "additionalProperties": INT},
-                        "last_commit_at": NINT,
-                        "indexed_at": NINT,
-                    },
-                )
-            ),
-            "totals": {"type": "object"},
-            "errors": _array(
-                _obj({"stage": STR, "message": STR}, {"repo": NSTR, "path": STR, "at": INT})
-            ),
-        },
-        # null for a reader who may not read every repo (a size of everything).
-        {"generation": INT, "index_bytes": NINT},
     ),
 }
 
@@ -417,7 +271,7 @@ _PATHS: dict[str, dict] = {
         }
     },
     "/api/v1/duplicates": _get(
-        "The last duplicate report: clone classes and library pairs.", "DuplicatesResponse", []
+        "The last duplicate report: clone classes and library pairs.", "DuplicateReport", []
     ),
     "/api/v1/compare": _get(
         "Two file fragments side by side, aligned line by line.",
@@ -435,7 +289,7 @@ _PATHS: dict[str, dict] = {
             "responses": {"200": _json("SimilarResponse", "Similar code."), "400": _ERR400},
         }
     },
-    "/api/v1/status": _get("What is indexed, when, and what failed.", "StatusResponse", []),
+    "/api/v1/status": _get("What is indexed, when, and what failed.", "StatusReport", []),
     "/api/v1/hooks/{host}": {
         "post": {
             "summary": "A code host's webhook delivery, checked by its signature and queued.",

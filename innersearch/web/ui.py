@@ -234,14 +234,16 @@ def symbol_page():
 
 @bp.get("/repos")
 def repos_page():
-    return render_template("repos.html", repos=data.repos_document(state.snapshot())["repos"])
+    found = data.repos_document(state.snapshot()).to_json()
+    return render_template("repos.html", repos=found["repos"])
 
 
 @bp.get("/repos/<path:name>")
 def repo_page(name: str):
-    doc = data.repo_document(state.snapshot(), name)
+    # The templates read the JSON documents: the page shows what the API answers.
+    doc = data.repo_document(state.snapshot(), name).to_json()
     readme_html = render_readme(doc["readme"]) if doc["readme"] else None
-    dups = answers.duplicates_involving(answers.latest_duplicates(), name)
+    dups = answers.latest_duplicates().involving(name).to_json()
     return render_template("repo.html", repo=doc, readme_html=readme_html, duplicates=dups)
 
 
@@ -279,11 +281,11 @@ CLONES_PER_PAGE = 50
 
 @bp.get("/duplicates")
 def duplicates_page():
-    report = answers.latest_duplicates()
+    found = answers.latest_duplicates()
     snap = state.snapshot()
     repo = params.text("repo")
     page = params.integer("page", 1, 1, 1_000_000)
-    narrowed = answers.duplicates_involving(report, repo)
+    report, narrowed = found.to_json(), found.involving(repo).to_json()
     libraries, clones = narrowed["libraries"], narrowed["clone_classes"]
     start = (page - 1) * CLONES_PER_PAGE
 
@@ -308,7 +310,7 @@ def duplicates_page():
 @bp.get("/duplicates/compare")
 def compare_page():
     a, b = answers.compare_sides()
-    doc = data.compare_document(state.snapshot(), a, b)
+    doc = data.compare_document(state.snapshot(), a, b).to_json()
     for row in doc["rows"]:
         marks = {"a": [], "b": []}
         if row["op"] == "replace" and row["a"] and row["b"]:
@@ -343,7 +345,7 @@ def similar_page():
     found, error = None, None
     if request.method == "POST":
         try:
-            found = answers.similar(snippet, lang or None, 10)
+            found = answers.similar(snippet, lang or None, 10).to_json()
         except ApiError as err:
             error = err.message
     return render_template("similar.html", snippet=snippet, lang=lang, found=found, error=error)
@@ -354,7 +356,7 @@ def similar_page():
 
 @bp.get("/status")
 def status_page():
-    report = status_report(state.store(), snapshot=state.snapshot())
+    report = status_report(state.store(), snapshot=state.snapshot()).to_json()
     return render_template("status.html", report=report)
 
 
