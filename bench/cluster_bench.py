@@ -3,7 +3,7 @@ the fan-out overhead of a query over 4 shard actors against one Store in process
 
 Usage: .venv/bin/python bench/cluster_bench.py [--repos /tmp/sample-org/repos]
        [--work /var/tmp/ray-bench] [--runs 20] [--out docs/benchmarks/cluster.md]
-The clusters are real (`ray start` on loopback, one CPU per node; tests/raycluster.py).
+The clusters are real (`ray start` on loopback, one CPU per node; innersearch/cluster/local.py).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ sys.path.insert(0, str(ROOT))
 
 from innersearch.cluster import connect  # noqa: E402
 from innersearch.cluster.index import index_cluster  # noqa: E402
+from innersearch.cluster.local import LocalCluster  # noqa: E402
 from innersearch.cluster.search import ClusterSearch  # noqa: E402
 from innersearch.indexer import layout  # noqa: E402
 from innersearch.indexer.run import index_sources  # noqa: E402
 from innersearch.indexer.store import Store  # noqa: E402
 from innersearch.search import api  # noqa: E402
-from tests.raycluster import LocalCluster  # noqa: E402
 
 QUERIES = [
     "retry",
@@ -75,6 +75,33 @@ def _index_on_cluster(nodes: int, repos: Path, work: Path) -> tuple[float, int, 
         cluster.stop()
 
 
+def _median_ms(call, runs: int) -> float:
+    call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _round_trips(ray, searcher: ClusterSearch, runs: int) -> dict[str, float]:
+    """Where a fan-out's time goes: Ray's bare call to one actor and to all four (a method
+    that does nothing: `node`), fetched per actor or in one get, against a whole search
+    that matches nothing."""
+    actors = [h.actor for h in searcher.handles]
+    return {
+        "one actor": _median_ms(lambda: ray.get(actors[0].node.remote()), runs),
+        "4 actors, one get": _median_ms(lambda: ray.get([a.node.remote() for a in actors]), runs),
+        "4 actors, a get each": _median_ms(
+            lambda: [ray.get(r) for r in [a.node.remote() for a in actors]], runs
+        ),
+        "search matching nothing": _median_ms(
+            lambda: searcher.search("zzq_not_anywhere_qzz", limit=20), runs
+        ),
+    }
+
+
 def _page(out: dict) -> list:
     return [(r["repo"], r["branch"], r["path"], r["score"]) for r in out["results"]]
 
@@ -90,18 +117,28 @@ def main() -> int:
         default="index,fanout",
         help="index (one machine, 1 and 2 nodes), fanout (queries), or both",
     )
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the indexes under --work between runs (fanout only: measure again)",
+    )
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     repos, work = Path(args.repos), Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    if not args.reuse:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
 
     one = layout.DataDir(work / "one")
     started = time.monotonic()
-    summary = index_sources(one, [str(repos)], say=lambda _m: None)
+    size_file = work / "one-mb.txt"  # what the first run indexed, for --reuse
+    if args.reuse and size_file.exists():
+        one_mb = float(size_file.read_text())
+    else:
+        one_mb = index_sources(one, [str(repos)], say=lambda _m: None).new_bytes / 1e6
+        size_file.write_text(f"{one_mb}\n")
     one_s = time.monotonic() - started
-    one_mb = summary.new_bytes / 1e6
     print(f"one machine: {one_s:.1f} s, {one_mb:.1f} MB", flush=True)
 
     timings = {}
@@ -123,25 +160,37 @@ def main() -> int:
         cluster.add_node()
         ray = connect(cluster.address)
         cluster.wait_nodes(ray, 2)
-        index_cluster(
-            cluster.address, layout.DataDir(work / "fan"), [str(repos)], SHARDS, say=lambda _m: None
-        )
+        if not (args.reuse and (work / "fan" / "cluster.json").exists()):
+            fan = layout.DataDir(work / "fan")
+            index_cluster(cluster.address, fan, [str(repos)], SHARDS, say=lambda _m: None)
         searcher = ClusterSearch.open(cluster.address, work / "fan")
         store = Store(one)
         for q in QUERIES:
             api.search(store.snapshot(), q, limit=20).to_json()
             searcher.search(q, limit=20)
-            local, remote = [], []
+            local, remote, whole = [], [], []
             for _ in range(args.runs):
                 t = time.perf_counter()
                 want = api.search(store.snapshot(), q, limit=20).to_json()
                 local.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                got = searcher.search(q, limit=20)
-                remote.append((time.perf_counter() - t) * 1000)
-                mismatches += _page(got) != _page(want) or got["partial"]
-            rows.append((q, statistics.median(local), statistics.median(remote), local, remote))
-            print(f"{q!r}: one {rows[-1][1]:.1f} ms, 4 shards {rows[-1][2]:.1f} ms")
+                for share_first, times in ((False, remote), (True, whole)):
+                    searcher.share_first = share_first
+                    t = time.perf_counter()
+                    got = searcher.search(q, limit=20)
+                    times.append((time.perf_counter() - t) * 1000)
+                    mismatches += _page(got) != _page(want) or got["partial"]
+            searcher.share_first = False
+            rows.append(
+                (q, statistics.median(local), statistics.median(remote), local, remote, whole)
+            )
+            print(
+                f"{q!r}: one {rows[-1][1]:.1f} ms, 4 shards {rows[-1][2]:.1f} ms "
+                f"(each asked for its share first: {statistics.median(whole):.1f} ms)"
+            )
+        trips = _round_trips(ray, searcher, args.runs * 2)
+        print(f"round trips: {trips}")
+        footprints = searcher.footprints()
+        print(f"shards: {footprints}")
         searcher.close()
         store.close()
     finally:
@@ -154,6 +203,7 @@ def main() -> int:
     all_local = [v for r in rows for v in r[3]]
     all_remote = [v for r in rows for v in r[4]]
     overheads = [r[2] - r[1] for r in rows]
+    whole_overheads = [statistics.median(r[5]) - r[1] for r in rows]
     empty = next(r for r in rows if r[0] == "zzq_not_anywhere_qzz")
     lines = [
         "## Scale-out (Ray)",
@@ -166,12 +216,15 @@ def main() -> int:
         f"{one_mb:.1f} MB indexed); {SHARDS} shards; Ray nodes started with `--num-cpus 1`, "
         "all on this machine (loopback)",
         "",
-        "### Indexing",
-        "",
-        "| setup | seconds | MB/s | speed-up vs one machine | shards per node |",
-        "|---|---|---|---|---|",
-        f"| one machine, no Ray | {one_s:.1f} | {one_mb / one_s:.2f} | 1.00x | - |",
     ]
+    if timings:  # not with --reuse alone: nothing was indexed then
+        lines += [
+            "### Indexing",
+            "",
+            "| setup | seconds | MB/s | speed-up vs one machine | shards per node |",
+            "|---|---|---|---|---|",
+            f"| one machine, no Ray | {one_s:.1f} | {one_mb / one_s:.2f} | 1.00x | - |",
+        ]
     for nodes, (seconds, mb, per_node) in timings.items():
         spread = ", ".join(str(n) for n in sorted(per_node.values(), reverse=True))
         lines.append(
@@ -189,18 +242,37 @@ def main() -> int:
         f"{statistics.median(overheads):.1f} ms (goal <= 10 ms: "
         f"{'met' if statistics.median(overheads) <= 10 else 'missed'}); a query matching "
         f"nothing: {empty[1]:.1f} ms vs {empty[2]:.1f} ms",
+        f"- the same with each shard first asked for its share of the page (`share_first`, "
+        f"`shard_want`: 10 of 20): overhead p50 {statistics.median(whole_overheads):.1f} ms; "
+        f"shards asked again for the whole page: {searcher.asked_again} in "
+        f"{len(rows) * (args.runs + 1)} searches",
         f"- pages different from one machine's, or partial: {mismatches} of "
-        f"{len(rows) * args.runs}",
+        f"{len(rows) * args.runs * 2}",
+        "- Ray's own cost (medians of "
+        f"{args.runs * 2} calls): "
+        + "; ".join(f"{name} {ms:.1f} ms" for name, ms in trips.items()),
         "",
-        "| query | one Store p50 | 4 shards p50 | overhead |",
-        "|---|---|---|---|",
+        "| shard | repos | files | actor RSS after the queries | data dir on disk |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {sid} | {f['repos']} | {f['files']} | {f['rss_mib']} MiB | {f['disk_mib']} MiB |"
+            for sid, f in sorted(footprints.items())
+        ),
+        "",
+        "| query | one Store p50 | 4 shards p50 | overhead | share first (overhead) |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{q}` | {a:.1f} ms | {b:.1f} ms | {b - a:+.1f} ms |" for q, a, b, _l, _r in rows]
+    lines += [
+        f"| `{q}` | {a:.1f} ms | {b:.1f} ms | {b - a:+.1f} ms | "
+        f"{statistics.median(w):.1f} ms ({statistics.median(w) - a:+.1f}) |"
+        for q, a, b, _l, _r, w in rows
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
         Path(args.out).write_text(text)
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.reuse:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

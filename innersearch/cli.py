@@ -26,7 +26,7 @@ COMMAND_MODULES = {
     "dedup": "innersearch.dedup.cli",
     "serve": "innersearch.web.cli",
 }
-_CLUSTER_COMMANDS = ("index", "dedup")  # cluster/cli.py adds --ray to these
+_CLUSTER_COMMANDS = ("index", "dedup", "serve")  # cluster/cli.py adds --ray to these
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

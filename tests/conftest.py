@@ -76,7 +76,7 @@ def ray_cluster():
     """A real Ray cluster on loopback for the session: a head and a second node, one CPU
     each, in a temp dir of their own; (cluster, connected ray module). Stopped at the end
     by their own process groups (never `ray stop`: another session's cluster stays)."""
-    from tests.raycluster import LocalCluster
+    from innersearch.cluster.local import LocalCluster
 
     cluster = LocalCluster().start()
     try:

@@ -32,6 +32,11 @@ def test_index_keeps_the_cluster_options():
     assert (args.ray, args.shards, args.sources) == ("ray://x:1", 2, ["repos"])
 
 
+def test_dedup_and_serve_keep_the_ray_option():
+    for argv in (["dedup", "--ray", "ray://x:1"], ["serve", "--ray", "ray://x:1"]):
+        assert build_parser(argv).parse_args(argv).ray == "ray://x:1"
+
+
 def test_help_lists_every_subcommand():
     parser = build_parser(["--help"])
     help_text = parser.format_help()

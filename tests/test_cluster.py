@@ -1,5 +1,6 @@
 """Scale-out on a real Ray cluster on loopback (a head and a second node on this machine):
-sharded indexing, search and dedup equal one machine's; a node killed mid-run.
+sharded indexing, search, the web API (`serve --ray`) and dedup equal one machine's; a node
+killed mid-run.
 
 The org is the exactness fixtures' repos plus a few more (with copied code for dedup).
 """
@@ -11,6 +12,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections import Counter
 
 import pytest
@@ -25,7 +28,19 @@ from innersearch.indexer import layout
 from innersearch.indexer.sources import resolve
 from innersearch.indexer.store import Store
 from innersearch.search import api
-from tests.helpers import build_index, commit_files, git, make_repo
+from innersearch.web import create_app, fanout
+from innersearch.web.auth import AuthSettings
+from innersearch.web.fanout import create_fanout_app
+from tests.helpers import (
+    build_index,
+    commit_files,
+    free_port,
+    git,
+    http_status,
+    make_repo,
+    wait_until_serving,
+)
+from tests.test_dedup_consolidate import _js_lib
 from tests.test_exactness import FEATURE_ONLY, FILES_A, FILES_B, LITERALS, REGEXES_E, _quote
 
 # -- rendezvous hashing (no cluster) -------------------------------------------------------
@@ -80,6 +95,26 @@ MORE = {
     "epsilon": {"app.js": "function hello() { return 'hello'; }\n", "x.txt": "foo bar\n"},
     "zeta": {"z.py": "class RateLimiter:\n    pass\n", "deep/a/b/c.txt": "hello deep\n"},
     "eta": {"e.md": "# eta\nSay hello.\n", "src/util.go": "package util\n"},
+    # More matches of one word than a shard's first share of a page: it is asked again.
+    "theta": {f"n/{i:02d}.txt": "needle\n" * (1 + i % 4) for i in range(30)},
+}
+
+# Two logging libraries written apart (parallel implementations, one capability) and a user
+# of one of them (its dependency, never its parallel): what dedup relates beyond copies.
+WORDS = ["logging", "logger", "log", "levels", "transport", "json"]
+PARALLEL = {
+    "js-logwell": _js_lib(
+        "logwell", WORDS, ["createLogger", "childLogger", "logLevel", "addTransport", "formatRec"]
+    ),
+    "js-lumber": _js_lib(
+        "lumber", WORDS, ["makeLogger", "childLogger", "setLevel", "addTransport", "formatLine"]
+    ),
+    "js-logwell-express": _js_lib(
+        "logwell-express",
+        WORDS,
+        ["expressLogger", "childLogger", "logLevel", "addTransport", "formatRecord"],
+        {"logwell": "^1.0.0"},
+    ),
 }
 
 
@@ -93,8 +128,14 @@ def org(tmp_path_factory, ray_cluster):
     git(b, "checkout", "-q", "main")
     for name, files in MORE.items():
         make_repo(src, name, files)
+    for name, files in PARALLEL.items():
+        make_repo(src, name, files)
     config = tmp / "sources.toml"
-    config.write_text('[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n')
+    config.write_text(
+        '[[sources]]\npath = "src"\n\n[repos.beta]\nbranches = ["feature"]\n\n'
+        '[access]\ndefault = "everyone"\n\n[[access.rules]]\nrepos = ["gamma", "delta"]\n'
+        'groups = ["core"]\n'
+    )
     one = build_index(tmp / "one", config)
     cluster, _ray = ray_cluster
     data = layout.DataDir(tmp / "many")
@@ -162,6 +203,26 @@ def test_search_equals_one_machine(org, limit):
             assert got["facets"] == want["facets"], query
 
 
+def test_a_page_larger_than_a_shards_share_equals_one_machine(org):
+    # 12 or 25 results: each shard is first asked for 10 (or 13), then again for the whole
+    # page when its share did not settle it.
+    before = org["search"].asked_again
+    org["search"].share_first = True
+    try:
+        for limit in (12, 25):
+            queries = ("needle", "needle or hello", "/o+/", "hello", "-hello e", "type:path e")
+            for query in (*queries, "type:symbol step", "type:repo e", "sym:step"):
+                want = api.search(org["one"].snapshot(), query, limit=limit).to_json()
+                got = org["search"].search(query, limit=limit)
+                assert _page(got) == _page(want), (query, limit)
+                if not want["limit_hit"]:
+                    assert got["total_files"] == want["total_files"], query
+                    assert got["facets"] == want["facets"], query
+    finally:
+        org["search"].share_first = False
+    assert org["search"].asked_again > before  # the second round was taken
+
+
 def test_offset_and_rendered_line_cut_equal_one_machine(org):
     for query in ("hello", "/o+/", "e"):
         want = api.search(
@@ -184,6 +245,8 @@ def test_a_restricted_reader_sees_one_machines_restricted_results(org):
 def test_a_malformed_query_fails_like_one_machine(org):
     with pytest.raises(api.QueryError):
         org["search"].search("(unclosed")
+    with pytest.raises(TypeError):  # api.search's signature: a misspelt argument is refused
+        org["search"].search("hello", limt=3)
 
 
 def test_an_unreadable_source_removes_no_repo(org, ray_cluster, tmp_path):
@@ -220,22 +283,17 @@ def test_dedup_equals_one_machine(org, ray_cluster):
     cluster, _ray = ray_cluster
     want = find_duplicates(org["one"])
     got = find_duplicates_cluster(cluster.address, org["data"].root)
-
-    def classes(report):
-        return [
-            (c["id"], c["level"], c["similarity"], c["members"]) for c in report["clone_classes"]
-        ]
-
-    def copies(report):
-        return [
-            (p["a"], p["b"], p["relation"], p["score"])
-            for p in report["libraries"]
-            if p["relation"] != "parallel"
-        ]
-
-    assert classes(want)  # the org has copied code: the comparison is not of two empties
-    assert classes(got) == classes(want)
-    assert copies(got) == copies(want)
+    # The org has copied code, parallel libraries and a user of one: not two empty reports.
+    assert want["clone_classes"] and want["capabilities"] and want["uses"]
+    assert any(p["relation"] == "parallel" for p in want["libraries"])
+    assert got["shards"] == list(shards.ShardLayout.load(org["data"].root).ids)
+    # The whole report, but when and how long it took and whose generation it was.
+    volatile = ("generated_at", "generation", "shards", "stats")
+    for key in set(want) | set(got):
+        if key not in volatile:
+            assert got.get(key) == want.get(key), key
+    assert got["stats"]["clone_pairs"] == want["stats"]["clone_pairs"]
+    assert got["stats"]["fragments"] == want["stats"]["fragments"]
 
 
 def test_cli_index_and_dedup_with_the_address_in_the_environment(org, ray_cluster, tmp_path):
@@ -246,7 +304,7 @@ def test_cli_index_and_dedup_with_the_address_in_the_environment(org, ray_cluste
     out = subprocess.run([*cli, "index", str(org["tmp"] / "src")], env=env, capture_output=True)
     assert out.returncode == 0, out.stderr.decode()
     text = out.stdout.decode()
-    assert "7 repos (0 failed) over 4 shards" in text
+    assert "11 repos (0 failed) over 4 shards" in text
     assert text.count("shard s0") == 4 and "FAILED" not in text
     out = subprocess.run([*cli, "dedup", "--out", str(tmp_path / "d.json")], env=env)
     assert out.returncode == 0
@@ -297,6 +355,87 @@ def test_a_code_host_org_over_the_cluster(ray_cluster, tmp_path, monkeypatch):
         store.close()
 
 
+# -- serve --ray: the web API over the shards -----------------------------------------------
+
+PROXY = AuthSettings.parse("proxy")
+
+
+def _apps(org, budget_ms: int = fanout.TIME_BUDGET_MS) -> tuple:
+    """(one machine's app, the fan-out app over the shards), both behind proxy auth."""
+    one = create_app(org["one"], cache_entries=0, auth=PROXY)
+    many = create_fanout_app(org["search"], org["data"].root, auth=PROXY, time_budget_ms=budget_ms)
+    return one.test_client(), many.test_client()
+
+
+def _as(user: str, groups: str = "") -> dict:
+    return {"X-Forwarded-User": user, "X-Forwarded-Groups": groups}
+
+
+@pytest.mark.parametrize("user,groups", [("carol", "core"), ("bob", "")])
+def test_the_web_search_over_shards_equals_one_machine_for_each_reader(org, user, groups):
+    one, many = _apps(org)
+    for query in QUERIES[::3] + ["hello", "type:repo a", "repo:gamma hello"]:
+        url = f"/api/v1/search?q={urllib.parse.quote(query)}&limit=5&context=1"
+        who = _as(user, groups)
+        want, got = one.get(url, headers=who), many.get(url, headers=who)
+        assert got.status_code == want.status_code == 200, (query, got.json)
+        assert _page(got.json) == _page(want.json), query
+        assert got.json["partial"] is False
+        assert got.json["shards"] == len(shards.ShardLayout.load(org["data"].root).ids)
+        if not want.json["limit_hit"]:
+            assert got.json["facets"] == want.json["facets"], query
+    # bob is not in `core`: gamma's and delta's files are nowhere in what he gets.
+    hello = many.get("/api/v1/search?q=hello&limit=0", headers=_as(user, groups)).json
+    repos = {r["repo"] for r in hello["results"]}
+    assert ("gamma" in repos) == (groups == "core")
+    assert "delta" not in repos or groups == "core"
+
+
+def test_the_web_symbols_over_shards_equal_one_machine(org):
+    one, many = _apps(org)
+    for name in ("RateLimiter", "hello", "step_3", "Hello", "rate_limiter", "util"):
+        for who in (_as("carol", "core"), _as("bob")):
+            url = f"/api/v1/symbols?q={name}&limit=4"
+            want, got = one.get(url, headers=who).json, many.get(url, headers=who).json
+            assert got["symbols"] == want["symbols"] and got["total"] == want["total"], name
+    bad = many.get("/api/v1/symbols?q=%20", headers=_as("bob"))
+    assert bad.status_code == 400 and "error" in bad.json
+
+
+def test_routes_needing_one_combined_view_say_so(org):
+    _one, many = _apps(org)
+    for path in ("/api/v1/repos", "/api/v1/file?repo=alpha&path=a.txt", "/", "/repos"):
+        got = many.get(path, headers=_as("bob"))
+        assert got.status_code == 501 and "not served over shards" in got.json["error"], path
+    assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
+    assert many.get("/healthz").status_code == 200
+
+
+def test_serve_with_the_address_in_the_environment(org, ray_cluster):
+    cluster, _ray = ray_cluster
+    port = free_port()
+    env = {**os.environ, "INNERSEARCH_RAY_ADDRESS": cluster.address}
+    cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(org["data"].root), "serve"]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(proc, base, seconds=180)
+        with urllib.request.urlopen(f"{base}/api/v1/search?q=hello&limit=0", timeout=60) as r:
+            got = json.load(r)
+        one = create_app(org["one"], cache_entries=0).test_client()
+        want = one.get("/api/v1/search?q=hello&limit=0").json
+        assert _page(got) == _page(want) and got["partial"] is False
+        assert http_status(f"{base}/api/v1/repos") == 501
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _held(data: layout.DataDir) -> dict[str, list[str]]:
     found = shards.ShardLayout.load(data.root)
     out = {}
@@ -326,13 +465,14 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     where = placement.place(ids, placement.nodes(ray))
     on_worker = sorted(s for s, node in where.items() if node == worker)
     assert on_worker
-    seen: list[dict] = []
+    seen: list = []
+    _one, web = _apps(org, budget_ms=2000)  # the dead node's shards: waited for 2 s, not 10
 
     def say(line: str) -> None:
         if not seen and any(line.startswith(f"[{s}] indexing") for s in on_worker):
             cluster.kill_node(1)
-            # A search right then, while the index run goes on.
-            seen.append(searcher.search("hello", limit=0, time_budget_ms=2000))
+            # A search right then, while the index run goes on, as the web API answers it.
+            seen.append(web.get("/api/v1/search?q=hello&limit=0", headers=_as("carol", "core")))
 
     data = layout.DataDir(tmp_path / "data")
     summary = index_cluster(cluster.address, data, [str(src)], shards=4, say=say)
@@ -349,7 +489,8 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
 
     # Of the search: partial, naming the shards whose actors lived on the dead node; the
     # other shards' results are there.
-    got = seen[0]
+    assert seen[0].status_code == 200
+    got = seen[0].json
     lost = sorted(h.shard for h in searcher.handles if h.node == worker)
     assert got["partial"] is True and got["partial_shards"] == lost
     assert 0 < len(got["results"]) < len(answered["results"])

@@ -1,4 +1,5 @@
-"""`--ray ADDRESS` (or $INNERSEARCH_RAY_ADDRESS) on `index` and `dedup`: the cluster path.
+"""`--ray ADDRESS` (or $INNERSEARCH_RAY_ADDRESS) on `index`, `dedup` and `serve`: the cluster
+path.
 
 Added to the packages' own subcommands after they registered them; without an address the
 package's handler runs exactly as before, and nothing of Ray is imported.
@@ -16,7 +17,7 @@ from . import RAY_ENV, ray_address
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for name, handler in (("index", cmd_index), ("dedup", cmd_dedup)):
+    for name, handler in (("index", cmd_index), ("dedup", cmd_dedup), ("serve", cmd_serve)):
         parser = sub.choices.get(name)
         if parser is None:  # the command line names another package's subcommand
             continue
@@ -41,7 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _either(local: Callable, cluster: Callable) -> Callable:
     def run(args: argparse.Namespace) -> int:
         address = ray_address(args.ray)
-        return cluster(args, address) if address else local(args)
+        if not address:
+            return local(args)
+        args.local_handler = local
+        return cluster(args, address)
 
     return run
 
@@ -105,3 +109,22 @@ def cmd_dedup(args: argparse.Namespace, address: str) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace, address: str) -> int:
+    """The web server's own handler, given a fan-out backend: each worker process opens the
+    shard actors (ClusterSearch) after the fork."""
+    from .shards import ShardLayout
+
+    root = layout.resolve_data_dir(args.data).root.resolve()
+    if ShardLayout.load(root) is None:
+        _say(f"innersearch serve: {root}: no cluster index (run `innersearch index --ray`)")
+        return 1
+
+    def open_backend():
+        from .search import ClusterSearch
+
+        return ClusterSearch.open(address, root)
+
+    args.fanout, args.fanout_root, args.fanout_address = open_backend, root, address
+    return args.local_handler(args)

@@ -1,4 +1,4 @@
-"""`innersearch dedup --ray`: clone classes and library copies across shards, as one machine.
+"""`innersearch dedup --ray`: the dedup report across shards, as one machine makes it.
 
 A Ray task per shard (on its node) loads the shard's fingerprinted fragments and catalog
 rows; the coordinator merges them (a blob held by several shards is one fragment, with the
@@ -16,22 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from innersearch.dedup import clones, impact, libraries, verify
-from innersearch.dedup.detect import candidates, pair_groups
+from innersearch.dedup import clones, libraries, verify
+from innersearch.dedup.detect import Detection, candidates, pair_groups
 from innersearch.dedup.fragments import (
     Fragments,
     blob_lines,
     default_branch_files,
     load,
     load_streams,
+    load_vocabulary,
 )
+from innersearch.dedup.report import assemble, runtime_call_sites
+from innersearch.indexer import deps
 from innersearch.indexer.catalog import FileRow, RepoRow
 from innersearch.indexer.store import CatalogView, Snapshot, Store
 
 from . import connect, placement
 from .shards import ShardLayout
-
-REPORT_FORMAT = "cluster-1"
 
 
 @dataclass
@@ -45,6 +46,8 @@ class ShardPart:
     repos: dict[str, RepoRow]
     branch_commits: dict[tuple[str, str], str]
     lines: dict[int, int] = field(default_factory=dict)
+    vocab: dict[int, list] = field(default_factory=dict)  # code blobs' vocabularies
+    readmes: dict[int, bytes] = field(default_factory=dict)  # what readme_text reads
 
 
 def _open(root: str, shard: str) -> Store:
@@ -65,7 +68,31 @@ def _shard_part(root: str, shard: str, min_tokens: int, min_lines: int) -> Shard
             dict(snap.repos),
             dict(snap.branch_commits),
             blob_lines(store, code),
+            load_vocabulary(store, code),
+            _readmes(snap),
         )
+    finally:
+        store.close()
+
+
+def _readmes(snap: Snapshot) -> dict[int, bytes]:
+    out = {}
+    for repo in snap.repos:
+        for path in libraries.readme_paths(snap, repo):
+            row = snap.file(repo, path) if path else None
+            data = snap.content(row.blob_key) if row else None
+            if data is not None:
+                out[row.blob_key] = data
+    return out
+
+
+def _shard_sites(root: str, shard: str, graph: deps.DepGraph) -> dict[tuple[str, str], int]:
+    """The runtime call sites of the users this shard holds (report.runtime_call_sites over
+    the shard's files; the graph is the whole organization's)."""
+    store = _open(root, shard)
+    try:
+        snap = store.snapshot()
+        return runtime_call_sites(snap, libraries.code_files(snap), graph)
     finally:
         store.close()
 
@@ -78,14 +105,24 @@ def _shard_streams(root: str, shard: str, rowids: list[int]) -> dict:
         store.close()
 
 
-def merged_snapshot(parts: list[ShardPart]) -> Snapshot:
-    """The catalog rows of every shard as one snapshot (no index behind it: what dedup's
-    class and copy building reads is the catalog)."""
+class MergedSnapshot(Snapshot):
+    """The catalog rows of every shard as one snapshot, with no index behind it: what the
+    report's assembly reads is the catalog and the READMEs the shards sent."""
+
+    def __init__(self, view: CatalogView, readmes: dict[int, bytes]) -> None:
+        super().__init__(view, None)
+        self.readmes = readmes
+
+    def content(self, key: int) -> bytes | None:
+        return self.readmes.get(key)
+
+
+def merged_snapshot(parts: list[ShardPart]) -> MergedSnapshot:
     files = sorted((f for p in parts for f in p.files), key=lambda f: (f.repo, f.branch, f.path))
     repos = {n: r for p in parts for n, r in p.repos.items()}
     commits = {k: c for p in parts for k, c in p.branch_commits.items()}
     view = CatalogView(sum(p.generation for p in parts), files, repos, commits)
-    return Snapshot(view, None)
+    return MergedSnapshot(view, {k: b for p in parts for k, b in p.readmes.items()})
 
 
 def merge_fragments(parts: list[ShardPart], snap: Snapshot) -> tuple[Fragments, list[tuple]]:
@@ -159,9 +196,9 @@ def find_duplicates_cluster(
     min_lines: int = 6,
     say: Callable[[str], None] = lambda _m: None,
 ) -> dict:
-    """Clone classes and library copies/forks over every shard (the dedup JSON contract's
-    `clone_classes` and `libraries`; parallel relations and capabilities are one-machine
-    only for now, docs/scale.md)."""
+    """The dedup report over every shard: the one machine's (report.assemble on the
+    shards' fragments, line counts, vocabularies, READMEs and call sites), plus `shards`.
+    Every candidate is verified (the verified-pair cache is per data dir)."""
     started = time.monotonic()
     ray = connect(address)
     found = ShardLayout.load(Path(root).resolve())
@@ -180,27 +217,32 @@ def find_duplicates_cluster(
     frags, sources = merge_fragments(parts, snap)
     say(f"{len(frags)} fragments from {len(parts)} shards")
     pairs = candidates(frags)
+    # Call sites need each user's files: read on its shard, while the pairs are verified.
+    site_task = ray.remote(num_cpus=1, max_retries=0)(_shard_sites)
+    graph = deps.graph(snap)
+    site_refs = [
+        site_task.options(scheduling_strategy=placement.on_node(ray, where[s])).remote(
+            str(found.root), s, graph
+        )
+        for s in found.ids
+    ]
     stream_task = ray.remote(num_cpus=1, max_retries=0)(_shard_streams)
     edges = verify_across(ray, stream_task, str(found.root), frags, sources, pairs)
     classes = clones.build(frags, edges)
-    listed, covered = clones.drop_covered(classes)
-    lines = {k: n for p in parts for k, n in p.lines.items()}
-    copies = libraries.copies(snap, frags, classes, edges, lines)
-    out_classes = [impact.annotate_class(c.to_json()) for c in listed]
-    out_classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
-    return {
-        "format": REPORT_FORMAT,
-        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": {"min_tokens": min_tokens, "min_lines": min_lines},
-        "shards": list(found.ids),
-        "clone_classes": out_classes,
-        "libraries": copies,
-        "stats": {
-            "fragments": len(frags),
-            "candidate_pairs": int(len(pairs)),
-            "clone_pairs": len(edges),
-            "clone_classes": len(listed),
-            "function_classes_inside_file_classes": covered,
-            "seconds": round(time.monotonic() - started, 3),
-        },
+    sites: dict[tuple[str, str], int] = {}
+    for found_sites in ray.get(site_refs):
+        sites.update(found_sites)
+    stats = {
+        "fragments": len(frags),
+        "candidate_pairs": int(len(pairs)),
+        "verified_pairs": int(len(pairs)),
+        "cached_pairs": 0,
+        "clone_pairs": len(edges),
     }
+    lines = {k: n for p in parts for k, n in p.lines.items()}
+    vocab = {k: v for p in parts for k, v in p.vocab.items()}
+    report = assemble(snap, Detection(frags, edges, classes, stats), lines, sites, vocab)
+    report["settings"] = {"min_tokens": min_tokens, "min_lines": min_lines}
+    report["shards"] = list(found.ids)
+    report["stats"]["seconds"] = round(time.monotonic() - started, 3)
+    return report

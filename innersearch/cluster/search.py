@@ -10,21 +10,28 @@ stop returns its exact top `offset + limit`, and the merged top page is the glob
 from __future__ import annotations
 
 import hashlib
+import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from innersearch.indexer.access import Principal
 from innersearch.indexer.catalog import RepoRow
 from innersearch.indexer.store import CatalogView, Snapshot, Store
 from innersearch.search import api
 from innersearch.search.plan import compile_plan
-from innersearch.search.query import parse
+from innersearch.search.query import check_name, parse
 
 from . import connect, placement
 from .shards import LAYOUT_FILE, ShardLayout
 
 GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
 ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
+# api.search's parameters, shared rather than copied: what a shard is sent is what it takes.
+_SEARCH = inspect.signature(api.search)
+_NOT_SENT = ("snap", "query", "client_gone")
+MAX_PRINCIPALS = 1024  # readable sets remembered (one per signed-in user and generation)
+MIN_SHARD_WANT = 10  # results a shard is first asked for, when the page wants more
 
 
 class ShardSearcher:
@@ -35,13 +42,32 @@ class ShardSearcher:
         self.store = Store.open(ShardLayout(Path(root), (shard,)).data(shard).root)
         self.others: dict[str, RepoRow] = {}  # the other shards' repos (rows only)
         self.epoch = 0
-        self._view: tuple[tuple[int, int], CatalogView] | None = None
+        self._view: tuple[tuple[int, int], CatalogView, frozenset[str]] | None = None
 
     def node(self) -> str:
         """The Ray node this shard's actor runs on."""
         import ray
 
         return ray.get_runtime_context().get_node_id()
+
+    def footprint(self) -> tuple[str, int, dict]:
+        """What serving this shard costs: its files and repos, the actor's resident memory
+        after the queries so far, and the shard's data dir on disk (MiB)."""
+        snap = self.store.snapshot()
+        rss_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        )
+        root = self.store.data.root
+        disk = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        found = {
+            "files": len(snap.files),
+            "repos": len(snap.repos),
+            "rss_mib": round(rss_kib / 1024, 1),
+            "disk_mib": round(disk / 2**20, 1),
+        }
+        return self.shard, snap.generation, found
 
     def repos(self) -> tuple[int, list[RepoRow]]:
         """This shard's generation and repo rows (for the other shards' snapshots)."""
@@ -53,32 +79,55 @@ class ShardSearcher:
         self.epoch = epoch
         return self.store.snapshot().generation
 
-    def _snapshot(self) -> Snapshot:
+    def _snapshot(self) -> tuple[Snapshot, frozenset[str]]:
+        """This shard's state with the other shards' repo rows, and its own repos' names
+        (one catalog read per query)."""
         snap = self.store.snapshot()
         key = (snap.generation, self.epoch)
-        if self._view is None or self._view[0] != key:
+        found = self._view  # read once: another thread may replace it meanwhile
+        if found is None or found[0] != key:
             full = snap.view_full
             repos = {n: r for n, r in self.others.items() if n not in full.repos}
             repos.update(full.repos)
             view = CatalogView(full.generation, full.files, repos, full.branch_commits, full.access)
-            self._view = (key, view)
-        return Snapshot(self._view[1], snap.searcher, snap.impl_searcher)
+            found = self._view = (key, view, frozenset(full.repos))
+        return Snapshot(found[1], snap.searcher, snap.impl_searcher), found[2]
+
+    def _scoped(self, readable: list[str] | None) -> tuple[Snapshot, frozenset[str]]:
+        snap, own = self._snapshot()
+        return (snap if readable is None else snap.restricted_to(frozenset(readable))), own
+
+    def readable(self, principal: Principal) -> tuple[str, int, list[str]]:
+        """The repos of this shard `principal` may read (access.py decides, with the rules
+        this shard was indexed with)."""
+        snap = self.store.snapshot()
+        return self.shard, snap.generation, sorted(snap.view_full.readable_names(principal))
+
+    def symbols(
+        self, query: str, kind: str | None, lang: str | None, limit: int, readable
+    ) -> tuple[str, int, tuple[list[dict], int]]:
+        """The shard's first `limit` symbol definitions (its total too), scored as one
+        machine scores them (the other shards' repo rows are in the snapshot)."""
+        snap, _own = self._scoped(readable)
+        out = api.symbols(snap, query, kind=kind, lang=lang, limit=limit)
+        return self.shard, snap.generation, ([s.to_json() for s in out.symbols], out.total)
 
     def search(self, query: str, want: int, options: dict, readable: list[str] | None) -> dict:
         """The shard's first `want` results (0: all) with one machine's scores."""
-        snap = self._snapshot()
-        if readable is not None:
-            snap = snap.restricted_to(frozenset(readable))
-        own = set(self.store.snapshot().repos)
+        snap, own = self._scoped(readable)
         parsed_type = parse(query).type
         limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
         out = api.search(snap, query, limit=limit, offset=0, **options).to_json()
+        found = out["total_matches"] if parsed_type == "symbol" else out["total_files"]
         if parsed_type == "repo":
             kept = [r for r in out["results"] if r["repo"] in own]
-            out["total_matches"] = len(kept)
+            out["total_matches"] = found = len(kept)
             out["facets"] = {"repo": {r["repo"]: 1 for r in kept}, "lang": {}}
             out["results"] = kept[:want] if want else kept
-        return {"shard": self.shard, "generation": snap.generation, "out": out}
+        # Whether results were left out past the ones sent (the merge may need them): a
+        # symbol search counts one result per definition, the others one per file.
+        more = out["limit_hit"] or found > len(out["results"])
+        return self.shard, snap.generation, (out, more)
 
 
 @dataclass
@@ -101,6 +150,12 @@ class ClusterSearch:
     max_concurrency: int = ACTOR_THREADS
     layout_stamp: int | None = None
     rows: dict[str, list[RepoRow]] = field(default_factory=dict)  # each shard's repo rows
+    readers: dict[tuple, frozenset[str]] = field(default_factory=dict)  # readable_names'
+    asked_again: int = 0  # shards whose share of a page was not enough (_search_shards)
+    # True: each shard is first asked for its share of the page (shard_want). Off by default:
+    # it halves the work of broad queries but asks again whenever a page sits mostly in one
+    # shard, and lost at p50 (docs/benchmarks/cluster.md).
+    share_first: bool = False
 
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
@@ -186,75 +241,159 @@ class ClusterSearch:
                 answered.discard(h.shard)
         self.stale = len(answered) < len(self.handles)
 
-    def search(
-        self,
-        query: str,
-        limit: int = 20,
-        offset: int = 0,
-        context: int = 0,
-        time_budget_ms: int = 10000,
-        max_lines: int | None = None,
-        max_line_chars: int | None = None,
-        readable: frozenset[str] | None = None,
-    ) -> dict:
-        """api.search over every shard: the same result (fields added: `partial`, the
-        `partial_shards` that did not answer in time, `shards`)."""
+    def search(self, query: str, readable: frozenset[str] | None = None, **options) -> dict:
+        """api.search over every shard, with its keyword arguments (derived from its
+        signature, so a new one reaches the shards; `client_gone` stays here: a callable
+        does not travel) and `readable` for the snapshot's permission set. The same result,
+        with `partial`, the `partial_shards` that did not answer in time, and `shards`."""
         start = time.perf_counter()
+        args = _SEARCH.bind(None, query, **options)  # TypeError for an unknown argument
+        args.apply_defaults()
+        kept = {k: v for k, v in args.arguments.items() if k not in _NOT_SENT}
+        limit, offset, context = kept.pop("limit"), kept.pop("offset"), kept["context"]
+        max_lines, time_budget_ms = kept["max_lines"], kept["time_budget_ms"]
         if limit < 0 or offset < 0 or context < 0:
             raise api.QueryError("limit, offset and context must not be negative")
-        compile_plan(parse(query))  # a malformed query fails here, not on every shard
+        parsed = parse(query)
+        compile_plan(parsed)  # a malformed query fails here, not on every shard
         want = offset + limit if limit > 0 else 0
-        options = {
-            "context": context,
-            "time_budget_ms": time_budget_ms,
-            # A shard's cut counts lines from its first result, one machine's from the page's:
-            # the same bound only without an offset (past one, the merge alone cuts; the
-            # search's own MAX_TOTAL_LINES still bounds what a shard renders).
-            "max_lines": max_lines if offset == 0 else None,
-            "max_line_chars": max_line_chars,
-        }
+        # A shard's cut counts lines from its first result, one machine's from the page's:
+        # the same bound only without an offset (past one, the merge alone cuts; the
+        # search's own MAX_TOTAL_LINES still bounds what a shard renders).
+        kept["max_lines"] = max_lines if offset == 0 else None
+        options = kept
         names = sorted(readable) if readable is not None else None
-        for _attempt in range(2):
-            if self.stale or self._layout_moved():
-                self.refresh(min(5.0, time_budget_ms / 2000))
-            answers, missing, moved = self._fan_out(query, want, options, names, time_budget_ms)
-            if not moved:
-                break
-            # A shard was re-indexed since the last refresh: the other shards scored with its
-            # old last-commit times. Once more with fresh rows, so the page stays exact.
-            self.stale = True
-        out = merge(answers, limit, offset, context, max_lines)
+        answers, missing = self._search_shards(query, want, options, names, time_budget_ms)
+        out = merge(list(answers.values()), limit, offset, context, max_lines)
         out.update(
             {
                 "offset": offset,
                 "limit": limit,
-                "type": parse(query).type,
+                "type": parsed.type,
                 "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
-                "partial": bool(missing),
-                "partial_shards": sorted(missing),
-                "shards": len(self.handles),
             }
         )
+        out.update(self._partial(missing))
         return out
 
-    def _fan_out(self, query: str, want: int, options: dict, names, budget_ms: int):
-        refs = {h.actor.search.remote(query, want, options, names): h for h in self.handles}
+    def _search_shards(self, query: str, want: int, options: dict, names, budget_ms: int):
+        """Each shard's top results: first its share of the page (shard_want), then the whole
+        `want` from the shards whose share was not enough, those whose last result sent is
+        still inside the merged page (what follows it might be too). Exact: a shard's results
+        past the last it sent rank below it."""
+        start = time.perf_counter()
+        share = shard_want(want, len(self.handles)) if self.share_first else want
+        sent, missing = self._run("search", (query, share, options, names), budget_ms)
+        answers = {s: out for s, (out, _more) in sent.items()}
+        if share == want:
+            return answers, missing
+        page = sorted((r for a in answers.values() for r in a["results"]), key=_order)[:want]
+        last = _order(page[-1]) if len(page) == want else None
+        short = {
+            s
+            for s, (out, more) in sent.items()
+            if more and (last is None or not out["results"] or _order(out["results"][-1]) <= last)
+        }
+        if short:
+            self.asked_again += len(short)
+            left = max(1, budget_ms - round((time.perf_counter() - start) * 1000))
+            again, gone = self._run("search", (query, want, options, names), left, short)
+            answers.update({s: out for s, (out, _more) in again.items()})
+            missing = missing + gone
+        return answers, missing
+
+    def symbols(
+        self,
+        query: str,
+        kind: str | None = None,
+        lang: str | None = None,
+        limit: int = 50,
+        readable: frozenset[str] | None = None,
+        time_budget_ms: int = 10000,
+    ) -> dict:
+        """api.symbols over every shard: its JSON (plus `partial`, `partial_shards`,
+        `shards`); each shard's best `limit`, merged in the order one machine sorts."""
+        start = time.perf_counter()
+        if not query.strip():
+            raise api.QueryError("empty symbol name", 0)
+        check_name(query)
+        names = sorted(readable) if readable is not None else None
+        answers, missing = self._run("symbols", (query, kind, lang, limit, names), time_budget_ms)
+        found = sorted((s for hits, _total in answers.values() for s in hits), key=_symbol_order)
+        out = {
+            "symbols": found[:limit] if limit > 0 else found,
+            "total": sum(total for _hits, total in answers.values()),
+            "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
+        }
+        out.update(self._partial(missing))
+        return out
+
+    def readable_names(self, principal: Principal, time_budget_ms: int = 10000) -> frozenset[str]:
+        """The repos `principal` may read on any shard (each shard's access.py decides for
+        its own repos); a shard that does not answer adds none. Remembered per principal
+        until a shard's generation moves."""
+        key = (principal, tuple(h.generation for h in self.handles))
+        found = self.readers.get(key)
+        if found is None:
+            answers, missing = self._run("readable", (principal,), time_budget_ms)
+            found = frozenset(n for names in answers.values() for n in names)
+            if not missing:
+                if len(self.readers) >= MAX_PRINCIPALS:
+                    self.readers.clear()
+                self.readers[(principal, tuple(h.generation for h in self.handles))] = found
+        return found
+
+    def footprints(self, time_budget_ms: int = 10000) -> dict[str, dict]:
+        """shard -> ShardSearcher.footprint() (for capacity planning; bench/cluster_bench.py)."""
+        answers, _missing = self._run("footprint", (), time_budget_ms)
+        return answers
+
+    def _partial(self, missing: list[str]) -> dict:
+        return {
+            "partial": bool(missing),
+            "partial_shards": sorted(missing),
+            "shards": len(self.handles),
+        }
+
+    def _run(
+        self, method: str, args: tuple, budget_ms: int, shards: set[str] | None = None
+    ) -> tuple[dict[str, object], list[str]]:
+        """Each shard's answer to `method(*args)` within the budget (only `shards`, when
+        given), and the shards that gave none. A shard re-indexed since the last refresh means
+        the other shards scored with its old last-commit times: once more with fresh rows, so
+        the answer stays exact."""
+        for _attempt in range(2):
+            if self.stale or self._layout_moved():
+                self.refresh(min(5.0, budget_ms / 2000))
+            asked = [h for h in self.handles if shards is None or h.shard in shards]
+            answers, missing, moved = self._fan_out(method, args, budget_ms, asked)
+            if not moved:
+                break
+            self.stale = True
+        return answers, missing
+
+    def _fan_out(self, method: str, args: tuple, budget_ms: int, asked: list[ShardHandle]):
+        refs = {getattr(h.actor, method).remote(*args): h for h in asked}
         ready, _ = self.ray.wait(
             list(refs), num_returns=len(refs), timeout=(budget_ms + GRACE_MS) / 1000
         )
-        answers, missing, moved = [], [], False
-        for ref, h in refs.items():
-            if ref not in ready:
-                missing.append(h.shard)
-                continue
-            try:
-                found = self.ray.get(ref)
-            except Exception:  # noqa: BLE001 - its node died: the result says which shard
-                missing.append(h.shard)
-                self.stale = True
-                continue
-            moved = moved or found["generation"] != h.generation
-            answers.append(found["out"])
+        missing, moved = [h.shard for r, h in refs.items() if r not in ready], False
+        try:
+            # One get for all (a get per shard measured the same: bench/cluster_bench.py).
+            found = self.ray.get(ready)
+        except Exception:  # noqa: BLE001 - a node died: ask each, to say which shards
+            found = []
+            for ref in ready:
+                try:
+                    found.append(self.ray.get(ref))
+                except Exception:  # noqa: BLE001 - that shard's node died
+                    missing.append(refs[ref].shard)
+                    self.stale = True
+        by_shard = {h.shard: h for h in asked}
+        answers = {}
+        for shard, generation, payload in found:
+            moved = moved or generation != by_shard[shard].generation
+            answers[shard] = payload
         return answers, missing, moved
 
     def _layout_moved(self) -> bool:
@@ -282,6 +421,22 @@ def actor_name(root, shard: str) -> str:
 def _order(r: dict) -> tuple:
     # rank.order_key on the rounded score: the order one machine returns.
     return (-r["score"], r["repo"], r["path"], r["branch"])
+
+
+def shard_want(want: int, shards: int) -> int:
+    """What each shard is asked for first: twice its share of the page, at least
+    MIN_SHARD_WANT (never more than the page; 0, every result, stays 0). With 4 shards and
+    20 results, 10 each: each shard verifies and renders half of what the page needs. When
+    the results spread evenly over the shards, one holds more than 10 of the top 20 in about
+    1 query of 60 and is asked again; results all in one repo (one shard) ask it twice."""
+    if want == 0:
+        return 0
+    return min(want, max(MIN_SHARD_WANT, -(-2 * want // shards)))
+
+
+def _symbol_order(s: dict) -> tuple:
+    # symbols.search_symbols' order.
+    return (-s["score"], s["name"], s["repo"], s["path"], s["branch"], s["line"])
 
 
 def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines) -> dict:

@@ -329,14 +329,21 @@ def _read(snap: Snapshot, repo: str, path: str | None) -> str:
 def readme_text(snap: Snapshot, repo: str) -> str:
     """The repo's README, else the long description of its package metadata (a wheel or an
     sdist without a README at the root says what it is in METADATA / PKG-INFO)."""
-    info = snap.repos[repo].info if repo in snap.repos else {}
-    about = info.get("about") if isinstance(info.get("about"), dict) else {}
-    for path in (info.get("readme"), about.get("readme_path")):
+    readme, about_readme, long_description = readme_paths(snap, repo)
+    for path in (readme, about_readme):
         text = _read(snap, repo, path)
         if text:
             return text
-    text = _read(snap, repo, about.get("long_description_path"))
+    text = _read(snap, repo, long_description)
     return str(HeaderParser().parsestr(text).get_payload() or "") if text else ""
+
+
+def readme_paths(snap: Snapshot, repo: str) -> tuple[str | None, str | None, str | None]:
+    """The files readme_text reads, in its order: the README, the package metadata's README
+    and its long description."""
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    about = info.get("about") if isinstance(info.get("about"), dict) else {}
+    return info.get("readme"), about.get("readme_path"), about.get("long_description_path")
 
 
 def _readme_words(snap: Snapshot, repo: str) -> list[str]:

@@ -14,7 +14,7 @@ from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
 from innersearch.indexer.store import Snapshot, Store
 
 from . import clones, clusters, impact, libraries
-from .detect import detect
+from .detect import Detection, detect
 from .fragments import blob_lines, load_vocabulary
 
 REPORT_FORMAT = 2  # 2: findings, capabilities, in_repo; impact order
@@ -196,15 +196,32 @@ def build_report(
     started = time.monotonic()
     snap = snap if snap is not None else store.snapshot()
     found = detect(store, snap, min_tokens, min_lines, use_cache=use_cache)
-    listed, covered = clones.drop_covered(found.classes)
     files = libraries.code_files(snap)
     blobs = {f.blob_key for rows in files.values() for f in rows}
     lines = blob_lines(store, blobs)
+    sites = runtime_call_sites(snap, files, deps.graph(snap))
+    vocab = load_vocabulary(store, blobs)
+    report = assemble(snap, found, lines, sites, vocab)
+    report["settings"] = {"min_tokens": min_tokens, "min_lines": min_lines}
+    report["stats"]["seconds"] = round(time.monotonic() - started, 3)
+    return report
+
+
+def assemble(
+    snap,
+    found: Detection,
+    lines: dict[int, int],
+    sites: dict[tuple[str, str], int],
+    vocab: dict[int, list],
+) -> dict:
+    """The report from what was read and detected (code files' line counts, runtime call
+    sites, vocabularies): shared by the one-machine job and the cluster's, which reads them
+    from its shards; `snap` is only read for catalog rows and READMEs (snap.content)."""
+    listed, covered = clones.drop_covered(found.classes)
+    files = libraries.code_files(snap)
     copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
-    sites = runtime_call_sites(snap, files, deps.graph(snap))
     uses = set(sites)
-    vocab = load_vocabulary(store, blobs)
     _, vectors, langs = libraries.profile(snap, vocab)
     scores = libraries.similarities(vectors, langs)
     parallel = libraries.parallels(
@@ -254,7 +271,7 @@ def build_report(
         "format": REPORT_FORMAT,
         "generation": snap.generation,
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": {"min_tokens": min_tokens, "min_lines": min_lines},
+        "settings": {},
         "findings": findings(pairs, caps, classes),
         "capabilities": caps,
         "in_repo": in_repo(pairs, classes),
@@ -267,6 +284,6 @@ def build_report(
             "clone_classes": len(listed),
             "function_classes_inside_file_classes": covered,
             "by_type": {f"{level}/{t}": n for (level, t), n in sorted(types.items())},
-            "seconds": round(time.monotonic() - started, 3),
+            "seconds": 0.0,
         },
     }

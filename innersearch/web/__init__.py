@@ -53,6 +53,24 @@ def create_app(
     app.register_blueprint(ui.bp)
     ui.register_filters(app)
 
+    install_guards(app, allowed_hosts)
+    tokens = open_tokens(store.data) if "token" in auth.modes else None
+    install_auth(app, auth, tokens)
+
+    @app.get("/healthz")
+    def healthz():
+        if not state.signed_in():  # public: a load balancer learns only that it is up
+            return jsonify({"status": "ok"})
+        snap = state.snapshot()
+        return jsonify({"status": "ok", "generation": snap.generation, "repos": len(snap.repos)})
+
+    return app
+
+
+def install_guards(app: Flask, allowed_hosts: set[str] | None) -> None:
+    """What every app of this package refuses (foreign Host headers, query strings that are
+    not UTF-8) and the security headers on every response."""
+
     @app.before_request
     def _refuse_foreign_hosts_and_bad_utf8():
         # DNS rebinding: a page of another site that resolves its name to 127.0.0.1 must not
@@ -63,16 +81,6 @@ def create_app(
             urllib.parse.parse_qsl(request.query_string.decode("latin-1"), errors="strict")
         except UnicodeDecodeError:
             raise errors.bad_request("the query string is not valid UTF-8") from None
-
-    tokens = open_tokens(store.data) if "token" in auth.modes else None
-    install_auth(app, auth, tokens)
-
-    @app.get("/healthz")
-    def healthz():
-        if not state.signed_in():  # public: a load balancer learns only that it is up
-            return jsonify({"status": "ok"})
-        snap = state.snapshot()
-        return jsonify({"status": "ok", "generation": snap.generation, "repos": len(snap.repos)})
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -87,5 +95,3 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
-
-    return app

@@ -101,13 +101,10 @@ def _sync_child(data_root, interval: float) -> prefork.Child:
 def _app(args: argparse.Namespace, store: Store, auth):
     from . import DEFAULT_CACHE_ENTRIES, create_app
 
-    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
-    if allowed is None and args.host in LOOPBACK_NAMES:
-        allowed = set(LOOPBACK_NAMES)
     return create_app(
         store,
         cache_entries=DEFAULT_CACHE_ENTRIES if args.cache is None else args.cache,
-        allowed_hosts=allowed,
+        allowed_hosts=_allowed_hosts(args),
         auth=auth,
     )
 
@@ -132,6 +129,8 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"innersearch serve: {err}", file=sys.stderr)
         return 2
+    if getattr(args, "fanout", None) is not None:
+        return _serve_fanout(args, auth)
     try:
         # Checked here for a clear message, then closed before the fork: a SQLite
         # connection or a tantivy reader must not be shared by processes, so each worker
@@ -149,25 +148,13 @@ def serve(args: argparse.Namespace) -> int:
         store.close()
     data_root = store.data.root
     del store
-    if not auth.enabled and args.host not in LOOPBACK_NAMES:
-        print(
-            f"innersearch serve: WARNING: --auth none on {args.host}: anyone who reaches the "
-            "port reads every repository (use --auth proxy or --auth token)",
-            file=sys.stderr,
-        )
-    try:
-        sock = prefork.listen(args.host, args.port)
-    except OSError as err:
-        print(
-            f"innersearch serve: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr
-        )
+    _warn_open(args, auth)
+    sock = _listen(args)
+    if sock is None:
         return 1
     port = sock.getsockname()[1]
     print(f"serving {data_root} on http://{args.host}:{port} ({args.workers} workers)", flush=True)
-    children = [
-        prefork.Child(f"worker {i + 1}", lambda: _worker(args, sock, auth))
-        for i in range(args.workers)
-    ]
+    children = _workers(args, sock, auth)
     # Webhook events are indexed by the sync process even when polling is off.
     if args.sync_interval > 0 or os.environ.get("INNERSEARCH_WEBHOOK_SECRET"):
         children.append(_sync_child(data_root, args.sync_interval))
@@ -177,12 +164,76 @@ def serve(args: argparse.Namespace) -> int:
         sock.close()
 
 
+def _warn_open(args: argparse.Namespace, auth) -> None:
+    if not auth.enabled and args.host not in LOOPBACK_NAMES:
+        print(
+            f"innersearch serve: WARNING: --auth none on {args.host}: anyone who reaches the "
+            "port reads every repository (use --auth proxy or --auth token)",
+            file=sys.stderr,
+        )
+
+
+def _listen(args: argparse.Namespace):
+    try:
+        return prefork.listen(args.host, args.port)
+    except OSError as err:
+        print(
+            f"innersearch serve: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr
+        )
+        return None
+
+
+def _workers(args: argparse.Namespace, sock, auth) -> list[prefork.Child]:
+    return [
+        prefork.Child(f"worker {i + 1}", lambda: _worker(args, sock, auth))
+        for i in range(args.workers)
+    ]
+
+
+def _allowed_hosts(args: argparse.Namespace) -> set[str] | None:
+    allowed = {h.lower() for h in args.allowed_host} if args.allowed_host else None
+    if allowed is None and args.host in LOOPBACK_NAMES:
+        allowed = set(LOOPBACK_NAMES)
+    return allowed
+
+
+def _serve_fanout(args: argparse.Namespace, auth) -> int:
+    """`serve --ray`: search and symbols fanned out to the shard actors (web/fanout.py).
+    `args.fanout` opens the backend; it is called in each worker, after the fork (a Ray
+    connection is one process's). No sync process: the index runs with `index --ray`."""
+    if args.sync_interval > 0:
+        print("innersearch serve: --sync-interval is not supported with --ray", file=sys.stderr)
+        return 2
+    _warn_open(args, auth)
+    sock = _listen(args)
+    if sock is None:
+        return 1
+    port = sock.getsockname()[1]
+    print(
+        f"serving the shards of {args.fanout_root} on http://{args.host}:{port} "
+        f"({args.workers} workers, Ray at {args.fanout_address})",
+        flush=True,
+    )
+    try:
+        return prefork.supervise(_workers(args, sock, auth))
+    finally:
+        sock.close()
+
+
+def _fanout_app(args: argparse.Namespace, auth):
+    from .fanout import create_fanout_app
+
+    return create_fanout_app(args.fanout(), args.fanout_root, _allowed_hosts(args), auth)
+
+
 def _worker(args: argparse.Namespace, sock, auth) -> None:
-    """One worker process: its own Store and app, waitress on the shared socket."""
+    """One worker process: its own Store (or fan-out backend) and app, waitress on the
+    shared socket."""
     from waitress import serve as waitress_serve
 
+    fanout = getattr(args, "fanout", None) is not None
     waitress_serve(
-        _app(args, Store.open(args.data), auth),
+        _fanout_app(args, auth) if fanout else _app(args, Store.open(args.data), auth),
         sockets=[sock],
         threads=args.threads,
         ident="innersearch",

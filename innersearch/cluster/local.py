@@ -1,8 +1,9 @@
-"""A real Ray cluster on loopback for tests and benchmarks: a head node and worker nodes,
-each a `ray start --block` process in its own process group, in a temp dir of its own.
+"""A real Ray cluster on this machine's loopback, for tests, benchmarks and trying `--ray`: a
+head node and worker nodes, each a `ray start --block` process in its own process group.
 
 Only these processes are ever stopped (by their process groups), never `ray stop`, so
-another session's cluster on the same machine is left alone.
+another session's cluster on the same machine is left alone. Each cluster has a temp dir of
+its own.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class LocalCluster:
     temp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="isray-", dir="/tmp")))
     port: int = field(default_factory=_free_port)
     procs: list[subprocess.Popen] = field(default_factory=list)
+    killed: set[int] = field(default_factory=set)  # nodes ended on purpose (kill_node)
 
     @property
     def address(self) -> str:
@@ -124,6 +126,15 @@ class LocalCluster:
         args = ["--address", self.address, "--temp-dir", str(self.temp / "ray")]
         return self._spawn(args, f"node{len(self.procs)}")
 
+    def _restart_failed_nodes(self) -> None:
+        """A worker node that gave up starting (`ray start` times out on a loaded machine:
+        "the current node timed out during startup") is started again, in its place."""
+        for i, proc in enumerate(self.procs[1:], start=1):
+            if proc.poll() is not None and i not in self.killed:
+                args = ["--address", self.address, "--temp-dir", str(self.temp / "ray")]
+                self.procs[i] = self._spawn(args, f"node{i}-again")
+                self.procs.pop()  # _spawn appended it; it takes the failed one's place
+
     def _wait_port(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -141,6 +152,7 @@ class LocalCluster:
             alive = [n for n in ray.nodes() if n["Alive"]]
             if len(alive) >= count:
                 return alive
+            self._restart_failed_nodes()
             time.sleep(0.2)
         raise TimeoutError(f"{count} Ray nodes did not come up")
 
@@ -149,6 +161,7 @@ class LocalCluster:
         that dies would: its raylet and its worker processes (which run in sessions of
         their own, so the process group alone would leave them serving)."""
         proc = self.procs[index]
+        self.killed.add(index)
         doomed = _descendants(proc.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
