@@ -68,3 +68,38 @@ def test_walking_a_dense_term_file_by_file_finds_what_the_index_finds(snap, quer
     assert probing[0] == looked_up[0]
     if limit == 0:
         assert probing[1] == looked_up[1]
+
+
+def test_a_dense_term_behind_a_narrow_filter_asks_the_index_after_few_rejects(snap, monkeypatch):
+    """Walking the rank order for a dense term tests the filter on each file; when the filter
+    turns most away, the walk would test every file of the corpus. After PROBE_REJECTS
+    rejections the index is asked, and the answer is what the index alone gives."""
+    from innersearch.search.budget import Budget
+    from innersearch.search.plan import compile_plan
+    from innersearch.search.query import parse
+
+    rejects_at_look_up = []
+    original = execute._Candidates.look_up
+
+    def look_up(self):
+        rejects_at_look_up.append(self.rejects)
+        original(self)
+
+    def run(query: str, limit: int) -> tuple:
+        out = execute.search_files(
+            snap, compile_plan(parse(query)), limit, 0, 0, Budget.of(60_000)
+        )
+        return [(r.repo, r.path, r.line_matches) for r in out.results], out.total_files
+
+    query = '"= 1" file:test_1'
+    for limit in (5, 0):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(execute._Candidates, "look_up", look_up)
+            mp.setattr(execute, "PROBE_REJECTS", 10**9)  # the walk never gives up
+            rejects_at_look_up.clear()
+            walked = run(query, limit)
+            assert rejects_at_look_up == []  # the whole order was walked
+            mp.setattr(execute, "PROBE_REJECTS", 8)
+            assert run(query, limit) == walked
+        assert rejects_at_look_up == [9], limit
+    assert walked[0] and all(path.startswith("tests/test_1") for _, path, _ in walked[0])

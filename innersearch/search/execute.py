@@ -150,6 +150,10 @@ def _in_default_order(
 
 
 PROBE_MISSES = 64  # files verified in vain before a search that looked dense asks the index
+# Files a filter (file:, lang:, repo:...) turned away before a search that looked dense asks
+# the index: a term every file has, behind a filter few files pass, would otherwise walk
+# the whole rank order testing the filter (every file of the corpus, per query).
+PROBE_REJECTS = 512
 
 
 class _Candidates:
@@ -163,6 +167,7 @@ class _Candidates:
         self.keys: set[int] | None = None
         self.known = False
         self.misses = 0
+        self.rejects = 0
         bound = estimate(plan, snap) if lazy and plan.positive else None
         dense = bound is not None and all(a.kind == "content" for a in plan.positive)
         blobs = snap.searcher.doc_freq(schema.F_DOC_KIND, schema.DOC_BLOB) if dense else 0
@@ -176,6 +181,11 @@ class _Candidates:
     def missed(self) -> None:
         self.misses += 1
         if not self.known and self.misses > PROBE_MISSES:
+            self.look_up()
+
+    def rejected(self) -> None:
+        self.rejects += 1
+        if not self.known and self.rejects > PROBE_REJECTS:
             self.look_up()
 
 
@@ -195,8 +205,12 @@ def _ranked_defaults(
     while not cand.known and start < len(order):  # every file, until the index is asked
         prior, f = order[start]
         start += 1
-        if f.blob_key not in defining and (keep is None or keep(f)):
+        if f.blob_key in defining:
+            continue
+        if keep is None or keep(f):
             yield prior, f
+        else:
+            cand.rejected()
     for prior, f in _in_default_order(snap, cand.keys, start):
         if f.blob_key not in defining and (keep is None or keep(f)):
             yield prior, f
