@@ -4,13 +4,14 @@ API vocabulary; each pair with a score, evidence, the canonical side and both si
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
-from pathlib import PurePosixPath
 
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from innersearch.indexer.identifiers import identifier_words
@@ -70,7 +71,7 @@ def _aligned_dirs(pa: str, pb: str) -> tuple[str, str]:
     """The package directories two copied files live in: strip the common path suffix and
     keep its top directory, so pipenv/vendor/dotenv/main.py ~ src/dotenv/main.py gives
     (pipenv/vendor/dotenv, src/dotenv)."""
-    a, b = PurePosixPath(pa).parts, PurePosixPath(pb).parts
+    a, b = _parts(pa), _parts(pb)
     common = 0
     while common < min(len(a), len(b)) and a[-1 - common] == b[-1 - common]:
         common += 1
@@ -79,8 +80,37 @@ def _aligned_dirs(pa: str, pb: str) -> tuple[str, str]:
     return "/".join(a[:-1]), "/".join(b[:-1])
 
 
+def _parts(path: str) -> list[str]:
+    """PurePosixPath(path).parts of a repo-relative git path, without making one (a kernel
+    report aligns the directories of millions of member pairs)."""
+    return [p for p in path.split("/") if p and p != "."]
+
+
 def _under(path: str, directory: str) -> bool:
     return not directory or path.startswith(directory + "/")
+
+
+def files_under(snap: Snapshot) -> Callable[[str, str], list[FileRow]]:
+    """(repo, directory) -> the repo's code files under it, in `code_files` order, found by
+    bisection of the sorted paths: scanning every file per directory pair was quadratic
+    (27 s of a 120 MB kernel slice, hours on the kernel)."""
+    files = code_files(snap)
+    ordered: dict[str, tuple[list[str], list[int]]] = {}
+
+    def under(repo: str, directory: str) -> list[FileRow]:
+        rows = files.get(repo, [])
+        if not directory:
+            return list(rows)
+        if repo not in ordered:
+            order = sorted(range(len(rows)), key=lambda k: rows[k].path)
+            ordered[repo] = ([rows[k].path for k in order], order)
+        paths, order = ordered[repo]
+        # paths starting with "dir/" sort between "dir/" and "dir0" ("0" follows "/")
+        lo = bisect.bisect_left(paths, directory + "/")
+        hi = bisect.bisect_left(paths, directory + "0", lo)
+        return [rows[k] for k in sorted(order[lo:hi])]
+
+    return under
 
 
 def _file_links(
@@ -151,10 +181,10 @@ def copies(
     lines = lines or {}
     files = code_files(snap)
     by_repo_dir: dict[str, list[FileRow]] = files
+    under = files_under(snap)
     found = []
     for (ra, da, rb, db), link in _file_links(frags, classes, edges).items():
-        side_a = [f for f in by_repo_dir.get(ra, []) if _under(f.path, da)]
-        side_b = [f for f in by_repo_dir.get(rb, []) if _under(f.path, db)]
+        side_a, side_b = under(ra, da), under(rb, db)
         if not side_a or not side_b:
             continue
         matched_a, matched_b = len(link.files_a), len(link.files_b)
@@ -285,6 +315,11 @@ def _vocabulary(
     """repo -> API words (public definitions and signatures), documentation words and what
     the package manifest and code host say the repo is (description, keywords, topics)."""
     out: dict[str, Counter] = {}
+    # Names and signatures repeat (prototypes, overloads, copies): each is split once
+    # (the regex split was half of this on a kernel slice). The lists keep the order the
+    # words were counted in before, so ties rank as they did.
+    api_words: dict[str, list[str]] = {}
+    sig_words: dict[str, list[str]] = {}
     for repo, rows in files.items():
         words: Counter = Counter()
         for f in rows:
@@ -297,12 +332,20 @@ def _vocabulary(
                     or name.lower().startswith("test")
                 ):
                     continue
-                for w in identifier_words(name):
-                    if len(w) > 2:
-                        words["api:" + w] += 2
-                for w in set(identifier_words(signature)):
-                    if len(w) > 2:
-                        words["sig:" + w] += 1
+                found = api_words.get(name)
+                if found is None:
+                    found = api_words[name] = [
+                        "api:" + w for w in identifier_words(name) if len(w) > 2
+                    ]
+                for w in found:
+                    words[w] += 2
+                found = sig_words.get(signature)
+                if found is None:
+                    found = sig_words[signature] = [
+                        "sig:" + w for w in set(identifier_words(signature)) if len(w) > 2
+                    ]
+                for w in found:
+                    words[w] += 1
         words.update("doc:" + w for w in _readme_words(snap, repo))
         words.update(_meta_words(snap, repo))
         out[repo] = words
@@ -446,11 +489,13 @@ def parallels(
     function_links: Counter,
     min_score: float = MIN_PARALLEL_SCORE,
     uses: set[frozenset] | None = None,
+    profiled: tuple | None = None,
 ) -> list[dict]:
     """Independently written libraries for one job: same main language, close vocabularies.
     A pair where one imports the other (`uses`, from the dependency graph) is a user and
-    its library, not two implementations."""
-    files, vectors, langs = profile(snap, vocab)
+    its library, not two implementations. `profiled`: `profile(snap, vocab)` if the caller
+    has it (the report needs it again; computing it twice was 2.6 s of a kernel slice)."""
+    files, vectors, langs = profiled or profile(snap, vocab)
     purpose = purpose_vectors(snap, sorted(vectors))
     uses = uses or set()
     repos = sorted(vectors)

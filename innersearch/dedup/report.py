@@ -199,13 +199,16 @@ def build_report(
     sites = runtime_call_sites(snap, files, deps.graph(snap))
     uses = set(sites)
     vocab = load_vocabulary(store, blobs)
+    profiled = libraries.profile(snap, vocab)
     parallel = libraries.parallels(
         snap,
         vocab,
         related,
         libraries.repo_function_links(found.classes),
         uses={frozenset(u) for u in uses},
+        profiled=profiled,
     )
+    del vocab  # the file records' vocabularies: most of the job's memory after detection
     pairs = [impact.annotate_pair(p, _both_vendored(files, p)) for p in copies + parallel]
     pairs.sort(
         key=lambda p: (
@@ -226,7 +229,7 @@ def build_report(
         if home is not None:
             c["library"] = {"a": home["a"], "b": home["b"]}
     classes.sort(key=lambda c: (c["scope"] != "cross-repo", -c["impact"], c["id"]))
-    _, vectors, langs = libraries.profile(snap, vocab)
+    _, vectors, langs = profiled
     caps = clusters.capabilities(
         snap,
         vectors,
