@@ -104,40 +104,55 @@ def verify_pairs(
     edges = [
         (i, j, v) for (i, j), v in zip(pairs[hit].tolist(), cached, strict=True) if v.clone_type
     ]
-    todo = pairs[~hit].tolist()  # sorted by the first fragment
+    todo = pairs[~hit]  # sorted by the first fragment
     # Streams are loaded for a bounded group of fragments at a time and dropped after it:
     # holding every candidate's streams at once took 17 GB on the kernel. File records
     # (which function records slice) stay in a bounded cache across groups.
-    batches = [batch for batch, _ in pair_groups(todo)]
-    groups = (frags.rowid[np.array(batch, dtype=np.int64)] for batch in batches)
+    bounds = list(group_bounds(todo))
+    groups = (frags.rowid[todo[lo:hi]] for lo, hi in bounds)
     found = verify_pool.verdicts(store, groups, len(todo))
-    for batch, (kinds, sims, raws) in zip(batches, found, strict=True):
-        coded = zip(batch, kinds.tolist(), sims.tolist(), raws.tolist(), strict=True)
-        done = [
+    for (lo, hi), (kinds, sims, raws) in zip(bounds, found, strict=True):
+        batch = todo[lo:hi]
+        measured = kinds != verify_pool.MISSING
+        a, b = ids[batch[measured, 0]], ids[batch[measured, 1]]
+        cache.put(a, b, kinds[measured], sims[measured], raws[measured])
+        clone = measured & (kinds > 0)
+        coded = (
+            batch[clone].tolist(),
+            kinds[clone].tolist(),
+            sims[clone].tolist(),
+            raws[clone].tolist(),
+        )
+        edges.extend(
             (i, j, verify.Verdict(verify.CLONE_TYPES[k], s, r))
-            for (i, j), k, s, r in coded
-            if k != verify_pool.MISSING
-        ]
-        if done:
-            a, b = np.array([d[0] for d in done]), np.array([d[1] for d in done])
-            cache.put(ids[a], ids[b], [d[2] for d in done])
-        edges.extend(d for d in done if d[2].clone_type)
+            for (i, j), k, s, r in zip(*coded, strict=True)
+        )
     edges.sort(key=lambda e: (e[0], e[1]))
     return edges
 
 
+def group_bounds(todo: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive runs of the (m, 2) candidate pairs `todo`, each cut once
+    STREAMS_PER_GROUP fragments are named: whose streams are loaded together. Walked a
+    chunk at a time: the kernel's pairs as Python lists took hundreds of megabytes."""
+    start, group = 0, set()
+    for lo in range(0, len(todo), 1 << 16):
+        for k, (i, j) in enumerate(todo[lo : lo + (1 << 16)].tolist(), lo):
+            if len(group) >= STREAMS_PER_GROUP:
+                yield start, k
+                start, group = k, set()
+            group.add(i)
+            group.add(j)
+    if start < len(todo):
+        yield start, len(todo)
+
+
 def pair_groups(todo: list) -> Iterator[tuple[list, set[int]]]:
-    """Consecutive runs of the candidate pairs `todo`, each with the fragments it names,
-    cut once STREAMS_PER_GROUP fragments are named: whose streams are loaded together."""
-    start = 0
-    while start < len(todo):
-        group: set[int] = set()
-        end = start
-        while end < len(todo) and len(group) < STREAMS_PER_GROUP:
-            group.update(todo[end])
-            end += 1
-        yield todo[start:end], group
-        start = end
+    """The runs of `group_bounds` over the candidate pairs `todo` (a list of (i, j)), each
+    with the fragments it names."""
+    for start, end in group_bounds(np.asarray(todo, dtype=np.int64).reshape(-1, 2)):
+        batch = todo[start:end]
+        yield batch, {x for pair in batch for x in pair}
 
 
 def detect(

@@ -121,12 +121,14 @@ class PairCache:
         ]
         return hit, verdicts
 
-    def put(self, a: np.ndarray, b: np.ndarray, verdicts: list[verify.Verdict]) -> None:
+    def put(
+        self, a: np.ndarray, b: np.ndarray, kind: np.ndarray, sim: np.ndarray, raw: np.ndarray
+    ) -> None:
+        """Verdicts of the id pairs (a[k], b[k]) as columns (kind: index into
+        verify.CLONE_TYPES): no Verdict object per pair measured."""
         h, lo, hi = self._pair(a, b)
-        kind = np.array([verify.CLONE_TYPES.index(v.clone_type) for v in verdicts], dtype=np.uint8)
-        sim = np.array([v.similarity for v in verdicts], dtype=np.float64)
-        raw = np.array([v.raw_similarity for v in verdicts], dtype=np.float64)
-        self.new.append((h, lo, hi, kind, sim, raw))
+        f64 = np.float64
+        self.new.append((h, lo, hi, kind.astype(np.uint8), sim.astype(f64), raw.astype(f64)))
 
     def save(self, live_ids: np.ndarray) -> None:
         """Keep only pairs whose fragments are still indexed."""
