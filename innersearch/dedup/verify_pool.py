@@ -40,13 +40,10 @@ _worker: tuple[Store, ParentCache] | None = None  # in a worker process: its sto
 def verify_rowid_pairs(store: Store, parents: ParentCache, pairs: np.ndarray) -> Verdicts:
     """Verdicts of the (m, 2) catalog rowid pairs `pairs`, their streams loaded once."""
     records = load_streams(store, sorted(set(pairs.ravel().tolist())), parents)
-    streams: dict[int, verify.Streams] = {}
+    streams = verify.group_streams(records)
     kinds = np.full(len(pairs), MISSING, dtype=np.uint8)
     sims, raws = np.zeros(len(pairs)), np.zeros(len(pairs))
     for k, (a, b) in enumerate(pairs.tolist()):
-        for rowid in (a, b):
-            if rowid not in streams and rowid in records:
-                streams[rowid] = verify.Streams(records[rowid])
         if a in streams and b in streams:
             v = verify.compare(streams[a], streams[b])
             kinds[k] = verify.CLONE_TYPES.index(v.clone_type)
