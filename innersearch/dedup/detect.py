@@ -24,11 +24,13 @@ MIN_ESTIMATED = 0.3
 MIN_SIZE_RATIO = 0.6
 # Fragments whose token streams are in memory at once while verifying (per process).
 STREAMS_PER_GROUP = 4000
+# Fragments per side of a tile of candidate pairs verified together (see verify_pairs).
+TILE = 8192
 
 
 @dataclass
 class Detection:
-    fragments: Fragments
+    fragments: Fragments  # without signatures (dropped after banding)
     edges: list[tuple[int, int, verify.Verdict]]
     classes: list[clones.CloneClass]
     stats: dict = field(default_factory=dict)
@@ -104,10 +106,13 @@ def verify_pairs(
     edges = [
         (i, j, v) for (i, j), v in zip(pairs[hit].tolist(), cached, strict=True) if v.clone_type
     ]
-    todo = pairs[~hit]  # sorted by the first fragment
     # Streams are loaded for a bounded group of fragments at a time and dropped after it:
     # holding every candidate's streams at once took 17 GB on the kernel. File records
-    # (which function records slice) stay in a bounded cache across groups.
+    # (which function records slice) stay in a bounded cache across groups; pairs go tile
+    # by tile (TILE fragments on each side, in blob order), so a group's second fragments
+    # come from a few files too, not from all over the corpus.
+    todo = pairs[~hit]
+    todo = todo[np.lexsort((todo[:, 1], todo[:, 0], todo[:, 1] // TILE, todo[:, 0] // TILE))]
     bounds = list(group_bounds(todo))
     groups = (frags.rowid[todo[lo:hi]] for lo, hi in bounds)
     found = verify_pool.verdicts(store, groups, len(todo))
@@ -161,6 +166,10 @@ def detect(
     frags = load(store, snap, min_tokens, min_lines)
     cache = PairCache(store.data if use_cache else None)
     pairs = candidates(frags)
+    # Signatures are only for banding: dropped before verification (256 bytes a fragment,
+    # a quarter of the job's memory on the kernel); the report reads the other columns.
+    frags.raw_sig = frags.raw_sig[:0]
+    frags.abs_sig = frags.abs_sig[:0]
     edges = verify_pairs(store, frags, pairs, cache)
     if use_cache:
         cache.save(frags.ids())

@@ -29,8 +29,8 @@ class Fragments:
     start: np.ndarray
     end: np.ndarray
     tokens: np.ndarray
-    raw_sig: np.ndarray  # (n, num_perm) uint32
-    abs_sig: np.ndarray  # (n, num_perm) uint32
+    raw_sig: np.ndarray  # (n, num_perm) uint16 (the stored low 16 bits)
+    abs_sig: np.ndarray  # (n, num_perm) uint16
     symbol: list[str]
     locations: dict[int, list[FileRow]] = field(default_factory=dict)  # blob -> files
 
@@ -117,8 +117,9 @@ class _Columns:
         for name, value in zip(self.ints, (rowid, blob, start, end, tokens), strict=True):
             self.ints[name].append(value)
         self.is_file.append(kind == "file")
-        self.raw += raw.astype("<u4", copy=False).tobytes()
-        self.abstract += abstract.astype("<u4", copy=False).tobytes()
+        # 16-bit values (b-bit MinHash, fingerprints.py): kept as u2, half the memory
+        self.raw += raw.astype("<u2").tobytes()
+        self.abstract += abstract.astype("<u2").tobytes()
         self.symbol.append(symbol)
 
     def fragments(self, locations: dict[int, list[FileRow]]) -> Fragments:
@@ -132,8 +133,8 @@ class _Columns:
             start=ints["start"],
             end=ints["end"],
             tokens=ints["tokens"],
-            raw_sig=np.frombuffer(self.raw, dtype="<u4").reshape(-1, width),
-            abs_sig=np.frombuffer(self.abstract, dtype="<u4").reshape(-1, width),
+            raw_sig=np.frombuffer(self.raw, dtype="<u2").reshape(-1, width),
+            abs_sig=np.frombuffer(self.abstract, dtype="<u2").reshape(-1, width),
             symbol=self.symbol,
             locations=locations,
         )
@@ -165,10 +166,13 @@ def _wrappers(rows: list[tuple]) -> set[int]:
 
 class ParentCache:
     """Decoded file records (their inflated streams kept) by blob, least recently used
-    dropped beyond `size`: function records of one file are verified in many groups."""
+    dropped beyond `size` records or `max_tokens` tokens in all: function records of one
+    file are verified in many groups."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, max_tokens: int | None = None) -> None:
         self.size = size
+        self.max_tokens = max_tokens
+        self.tokens = 0
         self.records: OrderedDict[int, fp.Fingerprint] = OrderedDict()
 
     def get(self, blob: int) -> fp.Fingerprint | None:
@@ -178,10 +182,15 @@ class ParentCache:
         return found
 
     def put(self, blob: int, record: fp.Fingerprint) -> None:
+        old = self.records.pop(blob, None)
+        self.tokens -= old.ntokens if old is not None else 0
         self.records[blob] = record
-        self.records.move_to_end(blob)
-        while len(self.records) > self.size:
-            self.records.popitem(last=False)
+        self.tokens += record.ntokens
+        limit = self.max_tokens
+        while len(self.records) > self.size or (
+            limit is not None and self.tokens > limit and len(self.records) > 1
+        ):
+            self.tokens -= self.records.popitem(last=False)[1].ntokens
 
 
 def load_streams(

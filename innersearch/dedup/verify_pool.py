@@ -28,8 +28,11 @@ WORKERS = max(1, os.cpu_count() or 1)
 PARALLEL_PAIRS = 50_000
 IN_FLIGHT_PER_WORKER = 2  # groups handed out ahead: memory stays bounded
 MISSING = 255  # the verdict code of a pair one of whose streams cannot be read
-# File records whose inflated streams are kept between groups (per process).
-PARENTS_KEPT = 512
+# File records whose inflated streams are kept between groups (per process), and their
+# tokens in all (13 bytes each inflated: about 100 MB). 512 records thrashed on the kernel:
+# inflating file records again was half of its verification.
+PARENTS_KEPT = 8192
+PARENT_TOKENS = 8_000_000
 
 # (kinds: index into verify.CLONE_TYPES or MISSING, similarities, raw similarities)
 Verdicts = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -54,7 +57,7 @@ def verify_rowid_pairs(store: Store, parents: ParentCache, pairs: np.ndarray) ->
 def verdicts(store: Store, groups: Iterable[np.ndarray], pairs: int) -> Iterator[Verdicts]:
     """The verdicts of each group of rowid pairs, in order; `pairs`: how many in all."""
     if pairs < PARALLEL_PAIRS or WORKERS < 2:
-        parents = ParentCache(PARENTS_KEPT)
+        parents = ParentCache(PARENTS_KEPT, PARENT_TOKENS)
         for group in groups:
             yield verify_rowid_pairs(store, parents, group)
         return
@@ -75,7 +78,7 @@ def verdicts(store: Store, groups: Iterable[np.ndarray], pairs: int) -> Iterator
 def _start(root: str) -> None:
     global _worker
     orphans.die_with_parent()
-    _worker = (Store.open(root), ParentCache(PARENTS_KEPT))
+    _worker = (Store.open(root), ParentCache(PARENTS_KEPT, PARENT_TOKENS))
 
 
 def _verify(pairs: np.ndarray) -> Verdicts:
