@@ -208,6 +208,13 @@ def load_streams(
             continue
         if out[rowid].needs_parent:
             orphans.setdefault(blob, []).append(rowid)
+        elif out[rowid].packed:
+            # a file-level fragment is its blob's file record: inflated once while cached
+            cached = parents.get(blob)
+            if cached is not None:
+                out[rowid] = cached
+            else:
+                parents.put(blob, out[rowid])
     found = {blob: rec for blob in orphans if (rec := parents.get(blob)) is not None}
     missing = [blob for blob in orphans if blob not in found]
     for blob, data in _batched(store, Reads.file_records, missing):
