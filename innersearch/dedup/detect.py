@@ -22,8 +22,10 @@ from .state import PairCache
 MIN_ESTIMATED = 0.3
 # Fragments whose sizes differ more than this cannot reach MIN_SIMILARITY.
 MIN_SIZE_RATIO = 0.6
-# Fragments whose token streams are in memory at once while verifying (per process).
+# Fragments whose token streams are in memory at once while verifying (per process), and
+# their tokens: a group of 4,000 whole kernel files took most of a gigabyte.
 STREAMS_PER_GROUP = 4000
+GROUP_TOKENS = 2_000_000
 # Fragments per side of a tile of candidate pairs verified together (see verify_pairs).
 TILE = 8192
 
@@ -113,7 +115,7 @@ def verify_pairs(
     # come from a few files too, not from all over the corpus.
     todo = pairs[~hit]
     todo = todo[np.lexsort((todo[:, 1], todo[:, 0], todo[:, 1] // TILE, todo[:, 0] // TILE))]
-    bounds = list(group_bounds(todo))
+    bounds = list(group_bounds(todo, frags.tokens))
     groups = (frags.rowid[todo[lo:hi]] for lo, hi in bounds)
     found = verify_pool.verdicts(store, groups, len(todo))
     for (lo, hi), (kinds, sims, raws) in zip(bounds, found, strict=True):
@@ -136,18 +138,22 @@ def verify_pairs(
     return edges
 
 
-def group_bounds(todo: np.ndarray) -> Iterator[tuple[int, int]]:
+def group_bounds(todo: np.ndarray, tokens: np.ndarray | None = None) -> Iterator[tuple[int, int]]:
     """(start, end) of consecutive runs of the (m, 2) candidate pairs `todo`, each cut once
-    STREAMS_PER_GROUP fragments are named: whose streams are loaded together. Walked a
-    chunk at a time: the kernel's pairs as Python lists took hundreds of megabytes."""
-    start, group = 0, set()
+    STREAMS_PER_GROUP fragments are named, or GROUP_TOKENS tokens if `tokens` (per
+    fragment) is given: whose streams are loaded together. Walked a chunk at a time: the
+    kernel's pairs as Python lists took hundreds of megabytes."""
+    sizes = tokens.tolist() if tokens is not None else None
+    start, group, held = 0, set(), 0
     for lo in range(0, len(todo), 1 << 16):
         for k, (i, j) in enumerate(todo[lo : lo + (1 << 16)].tolist(), lo):
-            if len(group) >= STREAMS_PER_GROUP:
+            if len(group) >= STREAMS_PER_GROUP or held >= GROUP_TOKENS:
                 yield start, k
-                start, group = k, set()
-            group.add(i)
-            group.add(j)
+                start, group, held = k, set(), 0
+            for x in (i, j):
+                if x not in group:
+                    group.add(x)
+                    held += sizes[x] if sizes is not None else 0
     if start < len(todo):
         yield start, len(todo)
 

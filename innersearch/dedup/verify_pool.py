@@ -29,10 +29,10 @@ PARALLEL_PAIRS = 50_000
 IN_FLIGHT_PER_WORKER = 2  # groups handed out ahead: memory stays bounded
 MISSING = 255  # the verdict code of a pair one of whose streams cannot be read
 # File records whose inflated streams are kept between groups (per process), and their
-# tokens in all (13 bytes each inflated: about 100 MB). 512 records thrashed on the kernel:
-# inflating file records again was half of its verification.
+# tokens in all (13 bytes each inflated, plus the vocabulary: about 60 MB). 512 records
+# thrashed on the kernel: inflating file records again was half of its verification.
 PARENTS_KEPT = 8192
-PARENT_TOKENS = 8_000_000
+PARENT_TOKENS = 4_000_000
 
 # (kinds: index into verify.CLONE_TYPES or MISSING, similarities, raw similarities)
 Verdicts = tuple[np.ndarray, np.ndarray, np.ndarray]
