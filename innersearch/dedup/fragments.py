@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -242,13 +243,17 @@ def _batched(store: Store, read, values: list[int]) -> Iterator[tuple]:
         yield from rows
 
 
-def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
+def load_vocabulary(
+    store: Store, blobs: set[int], digest: Callable[[list], Any] | None = None
+) -> dict[int, Any]:
     """blob_key -> [[kind, name, container, signature], ...] from the file records, read
-    500 at a time (all file records at once were most of the job's memory on the kernel)."""
-    out: dict[int, list] = {}
+    500 at a time (all file records at once were most of the job's memory on the kernel),
+    or `digest` of that list, made as each record is read."""
+    out: dict[int, Any] = {}
     for key, data in _batched(store, Reads.file_records, sorted(blobs)):
         try:
-            out[key] = fp.decode_record(data).streams()[3]
+            entries = fp.decode_record(data).streams()[3]
+            out[key] = digest(entries) if digest else entries
         except (ValueError, Exception):  # a damaged record only loses its vocabulary
             continue
     return out

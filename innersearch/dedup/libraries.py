@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import functools
 import math
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,10 +18,10 @@ from email.parser import HeaderParser
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from innersearch.indexer.identifiers import identifier_words
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES
-from innersearch.indexer.store import Snapshot
+from innersearch.indexer.store import Snapshot, Store
 
 from .clones import CloneClass
-from .fragments import Fragments
+from .fragments import Fragments, load_vocabulary
 from .verify import Verdict
 
 # A directory pair is a copy/fork when at least this share of the smaller side's code files
@@ -315,41 +317,53 @@ def _vocabulary(
     """repo -> API words (public definitions and signatures), documentation words and what
     the package manifest and code host say the repo is (description, keywords, topics)."""
     out: dict[str, Counter] = {}
-    # Names and signatures repeat (prototypes, overloads, copies): each is split once
-    # (the regex split was half of this on a kernel slice). The lists keep the order the
-    # words were counted in before, so ties rank as they did.
-    api_words: dict[str, list[str]] = {}
-    sig_words: dict[str, list[str]] = {}
     for repo, rows in files.items():
         words: Counter = Counter()
         for f in rows:
             if f.flags & (FLAG_VENDORED | FLAG_TEST):
                 continue
-            for kind, name, _container, signature in vocab.get(f.blob_key, []):
-                if (
-                    kind not in _API_KINDS
-                    or name.startswith("_")
-                    or name.lower().startswith("test")
-                ):
-                    continue
-                found = api_words.get(name)
-                if found is None:
-                    found = api_words[name] = [
-                        "api:" + w for w in identifier_words(name) if len(w) > 2
-                    ]
-                for w in found:
-                    words[w] += 2
-                found = sig_words.get(signature)
-                if found is None:
-                    found = sig_words[signature] = [
-                        "sig:" + w for w in set(identifier_words(signature)) if len(w) > 2
-                    ]
-                for w in found:
-                    words[w] += 1
+            names, counts = vocab.get(f.blob_key, ((), ()))
+            for w, n in zip(names, counts, strict=True):
+                words[w] += n
         words.update("doc:" + w for w in _readme_words(snap, repo))
         words.update(_meta_words(snap, repo))
         out[repo] = words
     return out
+
+
+def vocabulary_words(entries: list) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The API words one file's vocabulary entries ([kind, name, container, signature])
+    add to its repo's (`_vocabulary`), in the order they are first counted, with their
+    counts: what is kept per blob instead of the entries (the kernel's entries as lists
+    took gigabytes), and counting these in file order gives the same Counter, order too."""
+    counts: dict[str, int] = {}
+    for kind, name, _container, signature in entries:
+        if kind not in _API_KINDS or name.startswith("_") or name.lower().startswith("test"):
+            continue
+        for w in _api_words(name):
+            counts[w] = counts.get(w, 0) + 2
+        for w in _signature_words(signature):
+            counts[w] = counts.get(w, 0) + 1
+    return tuple(counts), tuple(counts.values())
+
+
+# Names and signatures repeat (prototypes, overloads, copies): each is split once while
+# it is recent (the regex split was half of `_vocabulary` on a kernel slice).
+@functools.lru_cache(maxsize=1 << 16)
+def _api_words(name: str) -> tuple[str, ...]:
+    return tuple(sys.intern("api:" + w) for w in identifier_words(name) if len(w) > 2)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _signature_words(signature: str) -> tuple[str, ...]:
+    # a set, as before: its order is the order ties in shared words were ranked in
+    return tuple(sys.intern("sig:" + w) for w in set(identifier_words(signature)) if len(w) > 2)
+
+
+def load_api_vocabulary(store: Store, blobs: set[int]) -> dict[int, tuple]:
+    """blob_key -> `vocabulary_words` of its file record: what `profile` and `parallels`
+    take as `vocab`."""
+    return load_vocabulary(store, blobs, vocabulary_words)
 
 
 def _read(snap: Snapshot, repo: str, path: str | None) -> str:

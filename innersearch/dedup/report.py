@@ -15,7 +15,7 @@ from innersearch.indexer.store import Store
 
 from . import clones, clusters, impact, libraries
 from .detect import detect
-from .fragments import blob_lines, load_vocabulary
+from .fragments import blob_lines
 
 REPORT_FORMAT = 2  # 2: findings, capabilities, in_repo; impact order
 
@@ -198,7 +198,7 @@ def build_report(
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
     sites = runtime_call_sites(snap, files, deps.graph(snap))
     uses = set(sites)
-    vocab = load_vocabulary(store, blobs)
+    vocab = libraries.load_api_vocabulary(store, blobs)
     profiled = libraries.profile(snap, vocab)
     parallel = libraries.parallels(
         snap,
