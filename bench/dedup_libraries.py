@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 from innersearch.dedup import api, libraries  # noqa: E402
 from innersearch.dedup.detect import detect  # noqa: E402
-from innersearch.dedup.fragments import load_vocabulary  # noqa: E402
 from innersearch.dedup.report import runtime_uses  # noqa: E402
 from innersearch.indexer import deps, layout  # noqa: E402
 from innersearch.indexer.run import index_sources  # noqa: E402
@@ -199,7 +198,7 @@ def main() -> int:
         snap = store.snapshot()
         found = detect(store, snap, 50, 6)
         blobs = {f.blob_key for rows in libraries.code_files(snap).values() for f in rows}
-        vocab = load_vocabulary(store, blobs)
+        vocab = libraries.load_api_vocabulary(store, blobs)
         code = libraries.code_files(snap)
         uses = {frozenset(u) for u in runtime_uses(snap, code, deps.graph(snap))}
         related = {

@@ -24,7 +24,6 @@ from innersearch.dedup.fragments import (
     default_branch_files,
     load,
     load_streams,
-    load_vocabulary,
 )
 from innersearch.dedup.report import assemble, runtime_call_sites
 from innersearch.indexer import deps
@@ -68,7 +67,7 @@ def _shard_part(root: str, shard: str, min_tokens: int, min_lines: int) -> Shard
             dict(snap.repos),
             dict(snap.branch_commits),
             blob_lines(store, code),
-            load_vocabulary(store, code),
+            libraries.load_api_vocabulary(store, code),
             _readmes(snap),
         )
     finally:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +30,8 @@ class Fragments:
     start: np.ndarray
     end: np.ndarray
     tokens: np.ndarray
-    raw_sig: np.ndarray  # (n, num_perm) uint32
-    abs_sig: np.ndarray  # (n, num_perm) uint32
+    raw_sig: np.ndarray  # (n, num_perm) uint16 (the stored low 16 bits)
+    abs_sig: np.ndarray  # (n, num_perm) uint16
     symbol: list[str]
     locations: dict[int, list[FileRow]] = field(default_factory=dict)  # blob -> files
 
@@ -117,8 +118,9 @@ class _Columns:
         for name, value in zip(self.ints, (rowid, blob, start, end, tokens), strict=True):
             self.ints[name].append(value)
         self.is_file.append(kind == "file")
-        self.raw += raw.astype("<u4", copy=False).tobytes()
-        self.abstract += abstract.astype("<u4", copy=False).tobytes()
+        # 16-bit values (b-bit MinHash, fingerprints.py): kept as u2, half the memory
+        self.raw += raw.astype("<u2").tobytes()
+        self.abstract += abstract.astype("<u2").tobytes()
         self.symbol.append(symbol)
 
     def fragments(self, locations: dict[int, list[FileRow]]) -> Fragments:
@@ -132,8 +134,8 @@ class _Columns:
             start=ints["start"],
             end=ints["end"],
             tokens=ints["tokens"],
-            raw_sig=np.frombuffer(self.raw, dtype="<u4").reshape(-1, width),
-            abs_sig=np.frombuffer(self.abstract, dtype="<u4").reshape(-1, width),
+            raw_sig=np.frombuffer(self.raw, dtype="<u2").reshape(-1, width),
+            abs_sig=np.frombuffer(self.abstract, dtype="<u2").reshape(-1, width),
             symbol=self.symbol,
             locations=locations,
         )
@@ -165,10 +167,13 @@ def _wrappers(rows: list[tuple]) -> set[int]:
 
 class ParentCache:
     """Decoded file records (their inflated streams kept) by blob, least recently used
-    dropped beyond `size`: function records of one file are verified in many groups."""
+    dropped beyond `size` records or `max_tokens` tokens in all: function records of one
+    file are verified in many groups."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, max_tokens: int | None = None) -> None:
         self.size = size
+        self.max_tokens = max_tokens
+        self.tokens = 0
         self.records: OrderedDict[int, fp.Fingerprint] = OrderedDict()
 
     def get(self, blob: int) -> fp.Fingerprint | None:
@@ -178,10 +183,15 @@ class ParentCache:
         return found
 
     def put(self, blob: int, record: fp.Fingerprint) -> None:
+        old = self.records.pop(blob, None)
+        self.tokens -= old.ntokens if old is not None else 0
         self.records[blob] = record
-        self.records.move_to_end(blob)
-        while len(self.records) > self.size:
-            self.records.popitem(last=False)
+        self.tokens += record.ntokens
+        limit = self.max_tokens
+        while len(self.records) > self.size or (
+            limit is not None and self.tokens > limit and len(self.records) > 1
+        ):
+            self.tokens -= self.records.popitem(last=False)[1].ntokens
 
 
 def load_streams(
@@ -199,6 +209,13 @@ def load_streams(
             continue
         if out[rowid].needs_parent:
             orphans.setdefault(blob, []).append(rowid)
+        elif out[rowid].packed:
+            # a file-level fragment is its blob's file record: inflated once while cached
+            cached = parents.get(blob)
+            if cached is not None:
+                out[rowid] = cached
+            else:
+                parents.put(blob, out[rowid])
     found = {blob: rec for blob in orphans if (rec := parents.get(blob)) is not None}
     missing = [blob for blob in orphans if blob not in found]
     for blob, data in _batched(store, Reads.file_records, missing):
@@ -226,13 +243,17 @@ def _batched(store: Store, read, values: list[int]) -> Iterator[tuple]:
         yield from rows
 
 
-def load_vocabulary(store: Store, blobs: set[int]) -> dict[int, list]:
+def load_vocabulary(
+    store: Store, blobs: set[int], digest: Callable[[list], Any] | None = None
+) -> dict[int, Any]:
     """blob_key -> [[kind, name, container, signature], ...] from the file records, read
-    500 at a time (all file records at once were most of the job's memory on the kernel)."""
-    out: dict[int, list] = {}
+    500 at a time (all file records at once were most of the job's memory on the kernel),
+    or `digest` of that list, made as each record is read."""
+    out: dict[int, Any] = {}
     for key, data in _batched(store, Reads.file_records, sorted(blobs)):
         try:
-            out[key] = fp.decode_record(data).streams()[3]
+            entries = fp.decode_record(data).streams()[3]
+            out[key] = digest(entries) if digest else entries
         except (ValueError, Exception):  # a damaged record only loses its vocabulary
             continue
     return out

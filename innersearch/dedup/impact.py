@@ -7,7 +7,6 @@ report can group them away from the cross-repo findings a platform team acts on.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 # Directory names that hold what a build or a generator made from the sources beside them.
 BUILD_DIRS = frozenset(
@@ -34,11 +33,17 @@ BOILERPLATE_MEMBERS = 60
 
 
 def _dirs(path: str) -> set[str]:
-    return {p.lower() for p in PurePosixPath(path).parts[:-1]}
+    # split, not PurePosixPath: git paths are already normal, and a kernel report asks
+    # for hundreds of thousands of paths
+    return {p.lower() for p in path.split("/")[:-1] if p and p != "."}
+
+
+def _name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
 
 
 def _is_build(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
+    name = _name(path).lower()
     return bool(_dirs(path) & BUILD_DIRS) or ".min." in name or name.endswith(".d.ts")
 
 
@@ -65,7 +70,7 @@ def in_repo_kind(paths: list[str], tests: list[bool], vendored: list[bool] | Non
         return "vendored"  # two vendored copies of one third-party package
     if all(t or _dirs(p) & TEST_DIRS for p, t in zip(paths, tests, strict=True)):
         return "test-scaffolding"
-    if any(_dirs(p) & DOC_DIRS or PurePosixPath(p).name == "conf.py" for p in paths):
+    if any(_dirs(p) & DOC_DIRS or _name(p) == "conf.py" for p in paths):
         return "docs-examples"
     return "other"
 

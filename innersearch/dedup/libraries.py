@@ -4,21 +4,24 @@ API vocabulary; each pair with a score, evidence, the canonical side and both si
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
+import functools
 import math
 import re
+import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
-from pathlib import PurePosixPath
 
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from innersearch.indexer.identifiers import identifier_words
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES
-from innersearch.indexer.store import Snapshot
+from innersearch.indexer.store import Snapshot, Store
 
 from .clones import CloneClass
-from .fragments import Fragments
+from .fragments import Fragments, load_vocabulary
 from .verify import Verdict
 
 # A directory pair is a copy/fork when at least this share of the smaller side's code files
@@ -79,7 +82,7 @@ def _aligned_dirs(pa: str, pb: str) -> tuple[str, str]:
     """The package directories two copied files live in: strip the common path suffix and
     keep its top directory, so pipenv/vendor/dotenv/main.py ~ src/dotenv/main.py gives
     (pipenv/vendor/dotenv, src/dotenv)."""
-    a, b = PurePosixPath(pa).parts, PurePosixPath(pb).parts
+    a, b = _parts(pa), _parts(pb)
     common = 0
     while common < min(len(a), len(b)) and a[-1 - common] == b[-1 - common]:
         common += 1
@@ -88,8 +91,37 @@ def _aligned_dirs(pa: str, pb: str) -> tuple[str, str]:
     return "/".join(a[:-1]), "/".join(b[:-1])
 
 
+def _parts(path: str) -> list[str]:
+    """PurePosixPath(path).parts of a repo-relative git path, without making one (a kernel
+    report aligns the directories of millions of member pairs)."""
+    return [p for p in path.split("/") if p and p != "."]
+
+
 def _under(path: str, directory: str) -> bool:
     return not directory or path.startswith(directory + "/")
+
+
+def files_under(snap: Snapshot) -> Callable[[str, str], list[FileRow]]:
+    """(repo, directory) -> the repo's code files under it, in `code_files` order, found by
+    bisection of the sorted paths: scanning every file per directory pair was quadratic
+    (27 s of a 120 MB kernel slice, hours on the kernel)."""
+    files = code_files(snap)
+    ordered: dict[str, tuple[list[str], list[int]]] = {}
+
+    def under(repo: str, directory: str) -> list[FileRow]:
+        rows = files.get(repo, [])
+        if not directory:
+            return list(rows)
+        if repo not in ordered:
+            order = sorted(range(len(rows)), key=lambda k: rows[k].path)
+            ordered[repo] = ([rows[k].path for k in order], order)
+        paths, order = ordered[repo]
+        # paths starting with "dir/" sort between "dir/" and "dir0" ("0" follows "/")
+        lo = bisect.bisect_left(paths, directory + "/")
+        hi = bisect.bisect_left(paths, directory + "0", lo)
+        return [rows[k] for k in sorted(order[lo:hi])]
+
+    return under
 
 
 def _file_links(
@@ -160,10 +192,10 @@ def copies(
     lines = lines or {}
     files = code_files(snap)
     by_repo_dir: dict[str, list[FileRow]] = files
+    under = files_under(snap)
     found = []
     for (ra, da, rb, db), link in _file_links(frags, classes, edges).items():
-        side_a = [f for f in by_repo_dir.get(ra, []) if _under(f.path, da)]
-        side_b = [f for f in by_repo_dir.get(rb, []) if _under(f.path, db)]
+        side_a, side_b = under(ra, da), under(rb, db)
         if not side_a or not side_b:
             continue
         matched_a, matched_b = len(link.files_a), len(link.files_b)
@@ -301,23 +333,48 @@ def _vocabulary(
         for f in rows:
             if f.flags & (FLAG_VENDORED | FLAG_TEST):
                 continue
-            for kind, name, _container, signature in vocab.get(f.blob_key, []):
-                if (
-                    kind not in _API_KINDS
-                    or name.startswith("_")
-                    or name.lower().startswith("test")
-                ):
-                    continue
-                for w in identifier_words(name):
-                    if len(w) > 2:
-                        words["api:" + w] += 2
-                for w in set(identifier_words(signature)):
-                    if len(w) > 2:
-                        words["sig:" + w] += 1
+            names, counts = vocab.get(f.blob_key, ((), ()))
+            for w, n in zip(names, counts, strict=True):
+                words[w] += n
         words.update("doc:" + w for w in _readme_words(snap, repo))
         words.update(_meta_words(snap, repo))
         out[repo] = words
     return out
+
+
+def vocabulary_words(entries: list) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The API words one file's vocabulary entries ([kind, name, container, signature])
+    add to its repo's (`_vocabulary`), in the order they are first counted, with their
+    counts: what is kept per blob instead of the entries (the kernel's entries as lists
+    took gigabytes), and counting these in file order gives the same Counter, order too."""
+    counts: dict[str, int] = {}
+    for kind, name, _container, signature in entries:
+        if kind not in _API_KINDS or name.startswith("_") or name.lower().startswith("test"):
+            continue
+        for w in _api_words(name):
+            counts[w] = counts.get(w, 0) + 2
+        for w in _signature_words(signature):
+            counts[w] = counts.get(w, 0) + 1
+    return tuple(counts), tuple(counts.values())
+
+
+# Names and signatures repeat (prototypes, overloads, copies): each is split once while
+# it is recent (the regex split was half of `_vocabulary` on a kernel slice).
+@functools.lru_cache(maxsize=1 << 16)
+def _api_words(name: str) -> tuple[str, ...]:
+    return tuple(sys.intern("api:" + w) for w in identifier_words(name) if len(w) > 2)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _signature_words(signature: str) -> tuple[str, ...]:
+    # a set, as before: its order is the order ties in shared words were ranked in
+    return tuple(sys.intern("sig:" + w) for w in set(identifier_words(signature)) if len(w) > 2)
+
+
+def load_api_vocabulary(store: Store, blobs: set[int]) -> dict[int, tuple]:
+    """blob_key -> `vocabulary_words` of its file record: what `profile` and `parallels`
+    take as `vocab`."""
+    return load_vocabulary(store, blobs, vocabulary_words)
 
 
 def _read(snap: Snapshot, repo: str, path: str | None) -> str:
@@ -465,11 +522,14 @@ def parallels(
     min_score: float = MIN_PARALLEL_SCORE,
     uses: set[frozenset] | None = None,
     scores: dict[tuple[str, str], PairSimilarity] | None = None,
+    profiled: tuple | None = None,
 ) -> list[dict]:
     """Independently written libraries for one job: same main language, close vocabularies
     (`similarities`, computed here unless given). A pair where one imports the other
-    (`uses`, from the dependency graph) is a user and its library, not two implementations."""
-    files, vectors, langs = profile(snap, vocab)
+    (`uses`, from the dependency graph) is a user and its library, not two implementations.
+    `profiled`: `profile(snap, vocab)` if the caller has it (the report needs it again;
+    computing it twice was 2.6 s of a kernel slice)."""
+    files, vectors, langs = profiled or profile(snap, vocab)
     purpose = purpose_vectors(snap, sorted(vectors))
     uses = uses or set()
     scores = scores if scores is not None else similarities(vectors, langs)

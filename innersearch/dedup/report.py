@@ -15,7 +15,7 @@ from innersearch.indexer.store import Snapshot, Store
 
 from . import clones, clusters, impact, libraries
 from .detect import Detection, detect
-from .fragments import blob_lines, load_vocabulary
+from .fragments import blob_lines
 
 REPORT_FORMAT = 2  # 2: findings, capabilities, in_repo; impact order
 
@@ -200,7 +200,7 @@ def build_report(
     blobs = {f.blob_key for rows in files.values() for f in rows}
     lines = blob_lines(store, blobs)
     sites = runtime_call_sites(snap, files, deps.graph(snap))
-    vocab = load_vocabulary(store, blobs)
+    vocab = libraries.load_api_vocabulary(store, blobs)
     report = assemble(snap, found, lines, sites, vocab)
     report["settings"] = {"min_tokens": min_tokens, "min_lines": min_lines}
     report["stats"]["seconds"] = round(time.monotonic() - started, 3)
@@ -222,7 +222,8 @@ def assemble(
     copies = libraries.copies(snap, found.fragments, found.classes, found.edges, lines)
     related = {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in copies}
     uses = set(sites)
-    _, vectors, langs = libraries.profile(snap, vocab)
+    profiled = libraries.profile(snap, vocab)
+    _, vectors, langs = profiled
     scores = libraries.similarities(vectors, langs)
     parallel = libraries.parallels(
         snap,
@@ -231,7 +232,9 @@ def assemble(
         libraries.repo_function_links(found.classes),
         uses={frozenset(u) for u in uses},
         scores=scores,
+        profiled=profiled,
     )
+    del vocab  # the file records' vocabularies: most of the job's memory after detection
     pairs = [impact.annotate_pair(p, _both_vendored(files, p)) for p in copies + parallel]
     pairs.sort(
         key=lambda p: (

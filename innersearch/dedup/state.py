@@ -48,7 +48,9 @@ def write_json_atomic(path: Path, value: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, separators=(",", ":"))
+            # dumps, not dump: only the one-shot encoder is the C one (dump to a file ran
+            # the pure-Python encoder, a second of a kernel slice)
+            fh.write(json.dumps(value, separators=(",", ":")))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -62,9 +64,6 @@ def read_json(path: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
-
-
-_TYPES = ("", "T1", "T2", "T3")
 
 
 class PairCache:
@@ -112,7 +111,7 @@ class PairCache:
         self.misses += int(len(h) - hit.sum())
         found = at[hit]
         verdicts = [
-            verify.Verdict(_TYPES[k], s, r)
+            verify.Verdict(verify.CLONE_TYPES[k], s, r)
             for k, s, r in zip(
                 self.kind[found].tolist(),
                 self.sim[found].tolist(),
@@ -122,12 +121,14 @@ class PairCache:
         ]
         return hit, verdicts
 
-    def put(self, a: np.ndarray, b: np.ndarray, verdicts: list[verify.Verdict]) -> None:
+    def put(
+        self, a: np.ndarray, b: np.ndarray, kind: np.ndarray, sim: np.ndarray, raw: np.ndarray
+    ) -> None:
+        """Verdicts of the id pairs (a[k], b[k]) as columns (kind: index into
+        verify.CLONE_TYPES): no Verdict object per pair measured."""
         h, lo, hi = self._pair(a, b)
-        kind = np.array([_TYPES.index(v.clone_type) for v in verdicts], dtype=np.uint8)
-        sim = np.array([v.similarity for v in verdicts], dtype=np.float64)
-        raw = np.array([v.raw_similarity for v in verdicts], dtype=np.float64)
-        self.new.append((h, lo, hi, kind, sim, raw))
+        f64 = np.float64
+        self.new.append((h, lo, hi, kind.astype(np.uint8), sim.astype(f64), raw.astype(f64)))
 
     def save(self, live_ids: np.ndarray) -> None:
         """Keep only pairs whose fragments are still indexed."""

@@ -93,31 +93,40 @@ class Fingerprint:
     line_shift: int = 0
     parent: Fingerprint | None = None  # the file record a function record points into
     _cached: tuple | None = None
+    _vocabulary: list | None = None
 
     def streams(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
         """(raw token hashes u32, categories u8, relative lines u32, vocabulary)."""
+        hashes, cats, lines = self.token_streams()
+        if self._vocabulary is None:
+            rest = self._cached[3] if self._cached is not None else b""
+            self._vocabulary = json.loads(bytes(rest)) if rest else []
+        return hashes, cats, lines, self._vocabulary
+
+    def token_streams(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`streams` without the vocabulary: what comparing streams needs (parsing the
+        vocabulary's JSON of every file record was a tenth of the kernel's dedup)."""
         if self._cached is not None:
-            return self._cached
+            return self._cached[:3]
         if not self.packed and self.ntokens:
             if self.parent is None:
                 raise ValueError("a function record needs its file record to give streams")
-            hashes, cats, lines, _ = self.parent.streams()
+            hashes, cats, lines = self.parent.token_streams()
             lo, hi = self.offset, self.offset + self.ntokens
             if hi > len(hashes):
                 raise ValueError("function record points past its file record")
             shifted = (lines[lo:hi].astype(np.int64) - self.line_shift).astype("<u4")
-            return hashes[lo:hi], cats[lo:hi], shifted, []
+            return hashes[lo:hi], cats[lo:hi], shifted
         blob = zlib.decompress(self.packed)
         n = self.ntokens
         hashes = np.frombuffer(blob, dtype="<u4", count=n)
         cats = np.frombuffer(blob, dtype=np.uint8, count=n, offset=4 * n)
         deltas = np.frombuffer(blob, dtype="<u4", count=n, offset=5 * n)
         lines = np.cumsum(deltas, dtype=np.uint32).astype("<u4")
-        rest = blob[9 * n :]
-        vocab = json.loads(rest) if rest else []
-        # File records are read once per function of the file: keep the inflated copy.
-        self._cached = (hashes, cats, lines, vocab)
-        return self._cached
+        # File records are read once per function of the file: keep the inflated copy
+        # (the vocabulary a view of it, parsed on demand).
+        self._cached = (hashes, cats, lines, memoryview(blob)[9 * n :])
+        return hashes, cats, lines
 
     @property
     def needs_parent(self) -> bool:
