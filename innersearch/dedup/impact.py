@@ -54,7 +54,7 @@ SCAFFOLD_STEMS = frozenset({"bench", "benchmark", "benchmarks", "example", "exam
 
 def is_scaffolding(path: str) -> bool:
     """Tests, benchmarks, docs and examples: code around a library, not the library."""
-    stem = re.split(r"[._-]", PurePosixPath(path).name.lower(), maxsplit=1)[0]
+    stem = re.split(r"[._-]", path.rsplit("/", 1)[-1].lower(), maxsplit=1)[0]
     return bool(_dirs(path) & (TEST_DIRS | DOC_DIRS | {"scripts", "tools"})) or (
         stem in SCAFFOLD_STEMS
     )
