@@ -231,15 +231,8 @@ def _marks(chunk: list) -> str:
     return ",".join("?" * len(chunk))
 
 
-PAGE_BYTES = 16384
-
-
 def _connect(path: Path, ddl: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    # 16 KiB pages (set before the first table; an existing file keeps its own): with 4 KiB
-    # ones the fragments table left 35 MiB of the kernel's pages unused and chained a
-    # third of its bytes through overflow pages (file records are ~5 KB each).
-    conn.execute(f"PRAGMA page_size={PAGE_BYTES}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
