@@ -14,6 +14,7 @@ from . import classify, fingerprints
 from .identifiers import name_terms
 from .parse import parse_source
 from .records import Symbol
+from .schema import StoredBlob
 
 
 @dataclass
@@ -28,7 +29,8 @@ class BlobAnalysis:
     # Per symbol, aligned with `symbols`: (squashed name, distinct identifier words).
     symbol_terms: list[tuple[str, list[str]]] = field(default_factory=list)
     ref_names: list[str] = field(default_factory=list)  # distinct referenced names
-    refs_json: str = "{}"  # {name: [line, ...]}: the blob document's stored references
+    # The blob document's stored content and references JSON, packed here (schema.py).
+    stored: StoredBlob | None = None
     fragments: list[fingerprints.FragmentRecord] = field(default_factory=list)
     parse_error: str = ""
 
@@ -55,6 +57,7 @@ def analyze_blob(task: tuple[str, str, str, bytes]) -> BlobAnalysis:
         size=len(data),
         lines=count_lines(data),
         generated=classify.is_generated(path, data),
+        stored=StoredBlob.pack(data, "{}"),
     )
     try:
         parsed = parse_source(lang, data) if lang else None
@@ -69,7 +72,7 @@ def analyze_blob(task: tuple[str, str, str, bytes]) -> BlobAnalysis:
     for ref in parsed.references:
         refs.setdefault(ref.name, []).append(ref.line)
     result.ref_names = list(refs)
-    result.refs_json = json.dumps(refs, separators=(",", ":"))
+    result.stored = result.stored.with_references(json.dumps(refs, separators=(",", ":")))
     result.parse_error = parsed.error
     if not result.generated:
         result.fragments = fingerprints.fragment_records(parsed, data)

@@ -52,6 +52,10 @@ ABS_K = 6  # abstracted-token shingle length (Type-2/3): longer, the alphabet is
 # minimum size can be raised or lowered a little without re-indexing.
 INDEX_MIN_TOKENS = 20
 INDEX_MIN_LINES = 3
+# File records were the catalog's largest part (271 MiB of the kernel's 504 MiB of
+# fragments): level 6 makes them 20% smaller than level 1 for 0.02 s more per MB of source
+# in the workers (measured on the 24 MB kernel slice; level 9 gains 2% more at 6x the cost).
+PACK_ZLIB_LEVEL = 6
 
 CAT_IDENT, CAT_LITERAL, CAT_KEYWORD, CAT_PUNCT = 0, 1, 2, 3
 _CATEGORY = {"identifier": CAT_IDENT, "literal": CAT_LITERAL, "keyword": CAT_KEYWORD}
@@ -239,7 +243,7 @@ def _pack(hashes: np.ndarray, cats: np.ndarray, lines: np.ndarray, vocab: list |
     ]
     if vocab:
         packed_parts.append(json.dumps(vocab, separators=(",", ":")).encode())
-    return zlib.compress(b"".join(packed_parts), 1)
+    return zlib.compress(b"".join(packed_parts), PACK_ZLIB_LEVEL)
 
 
 def _record(

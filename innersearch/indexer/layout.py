@@ -17,8 +17,9 @@ from pathlib import Path
 # Bump whenever the tantivy schema, the catalog tables or the mirror layout change shape.
 # 2: the implementations index, repos.info about/deps/activity, and function fingerprints
 #    that point into their file record; 3: symbol name trigrams; 4: fingerprint records
-#    with 16-bit MinHash values and line deltas
-FORMAT_VERSION = 4
+#    with 16-bit MinHash values and line deltas; 5: zlib-packed stored content and
+#    references, signature/container/references stored but not indexed
+FORMAT_VERSION = 5
 DEFAULT_DATA_DIR = ".innersearch"
 
 

@@ -12,6 +12,7 @@ on the stored bytes, which is what makes results exact (Zoekt and codesearch do 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,9 @@ DOC_SYMBOL = "symbol"
 F_DOC_KIND = "doc_kind"
 F_BLOB_KEY = "blob_key"  # u64, fast: joins tantivy docs to the catalog's files table
 F_TRIGRAMS = "trigrams"  # blob: lower-cased character trigrams, doc ids only
-F_CONTENT = "content"  # blob: the raw bytes, stored (compressed) not indexed
+F_CONTENT = "content"  # blob: zlib of the raw bytes (pack_stored), stored not indexed
 F_REF_NAMES = "ref_names"  # blob: names the blob calls or uses (who-uses-this)
-F_REFS = "refs"  # blob: stored JSON {name: [line, ...]}
+F_REFS = "refs"  # blob: zlib of the JSON {name: [line, ...]}, stored not indexed
 F_SYM_NAME = "sym_name"  # symbol: exact name
 F_SYM_LOWER = "sym_lower"  # symbol: lower-cased name (case-insensitive exact and prefix)
 F_SYM_TRIGRAMS = "sym_trigrams"  # symbol: lower-cased trigrams of the name (sym: substrings)
@@ -40,10 +41,15 @@ F_SYM_SQUASHED = "sym_squashed"  # symbol: words joined, style-free ("ratelimite
 F_SYM_WORDS = "sym_words"  # symbol: identifier words ("rate", "limiter")
 F_SYM_KIND = "sym_kind"
 F_LANG = "lang"
-F_LINE = "line"
-F_END_LINE = "end_line"
-F_CONTAINER = "container"
-F_SIGNATURE = "signature"
+# symbol: b"line NUL end_line-line NUL container NUL signature", stored not indexed (no
+# query names them). One value, not four: 8 bytes less per document in the doc store
+# (2.7M symbols in the kernel), and a text field would index each signature as a term.
+F_SYM_DETAIL = "sym_detail"
+
+# Stored blob values are zlib-compressed by the worker (pack_stored): the doc store of the
+# tantivy-py wheel is lz4 only, which left the content at ~45% of its size, zlib level 6
+# at ~26%; decompressing costs ~3 ms per MB read, only for the candidates a search verifies.
+STORED_ZLIB_LEVEL = 6
 
 
 def build_schema() -> tantivy.Schema:
@@ -53,7 +59,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(F_TRIGRAMS, tokenizer_name=TRIGRAM_ANALYZER, index_option="basic")
     sb.add_bytes_field(F_CONTENT, stored=True)
     sb.add_text_field(F_REF_NAMES, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field(F_REFS, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_bytes_field(F_REFS, stored=True, indexed=False)
     sb.add_text_field(F_SYM_NAME, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_SYM_LOWER, tokenizer_name=LOWER_RAW_ANALYZER, index_option="basic")
     sb.add_text_field(F_SYM_TRIGRAMS, tokenizer_name=TRIGRAM_ANALYZER, index_option="basic")
@@ -61,10 +67,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(F_SYM_WORDS, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_SYM_KIND, stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(F_LANG, stored=True, tokenizer_name="raw", index_option="basic")
-    sb.add_unsigned_field(F_LINE, stored=True)
-    sb.add_unsigned_field(F_END_LINE, stored=True)
-    sb.add_text_field(F_CONTAINER, stored=True, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field(F_SIGNATURE, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_bytes_field(F_SYM_DETAIL, stored=True, indexed=False)
     return sb.build()
 
 
@@ -235,27 +238,34 @@ def blobs_referencing(name: str) -> tantivy.Query:
 # blob_documents() builds; Snapshot reads blobs and symbols through the decoders below.
 
 
+def pack_stored(value: bytes) -> bytes:
+    """A blob's content or references JSON as its document stores it (the worker calls
+    this, so the compression runs beside the parsing, not in the one indexing process)."""
+    return zlib.compress(value, STORED_ZLIB_LEVEL)
+
+
 def blob_documents(
     key: int,
     lang: str,
     data: bytes,
+    stored: StoredBlob,
     symbols: Sequence[Symbol],
     symbol_terms: Sequence[tuple[str, Sequence[str]]],
     ref_names: Sequence[str],
-    refs_json: str,
 ) -> list[tantivy.Document]:
     """The documents of one blob: its blob document, then one per definition. The field
     values come ready from the worker (analyze.py: `name_terms` of each symbol, the distinct
-    referenced names and their JSON), so building them is the main process's only share."""
+    referenced names, the packed content and references), so building them is the main
+    process's only share."""
     doc = tantivy.Document()
     doc.add_text(F_DOC_KIND, DOC_BLOB)
     doc.add_unsigned(F_BLOB_KEY, key)
     doc.add_text(F_TRIGRAMS, data.decode("utf-8", "replace"))
-    doc.add_bytes(F_CONTENT, data)
+    doc.add_bytes(F_CONTENT, stored.content)
     doc.add_text(F_LANG, lang)
     for name in ref_names:
         doc.add_text(F_REF_NAMES, name)
-    doc.add_text(F_REFS, refs_json)
+    doc.add_bytes(F_REFS, stored.refs)
     docs = [doc]
     for sym, (squashed_name, words) in zip(symbols, symbol_terms, strict=True):
         docs.append(_symbol_document(key, lang, sym, squashed_name, words))
@@ -276,33 +286,41 @@ def _symbol_document(
         sd.add_text(F_SYM_WORDS, word)
     sd.add_text(F_SYM_KIND, sym.kind)
     sd.add_text(F_LANG, lang)
-    sd.add_unsigned(F_LINE, sym.line)
-    sd.add_unsigned(F_END_LINE, sym.end_line)
-    sd.add_text(F_CONTAINER, sym.container)
-    sd.add_text(F_SIGNATURE, sym.signature)
+    detail = f"{sym.line}\0{sym.end_line - sym.line}\0{sym.container}\0{sym.signature}"
+    sd.add_bytes(F_SYM_DETAIL, detail.encode())
     return sd
 
 
 @dataclass(frozen=True)
-class BlobDoc:
-    """A blob document as stored: the bytes and the references JSON (decoded on demand)."""
+class StoredBlob:
+    """A blob document's stored values, packed (pack_stored): content and references JSON."""
 
     content: bytes
-    refs_json: str
+    refs: bytes
+
+    @classmethod
+    def pack(cls, data: bytes, refs_json: str) -> StoredBlob:
+        return cls(pack_stored(data), pack_stored(refs_json.encode()))
+
+    def with_references(self, refs_json: str) -> StoredBlob:
+        return StoredBlob(self.content, pack_stored(refs_json.encode()))
+
+    def raw_content(self) -> bytes:
+        return zlib.decompress(self.content)
 
     def references(self) -> dict[str, list[int]]:
         """name -> lines where the blob calls or uses it."""
-        return json.loads(self.refs_json) if self.refs_json else {}
+        return json.loads(zlib.decompress(self.refs)) if self.refs else {}
 
 
-def find_blob_doc(searcher: tantivy.Searcher, key: int) -> BlobDoc | None:
+def find_blob_doc(searcher: tantivy.Searcher, key: int) -> StoredBlob | None:
     """The blob document of `key` in `searcher`, or None when the index lacks it."""
     hits = searcher.search(docs_of_blob(DOC_BLOB, key), limit=1).hits
     if not hits:
         return None
     doc = searcher.doc(hits[0][1]).to_dict()
-    refs = doc.get(F_REFS) or [""]
-    return BlobDoc(bytes(doc[F_CONTENT][0]), refs[0])
+    refs = doc.get(F_REFS) or [b""]
+    return StoredBlob(bytes(doc[F_CONTENT][0]), bytes(refs[0]))
 
 
 def symbol_from_doc(doc: dict) -> Symbol:
@@ -312,13 +330,15 @@ def symbol_from_doc(doc: dict) -> Symbol:
         values = doc.get(name) or [default]
         return values[0]
 
+    detail = bytes(first(F_SYM_DETAIL, b"0\x000\x00\x00")).decode()
+    line, span, container, signature = detail.split("\0", 3)  # the signature may hold NULs
     return Symbol(
         name=first(F_SYM_NAME),
         kind=first(F_SYM_KIND),
-        line=int(first(F_LINE, 0)),
-        end_line=int(first(F_END_LINE, 0)),
-        container=first(F_CONTAINER),
-        signature=first(F_SIGNATURE),
+        line=int(line),
+        end_line=int(line) + int(span),
+        container=container,
+        signature=signature,
     )
 
 

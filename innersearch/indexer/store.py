@@ -284,7 +284,7 @@ class Snapshot:
 
     def content(self, key: int) -> bytes | None:
         doc = schema.find_blob_doc(self.searcher, key)
-        return doc.content if doc else None
+        return doc.raw_content() if doc else None
 
     def references(self, key: int) -> dict[str, list[int]]:
         """name -> lines where the blob calls or uses it."""

@@ -14,6 +14,7 @@ import tantivy
 from . import catalog, implindex, layout, schema
 from .analyze import BlobAnalysis
 from .changes import RepoChange
+from .fingerprints import FragmentRecord
 
 WRITER_HEAP_BYTES = 256 * 1024 * 1024
 FLUSH_BLOBS = 4000  # commit tantivy + catalog blobs this often, so a kill loses little work
@@ -22,9 +23,11 @@ FLUSH_BYTES = 96 * 1024 * 1024
 
 @dataclass
 class _Pending:
-    """New blobs analysed but not yet committed."""
+    """New blobs added to tantivy but not yet committed: only their catalog rows and
+    fragments (their symbols and stored values are in the writer's heap already; keeping
+    the analyses was ~270k Symbol objects per 96 MB flush on the kernel)."""
 
-    analyses: list[BlobAnalysis] = field(default_factory=list)
+    rows: list[tuple[catalog.BlobRow, list[FragmentRecord]]] = field(default_factory=list)
     bytes: int = 0
 
 
@@ -54,17 +57,18 @@ class IndexWriter:
         if self.leftovers_possible:
             self.writer.delete_documents_by_query(schema.term(schema.F_BLOB_KEY, a.key))
         docs = schema.blob_documents(
-            a.key, a.lang, data, a.symbols, a.symbol_terms, a.ref_names, a.refs_json
+            a.key, a.lang, data, a.stored, a.symbols, a.symbol_terms, a.ref_names
         )
         for doc in docs:
             self.writer.add_document(doc)
-        # Until the flush only the catalog row and fragments are needed of it.
-        a.symbol_terms, a.ref_names, a.refs_json = [], [], ""
-        self.pending.analyses.append(a)
+        row = catalog.BlobRow(
+            a.key, a.oid, a.size, a.lang, a.lines, len(a.symbols), a.generated, a.parse_error
+        )
+        self.pending.rows.append((row, a.fragments))
         self.pending.bytes += len(data)
         self.new_blobs += 1
         self.new_bytes += len(data)
-        if len(self.pending.analyses) >= FLUSH_BLOBS or self.pending.bytes >= FLUSH_BYTES:
+        if len(self.pending.rows) >= FLUSH_BLOBS or self.pending.bytes >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
@@ -73,12 +77,8 @@ class IndexWriter:
         self.writer.commit()
         self.impl.commit()
         with self.catalog.write() as tx:
-            for a in self.pending.analyses:
-                row = catalog.BlobRow(
-                    a.key, a.oid, a.size, a.lang, a.lines, len(a.symbols), a.generated,
-                    a.parse_error,
-                )  # fmt: skip
-                tx.add_blob(row, a.fragments)
+            for row, fragments in self.pending.rows:
+                tx.add_blob(row, fragments)
         self.pending = _Pending()
 
     # -- repos -------------------------------------------------------------------------
