@@ -66,9 +66,12 @@ def webhook_latency(repos_dir: Path, work: Path, rounds: int) -> dict:
     for name in names:
         _git("clone", "-q", "--bare", str(repos_dir / name), str(served / "sample" / f"{name}.git"))
     data = layout.DataDir(work / "data")
-    with GitHttpServer(served, "x-access-token", TOKEN) as git, FakeHost(
-        "github", [FakeRepo(f"sample/{n}") for n in names], TOKEN, git.url, per_page=100
-    ) as host:
+    with (
+        GitHttpServer(served, "x-access-token", TOKEN) as git,
+        FakeHost(
+            "github", [FakeRepo(f"sample/{n}") for n in names], TOKEN, git.url, per_page=100
+        ) as host,
+    ):
         cfg = work / "sources.toml"
         cfg.write_text(f'[[sources]]\ngithub = "sample"\napi_url = "{host.api_url}"\n')
         env = {**os.environ, "GITHUB_TOKEN": TOKEN, "INNERSEARCH_WEBHOOK_SECRET": SECRET}
@@ -82,7 +85,9 @@ def webhook_latency(repos_dir: Path, work: Path, rounds: int) -> dict:
         cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(data.root), "serve"]
         proc = subprocess.Popen(
             [*cmd, "--port", str(port), "--sync-interval", "3600"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             while True:
@@ -105,7 +110,8 @@ def webhook_latency(repos_dir: Path, work: Path, rounds: int) -> dict:
                 body = json.dumps(payload).encode()
                 sig = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
                 req = urllib.request.Request(
-                    f"{base}/api/v1/hooks/github", data=body,
+                    f"{base}/api/v1/hooks/github",
+                    data=body,
                     headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": f"sha256={sig}"},
                 )
                 start = time.monotonic()
@@ -122,10 +128,15 @@ def webhook_latency(repos_dir: Path, work: Path, rounds: int) -> dict:
 
 
 def quiet_poll(work: Path, n: int, rounds: int) -> dict:
-    seed = make_repo(work / "seed-src", "seed", {
-        "README.md": "# seed\n", "src/app.py": "def run():\n    return 1\n",
-        "src/util.go": "package util\n\nfunc Add(a, b int) int { return a + b }\n",
-    })
+    seed = make_repo(
+        work / "seed-src",
+        "seed",
+        {
+            "README.md": "# seed\n",
+            "src/app.py": "def run():\n    return 1\n",
+            "src/util.go": "package util\n\nfunc Add(a, b int) int { return a + b }\n",
+        },
+    )
     bare = work / "seed.git"
     _git("clone", "-q", "--bare", str(seed), str(bare))
     repos = [FakeRepo(f"big/repo-{i:04d}") for i in range(n)]
@@ -175,8 +186,12 @@ def quiet_poll(work: Path, n: int, rounds: int) -> dict:
         run.gitread.mirror = real_mirror
         pages = sum(1 for r in host.requests if r.startswith("GET /orgs/big/repos"))
     return {
-        "repos": n, "initial_index_s": index_s, "quiet_s": quiet, "quiet_fetches": quiet_fetches,
-        "fetch_all_s": fetch_all, "fetch_all_fetches": fetch_all_fetches,
+        "repos": n,
+        "initial_index_s": index_s,
+        "quiet_s": quiet,
+        "quiet_fetches": quiet_fetches,
+        "fetch_all_s": fetch_all,
+        "fetch_all_fetches": fetch_all_fetches,
         "listing_pages_total": pages,
     }
 

@@ -86,9 +86,7 @@ def test_a_dense_term_behind_a_narrow_filter_asks_the_index_after_few_rejects(sn
         original(self)
 
     def run(query: str, limit: int) -> tuple:
-        out = execute.search_files(
-            snap, compile_plan(parse(query)), limit, 0, 0, Budget.of(60_000)
-        )
+        out = execute.search_files(snap, compile_plan(parse(query)), limit, 0, 0, Budget.of(60_000))
         return [(r.repo, r.path, r.line_matches) for r in out.results], out.total_files
 
     query = '"= 1" file:test_1'

@@ -150,9 +150,7 @@ def index_cluster(
         node = where[sid]
         ref = task.options(
             scheduling_strategy=placement.on_node(ray, node), runtime_env=env
-        ).remote(
-            sid, str(shard_layout.root), configs[sid], progress
-        )
+        ).remote(sid, str(shard_layout.root), configs[sid], progress)
         runs[ref] = ShardRun(sid, node, owned[sid])
     say(f"{len(names)} repos over {len(shard_layout.ids)} shards on {len(nodes)} nodes")
     pending = list(runs)

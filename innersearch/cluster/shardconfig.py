@@ -106,4 +106,3 @@ def _value(value: object) -> str:
     ):
         return json.dumps(value, ensure_ascii=False)
     raise ValueError(f"cannot write {value!r} into a shard config")
-
