@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import re2
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from innersearch.search import api
@@ -284,6 +284,9 @@ def _re2_expected(pattern: str, fold: bool) -> set:
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(pattern=REGEX, fold=st.booleans())
+# Found by Hypothesis: a text anchor made the matcher go line by line, and it never reported
+# git grep's empty line after the final newline.
+@example(pattern=r"\B\z", fold=False)
 def test_generated_regexes_equal_re2_per_line(org, pattern, fold):
     try:
         re2.compile(pattern, OPTIONS)

@@ -194,7 +194,24 @@ class Matcher:
                     break
             ls = le + 1
             line_no += 1
+        else:
+            if self._reports_end(data, found):
+                found.append((line_no, len(data)))
         return found
+
+    def _reports_end(self, data: bytes, found: list[tuple[int, int]]) -> bool:
+        r"""Whether git grep reports the empty "line" after a final newline that no found line
+        ends at: its look-ahead over the rest of the blob (as in scan) sees the blob's end,
+        where \z holds, and reports it when that look-ahead's first hit is the end itself
+        (/\B\z/ after "long\n")."""
+        n = len(data)
+        rest = data.find(b"\n", found[-1][1]) + 1 if found else 0
+        if not data.endswith(b"\n") or (found and rest == n):
+            return False
+        first = self.regex.search(data, rest)
+        if first is None or first.start() != n:
+            return False
+        return self.regex.search(data, n, n) is not None
 
     def ranges(self, data: bytes, ls: int, le: int) -> list[tuple[int, int]]:
         """Byte ranges [start, end) of the first MAX_RANGES matches within the line data[ls:le]."""
