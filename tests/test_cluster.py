@@ -402,9 +402,104 @@ def test_the_web_symbols_over_shards_equal_one_machine(org):
     assert bad.status_code == 400 and "error" in bad.json
 
 
+READERS = [("carol", "core"), ("bob", "")]  # carol reads gamma and delta, bob does not
+# indexed_at: when each index was written (the two were built seconds apart).
+_VOLATILE = ("took_ms", "partial", "partial_shards", "shards", "indexed_at")
+
+
+def _same(one, many, url: str, who: dict) -> dict:
+    """The fan-out app's answer to `url` equals one machine's (status and body, but the time
+    taken and the shard fields), which it returns."""
+    want, got = one.get(url, headers=who), many.get(url, headers=who)
+    assert got.status_code == want.status_code, (url, who, got.json, want.json)
+    body = {k: v for k, v in got.json.items() if k not in _VOLATILE}
+    assert body == {k: v for k, v in want.json.items() if k not in _VOLATILE}, (url, who)
+    if "partial" in got.json:
+        assert got.json["partial"] is False and got.json["partial_shards"] == []
+    return got.json
+
+
+def _per_repo_urls(snap) -> list[str]:
+    """/file, /outline, /definition (at each use a file records, and at no identifier) and
+    /repos/NAME for every repo and default-branch file, plus unknown ones."""
+    q = urllib.parse.quote
+    urls = ["/api/v1/repos/nope", "/api/v1/file?repo=nope&path=a", "/api/v1/outline?repo=alpha"]
+    urls += ["/api/v1/file?repo=beta&path=feature.txt&branch=feature"]
+    urls += ["/api/v1/file?repo=alpha&path=missing.txt", "/api/v1/definition?repo=nope&path=a"]
+    for name in sorted(snap.repos):
+        urls.append(f"/api/v1/repos/{q(name)}")
+        for f in snap.default_files_by_repo().get(name, [])[:6]:
+            where = f"repo={q(name)}&path={q(f.path)}"
+            urls += [f"/api/v1/file?{where}", f"/api/v1/outline?{where}"]
+            urls.append(f"/api/v1/definition?{where}&line=1&column=0")
+            text = (snap.content(f.blob_key) or b"").decode("utf-8", "replace").split("\n")
+            for used, lines in sorted(snap.references(f.blob_key).items())[:3]:
+                column = max(0, text[lines[0] - 1].find(used))
+                urls.append(f"/api/v1/definition?{where}&line={lines[0]}&column={column}")
+    return urls
+
+
+@pytest.mark.parametrize("user,groups", READERS)
+def test_a_repos_routes_over_shards_equal_one_machine(org, user, groups):
+    one, many = _apps(org)
+    who = _as(user, groups)
+    answered = Counter()
+    for url in _per_repo_urls(org["one"].snapshot()):
+        got = _same(one, many, url, who)
+        answered[("error" in got, url.split("?")[0].rsplit("/", 1)[-1])] += 1
+    assert answered[(False, "definition")] > 10 and answered[(False, "file")] > 10
+    # Nothing of a repo bob may not read: the same 404 as for a repo that does not exist.
+    for path in ("/api/v1/repos/gamma", "/api/v1/file?repo=gamma&path=lib/core.py"):
+        got = many.get(path, headers=who)
+        assert (got.status_code == 200) == (groups == "core"), path
+        if groups != "core":
+            nope = many.get(path.replace("gamma", "nope"), headers=who).json["error"]
+            assert got.json["error"] == nope.replace("nope", "gamma")
+
+
+@pytest.mark.parametrize("user,groups", READERS)
+def test_references_over_shards_equal_one_machine(org, user, groups):
+    one, many = _apps(org)
+    who = _as(user, groups)
+    snap = org["one"].snapshot()
+    used_in: dict[str, set[str]] = {}
+    for f in snap.files:
+        for used in snap.references(f.blob_key):
+            used_in.setdefault(used, set()).add(f.repo)
+    # The names used in the most repos (on several shards), and some others.
+    widest = sorted(used_in, key=lambda n: (-len(used_in[n]), n))[:4]
+    assert len(used_in[widest[0]]) >= 3
+    for name in [*widest, "printf", "step_3", "nothing"]:
+        for limit in (1, 2, 5, 1000):
+            _same(one, many, f"/api/v1/refs?name={name}&limit={limit}", who)
+    got = _same(one, many, f"/api/v1/refs?name={widest[0]}", who)
+    assert len(got["repos"]) >= 2  # uses from repos on several shards, merged
+    assert many.get("/api/v1/refs?name=%20", headers=who).status_code == 400
+
+
+def test_a_repo_whose_shard_is_silent_answers_503(org):
+    from innersearch.web import fanout_calls
+    from innersearch.web.errors import ApiError
+
+    searcher = org["search"]
+    # A call that sleeps on the shard past the budget (1 ms, plus the grace): no answer.
+    got = searcher.call(_sleepy, (1.0,), repo="alpha", time_budget_ms=1)
+    assert got.missing == [searcher.owner("alpha")] and not got.answers
+    app = create_fanout_app(searcher, org["data"].root, time_budget_ms=1)
+    with app.test_request_context(), pytest.raises(ApiError) as err:
+        fanout_calls.on_owner("alpha", _sleepy, (1.0,))
+    assert err.value.status == 503 and searcher.owner("alpha") in err.value.message
+    assert searcher.call(_sleepy, (0.0,), repo="alpha").answers == {searcher.owner("alpha"): "late"}
+
+
+def _sleepy(_store, _snap, seconds: float) -> str:
+    time.sleep(seconds)
+    return "late"
+
+
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/repos", "/api/v1/file?repo=alpha&path=a.txt", "/", "/repos"):
+    for path in ("/api/v1/repos", "/api/v1/compare", "/", "/repos"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results

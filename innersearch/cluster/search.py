@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from innersearch.search.plan import compile_plan
 from innersearch.search.query import check_name, parse
 
 from . import connect, placement
-from .shards import LAYOUT_FILE, ShardLayout
+from .shards import LAYOUT_FILE, ShardLayout, owner
 
 GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
 ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
@@ -128,6 +129,61 @@ class ShardSearcher:
         # symbol search counts one result per definition, the others one per file.
         more = out["limit_hit"] or found > len(out["results"])
         return self.shard, snap.generation, (out, more)
+
+    def call(self, fn: Callable, args: tuple, readable: list[str] | None, merged: bool):
+        """`fn(store, snap, *args)` on this shard: `snap` scoped to `readable`, with the other
+        shards' repo rows when `merged` (what ranks and the dependency graph read) or only
+        this shard's repos. What it raises comes back as a ShardFailure value: an exception
+        raised in an actor reads as a dead shard to the caller."""
+        if merged:
+            snap, _own = self._scoped(readable)
+        else:
+            snap = self.store.snapshot()
+            snap = snap if readable is None else snap.restricted_to(frozenset(readable))
+        try:
+            found = fn(self.store, snap, *args)
+        except Exception as err:  # noqa: BLE001 - carried back, raised by the web layer
+            found = ShardFailure.of(err)
+        return self.shard, snap.generation, found
+
+
+@dataclass(frozen=True)
+class ShardFailure:
+    """An error a shard's call raised, as a value: the HTTP status it means (LookupError:
+    404, a query error: 400, an error with a `status`: that one; else 500) and its message."""
+
+    status: int
+    message: str
+    position: int | None = None
+
+    @classmethod
+    def of(cls, err: Exception) -> ShardFailure:
+        if isinstance(err, LookupError):
+            return cls(404, str(err.args[0]) if err.args else "not found")
+        if isinstance(err, api.QueryError):
+            return cls(400, err.message, err.position)
+        status = getattr(err, "status", None)
+        if isinstance(status, int):
+            return cls(status, str(getattr(err, "message", err)), getattr(err, "position", None))
+        return cls(500, f"internal error on a shard: {type(err).__name__}")
+
+
+@dataclass
+class ShardAnswers:
+    """Each answering shard's result of one call, the errors shards raised (shard ->
+    ShardFailure), the shards that gave none in time, and how many were asked."""
+
+    answers: dict[str, object]
+    failures: dict[str, ShardFailure]
+    missing: list[str]
+    shards: int
+
+    def partial(self) -> dict:
+        return {
+            "partial": bool(self.missing),
+            "partial_shards": sorted(self.missing),
+            "shards": self.shards,
+        }
 
 
 @dataclass
@@ -342,6 +398,33 @@ class ClusterSearch:
                     self.readers.clear()
                 self.readers[(principal, tuple(h.generation for h in self.handles))] = found
         return found
+
+    def owner(self, repo: str) -> str:
+        """The shard that holds `repo` (rendezvous hashing over the layout's shards)."""
+        if self._layout_moved():
+            self.refresh()
+        return owner(repo, self.layout.ids)
+
+    def call(
+        self,
+        fn: Callable,
+        args: tuple = (),
+        readable: frozenset[str] | None = None,
+        time_budget_ms: int = 10000,
+        repo: str | None = None,
+        merged: bool = True,
+    ) -> ShardAnswers:
+        """`fn(store, snap, *args)` on every shard, or only on the one holding `repo`
+        (ShardSearcher.call): `fn` must be a module-level function (Ray sends it by name)."""
+        names = sorted(readable) if readable is not None else None
+        only = {self.owner(repo)} if repo is not None else None
+        found, missing = self._run("call", (fn, args, names, merged), time_budget_ms, only)
+        failures = {s: v for s, v in found.items() if isinstance(v, ShardFailure)}
+        answers = {s: v for s, v in found.items() if s not in failures}
+        return ShardAnswers(answers, failures, missing, len(self.handles) if only is None else 1)
+
+    def shard_count(self) -> int:
+        return len(self.handles)
 
     def footprints(self, time_budget_ms: int = 10000) -> dict[str, dict]:
         """shard -> ShardSearcher.footprint() (for capacity planning; bench/cluster_bench.py)."""

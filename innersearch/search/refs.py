@@ -52,9 +52,18 @@ def references(snap: Snapshot, name: str, limit: int) -> RefsResponse:
 
 def definitions_for(snap: Snapshot, name: str, repo: str, path: str) -> list[SymbolHit]:
     """Definitions of `name`: same file first, then same repo, then the rest of the org."""
-    found = exact_definitions(snap, name) or [
-        s for s in search_symbols(snap, name) if s.name.lower() == name.lower()
-    ]
+    found = exact_definitions(snap, name) or named_alike(snap, name)
+    return nearest_first(found, repo, path)
+
+
+def named_alike(snap: Snapshot, name: str) -> list[SymbolHit]:
+    """Definitions whose name is `name` but for case (when none is exactly it), best first."""
+    return [s for s in search_symbols(snap, name) if s.name.lower() == name.lower()]
+
+
+def nearest_first(found: list[SymbolHit], repo: str, path: str) -> list[SymbolHit]:
+    """`found` ordered same file first, then same repo, then by repo, path and line (a
+    stable sort: ties keep the order given)."""
 
     def nearness(s: SymbolHit) -> tuple:
         same_repo = s.repo == repo

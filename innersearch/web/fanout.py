@@ -1,9 +1,10 @@
 """`serve --ray`: the JSON API over a fan-out backend (a cluster's shard actors) instead of one
-Store: search and symbols answered per shard and merged; routes that need one combined view
-of every repo (files, repos, duplicates, the HTML pages) answer 501 and say so.
+Store: search and symbols answered per shard and merged, a repo's routes on its shard
+(fanout_repo.py); routes not served over shards yet answer 501 and say so.
 
-The backend is any object with ClusterSearch's `search`, `symbols` and `readable_names`; this
-module does not import the cluster package (the CLI hands the backend in).
+The backend is any object with ClusterSearch's `search`, `symbols`, `call`, `shard_count`
+and `readable_names`; this module does not import the cluster package (the CLI hands the
+backend in).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from flask import Blueprint, Flask, current_app, g, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 
 from innersearch.indexer import layout
 from innersearch.indexer.access import Principal
@@ -22,15 +23,14 @@ from .answers import MAX_LINE_CHARS, MAX_RESPONSE_LINES
 from .api import MAX_CONTEXT, MAX_LIMIT
 from .auth import AuthSettings
 from .auth import install as install_auth
+from .fanout_calls import BACKEND, BUDGET, backend, readable
 from .openapi import openapi_document
 
-_BACKEND = "innersearch.fanout"
-_BUDGET = "INNERSEARCH_TIME_BUDGET_MS"
 # What each shard may take for one request (the search's own default budget).
 TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
-    "{path} needs one combined view of every repository: not served over shards "
-    "(`serve --ray`) yet; /api/v1/search and /api/v1/symbols are"
+    "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
+    "symbols, file, outline, definition, refs and repos/NAME routes are"
 )
 
 
@@ -41,20 +41,12 @@ class FanOutBackend(Protocol):
 
     def readable_names(self, principal: Principal) -> frozenset[str]: ...
 
+    def call(self, fn, args: tuple, readable, time_budget_ms: int, repo=None, merged=True): ...
+
+    def shard_count(self) -> int: ...
+
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def _backend() -> FanOutBackend:
-    return current_app.extensions[_BACKEND]
-
-
-def _readable() -> frozenset[str] | None:
-    """The repos this request may read (None: every one, with --auth none): access.py
-    decides on each shard, and the set is passed to every shard's search."""
-    if not current_app.extensions["innersearch.auth"].enabled:
-        return None
-    return _backend().readable_names(g.principal)
 
 
 @bp.get("/search")
@@ -63,15 +55,15 @@ def search_route():
     limit = params.integer("limit", 20, 0, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, MAX_LIMIT * 100)
     context = params.integer("context", 0, 0, MAX_CONTEXT)
-    found = _backend().search(
+    found = backend().search(
         q,
         limit=limit,
         offset=offset,
         context=context,
-        time_budget_ms=current_app.config[_BUDGET],
+        time_budget_ms=current_app.config[BUDGET],
         max_lines=MAX_RESPONSE_LINES,
         max_line_chars=MAX_LINE_CHARS,
-        readable=_readable(),
+        readable=readable(),
     )
     return jsonify(found)
 
@@ -80,13 +72,13 @@ def search_route():
 def symbols_route():
     q = params.text("q", required=True)
     limit = params.integer("limit", 50, 1, MAX_LIMIT)
-    found = _backend().symbols(
+    found = backend().symbols(
         q,
         kind=params.text("kind"),
         lang=params.text("lang"),
         limit=limit,
-        readable=_readable(),
-        time_budget_ms=current_app.config[_BUDGET],
+        readable=readable(),
+        time_budget_ms=current_app.config[BUDGET],
     )
     return jsonify(found)
 
@@ -105,17 +97,18 @@ def create_fanout_app(
 ) -> Flask:
     """The app answering from `backend`; `data_root` holds the token file (--auth token);
     a shard that has not answered within `time_budget_ms` is named in `partial_shards`."""
-    from . import install_guards
+    from . import fanout_repo, install_guards
 
     app = Flask(__name__)
     app.json.sort_keys = False
     app.config[errors.JSON_ONLY] = True  # no HTML pages here, so no HTML error pages
-    app.config[_BUDGET] = time_budget_ms
+    app.config[BUDGET] = time_budget_ms
     auth = auth or AuthSettings()
-    app.extensions[_BACKEND] = backend
+    app.extensions[BACKEND] = backend
     app.extensions["innersearch.auth"] = auth
     errors.register(app)
     app.register_blueprint(bp)
+    app.register_blueprint(fanout_repo.bp)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None
     install_auth(app, auth, tokens)
