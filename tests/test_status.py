@@ -4,8 +4,10 @@ totals and errors of that generation, even after the catalog has moved on.
 
 from __future__ import annotations
 
+import shutil
+
 from innersearch.indexer.status import status_report
-from tests.helpers import build_index, commit_files, make_repo, run_index
+from tests.helpers import build_index, client_for, commit_files, make_repo, run_index
 
 BIG = "x = 1\n" * 200_000  # 1.2 MB: over the indexer's file size limit, so skipped
 
@@ -41,3 +43,46 @@ def test_status_reads_the_snapshot_it_is_given(tmp_path, open_test_store):
     assert now["totals"]["files"] == 2 and now["totals"]["unique_blobs"] == 2
     # At the catalog's own generation the newest errors are shown, of no repo too.
     assert [e["message"] for e in now["errors"]][:1] == ["source gone for a while"]
+
+
+def test_a_repo_that_fails_to_mirror_shows_its_error_to_a_running_server(tmp_path, open_test_store):
+    # A server started before the failing run: its snapshots are cached per catalog state,
+    # so a failure that changes nothing indexed must still reach it.
+    app_repo = make_repo(tmp_path / "org", "app", {"a.py": "def one():\n    return 1\n"})
+    make_repo(tmp_path / "org", "lib", {"b.py": "B = 2\n"})
+    sources = (tmp_path / "org" / "app", tmp_path / "org" / "lib")
+    data = build_index(tmp_path, *sources)
+    client = client_for(open_test_store(data.root))
+
+    def shown() -> tuple[dict, dict]:
+        status = client.get("/api/v1/status").get_json()
+        repo = client.get("/api/v1/repos/app").get_json()
+        return {r["name"]: r for r in status["repos"]}["app"], repo
+
+    before, repo = shown()
+    assert before["status"] == "ok" and repo["status"] == "ok"
+    generation = client.get("/api/v1/status").get_json()["generation"]
+
+    # The source breaks: its .git names a directory that is not there, so the fetch fails.
+    shutil.rmtree(app_repo / ".git")
+    (app_repo / ".git").write_text(f"gitdir: {tmp_path / 'gone'}\n")
+    [failed] = [o for o in run_index(data, *sources).outcomes if o.name == "app"]
+    assert failed.status == "error"
+
+    after, repo = shown()
+    assert after["status"] == "error" and after["error"] == failed.message
+    assert repo["status"] == "error" and repo["error"] == failed.message
+    # It keeps what it had indexed, and nothing indexed changed.
+    assert after["files"] == before["files"] == 1
+    status = client.get("/api/v1/status").get_json()
+    assert status["totals"]["repos_failed"] == 1
+    assert any(e["repo"] == "app" and e["stage"] == "mirror" for e in status["errors"])
+    assert status["generation"] == generation
+
+    # Fixed again: the next run indexes it and the server shows it ok.
+    make_repo(tmp_path / "org2", "app", {"a.py": "def one():\n    return 1\n"})
+    shutil.rmtree(app_repo)
+    shutil.copytree(tmp_path / "org2" / "app", app_repo)
+    run_index(data, *sources)
+    again, repo = shown()
+    assert again["status"] == "ok" and again["error"] in ("", None) and repo["status"] == "ok"

@@ -268,6 +268,12 @@ class Reads:
         """The [access] table of the config, as JSON (meta key `access`)."""
         return self._value("access")
 
+    def state_version(self) -> int:
+        """Bumped by a repo state change that commits no generation (a failed mirror or
+        index run): snapshots are cached per (generation, state_version)."""
+        value = self._value("state_version")
+        return int(value) if value else 0
+
     def sync_state(self) -> dict:
         value = self._value("sync")
         return json.loads(value) if value else {}
@@ -542,10 +548,18 @@ class Writes(Reads):
         return self._conn.execute("SELECT id FROM repos WHERE name=?", (name,)).fetchone()[0]
 
     def set_repo_state(self, repo_id: int, status: str, error: str) -> None:
-        """The repo's status and error (a failure: the rest of what it had stays)."""
+        """The repo's status and error (a failure: the rest of what it had stays). Nothing
+        indexed changes, so no generation; a change bumps state_version instead, which a
+        server's cached snapshot checks (else it would show "ok" until the next commit)."""
+        row = self._conn.execute(
+            "SELECT status, error FROM repos WHERE id=?", (repo_id,)
+        ).fetchone()
+        if row is not None and tuple(row) == (status, error):
+            return  # a repo failing the same way every poll: the cached snapshots stay
         self._conn.execute(
             "UPDATE repos SET status=?, error=? WHERE id=?", (status, error, repo_id)
         )
+        self._set("state_version", str(self.state_version() + 1))
 
     def set_repo_head(
         self, repo_id: int, status: str, error: str, default_branch: str | None

@@ -370,6 +370,7 @@ class Store:
         self._lock = threading.Lock()  # guards the cached view, not the catalog (it has its own)
         self._shards = tuple(Shard.open(str(i), d) for i, d in enumerate(shards))
         self._view: CatalogView | None = None
+        self._view_state: tuple[int, int] = (-1, -1)  # (generation, state_version) of _view
         # The searchers opened for a view: (view, main, implementations).
         self._searchers: tuple[CatalogView, tantivy.Searcher, tantivy.Searcher] | None = None
 
@@ -395,7 +396,10 @@ class Store:
         with self._lock:
             with self._shards[0].catalog.read() as r:
                 gen = r.generation()
-                if self._view is not None and self._view.generation == gen:
+                # A failed run changes a repo's status without a new generation: the
+                # cached view is this state's only while the state version stays too.
+                state = (gen, r.state_version())
+                if self._view is not None and self._view_state == state:
                     return self._open_snapshot(self._view)
                 files = list(r.live_files(gen))
                 repos = {repo.name: repo for repo in r.repos()}
@@ -404,6 +408,7 @@ class Store:
                 status = IndexStatus(branches, r.skipped_counts(), r.recent_errors())
             commits = {(b.repo, b.name): b.commit for b in branches}
             self._view = CatalogView(gen, files, repos, commits, rules, status=status)
+            self._view_state = state
             return self._open_snapshot(self._view)
 
     def _open_snapshot(self, view: CatalogView) -> Snapshot:

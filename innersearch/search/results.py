@@ -6,6 +6,7 @@ renamed); web/openapi.py derives its schemas from these classes' field types.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 # The base lives in the indexer (status and dedup answers use it too); re-exported here.
@@ -161,6 +162,20 @@ class SearchResponse(JsonResult):
     type: str = "file"
     took_ms: float = 0.0
     cached: bool | None = optional()  # web: the answer came from the result cache
+
+    def to_json(self) -> dict:
+        """Written once per instance: the web's result cache shares an answer between the
+        requests of its generation, so its JSON too (do not modify either)."""
+        memo = self.__dict__.get("_json")  # JsonResult has no __slots__: a __dict__ exists
+        if memo is None:
+            memo = self.__dict__["_json"] = JsonResult.to_json(self)
+        return memo
+
+    def as_cached(self) -> SearchResponse:
+        """This answer as the result cache serves it (`cached`: true), sharing its JSON."""
+        out = dataclasses.replace(self, cached=True)
+        out.__dict__["_json"] = {**self.to_json(), "cached": True}
+        return out
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from flask import request
 from innersearch.dedup import api as dedup
 from innersearch.dedup.results import DuplicateReport, SimilarResponse
 from innersearch.search import api as search
+from innersearch.search.results import SearchResponse
 
 from . import params, state
 from .data import FragmentRef
@@ -21,9 +22,9 @@ MAX_RESPONSE_LINES = 5_000
 MAX_LINE_CHARS = 1_000
 
 
-def run_search(q: str, limit: int, offset: int, context: int) -> dict:
-    """search.search's JSON document through the result cache; the answer is shared, do
-    not modify it."""
+def run_search(q: str, limit: int, offset: int, context: int) -> SearchResponse:
+    """search.search's answer through the result cache (`cached` set on a hit); the
+    answer and its JSON are shared, do not modify them."""
     snap = state.snapshot()  # one state for the cache key and the results
     # The permission set is part of the key: two users share an answer only when they may
     # read the same repos.
@@ -39,9 +40,9 @@ def run_search(q: str, limit: int, offset: int, context: int) -> dict:
             context=context,
             max_lines=MAX_RESPONSE_LINES,
             max_line_chars=MAX_LINE_CHARS,
-        ).to_json(),
+        ),
     )
-    return {**found, "cached": True} if cached else found
+    return found.as_cached() if cached else found
 
 
 def latest_duplicates() -> DuplicateReport:

@@ -29,7 +29,7 @@ def search_route():
     limit = params.integer("limit", 20, 0, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, MAX_LIMIT * 100)
     context = params.integer("context", 0, 0, MAX_CONTEXT)
-    return jsonify(answers.run_search(q, limit, offset, context))
+    return jsonify(answers.run_search(q, limit, offset, context).to_json())
 
 
 @bp.get("/symbols")

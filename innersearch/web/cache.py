@@ -1,7 +1,8 @@
 """A small LRU cache of search results, keyed by the index generation and the parameters.
 
 A new index generation changes every key, so a cached answer is never older than the index.
-Bounded in entries and in (estimated) bytes. Cached documents are shared: do not modify them.
+Bounded in entries and in (estimated) bytes, of a value's JSON (a typed answer's to_json).
+Cached values are shared: do not modify them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_MAX_BYTES = 64 << 20
 
@@ -35,13 +39,13 @@ class ResultCache:
         self.entries = max(0, entries)
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[Hashable, tuple[dict, int]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], dict]) -> tuple[dict, bool]:
-        """(document, was_cached); errors from compute() propagate and are not cached."""
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> tuple[T, bool]:
+        """(value, was_cached); errors from compute() propagate and are not cached."""
         if self.entries == 0:
             return compute(), False
         with self._lock:
@@ -54,7 +58,7 @@ class ResultCache:
         # Computed outside the lock: two requests for the same new key may both compute it,
         # which is cheaper than making every other query wait.
         value = compute()
-        size = approx_bytes(value)
+        size = approx_bytes(value.to_json() if hasattr(value, "to_json") else value)
         if size > self.max_bytes // 8:
             return value, False  # one large answer must not evict everything else
         with self._lock:

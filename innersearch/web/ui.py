@@ -124,7 +124,7 @@ def search_view(q: str | None, offset: int) -> dict:
         view["indexed"] = {"repos": len(snap.repos), "files": len(snap.files)}
         return view
     try:
-        result = answers.run_search(q, PAGE_SIZE, offset, UI_CONTEXT)
+        result = answers.run_search(q, PAGE_SIZE, offset, UI_CONTEXT).to_json()
     except QueryError as err:
         view["error"] = {"message": err.message, "position": err.position}
         return view
