@@ -551,25 +551,30 @@ class Writes(Reads):
         """The repo's status and error (a failure: the rest of what it had stays). Nothing
         indexed changes, so no generation; a change bumps state_version instead, which a
         server's cached snapshot checks (else it would show "ok" until the next commit)."""
-        row = self._conn.execute(
-            "SELECT status, error FROM repos WHERE id=?", (repo_id,)
-        ).fetchone()
-        if row is not None and tuple(row) == (status, error):
-            return  # a repo failing the same way every poll: the cached snapshots stay
+        self._bump_state_version_on_change(repo_id, status, error)
         self._conn.execute(
             "UPDATE repos SET status=?, error=? WHERE id=?", (status, error, repo_id)
         )
-        self._set("state_version", str(self.state_version() + 1))
 
     def set_repo_head(
         self, repo_id: int, status: str, error: str, default_branch: str | None
     ) -> None:
         """The repo's status and error, and its default branch as the mirror says (None:
-        the mirror has no HEAD branch)."""
+        the mirror has no HEAD branch). A repo fixed with no new commit goes back to "ok"
+        here, with no generation either: state_version again."""
+        self._bump_state_version_on_change(repo_id, status, error)
         self._conn.execute(
             "UPDATE repos SET status=?, error=?, default_branch=? WHERE id=?",
             (status, error, default_branch, repo_id),
         )
+
+    def _bump_state_version_on_change(self, repo_id: int, status: str, error: str) -> None:
+        row = self._conn.execute(
+            "SELECT status, error FROM repos WHERE id=?", (repo_id,)
+        ).fetchone()
+        if row is not None and tuple(row) == (status, error or ""):
+            return  # a repo failing the same way every poll: the cached snapshots stay
+        self._set("state_version", str(self.state_version() + 1))
 
     def set_repo_indexed(
         self, repo_id: int, indexed_at: int, last_commit_at: int | None = None
