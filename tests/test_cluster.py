@@ -458,6 +458,22 @@ def test_a_repos_routes_over_shards_equal_one_machine(org, user, groups):
 
 
 @pytest.mark.parametrize("user,groups", READERS)
+def test_the_repo_list_over_shards_equals_one_machine(org, user, groups):
+    one, many = _apps(org)
+    who = _as(user, groups)
+    want, got = one.get("/api/v1/repos", headers=who), many.get("/api/v1/repos", headers=who)
+    assert got.status_code == want.status_code == 200
+    assert got.json["partial"] is False and got.json["partial_shards"] == []
+
+    def listed(body: dict) -> list[dict]:
+        return [{k: v for k, v in r.items() if k != "indexed_at"} for r in body["repos"]]
+
+    assert listed(got.json) == listed(want.json)
+    names = [r["name"] for r in got.json["repos"]]
+    assert ("gamma" in names) == (groups == "core") and len(names) >= 3
+
+
+@pytest.mark.parametrize("user,groups", READERS)
 def test_references_over_shards_equal_one_machine(org, user, groups):
     one, many = _apps(org)
     who = _as(user, groups)
@@ -499,7 +515,7 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/repos", "/api/v1/compare", "/", "/repos"):
+    for path in ("/api/v1/status", "/api/v1/compare", "/", "/repos"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
@@ -525,7 +541,7 @@ def test_serve_with_the_address_in_the_environment(org, ray_cluster):
         one = create_app(org["one"], cache_entries=0).test_client()
         want = one.get("/api/v1/search?q=hello&limit=0").json
         assert _page(got) == _page(want) and got["partial"] is False
-        assert http_status(f"{base}/api/v1/repos") == 501
+        assert http_status(f"{base}/api/v1/status") == 501
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -30,7 +30,7 @@ from .openapi import openapi_document
 TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
     "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
-    "symbols, file, outline, definition, refs and repos/NAME routes are"
+    "symbols, file, outline, definition, refs, repos and repos/NAME routes are"
 )
 
 

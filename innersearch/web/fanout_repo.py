@@ -1,5 +1,6 @@
 """`serve --ray`: the routes about one repo or one name (file, outline, definition, refs, a
-repo's page data), answered on the shards by the functions the single-machine API calls.
+repo's page data) and the repo list, answered on the shards by the functions the
+single-machine API calls.
 
 A repo's routes go to the shard holding it (rendezvous hashing on its name), whose snapshot
 also has every other shard's repo rows: a repo its reader may not read is unknown there, as
@@ -39,6 +40,11 @@ def _repo(_store, snap, name: str) -> data.RepoResponse:
     return data.repo_document(snap, name)
 
 
+def _own_repos(_store, snap) -> data.ReposResponse:
+    """The shard's own repos (called with merged=False: no other shard's rows)."""
+    return data.repos_document(snap)
+
+
 def _identifier(_store, snap, repo: str, path: str, line: int, column: int, branch) -> str:
     """The identifier at the cursor (search.definition_at's first step, on the file's shard)."""
     f = snap.require_file(repo, path, branch)
@@ -74,6 +80,16 @@ def outline_route():
 @bp.get("/repos/<path:name>")
 def repo_route(name: str):
     return jsonify(on_owner(name, _repo, (name,)).to_json())
+
+
+@bp.get("/repos")
+def repos_route():
+    everywhere = on_all(_own_repos, merged=False)
+    # One machine lists them by name (the catalog's order); each repo is on one shard.
+    listed = sorted(
+        (r for p in answers(everywhere).values() for r in p.repos), key=lambda r: r.name
+    )
+    return jsonify({**data.ReposResponse(listed).to_json(), **everywhere.partial()})
 
 
 @bp.get("/definition")
