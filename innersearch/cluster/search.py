@@ -94,8 +94,16 @@ class ShardSearcher:
             found = self._view = (key, view, frozenset(full.repos))
         return Snapshot(found[1], snap.searcher, snap.impl_searcher), found[2]
 
-    def _scoped(self, readable: list[str] | None) -> tuple[Snapshot, frozenset[str]]:
-        snap, own = self._snapshot()
+    def _scoped(
+        self, readable: list[str] | None, merged: bool = True
+    ) -> tuple[Snapshot, frozenset[str]]:
+        """The snapshot a request on this shard reads, restricted to `readable`: with the
+        other shards' repo rows when `merged` (_snapshot), else this shard's repos only."""
+        if merged:
+            snap, own = self._snapshot()
+        else:
+            snap = self.store.snapshot()
+            own = frozenset(snap.repos)
         return (snap if readable is None else snap.restricted_to(frozenset(readable))), own
 
     def readable(self, principal: Principal) -> tuple[str, int, list[str]]:
@@ -135,11 +143,7 @@ class ShardSearcher:
         shards' repo rows when `merged` (what ranks and the dependency graph read) or only
         this shard's repos. What it raises comes back as a ShardFailure value: an exception
         raised in an actor reads as a dead shard to the caller."""
-        if merged:
-            snap, _own = self._scoped(readable)
-        else:
-            snap = self.store.snapshot()
-            snap = snap if readable is None else snap.restricted_to(frozenset(readable))
+        snap, _own = self._scoped(readable, merged)
         try:
             found = fn(self.store, snap, *args)
         except Exception as err:  # noqa: BLE001 - carried back, raised by the web layer
