@@ -14,7 +14,7 @@ import typing
 
 from innersearch import __version__
 from innersearch.dedup.results import DuplicateReport, SimilarResponse
-from innersearch.indexer.jsonresult import field_types
+from innersearch.indexer.jsonresult import field_types, json_key
 from innersearch.indexer.status import StatusReport
 from innersearch.search import results
 from innersearch.search.implementations import ImplementationsResponse
@@ -86,9 +86,10 @@ def _members(cls: type, components: dict[str, dict]) -> tuple[dict[str, dict], l
                 properties.setdefault(name, schema)
             required += [n for n in inner_required if n not in required]
             continue
-        properties[f.name] = _type_schema(hints[f.name], components)
-        if not f.metadata.get("omit_none") and f.name not in required:
-            required.append(f.name)
+        key = json_key(f)
+        properties[key] = _type_schema(hints[f.name], components)
+        if not f.metadata.get("omit_none") and key not in required:
+            required.append(key)
     for name in getattr(cls, "json_properties", ()):
         returns = typing.get_type_hints(getattr(cls, name).fget)["return"]
         properties[name] = _type_schema(returns, components)
