@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from innersearch.indexer.deps import Dependency
 from innersearch.indexer.records import Symbol
 from innersearch.search.portal import Activity, Owner
 from innersearch.search.results import (
@@ -33,9 +34,11 @@ def test_hand_written_to_json_equal_the_field_walk():
 
 
 def test_portal_owner_and_activity_are_written_by_the_shared_base():
-    """Owner and Activity once wrote themselves (asdict); the base writes the same keys in
-    the same order, the `window` property last."""
-    assert Owner.to_json is JsonResult.to_json and Activity.to_json is JsonResult.to_json
+    """Owner, Activity and a portal's Dependency once wrote themselves; the base writes the
+    same keys in the same order, the `window` property last."""
+    for cls in (Owner, Activity, Dependency):
+        assert cls.to_json is JsonResult.to_json, cls
+    assert Dependency("lib", ["RateLimiter"]).to_json() == {"repo": "lib", "names": ["RateLimiter"]}
     assert Owner("@core", "CODEOWNERS").to_json() == {"name": "@core", "source": "CODEOWNERS"}
     activity = Activity(4, 2, 90, 1700000000, 1700000000, 120)
     written = activity.to_json()
