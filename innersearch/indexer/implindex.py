@@ -24,6 +24,7 @@ import tantivy
 
 from . import gitread
 from .describe import RepoDescription, describe_repo, reads_path, words
+from .repoinfo import RepoInfo
 
 WORDS_ANALYZER = "code_en"  # simple tokens, lower-cased, English stop words, English stems
 
@@ -220,7 +221,7 @@ class ImplWriter:
         mirror,
         commit: str,
         files: Callable[[], dict],
-        old_info: dict,
+        old_info: RepoInfo,
         changed: list[tuple[str, str]] | None = None,
         activity: dict | None = None,
     ) -> dict:
@@ -232,25 +233,25 @@ class ImplWriter:
         its documents carry over (reading them again cost seconds on the kernel's 78k files),
         only the activity is read anew (`activity`, when the caller read it). `files()`: the
         branch's files (path -> entry)."""
-        host = _host_words(old_info.get("host"))
-        kept = old_info.get("described")
+        host = _host_words(old_info.host)
+        kept = old_info.described
         if (
             changed is not None
-            and isinstance(kept, dict)
+            and kept is not None
             and kept.get("host") == host
-            and "about" in old_info
-            and "deps" in old_info
+            and old_info.about is not None
+            and old_info.deps is not None
             and not any(reads_path(path, lang) for path, lang in changed)
         ):
             return {
-                "about": old_info["about"],
-                "deps": old_info["deps"],
+                "about": old_info.about,
+                "deps": old_info.deps,
                 "activity": activity or gitread.recent_activity(mirror, commit),
                 "described": kept,
             }
         described = describe_repo(mirror, commit, files(), activity)
         self.touched.add(repo)
-        docs = repo_documents(repo, commit, described, old_info.get("host"))
+        docs = repo_documents(repo, commit, described, old_info.host)
         # Idempotent: a run killed after this commit but before the catalog's re-adds.
         self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
         for d in docs:
