@@ -111,6 +111,72 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(ANALYZER.analyze(words(text))))
 
 
+def described_query(
+    kind: str, terms: list[str], keys: list[int], boosts: dict[str, float]
+) -> tantivy.Query:
+    """Documents of `kind` among the repo states `keys` that hold any of `terms` in a text
+    field, scored by BM25 times each field's boost (the filters score nothing)."""
+    should = [
+        (
+            tantivy.Occur.Should,
+            tantivy.Query.boost_query(
+                tantivy.Query.term_query(SCHEMA, fld, t, index_option="freq"), boost
+            ),
+        )
+        for t in terms
+        for fld, boost in boosts.items()
+    ]
+    return tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(should)),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_query(SCHEMA, F_KIND, kind), 0.0
+                ),
+            ),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_set_query(SCHEMA, F_STATE_KEY, keys), 0.0
+                ),
+            ),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DescribedDoc:
+    """One stored document of this index, decoded: whose it is, where, and what it says."""
+
+    kind: str
+    state_key: int | None
+    repo: str
+    path: str
+    name: str  # function documents: the definition's name
+    sym_kind: str
+    line: int
+    doc: str  # the first lines of what the code says about itself
+
+    @classmethod
+    def decode(cls, document: tantivy.Document) -> DescribedDoc:
+        d = document.to_dict()
+
+        def first(name: str, default=""):
+            return (d.get(name) or [default])[0]
+
+        return cls(
+            kind=first(F_KIND),
+            state_key=first(F_STATE_KEY, None),
+            repo=first(F_REPO),
+            path=first(F_PATH),
+            name=first(F_NAME),
+            sym_kind=first(F_SYM_KIND),
+            line=int(first(F_LINE, 0)),
+            doc=first(F_DOC),
+        )
+
+
 # -- writing ----------------------------------------------------------------------------
 
 
