@@ -69,12 +69,14 @@ class Streams:
 
     def line_keys(self) -> list[int]:
         """One key per source line holding tokens: the hash of its raw tokens (computed
-        once, on demand: only pairs the token rules leave undecided need it)."""
+        once, on demand: only pairs the token rules leave undecided need it). Slices of
+        the raw stream are hashed (a str's in C); keys are compared within one process."""
         if self._line_keys is None:
             lines = np.asarray(self.lines)
-            cuts = np.flatnonzero(lines[1:] != lines[:-1]) + 1
-            raw = self.raw_array
-            self._line_keys = [hash(part.tobytes()) for part in np.split(raw, cuts)]
+            cuts = (np.flatnonzero(lines[1:] != lines[:-1]) + 1).tolist()
+            raw = self.raw if isinstance(self.raw, str) else tuple(self.raw)
+            spans = zip([0, *cuts], [*cuts, len(lines)], strict=True)
+            self._line_keys = [hash(raw[lo:hi]) for lo, hi in spans if hi > lo]
         return self._line_keys
 
 
@@ -132,11 +134,21 @@ def compare(a: Streams, b: Streams, min_similarity: float | None = None) -> Verd
     sim = lcs_ratio(a.abstract, b.abstract, cutoff=floor - 1e-9)
     if sim < floor:
         return Verdict("", sim, 0.0)
+    if sim < min(min_similarity, MIN_SIMILARITY):
+        # only the line rule can make a clone of it: the raw view is measured for clones
+        if not copied_lines(a, b):
+            return Verdict("", sim, 0.0)
+        return Verdict("T3", sim, lcs_ratio(a.raw, b.raw))
     raw = lcs_ratio(a.raw, b.raw)
     if sim >= min_similarity and (raw >= MIN_RAW_FOR_T3 or sim >= STRUCTURE_ONLY):
         return Verdict("T3", sim, raw)
     if sim >= min(min_similarity, MIN_SIMILARITY) and raw >= COPY_EDIT_RAW:
         return Verdict("T3", sim, raw)
-    if lcs_ratio(a.line_keys(), b.line_keys(), cutoff=COPY_EDIT_LINES - 1e-9) > 0:
+    if copied_lines(a, b):
         return Verdict("T3", sim, raw)
     return Verdict("", sim, raw)
+
+
+def copied_lines(a: Streams, b: Streams) -> bool:
+    """At least COPY_EDIT_LINES of the two fragments' lines are the same, in order."""
+    return lcs_ratio(a.line_keys(), b.line_keys(), cutoff=COPY_EDIT_LINES - 1e-9) > 0
