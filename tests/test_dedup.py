@@ -245,6 +245,14 @@ def _file_streams(text: str):
     return verify.Streams(fp.decode_record(record.data))
 
 
+def _compared(original: str, edited: str):
+    """Both texts' streams, their verdict, and the smaller one's token count."""
+    from innersearch.dedup import verify
+
+    a, b = _file_streams(original), _file_streams(edited)
+    return a, b, verify.compare(a, b), min(len(a.raw), len(b.raw))
+
+
 def test_a_copy_edited_small_function_is_type3():
     """Three lines edited in a small function, its names kept: a copy-edit, found at the
     general threshold (the idiom rule of small fragments asks for more when names differ)."""
@@ -271,9 +279,7 @@ def test_a_copy_edited_small_function_is_type3():
         "    pass\n"
         "    return entry.balance\n"
     )
-    a, b = _file_streams(original), _file_streams(edited)
-    verdict = verify.compare(a, b)
-    small = min(len(a.raw), len(b.raw))
+    a, b, verdict, small = _compared(original, edited)
     assert small < verify.LARGE
     assert verify.MIN_SIMILARITY <= verdict.similarity < verify.required_similarity(small)
     assert verdict.raw_similarity >= verify.COPY_EDIT_RAW
@@ -302,20 +308,12 @@ def test_a_three_line_edit_keeping_most_lines_is_type3():
         "    ledger.flush()\n"
         "    return total\n"
     )
-    edited = (
-        "def reconcile(ledger, account, since):\n"
-        "    entries = ledger.entries(account, since=since)\n"
-        "    probe0_value = check_probe0(len(probe0_items), 42)\n"
-        "    if not entries:\n"
-        "        return 0\n"
-        "    probe1_value = check_probe1(len(probe1_items), 42)\n"
-        "    ledger.mark(account, total)\n"
-        "    log.info('reconciled %s', account)\n"
-        "    return total\n"
-    )
-    a, b = _file_streams(original), _file_streams(edited)
-    verdict = verify.compare(a, b)
-    small = min(len(a.raw), len(b.raw))
+    lines = original.splitlines(keepends=True)
+    added = "    probe0_value = check_probe0(len(probe0_items), 42)\n"
+    replaced = "    probe1_value = check_probe1(len(probe1_items), 42)\n"
+    # one line added, the sum replaced, the flush removed
+    edited = "".join([*lines[:2], added, *lines[2:4], replaced, *lines[5:7], *lines[8:]])
+    a, b, verdict, small = _compared(original, edited)
     assert verdict.similarity < verify.required_similarity(small)
     assert verdict.raw_similarity < verify.COPY_EDIT_RAW
     assert verdict.clone_type == "T3"
