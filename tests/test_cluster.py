@@ -28,6 +28,7 @@ from innersearch.indexer import layout
 from innersearch.indexer.sources import resolve
 from innersearch.indexer.store import Store
 from innersearch.search import api
+from innersearch.search.results import FileResult, SearchResponse, SymbolHit, SymbolsResponse
 from innersearch.web import create_app, fanout
 from innersearch.web.auth import AuthSettings
 from innersearch.web.fanout import create_fanout_app
@@ -194,13 +195,32 @@ QUERIES = (
 def test_search_equals_one_machine(org, limit):
     for query in QUERIES:
         want = api.search(org["one"].snapshot(), query, limit=limit).to_json()
-        got = org["search"].search(query, limit=limit)
+        got = org["search"].search(query, limit=limit).to_json()
         assert not got["partial"] and got["partial_shards"] == []
         assert _page(got) == _page(want), query
         if not want["limit_hit"]:
             assert got["total_files"] == want["total_files"], query
             assert got["total_matches"] == want["total_matches"], query
             assert got["facets"] == want["facets"], query
+
+
+def test_the_answers_are_typed_like_one_machines(org):
+    got = org["search"].search("hello", limit=3, context=1)
+    assert isinstance(got, SearchResponse) and got.results
+    assert all(isinstance(r, FileResult) for r in got.results)
+    assert (got.partial, got.partial_shards, got.shards) == (False, [], 4)
+    # One machine's JSON, field for field in its order, then the shard fields.
+    want = api.search(org["one"].snapshot(), "hello", limit=3, context=1).to_json()
+    assert list(got.to_json()) == [*want, "partial", "partial_shards", "shards"]
+    found = org["search"].symbols("RateLimiter", limit=3)
+    assert isinstance(found, SymbolsResponse)
+    assert all(isinstance(s, SymbolHit) for s in found.symbols) and found.symbols
+    one = api.symbols(org["one"].snapshot(), "RateLimiter", limit=3).to_json()
+    assert found.to_json() == {**one, "took_ms": found.took_ms, **_whole(4)}
+
+
+def _whole(shards: int) -> dict:
+    return {"partial": False, "partial_shards": [], "shards": shards}
 
 
 def test_a_page_larger_than_a_shards_share_equals_one_machine(org):
@@ -213,7 +233,7 @@ def test_a_page_larger_than_a_shards_share_equals_one_machine(org):
             queries = ("needle", "needle or hello", "/o+/", "hello", "-hello e", "type:path e")
             for query in (*queries, "type:symbol step", "type:repo e", "sym:step"):
                 want = api.search(org["one"].snapshot(), query, limit=limit).to_json()
-                got = org["search"].search(query, limit=limit)
+                got = org["search"].search(query, limit=limit).to_json()
                 assert _page(got) == _page(want), (query, limit)
                 if not want["limit_hit"]:
                     assert got["total_files"] == want["total_files"], query
@@ -228,7 +248,7 @@ def test_offset_and_rendered_line_cut_equal_one_machine(org):
         want = api.search(
             org["one"].snapshot(), query, limit=3, offset=2, max_lines=4, context=1
         ).to_json()
-        got = org["search"].search(query, limit=3, offset=2, max_lines=4, context=1)
+        got = org["search"].search(query, limit=3, offset=2, max_lines=4, context=1).to_json()
         assert _page(got) == _page(want)
         assert got["truncated"] == want["truncated"]
 
@@ -238,7 +258,7 @@ def test_a_restricted_reader_sees_one_machines_restricted_results(org):
     snap = org["one"].snapshot().restricted_to(readable)
     for query in ("hello", "rate", "type:repo a"):
         want = api.search(snap, query, limit=5).to_json()
-        got = org["search"].search(query, limit=5, readable=readable)
+        got = org["search"].search(query, limit=5, readable=readable).to_json()
         assert _page(got) == _page(want)
 
 
@@ -274,7 +294,7 @@ def test_a_new_shard_reindexes_only_the_repos_it_wins(org, ray_cluster):
     assert reindexed == moved and removed == moved
     assert set(after) == set(before)
     # A running searcher picks the new shard up: results still equal one machine's.
-    got = org["search"].search("hello", limit=0)
+    got = org["search"].search("hello", limit=0).to_json()
     assert got["shards"] == 5
     assert _page(got) == _page(api.search(org["one"].snapshot(), "hello", limit=0).to_json())
 
@@ -564,7 +584,7 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     cluster, ray = ray_cluster
     searcher = org["search"]
     answered = api.search(org["one"].snapshot(), "hello", limit=0).to_json()
-    assert _page(searcher.search("hello", limit=0)) == _page(answered)
+    assert _page(searcher.search("hello", limit=0).to_json()) == _page(answered)
     for h in searcher.handles:  # each shard's actor runs on the node placed for it
         assert ray.get(h.actor.node.remote()) == h.node
     worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and not _is_head(n))
@@ -609,7 +629,7 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     # data dirs are shared here): whole again.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        got = searcher.search("hello", limit=0, time_budget_ms=3000)
+        got = searcher.search("hello", limit=0, time_budget_ms=3000).to_json()
         if not got["partial"]:
             break
         time.sleep(1)

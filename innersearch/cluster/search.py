@@ -9,6 +9,7 @@ stop returns its exact top `offset + limit`, and the merged top page is the glob
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import time
@@ -22,6 +23,8 @@ from innersearch.indexer.store import CatalogView, Snapshot, Store
 from innersearch.search import api
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import check_name, parse
+from innersearch.search.results import Facets, SearchResponse, SymbolHit
+from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse
 
 from . import connect, placement
 from .shards import LAYOUT_FILE, ShardLayout, owner
@@ -114,28 +117,31 @@ class ShardSearcher:
 
     def symbols(
         self, query: str, kind: str | None, lang: str | None, limit: int, readable
-    ) -> tuple[str, int, tuple[list[dict], int]]:
+    ) -> tuple[str, int, tuple[list[SymbolHit], int]]:
         """The shard's first `limit` symbol definitions (its total too), scored as one
         machine scores them (the other shards' repo rows are in the snapshot)."""
         snap, _own = self._scoped(readable)
         out = api.symbols(snap, query, kind=kind, lang=lang, limit=limit)
-        return self.shard, snap.generation, ([s.to_json() for s in out.symbols], out.total)
+        return self.shard, snap.generation, (out.symbols, out.total)
 
-    def search(self, query: str, want: int, options: dict, readable: list[str] | None) -> dict:
-        """The shard's first `want` results (0: all) with one machine's scores."""
+    def search(
+        self, query: str, want: int, options: dict, readable: list[str] | None
+    ) -> tuple[str, int, tuple[SearchResponse, bool]]:
+        """The shard's first `want` results (0: all) with one machine's scores, and whether
+        it left any out."""
         snap, own = self._scoped(readable)
         parsed_type = parse(query).type
         limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
-        out = api.search(snap, query, limit=limit, offset=0, **options).to_json()
-        found = out["total_matches"] if parsed_type == "symbol" else out["total_files"]
+        out = api.search(snap, query, limit=limit, offset=0, **options)
+        found = out.total_matches if parsed_type == "symbol" else out.total_files
         if parsed_type == "repo":
-            kept = [r for r in out["results"] if r["repo"] in own]
-            out["total_matches"] = found = len(kept)
-            out["facets"] = {"repo": {r["repo"]: 1 for r in kept}, "lang": {}}
-            out["results"] = kept[:want] if want else kept
+            kept = [r for r in out.results if r.repo in own]
+            out.total_matches = found = len(kept)
+            out.facets = Facets({r.repo: 1 for r in kept}, {})
+            out.results = kept[:want] if want else kept
         # Whether results were left out past the ones sent (the merge may need them): a
         # symbol search counts one result per definition, the others one per file.
-        more = out["limit_hit"] or found > len(out["results"])
+        more = out.limit_hit or found > len(out.results)
         return self.shard, snap.generation, (out, more)
 
     def call(self, fn: Callable, args: tuple, readable: list[str] | None, merged: bool):
@@ -301,7 +307,9 @@ class ClusterSearch:
                 answered.discard(h.shard)
         self.stale = len(answered) < len(self.handles)
 
-    def search(self, query: str, readable: frozenset[str] | None = None, **options) -> dict:
+    def search(
+        self, query: str, readable: frozenset[str] | None = None, **options
+    ) -> ShardedSearchResponse:
         """api.search over every shard, with its keyword arguments (derived from its
         signature, so a new one reaches the shards; `client_gone` stays here: a callable
         does not travel) and `readable` for the snapshot's permission set. The same result,
@@ -325,15 +333,10 @@ class ClusterSearch:
         names = sorted(readable) if readable is not None else None
         answers, missing = self._search_shards(query, want, options, names, time_budget_ms)
         out = merge(list(answers.values()), limit, offset, context, max_lines)
-        out.update(
-            {
-                "offset": offset,
-                "limit": limit,
-                "type": parsed.type,
-                "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
-            }
-        )
-        out.update(self._partial(missing))
+        out.offset, out.limit, out.type = offset, limit, parsed.type
+        out.partial, out.partial_shards = bool(missing), sorted(missing)
+        out.shards = len(self.handles)
+        out.took_ms = round((time.perf_counter() - start) * 1000.0, 2)
         return out
 
     def _search_shards(self, query: str, want: int, options: dict, names, budget_ms: int):
@@ -347,12 +350,12 @@ class ClusterSearch:
         answers = {s: out for s, (out, _more) in sent.items()}
         if share == want:
             return answers, missing
-        page = sorted((r for a in answers.values() for r in a["results"]), key=_order)[:want]
+        page = sorted((r for a in answers.values() for r in a.results), key=_order)[:want]
         last = _order(page[-1]) if len(page) == want else None
         short = {
             s
             for s, (out, more) in sent.items()
-            if more and (last is None or not out["results"] or _order(out["results"][-1]) <= last)
+            if more and (last is None or not out.results or _order(out.results[-1]) <= last)
         }
         if short:
             self.asked_again += len(short)
@@ -370,9 +373,9 @@ class ClusterSearch:
         limit: int = 50,
         readable: frozenset[str] | None = None,
         time_budget_ms: int = 10000,
-    ) -> dict:
-        """api.symbols over every shard: its JSON (plus `partial`, `partial_shards`,
-        `shards`); each shard's best `limit`, merged in the order one machine sorts."""
+    ) -> ShardedSymbolsResponse:
+        """api.symbols over every shard (plus `partial`, `partial_shards`, `shards`); each
+        shard's best `limit`, merged in the order one machine sorts."""
         start = time.perf_counter()
         if not query.strip():
             raise api.QueryError("empty symbol name", 0)
@@ -380,13 +383,14 @@ class ClusterSearch:
         names = sorted(readable) if readable is not None else None
         answers, missing = self._run("symbols", (query, kind, lang, limit, names), time_budget_ms)
         found = sorted((s for hits, _total in answers.values() for s in hits), key=_symbol_order)
-        out = {
-            "symbols": found[:limit] if limit > 0 else found,
-            "total": sum(total for _hits, total in answers.values()),
-            "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
-        }
-        out.update(self._partial(missing))
-        return out
+        return ShardedSymbolsResponse(
+            symbols=found[:limit] if limit > 0 else found,
+            total=sum(total for _hits, total in answers.values()),
+            took_ms=round((time.perf_counter() - start) * 1000.0, 2),
+            partial=bool(missing),
+            partial_shards=sorted(missing),
+            shards=len(self.handles),
+        )
 
     def readable_names(self, principal: Principal, time_budget_ms: int = 10000) -> frozenset[str]:
         """The repos `principal` may read on any shard (each shard's access.py decides for
@@ -434,13 +438,6 @@ class ClusterSearch:
         """shard -> ShardSearcher.footprint() (for capacity planning; bench/cluster_bench.py)."""
         answers, _missing = self._run("footprint", (), time_budget_ms)
         return answers
-
-    def _partial(self, missing: list[str]) -> dict:
-        return {
-            "partial": bool(missing),
-            "partial_shards": sorted(missing),
-            "shards": len(self.handles),
-        }
 
     def _run(
         self, method: str, args: tuple, budget_ms: int, shards: set[str] | None = None
@@ -505,9 +502,9 @@ def actor_name(root, shard: str) -> str:
     return f"shard-{digest}-{shard}"
 
 
-def _order(r: dict) -> tuple:
+def _order(r) -> tuple:
     # rank.order_key on the rounded score: the order one machine returns.
-    return (-r["score"], r["repo"], r["path"], r["branch"])
+    return (-r.score, r.repo, r.path, r.branch)
 
 
 def shard_want(want: int, shards: int) -> int:
@@ -521,17 +518,19 @@ def shard_want(want: int, shards: int) -> int:
     return min(want, max(MIN_SHARD_WANT, -(-2 * want // shards)))
 
 
-def _symbol_order(s: dict) -> tuple:
+def _symbol_order(s: SymbolHit) -> tuple:
     # symbols.search_symbols' order.
-    return (-s["score"], s["name"], s["repo"], s["path"], s["branch"], s["line"])
+    return (-s.score, s.name, s.repo, s.path, s.branch, s.line)
 
 
-def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines) -> dict:
+def merge(
+    answers: list[SearchResponse], limit: int, offset: int, context: int, max_lines
+) -> ShardedSearchResponse:
     """One page from the shards' pages: by score, then the rendered-lines cut again over
     the merged page (each shard cut only its own page)."""
-    results = sorted((r for a in answers for r in a["results"]), key=_order)
+    results = sorted((r for a in answers for r in a.results), key=_order)
     page = results[offset : offset + limit] if limit > 0 else results[offset:]
-    truncated = any(a.get("truncated") for a in answers)
+    truncated = any(a.truncated for a in answers)
     if max_lines is not None:
         kept, rendered = [], 0
         for item in page:
@@ -539,25 +538,23 @@ def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines)
             if room <= 0:
                 truncated = True
                 break
-            if len(item["line_matches"]) > room:
-                item = {**item, "line_matches": item["line_matches"][:room]}
+            if len(item.line_matches) > room:
+                item = dataclasses.replace(item, line_matches=item.line_matches[:room])
                 truncated = True
-            rendered += len(item["line_matches"]) * (1 + 2 * context)
+            rendered += len(item.line_matches) * (1 + 2 * context)
             kept.append(item)
         page = kept
-    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    facets = Facets()
     for a in answers:
-        for kind, counts in a.get("facets", {}).items():
-            merged = facets.setdefault(kind, {})
-            for k, n in counts.items():
-                merged[k] = merged.get(k, 0) + n
-    out = {
-        "results": page,
-        "total_files": sum(a["total_files"] for a in answers),
-        "total_matches": sum(a["total_matches"] for a in answers),
-        "limit_hit": any(a["limit_hit"] for a in answers) or truncated,
-        "facets": facets,
-    }
-    if any("truncated" in a for a in answers):
-        out["truncated"] = truncated
-    return out
+        for mine, theirs in ((facets.repo, a.facets.repo), (facets.lang, a.facets.lang)):
+            for k, n in theirs.items():
+                mine[k] = mine.get(k, 0) + n
+    return ShardedSearchResponse(
+        results=page,
+        total_files=sum(a.total_files for a in answers),
+        total_matches=sum(a.total_matches for a in answers),
+        limit_hit=any(a.limit_hit for a in answers) or truncated,
+        facets=facets,
+        # Only a content search has the field (one machine's shape).
+        truncated=truncated if any(a.truncated is not None for a in answers) else None,
+    )

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from innersearch.indexer import layout
 from innersearch.indexer.access import Principal
 from innersearch.indexer.tokens import open_tokens
+from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse
 
 from . import errors, params
 from .answers import MAX_LINE_CHARS, MAX_RESPONSE_LINES
@@ -35,9 +36,9 @@ NOT_SHARDED = (
 
 
 class FanOutBackend(Protocol):
-    def search(self, query: str, **options) -> dict: ...
+    def search(self, query: str, **options) -> ShardedSearchResponse: ...
 
-    def symbols(self, query: str, **options) -> dict: ...
+    def symbols(self, query: str, **options) -> ShardedSymbolsResponse: ...
 
     def readable_names(self, principal: Principal) -> frozenset[str]: ...
 
@@ -65,7 +66,7 @@ def search_route():
         max_line_chars=MAX_LINE_CHARS,
         readable=readable(),
     )
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/symbols")
@@ -80,7 +81,7 @@ def symbols_route():
         readable=readable(),
         time_budget_ms=current_app.config[BUDGET],
     )
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/openapi.json")
