@@ -513,6 +513,46 @@ def test_references_over_shards_equal_one_machine(org, user, groups):
     assert many.get("/api/v1/refs?name=%20", headers=who).status_code == 400
 
 
+def _status(body: dict) -> dict:
+    """A status without what differs between two indexes of the same repos: when each was
+    written, its generation and its size on disk (one data dir against five)."""
+
+    def repo(r: dict) -> dict:
+        branches = [{k: v for k, v in b.items() if k != "indexed_at"} for b in r["branches"]]
+        return {**{k: v for k, v in r.items() if k != "indexed_at"}, "branches": branches}
+
+    out = {k: v for k, v in body.items() if k not in (*_VOLATILE, "generation", "index_bytes")}
+    return {**out, "repos": [repo(r) for r in body["repos"]]}
+
+
+@pytest.mark.parametrize("user,groups", [*READERS, (None, None)])
+def test_the_status_over_shards_equals_one_machine(org, user, groups):
+    from innersearch.web.fanout_status import _status_part
+
+    if user is None:  # --auth none: every repo, with the sizes on disk
+        one = create_app(org["one"], cache_entries=0).test_client()
+        many = create_fanout_app(org["search"], org["data"].root).test_client()
+        who = {}
+    else:
+        (one, many), who = _apps(org), _as(user, groups)
+    want = one.get("/api/v1/status", headers=who)
+    for _twice in range(2):  # the second from the blob totals kept for these generations
+        got = many.get("/api/v1/status", headers=who)
+        assert got.status_code == want.status_code == 200, got.json
+        assert _status(got.json) == _status(want.json)
+        assert got.json["partial"] is False and got.json["partial_shards"] == []
+    # A size of everything, only for a reader of everything (bob is not one).
+    assert (got.json["index_bytes"] is None) == (want.json["index_bytes"] is None)
+    assert (got.json["index_bytes"] is None) == (user == "bob")
+    names = [r["name"] for r in got.json["repos"]]
+    assert ("gamma" in names) == (groups in ("core", None))
+    # Some blob is held by repos on two shards (the copied code): counted once, as one
+    # machine counts it, not once per shard.
+    parts = org["search"].call(_status_part, (False,), merged=False).answers.values()
+    per_shard = sum(p.report.totals.unique_blobs for p in parts)
+    assert per_shard > got.json["totals"]["unique_blobs"]
+
+
 def test_a_repo_whose_shard_is_silent_answers_503(org):
     from innersearch.web import fanout_calls
     from innersearch.web.errors import ApiError
@@ -535,7 +575,7 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/status", "/api/v1/compare", "/", "/repos"):
+    for path in ("/api/v1/compare", "/api/v1/implementations", "/", "/repos"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
@@ -561,7 +601,7 @@ def test_serve_with_the_address_in_the_environment(org, ray_cluster):
         one = create_app(org["one"], cache_entries=0).test_client()
         want = one.get("/api/v1/search?q=hello&limit=0").json
         assert _page(got) == _page(want) and got["partial"] is False
-        assert http_status(f"{base}/api/v1/status") == 501
+        assert http_status(f"{base}/api/v1/compare") == 501
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -434,6 +434,11 @@ class ClusterSearch:
     def shard_count(self) -> int:
         return len(self.handles)
 
+    def generations(self) -> tuple[tuple[str, int | None], ...]:
+        """Each shard's generation at the last refresh (None: not known): a key for what
+        the caller derives from every shard's state (the status' blob totals)."""
+        return tuple((h.shard, h.generation) for h in self.handles)
+
     def footprints(self, time_budget_ms: int = 10000) -> dict[str, dict]:
         """shard -> ShardSearcher.footprint() (for capacity planning; bench/cluster_bench.py)."""
         answers, _missing = self._run("footprint", (), time_budget_ms)
