@@ -553,6 +553,46 @@ def test_the_status_over_shards_equals_one_machine(org, user, groups):
     assert per_shard > got.json["totals"]["unique_blobs"]
 
 
+@pytest.mark.parametrize("user,groups", READERS)
+def test_the_duplicates_over_shards_equal_one_machines(org, user, groups):
+    # The report `dedup --ray` saved (test_dedup_equals_one_machine ran it on these shards).
+    one, many = _apps(org)
+    who = _as(user, groups)
+    volatile = ["generated_at", "generation"]
+    if groups == "core":
+        # carol reads every repo: one machine shows her the job's own counts, the gateway
+        # those of what it shows (it narrows for every signed-in reader; docs/scale.md).
+        volatile.append("stats")
+    for repo in ("", "gamma", "js-lumber", "nope"):
+        url = f"/api/v1/duplicates?repo={repo}"
+        want, got = one.get(url, headers=who), many.get(url, headers=who)
+        assert got.status_code == want.status_code == 200, got.json
+        assert "note" not in got.json and "shards" not in got.json  # fresh, one machine's
+        assert {k: v for k, v in got.json.items() if k not in volatile} == {
+            k: v for k, v in want.json.items() if k not in volatile
+        }, (repo, who)
+    whole = many.get("/api/v1/duplicates", headers=who).json
+    assert whole["clone_classes"] and whole["libraries"]
+    held = {m["repo"] for c in whole["clone_classes"] for m in c["members"]}
+    assert ("gamma" in held) == (groups == "core")
+
+
+def test_a_missing_or_older_duplicate_report_over_shards_says_so(org, tmp_path):
+    from innersearch.dedup.api import report_path
+
+    many = create_fanout_app(org["search"], tmp_path).test_client()
+    got = many.get("/api/v1/duplicates").json
+    assert got["clone_classes"] == [] and "dedup --ray" in got["note"]
+    # A report of an older state of the shards: served, saying so.
+    saved = json.loads(report_path(org["data"]).read_text())
+    report_path(layout.DataDir(tmp_path)).parent.mkdir(parents=True)
+    report_path(layout.DataDir(tmp_path)).write_text(
+        json.dumps({**saved, "generation": saved["generation"] - 1})
+    )
+    got = many.get("/api/v1/duplicates").json
+    assert got["clone_classes"] and "older state" in got["note"]
+
+
 def test_a_repo_whose_shard_is_silent_answers_503(org):
     from innersearch.web import fanout_calls
     from innersearch.web.errors import ApiError
@@ -575,7 +615,7 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/compare", "/api/v1/implementations", "/", "/repos"):
+    for path in ("/api/v1/compare", "/api/v1/implementations", "/", "/repos", "/duplicates"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results

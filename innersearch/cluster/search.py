@@ -435,8 +435,11 @@ class ClusterSearch:
         return len(self.handles)
 
     def generations(self) -> tuple[tuple[str, int | None], ...]:
-        """Each shard's generation at the last refresh (None: not known): a key for what
-        the caller derives from every shard's state (the status' blob totals)."""
+        """Each shard's generation (None: a shard that did not answer), refreshed first when
+        a shard is known to have moved: a key for what the caller derives from every
+        shard's state (the status' blob totals, the dedup report's freshness)."""
+        if self.stale or self._layout_moved():
+            self.refresh()
         return tuple((h.shard, h.generation) for h in self.handles)
 
     def footprints(self, time_budget_ms: int = 10000) -> dict[str, dict]:

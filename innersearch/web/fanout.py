@@ -1,7 +1,7 @@
 """`serve --ray`: the JSON API over a fan-out backend (a cluster's shard actors) instead of one
 Store: search and symbols answered per shard and merged, a repo's routes on its shard
-(fanout_repo.py), the status summed over the shards (fanout_status.py); routes not served
-over shards yet answer 501 and say so.
+(fanout_repo.py), the status summed over the shards (fanout_status.py), the report of
+`dedup --ray` (fanout_duplicates.py); routes not served over shards yet answer 501 and say so.
 
 The backend is any object with ClusterSearch's `search`, `symbols`, `call`, `shard_count`,
 `generations` and `readable_names`; this module does not import the cluster package (the
@@ -32,7 +32,8 @@ from .openapi import openapi_document
 TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
     "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
-    "symbols, file, outline, definition, refs, repos, repos/NAME and status routes are"
+    "symbols, file, outline, definition, refs, repos, repos/NAME, status and duplicates "
+    "routes are"
 )
 
 
@@ -101,7 +102,7 @@ def create_fanout_app(
 ) -> Flask:
     """The app answering from `backend`; `data_root` holds the token file (--auth token);
     a shard that has not answered within `time_budget_ms` is named in `partial_shards`."""
-    from . import fanout_repo, fanout_status, install_guards
+    from . import fanout_duplicates, fanout_repo, fanout_status, install_guards
 
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -114,6 +115,7 @@ def create_fanout_app(
     app.register_blueprint(bp)
     app.register_blueprint(fanout_repo.bp)
     fanout_status.install(app)
+    fanout_duplicates.install(app, data_root)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None
     install_auth(app, auth, tokens)
