@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -21,7 +22,7 @@ import pytest
 from innersearch.cluster import placement, shards
 from innersearch.cluster.dedup import find_duplicates_cluster
 from innersearch.cluster.index import index_cluster
-from innersearch.cluster.search import ClusterSearch
+from innersearch.cluster.search import ClusterSearch, actor_name
 from innersearch.cluster.shardconfig import fnmatch_escape
 from innersearch.dedup.api import find_duplicates
 from innersearch.indexer import layout
@@ -622,8 +623,43 @@ def test_routes_needing_one_combined_view_say_so(org):
     assert many.get("/healthz").status_code == 200
 
 
-def test_serve_with_the_address_in_the_environment(org, ray_cluster):
-    cluster, _ray = ray_cluster
+def test_rows_pushed_again_under_the_same_epoch_are_read(org, ray_cluster):
+    # Every web worker pushes the other shards' rows with its own epoch count: two pushes of
+    # different rows can carry the same number, and the second must not be ignored.
+    _cluster, ray = ray_cluster
+    searcher = org["search"]
+    searcher.search("hello", limit=0)  # rows fresh everywhere
+    h = searcher.handles[0]
+    rows = [r for s, found in searcher.rows.items() if s != h.shard for r in found]
+    other = searcher.epoch + 1000  # another worker's count
+    ray.get(h.actor.set_others.remote(rows[:1], other))  # most rows missing
+    ray.get(h.actor.search.remote("hello", 0, {}, None))  # its view made with them
+    ray.get(h.actor.set_others.remote(rows, other))  # whole again, under the same epoch
+    got = searcher.search("hello", limit=0).to_json()
+    assert _page(got) == _page(api.search(org["one"].snapshot(), "hello", limit=0).to_json())
+
+
+def _get(url: str) -> tuple[int, dict]:
+    """(status, JSON body) of a GET over HTTP (an HTTP error is a status and its body)."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def _kill_actor(ray, searcher: ClusterSearch, shard: str) -> None:
+    """Kill the actor serving `shard` (the one every process of this data dir shares)."""
+    h = next(h for h in searcher.handles if h.shard == shard)
+    name = f"{actor_name(searcher.layout.root, shard)}-{h.node[:12]}"
+    ray.kill(ray.get_actor(name, namespace="innersearch"), no_restart=True)
+
+
+def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):
+    """What a user of `serve --ray` sees over HTTP when a shard's actor dies: a 503 naming
+    the shard for a route on its repo, partial answers naming it from the routes that ask
+    every shard; whole again at the next request, the actor started again."""
+    cluster, ray = ray_cluster
     port = free_port()
     env = {**os.environ, "INNERSEARCH_RAY_ADDRESS": cluster.address}
     cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(org["data"].root), "serve"]
@@ -633,18 +669,56 @@ def test_serve_with_the_address_in_the_environment(org, ray_cluster):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    searcher = org["search"]
+    shard = searcher.owner("alpha")
+    one = create_app(org["one"], cache_entries=0).test_client()
+    whole_status = one.get("/api/v1/status").json
+
+    def whole_search() -> list:
+        return _page(one.get("/api/v1/search?q=hello&limit=0").json)
+
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(proc, base, seconds=180)
-        with urllib.request.urlopen(f"{base}/api/v1/search?q=hello&limit=0", timeout=60) as r:
-            got = json.load(r)
-        one = create_app(org["one"], cache_entries=0).test_client()
-        want = one.get("/api/v1/search?q=hello&limit=0").json
-        assert _page(got) == _page(want) and got["partial"] is False
+        status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
+        assert status == 200 and _page(got) == whole_search() and got["partial"] is False
         assert http_status(f"{base}/api/v1/compare") == 501
+
+        _kill_actor(ray, searcher, shard)
+        status, got = _get(f"{base}/api/v1/repos/alpha")
+        assert status == 503 and shard in got["error"], got
+        status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")  # the actor started again
+        assert status == 200 and got["partial"] is False and _page(got) == whole_search()
+
+        _kill_actor(ray, searcher, shard)
+        status, got = _get(f"{base}/api/v1/status")
+        assert status == 200 and got["partial"] is True and got["partial_shards"] == [shard]
+        names = {r["name"] for r in got["repos"]}
+        assert "alpha" not in names and names < {r["name"] for r in whole_status["repos"]}
+        status, got = _get(f"{base}/api/v1/status")
+        assert status == 200 and got["partial"] is False
+        assert _status(got) == _status(whole_status)
+
+        _kill_actor(ray, searcher, shard)
+        status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
+        assert status == 200 and got["partial"] is True and got["partial_shards"] == [shard]
+        assert 0 < len(got["results"]) < len(whole_search())
+        assert "alpha" not in {r["repo"] for r in got["results"]}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # This process's searcher shares the actors: it sees the one that died.
+    assert searcher.search("hello", limit=0).to_json()["partial_shards"] == [shard]
+    # A new actor whose generation is known but which has not had the other shards' rows
+    # yet (set_others still queued): it answers UNSET, is asked again after a refresh, and
+    # the page is one machine's, not one scored without the other shards' repos.
+    h = next(h for h in searcher.handles if h.shard == shard)
+    h.actor, h.dead = searcher._actor(shard, h.node), False
+    h.generation = ray.get(h.actor.repos.remote())[0]
+    searcher.stale = False
+    got = searcher.search("hello", limit=0).to_json()
+    want = api.search(org["one"].snapshot(), "hello", limit=0).to_json()
+    assert got["partial"] is False and _page(got) == _page(want)
 
 
 def _held(data: layout.DataDir) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ stop returns its exact top `offset + limit`, and the merged top page is the glob
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -36,6 +37,7 @@ _SEARCH = inspect.signature(api.search)
 _NOT_SENT = ("snap", "query", "client_gone")
 MAX_PRINCIPALS = 1024  # readable sets remembered (one per signed-in user and generation)
 MIN_SHARD_WANT = 10  # results a shard is first asked for, when the page wants more
+UNSET = -1  # the generation a shard answers with before it has the other shards' rows
 
 
 class ShardSearcher:
@@ -45,7 +47,10 @@ class ShardSearcher:
         self.shard = shard
         self.store = Store.open(ShardLayout(Path(root), (shard,)).data(shard).root)
         self.others: dict[str, RepoRow] = {}  # the other shards' repos (rows only)
-        self.epoch = 0
+        self.epoch = 0  # the pushing caller's count (0: no rows yet)
+        # This actor's own count of pushes: every web worker pushes rows with its own epoch,
+        # so two pushes of different rows can carry the same epoch (the view is keyed on this).
+        self.pushes = 0
         self._view: tuple[tuple[int, int], CatalogView, frozenset[str]] | None = None
 
     def node(self) -> str:
@@ -79,7 +84,8 @@ class ShardSearcher:
         return snap.generation, list(snap.repos.values())
 
     def set_others(self, rows: list[RepoRow], epoch: int) -> int:
-        self.others = {r.name: r for r in rows}
+        self.others = {r.name: r for r in rows}  # before the count: a reader of the new
+        self.pushes += 1  # count finds the new rows
         self.epoch = epoch
         return self.store.snapshot().generation
 
@@ -87,15 +93,22 @@ class ShardSearcher:
         """This shard's state with the other shards' repo rows, and its own repos' names
         (one catalog read per query)."""
         snap = self.store.snapshot()
-        key = (snap.generation, self.epoch)
+        key = (snap.generation, self.pushes)
         found = self._view  # read once: another thread may replace it meanwhile
         if found is None or found[0] != key:
             full = snap.view_full
-            repos = {n: r for n, r in self.others.items() if n not in full.repos}
+            others = self.others  # read after the key: rows at least as new as it says
+            repos = {n: r for n, r in others.items() if n not in full.repos}
             repos.update(full.repos)
             view = CatalogView(full.generation, full.files, repos, full.branch_commits, full.access)
             found = self._view = (key, view, frozenset(full.repos))
         return Snapshot(found[1], snap.searcher, snap.impl_searcher), found[2]
+
+    def _scored_at(self, snap: Snapshot) -> int:
+        """The generation an answer read from the merged snapshot is of; UNSET until the
+        other shards' rows came (a new actor, or set_others still queued behind a query on
+        another thread): its scores are not one machine's, the caller asks again."""
+        return snap.generation if self.epoch else UNSET
 
     def _scoped(
         self, readable: list[str] | None, merged: bool = True
@@ -122,7 +135,7 @@ class ShardSearcher:
         machine scores them (the other shards' repo rows are in the snapshot)."""
         snap, _own = self._scoped(readable)
         out = api.symbols(snap, query, kind=kind, lang=lang, limit=limit)
-        return self.shard, snap.generation, (out.symbols, out.total)
+        return self.shard, self._scored_at(snap), (out.symbols, out.total)
 
     def search(
         self, query: str, want: int, options: dict, readable: list[str] | None
@@ -142,7 +155,7 @@ class ShardSearcher:
         # Whether results were left out past the ones sent (the merge may need them): a
         # symbol search counts one result per definition, the others one per file.
         more = out.limit_hit or found > len(out.results)
-        return self.shard, snap.generation, (out, more)
+        return self.shard, self._scored_at(snap), (out, more)
 
     def call(self, fn: Callable, args: tuple, readable: list[str] | None, merged: bool):
         """`fn(store, snap, *args)` on this shard: `snap` scoped to `readable`, with the other
@@ -154,7 +167,7 @@ class ShardSearcher:
             found = fn(self.store, snap, *args)
         except Exception as err:  # noqa: BLE001 - carried back, raised by the web layer
             found = ShardFailure.of(err)
-        return self.shard, snap.generation, found
+        return self.shard, self._scored_at(snap) if merged else snap.generation, found
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,7 @@ class ShardHandle:
     actor: object
     generation: int | None = None
     node: str = ""
+    dead: bool = False  # its actor died (killed, crashed): started again at the next refresh
 
 
 @dataclass
@@ -260,17 +274,20 @@ class ClusterSearch:
 
     def _replace_lost(self) -> None:
         """Shards whose node left the cluster get a new actor on a live node (their data dir
-        must be readable there: shared storage, or the node's disk restored)."""
+        must be readable there: shared storage, or the node's disk restored); a shard whose
+        actor died on a live node, a new one there (the same name: every web worker that
+        saw it die finds the one that the first started)."""
         alive = placement.nodes(self.ray)
-        lost = [h for h in self.handles if h.node not in alive]
+        lost = [h for h in self.handles if h.node not in alive or h.dead]
         if not lost or not alive:
             return
         where = placement.place(list(self.layout.ids), alive)
         for h in lost:
-            self.ray.kill(h.actor, no_restart=True)
+            with contextlib.suppress(Exception):  # already gone
+                self.ray.kill(h.actor, no_restart=True)
             h.node = where[h.shard]
             h.actor = self._actor(h.shard, h.node)
-            h.generation = None
+            h.generation, h.dead = None, False
 
     def refresh(self, timeout_s: float = 5.0) -> None:
         """Give every shard the other shards' repo rows (after any shard's generation moved);
@@ -292,8 +309,9 @@ class ClusterSearch:
                 try:
                     h.generation, self.rows[h.shard] = ray.get(refs[h.shard])
                     answered.add(h.shard)
-                except Exception:  # noqa: BLE001 - a dead shard: asked again next time
+                except Exception as err:  # noqa: BLE001 - a dead shard: asked again next time
                     h.generation = None
+                    h.dead = self._died(err)
         self.epoch += 1
         pushed = {}
         for h in self.handles:
@@ -458,11 +476,15 @@ class ClusterSearch:
             if self.stale or self._layout_moved():
                 self.refresh(min(5.0, budget_ms / 2000))
             asked = [h for h in self.handles if shards is None or h.shard in shards]
-            answers, missing, moved = self._fan_out(method, args, budget_ms, asked)
+            answers, missing, moved, unset = self._fan_out(method, args, budget_ms, asked)
             if not moved:
                 break
             self.stale = True
-        return answers, missing
+        # Still without the other shards' rows after the refresh: its answer is not one
+        # machine's, so it is left out and named (partial) rather than merged.
+        for shard in unset:
+            del answers[shard]
+        return answers, missing + unset
 
     def _fan_out(self, method: str, args: tuple, budget_ms: int, asked: list[ShardHandle]):
         refs = {getattr(h.actor, method).remote(*args): h for h in asked}
@@ -478,15 +500,23 @@ class ClusterSearch:
             for ref in ready:
                 try:
                     found.append(self.ray.get(ref))
-                except Exception:  # noqa: BLE001 - that shard's node died
+                except Exception as err:  # noqa: BLE001 - that shard's node or actor died
                     missing.append(refs[ref].shard)
+                    refs[ref].dead = self._died(err)
                     self.stale = True
         by_shard = {h.shard: h for h in asked}
-        answers = {}
+        answers, unset = {}, []
         for shard, generation, payload in found:
             moved = moved or generation != by_shard[shard].generation
+            if generation == UNSET:
+                unset.append(shard)
             answers[shard] = payload
-        return answers, missing, moved
+        return answers, missing, moved, unset
+
+    def _died(self, err: Exception) -> bool:
+        """Whether `err` says the actor is gone for good (not a node that left: that is
+        _replace_lost's own check)."""
+        return isinstance(err, self.ray.exceptions.RayActorError)
 
     def _layout_moved(self) -> bool:
         """Whether DATA/cluster.json changed (shards added) since the layout was read."""
