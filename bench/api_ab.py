@@ -6,7 +6,7 @@ DIR is another checkout of innersearch (e.g. `git archive main | tar -x -C DIR`)
 checkout is B. Each side is one process serving DATA through Flask's test client (no
 sockets); every round asks each route once per side. The dedup report must be persisted
 (`innersearch dedup` first), so no request recomputes it. Prints per route and side the
-median milliseconds, and whether the answers are the same JSON text apart from `took_ms`
+median milliseconds (the search result cache off), and whether the answers are the same JSON text apart from `took_ms`
 (keys in the same order), with the load average before and after.
 """
 
@@ -32,6 +32,8 @@ ROUTES = [
     "/api/v1/duplicates?repo={repo}",
     "/api/v1/implementations?q=retry%20with%20backoff",
     "/api/v1/search?q=retry",
+    "/api/v1/search?q=lang%3Apython%20import%20time",
+    "/api/v1/search?q=-test%20parse",
 ]
 
 # One side: read a route per line on stdin, answer one JSON line (ms, body) on stdout.
@@ -39,7 +41,8 @@ SERVER = r"""
 import json, sys, time
 from innersearch.indexer.store import Store
 from innersearch.web import create_app
-client = create_app(Store.open(sys.argv[1])).test_client()
+# The result cache off: every round searches again instead of timing a cache hit.
+client = create_app(Store.open(sys.argv[1]), cache_entries=0).test_client()
 for line in sys.stdin:
     url = line.strip()
     started = time.perf_counter()

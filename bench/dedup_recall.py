@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from innersearch.dedup import api, lsh, verify  # noqa: E402
 from innersearch.dedup.detect import MIN_ESTIMATED, MIN_SIZE_RATIO, candidates, detect  # noqa: E402
-from innersearch.dedup.fragments import load_streams  # noqa: E402
+from innersearch.dedup.fragments import load, load_streams  # noqa: E402
 from innersearch.indexer import fingerprints as fp  # noqa: E402
 from innersearch.indexer import layout  # noqa: E402
 from innersearch.indexer.parse import parse_source  # noqa: E402
@@ -364,16 +364,23 @@ def diagnose(store: Store, frags, pairs: set[tuple[int, int]], i: int, j: int) -
         "tokens": [int(frags.tokens[a]), int(frags.tokens[b])],
         "estimated_abs": round(est_abs, 3),
         "estimated_raw": round(est_raw, 3),
-        "similarity": round(verdict.similarity, 3),
-        "raw_similarity": round(verdict.raw_similarity, 3),
+        # measured in full: a rejected verdict's figures stop at the first rule's cutoff
+        "similarity": round(verify.lcs_ratio(sa.abstract, sb.abstract), 3),
+        "raw_similarity": round(verify.lcs_ratio(sa.raw, sb.raw), 3),
+        "line_similarity": round(verify.lcs_ratio(sa.line_keys(), sb.line_keys()), 3),
         "required": round(verify.required_similarity(min(len(sa.raw), len(sb.raw))), 3),
         "would_be": verdict.clone_type,
     }
 
 
 def evaluate(store: Store, mutants: list[dict]) -> dict:
+    # detect() drops the signatures after banding; the diagnosis needs them, so the same
+    # fragments are loaded again (same rows, same order) with theirs.
+    signed = load(store, store.snapshot(), 50, 6)
     found = detect(store, store.snapshot(), 50, 6)
     frags = found.fragments
+    assert np.array_equal(signed.rowid, frags.rowid)
+    frags.abs_sig, frags.raw_sig = signed.abs_sig, signed.raw_sig
     candidate_set = {(int(a), int(b)) for a, b in candidates(frags).tolist()}
     where: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
     for i in range(len(frags)):
@@ -486,18 +493,29 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=40, help="classes in the precision sample")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sample-seed", type=int, default=7, help="seed of the precision sample")
+    ap.add_argument(
+        "--work",
+        help="keep the injected repo and its index here and reuse them when present (the "
+        "mutants are seeded, so they are the same): to compare detector changes on one index",
+    )
     args = ap.parse_args()
     repos = Path(args.repos)
     if not repos.is_dir():
         sys.exit(f"no sample organization at {repos}: run ../shared/corpus/build.sh")
     rng = random.Random(args.seed)
-    work = Path(tempfile.mkdtemp(prefix="dedup-recall-"))
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dedup-recall-"))
+    reuse = args.work is not None and (work / "indexed").exists()
     try:
         chosen = pick_functions(repos, args.per_lang, rng)
+        shutil.rmtree(work / "inject", ignore_errors=True)
         mutants = build_injected(work / "inject", chosen, rng)
         data = layout.DataDir(work / "data")
         started = time.monotonic()
-        index_sources(data, [str(repos), str(work / "inject" / INJECTED)], say=lambda _m: None)
+        if not reuse:
+            shutil.rmtree(work / "data", ignore_errors=True)
+            sources = [str(repos), str(work / "inject" / INJECTED)]
+            index_sources(data, sources, say=lambda _m: None)
+            (work / "indexed").touch()
         store = Store.open(data.root)
         indexed = time.monotonic() - started
         result = evaluate(store, mutants)
@@ -507,7 +525,8 @@ def main() -> int:
         )
         store.close()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
     result.update(
         {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -11,6 +11,10 @@ with one client (what HTTP adds without contention), the server with its
 cache on (the mix repeats, so this is the warm case), and the same queries called in process
 (no HTTP, one thread). Without --data the repos are indexed into a temporary data dir first.
 
+--wrk adds the uncached measure driven by wrk (Debian's `wrk`, a C load generator, installed
+with apt-get if missing): the Python clients above cost CPU on the same two cores as the
+server, so their figure is the server's latency plus the load generator's share of the cores.
+
 --baseline DIR (a checkout of another commit, e.g. `git archive OLD | tar -x -C DIR`) adds
 interleaved rounds of the uncached 8-client measure, this tree's server then DIR's, on the
 same data dir: on a shared machine the load drifts, so only a ratio measured side by side
@@ -24,6 +28,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -253,6 +258,63 @@ def run_config(
     }
 
 
+# wrk replays the same paths round-robin on every connection and prints what the summary
+# needs as one JSON line (latency in microseconds; errors = socket errors + non-2xx/3xx).
+WRK_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"n": %%d, "p50": %%f, "p95": %%f, "p99": %%f, "max": %%f, "mean": %%f, ' ..
+    '"errors": %%d, "seconds": %%f}\\n',
+    summary.requests, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout, summary.duration / 1e6))
+end
+"""
+
+
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def run_wrk(data: Path, args, clients: int) -> dict:
+    """The uncached server under wrk (one wrk thread: it needs a fraction of a core)."""
+    port = free_port()
+    paths = [search_path(q, args.limit) for q in QUERIES]
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as tmp:
+        server = start_server(data, port, args.threads, args.workers, 0, log)
+        try:
+            warm = Load(port, paths, len(paths), 60)
+            warm.run(1)
+            script = Path(tmp) / "paths.lua"
+            script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+            seconds = max(5, int(min(args.seconds, args.requests / 100)))
+            out = subprocess.run(
+                [wrk_binary(), "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s"]
+                + ["-s", str(script), f"http://127.0.0.1:{port}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    r = json.loads(out.strip().splitlines()[-1])
+    r["errors"] += len(warm.errors)
+    r["rps"] = r["n"] / r["seconds"] if r["seconds"] else 0.0
+    return {**r, "clients": clients, "error_samples": warm.errors[:5]}
+
+
 def row(label: str, r: dict) -> str:
     rps = f"{r['rps']:.0f}" if "rps" in r else "-"
     return (
@@ -324,8 +386,8 @@ def baseline_markdown(fig: dict) -> str:
 
 def markdown(fig: dict) -> str:
     cold, one, warm, direct = fig["uncached"], fig["uncached_1"], fig["cached"], fig["direct"]
-    single = fig["uncached_1_worker"]
-    runs = (cold, one, warm, single)
+    single, wrk = fig["uncached_1_worker"], fig.get("wrk")
+    runs = (cold, one, warm, single, *([wrk] if wrk else []))
     c = fig["clients"]
     return "\n".join(
         [
@@ -348,6 +410,11 @@ def markdown(fig: dict) -> str:
             row("HTTP, result cache off, 1 client", one),
             row(f"HTTP, result cache on (repeated queries), {c} clients", warm),
             row("in process `search()`, 1 thread, no HTTP", {**direct, "errors": 0}),
+            *(
+                [row(f"HTTP, result cache off, {c} connections, wrk load generator", wrk)]
+                if wrk
+                else []
+            ),
             "",
             f"Ratios (same run): cache off, {c} clients / 1 client p50 = "
             f"{cold['p50'] / one['p50']:.2f}x; 1 client HTTP / in process p50 = "
@@ -358,7 +425,8 @@ def markdown(fig: dict) -> str:
             f"Target p50 <= {P50_GOAL_MS} ms and p99 <= {P99_GOAL_MS} ms with no errors at "
             f"{c} clients: every request searching: "
             f"**{verdict(cold)}**; with the result cache on repeated queries: "
-            f"**{verdict(warm)}**.",
+            f"**{verdict(warm)}**"
+            + (f"; every request searching, load from wrk: **{verdict(wrk)}**." if wrk else "."),
             "",
             "Reading: with the cache off the server is CPU-bound on the search itself. "
             f"{c} clients share {os.cpu_count()} cores, so by Little's law p50 is about "
@@ -396,6 +464,7 @@ def main() -> int:
     ap.add_argument("--baseline", type=Path, help="a checkout of another commit to compare")
     ap.add_argument("--baseline-name", help="how the baseline is named (default: its path)")
     ap.add_argument("--rounds", type=int, default=3, help="side-by-side rounds (--baseline)")
+    ap.add_argument("--wrk", action="store_true", help="add the uncached measure under wrk")
     args = ap.parse_args()
 
     tmp = None
@@ -417,6 +486,7 @@ def main() -> int:
     one = run_config(data, args, 0, 1, max(100, args.requests // 4))
     warm = run_config(data, args, None, args.clients, args.requests)
     direct = summary(in_process(data, args.limit, rounds=5))
+    wrk = run_wrk(data, args, args.clients) if args.wrk else None
     fig = {
         "command": "python bench/http_load.py " + " ".join(sys.argv[1:]),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -433,6 +503,7 @@ def main() -> int:
         "uncached_1_worker": single,
         "cached": warm,
         "direct": direct,
+        "wrk": wrk,
     }
     if args.baseline:
         fig["side_by_side"] = side_by_side(data, args)
@@ -449,6 +520,7 @@ def main() -> int:
     if tmp:
         tmp.cleanup()
     errors = cold["errors"] + one["errors"] + warm["errors"] + single["errors"]
+    errors += wrk["errors"] if wrk else 0
     if args.baseline:
         errors += fig["side_by_side"]["this"]["errors"] + fig["side_by_side"]["baseline"]["errors"]
     return 0 if errors == 0 else 1

@@ -245,6 +245,14 @@ def _file_streams(text: str):
     return verify.Streams(fp.decode_record(record.data))
 
 
+def _compared(original: str, edited: str):
+    """Both texts' streams, their verdict, and the smaller one's token count."""
+    from innersearch.dedup import verify
+
+    a, b = _file_streams(original), _file_streams(edited)
+    return a, b, verify.compare(a, b), min(len(a.raw), len(b.raw))
+
+
 def test_a_copy_edited_small_function_is_type3():
     """Three lines edited in a small function, its names kept: a copy-edit, found at the
     general threshold (the idiom rule of small fragments asks for more when names differ)."""
@@ -271,9 +279,7 @@ def test_a_copy_edited_small_function_is_type3():
         "    pass\n"
         "    return entry.balance\n"
     )
-    a, b = _file_streams(original), _file_streams(edited)
-    verdict = verify.compare(a, b)
-    small = min(len(a.raw), len(b.raw))
+    a, b, verdict, small = _compared(original, edited)
     assert small < verify.LARGE
     assert verify.MIN_SIMILARITY <= verdict.similarity < verify.required_similarity(small)
     assert verdict.raw_similarity >= verify.COPY_EDIT_RAW
@@ -282,3 +288,38 @@ def test_a_copy_edited_small_function_is_type3():
     renamed = edited.replace("ledger", "store").replace("entry", "row").replace("amount", "n")
     renamed = renamed.replace("account", "key").replace("balance", "total")
     assert verify.compare(a, _file_streams(renamed)).clone_type == ""
+
+
+def test_a_three_line_edit_keeping_most_lines_is_type3():
+    """Three lines edited (one added, one replaced, one removed) in a 63-token function: the
+    token measures fall under the small-fragment thresholds, but six of its nine lines stand
+    again letter for letter, which makes it a copy-edit (NiCad's line view); the same
+    shape with other names keeps no line and stays an idiom."""
+    from innersearch.dedup import verify
+
+    original = (
+        "def reconcile(ledger, account, since):\n"
+        "    entries = ledger.entries(account, since=since)\n"
+        "    if not entries:\n"
+        "        return 0\n"
+        "    total = sum(e.amount for e in entries)\n"
+        "    ledger.mark(account, total)\n"
+        "    log.info('reconciled %s', account)\n"
+        "    ledger.flush()\n"
+        "    return total\n"
+    )
+    lines = original.splitlines(keepends=True)
+    added = "    probe0_value = check_probe0(len(probe0_items), 42)\n"
+    replaced = "    probe1_value = check_probe1(len(probe1_items), 42)\n"
+    # one line added, the sum replaced, the flush removed
+    edited = "".join([*lines[:2], added, *lines[2:4], replaced, *lines[5:7], *lines[8:]])
+    a, b, verdict, small = _compared(original, edited)
+    assert verdict.similarity < verify.required_similarity(small)
+    assert verdict.raw_similarity < verify.COPY_EDIT_RAW
+    assert verdict.clone_type == "T3"
+    assert verify.lcs_ratio(a.line_keys(), b.line_keys()) >= verify.COPY_EDIT_LINES
+    renamed = edited.replace("ledger", "book").replace("entries", "rows").replace("total", "n")
+    renamed = renamed.replace("account", "key").replace("since", "after").replace("log", "out")
+    other = verify.compare(a, _file_streams(renamed))
+    assert other.similarity >= verify.LINES_FLOOR  # the shape alone would pass
+    assert other.clone_type == ""

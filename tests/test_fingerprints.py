@@ -204,3 +204,29 @@ def test_record_keeps_low_16_bits_of_datasketch_and_exact_streams():
     assert got_hashes.tolist() == hashes.tolist()
     assert got_cats.tolist() == cats.tolist()
     assert got_lines.tolist() == lines.tolist()
+
+
+C_API = b"""#define QUEUE_DEPTH 64
+struct ring_queue {
+    int head;
+    int tail;
+};
+
+int ring_queue_push(struct ring_queue *q, int value)
+{
+    q->tail = (q->tail + 1) % QUEUE_DEPTH;
+    return value;
+}
+"""
+
+
+def test_file_record_vocabulary_keeps_only_the_api_definitions():
+    # Constants and struct fields are most of a C tree's symbols and no reader of the
+    # record uses them (the search index has them): the record keeps types and callables.
+    parsed = parse_source("c", C_API)
+    assert {s.kind for s in parsed.symbols} >= {"constant", "field", "struct", "function"}
+    vocab = fp.decode_record(records("c", C_API)[0].data).streams()[3]
+    assert sorted((kind, name) for kind, name, _c, _s in vocab) == [
+        ("function", "ring_queue_push"),
+        ("struct", "ring_queue"),
+    ]

@@ -157,7 +157,8 @@ def test_a_poll_cycle_indexes_what_was_pushed_and_records_the_next_sync(org, tmp
     assert busy.kind == "poll" and busy.repos == 1
     cat = catalog.Catalog(data.catalog_path)
     with cat.read() as r:
-        assert r.sync_state()["next_sync_at"] > r.sync_state()["last_sync_at"]
+        state = r.sync_state()
+        assert state is not None and state.next_sync_at > state.last_sync_at
     cat.close()
 
 

@@ -251,3 +251,21 @@ def test_generated_regexes_read_match_and_require_like_re2(pattern, text, fold):
     for line in text.split("\n"):
         if rx.search(line) is not None:
             assert _contains(req, line), (pattern, fold, line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="abkKsS\u212a\u017f \n\u00e9", max_size=40),
+    st.text(alphabet="abkKsS\u00e9 ", min_size=1, max_size=4),
+    st.booleans(),
+)
+def test_a_blobs_line_ranges_equal_each_lines_ranges(text, needle, case_sensitive):
+    # The search page asks a blob's rendered lines at once; KELVIN SIGN and LONG S are the
+    # blobs where folding the whole blob and folding each line must agree to stay exact.
+    data = text.encode()
+    m = Matcher.for_literal(needle, case_sensitive)
+    bounds = []
+    for _line, start in m.scan(data):
+        end = data.find(b"\n", start)
+        bounds.append((start, len(data) if end < 0 else end))
+    assert m.line_ranges(data, bounds) == [m.ranges(data, ls, le) for ls, le in bounds]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 
+from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
 from innersearch.indexer.identifiers import identifier_words
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES
@@ -46,7 +47,6 @@ META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on t
 # (pipenv ~ chardet, the sample org's one false pair, which it was tuned on; docs/dedup.md).
 MIN_PURPOSE = 0.02
 MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
-_API_KINDS = frozenset({"class", "function", "method", "interface", "struct", "type", "enum"})
 _DOC_WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 _STOP = frozenset(
     {"the", "and", "for", "with", "this", "that", "from", "are", "you", "your", "can", "not"}
@@ -349,7 +349,8 @@ def vocabulary_words(entries: list) -> tuple[tuple[str, ...], tuple[int, ...]]:
     took gigabytes), and counting these in file order gives the same Counter, order too."""
     counts: dict[str, int] = {}
     for kind, name, _container, signature in entries:
-        if kind not in _API_KINDS or name.startswith("_") or name.lower().startswith("test"):
+        # The kind check is for records written before the indexer kept only API_KINDS.
+        if kind not in fp.API_KINDS or name.startswith("_") or name.lower().startswith("test"):
             continue
         for w in _api_words(name):
             counts[w] = counts.get(w, 0) + 2

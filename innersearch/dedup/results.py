@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from innersearch.indexer.jsonresult import JsonResult, from_json, optional
+from innersearch.indexer.jsonresult import JsonResult, from_json, named, optional
+from innersearch.indexer.repoinfo import Committer
 
 
 @dataclass(slots=True)
@@ -70,22 +71,57 @@ class CloneClass(JsonResult):
 
 
 @dataclass(slots=True)
-class Committer(JsonResult):
-    name: str
-    email: str
-    commits: int
-
-
-@dataclass(slots=True)
 class SideOwners(JsonResult):
+    """Who owns one side: the CODEOWNERS rule matching its path, its top three committers."""
+
     codeowners: list[str]
-    committers: list[Committer]
+    committers: list[Committer]  # the repo's own (indexer/repoinfo.py), the first three
 
 
 @dataclass(slots=True)
 class PairOwners(JsonResult):
     a: SideOwners
     b: SideOwners
+
+
+@dataclass(slots=True)
+class FilePair(JsonResult):
+    """Two near-identical files of a copy, one per side, and how alike they are."""
+
+    a: str
+    b: str
+    similarity: float
+
+
+@dataclass(slots=True)
+class CopyEvidence(JsonResult):
+    """What a copy or a fork rests on: files matched side by side and the clones in them."""
+
+    summary: str
+    files_a: int
+    files_b: int
+    matched_files_a: int
+    matched_files_b: int
+    near_identical_files: int  # files of the copy near-identical to one of the original
+    duplicated_lines: int
+    shared_functions: list[str]  # names of functions both sides hold, the first 30
+    shared_function_count: int
+    file_pairs: list[FilePair]  # the first 20, by path
+
+
+@dataclass(slots=True)
+class ParallelEvidence(JsonResult):
+    """What two parallel implementations share: their vocabulary (API names, signatures,
+    docs, package metadata), and how close they are beside every other repo (hubness)."""
+
+    language: str
+    shared_api_words: list[str]
+    shared_signature_words: list[str]
+    shared_doc_words: list[str]
+    shared_package_words: list[str]
+    shared_functions: int  # functions with clones between the two
+    cosine: float
+    hubness: list[float]  # [a's, b's]
 
 
 @dataclass(slots=True)
@@ -99,7 +135,7 @@ class LibraryPair(JsonResult):
     canonical: Literal["a", "b"]
     canonical_reason: str
     owners: PairOwners
-    evidence: dict[str, Any]  # what the relation rests on; its fields depend on `relation`
+    evidence: CopyEvidence | ParallelEvidence  # copy and fork: Copy; parallel: Parallel
     scope: Literal["cross-repo", "in-repo"]
     impact: int
     in_repo_kind: str | None = optional()
@@ -141,15 +177,25 @@ class KeepChoice(JsonResult):
 
 
 @dataclass(slots=True)
+class Migration(JsonResult):
+    """A member not kept: moving its users onto the kept one, and what that would retire."""
+
+    from_: str = named("from")  # the repo moved off ("from" is no Python name)
+    to: str  # the kept repo
+    repos: int  # the repos that use the one moved off
+    call_sites: int | None  # None: unknown for this reader
+    code_lines: int
+    replaceable_lines: int  # at most the kept one's code lines
+
+
+@dataclass(slots=True)
 class CapabilityLanguage(JsonResult):
     """A capability's implementations in one language: the one to keep, what would move."""
 
     language: str
     members: list[CapabilityMember]
     keep: KeepChoice
-    # {"from", "to", "repos", "call_sites", "code_lines", "replaceable_lines"} per member
-    # not kept ("from" cannot be a field's name)
-    migrate: list[dict[str, Any]]
+    migrate: list[Migration]  # per member not kept
 
 
 @dataclass(slots=True)
@@ -197,6 +243,30 @@ class RepoDuplication(JsonResult):
     duplicated_lines_percent: float
 
 
+@dataclass(slots=True)
+class ReportSettings(JsonResult):
+    """The thresholds the report was computed with (a recomputation uses them again)."""
+
+    min_tokens: int
+    min_lines: int
+
+
+@dataclass(slots=True, kw_only=True)
+class ReportStats(JsonResult):
+    """The job's counts: of the whole run (the detection stages, seconds), or of what one
+    reader may see (clone classes and their types only)."""
+
+    fragments: int | None = optional()
+    candidate_pairs: int | None = optional()  # from the LSH bands
+    verified_pairs: int | None = optional()  # verified in this run
+    cached_pairs: int | None = optional()  # verified in an earlier run
+    clone_pairs: int | None = optional()
+    clone_classes: int
+    function_classes_inside_file_classes: int | None = optional()
+    by_type: dict[str, int] | None = optional()  # "level/type" -> clone classes
+    seconds: float | None = optional()
+
+
 @dataclass(slots=True, kw_only=True)
 class DuplicateReport(JsonResult):
     """The duplicate report a reader may see (GET /api/v1/duplicates): clone classes and
@@ -206,7 +276,7 @@ class DuplicateReport(JsonResult):
     format: int | None = optional()
     generation: int | None = optional()
     generated_at: str | None = optional()
-    settings: dict[str, int] | None = optional()
+    settings: ReportSettings | None = optional()
     findings: list[Finding] | None = optional()
     capabilities: list[Capability] | None = optional()
     in_repo: list[InRepoGroup] | None = optional()
@@ -214,7 +284,7 @@ class DuplicateReport(JsonResult):
     libraries: list[LibraryPair]
     uses: list[RepoUse] | None = optional()
     repos: list[RepoDuplication] | None = optional()
-    stats: dict[str, Any] | None = optional()  # the job's counts (stages, seconds)
+    stats: ReportStats | None = optional()
     note: str | None = optional()
 
     @classmethod

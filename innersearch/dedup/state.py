@@ -40,6 +40,8 @@ def _signature() -> list:
         verify.MIN_RAW_FOR_T3,
         verify.STRUCTURE_ONLY,
         verify.COPY_EDIT_RAW,
+        verify.COPY_EDIT_LINES,
+        verify.LINES_FLOOR,
     ]
 
 

@@ -10,6 +10,7 @@ visible at the current generation are dropped by collect_garbage() at the next r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .credentials import redact
+from .jsonresult import from_json
+from .repoinfo import RepoInfo
+from .syncstate import SyncState
 
 if TYPE_CHECKING:
     from .fingerprints import FragmentRecord
@@ -274,9 +278,15 @@ class Reads:
         value = self._value("state_version")
         return int(value) if value else 0
 
-    def sync_state(self) -> dict:
+    def sync_state(self) -> SyncState | None:
+        """What the sync process last wrote (meta key `sync`); None before it first ran."""
         value = self._value("sync")
-        return json.loads(value) if value else {}
+        if not value:
+            return None
+        try:
+            return from_json(SyncState, json.loads(value))
+        except ValueError:  # written by another version: as if not yet written
+            return None
 
     # -- repos, branches, files ------------------------------------------------------
 
@@ -284,10 +294,10 @@ class Reads:
         rows = self._conn.execute(f"SELECT {_REPO_COLUMNS} FROM repos ORDER BY name").fetchall()
         return [repo_from_row(r) for r in rows]
 
-    def repo_info(self, repo_id: int) -> dict:
-        """The stored info JSON of one repo ({} for a new one)."""
+    def repo_info(self, repo_id: int) -> RepoInfo:
+        """The stored info of one repo (nothing in it for a new one)."""
         row = self._conn.execute("SELECT info FROM repos WHERE id=?", (repo_id,)).fetchone()
-        return json.loads(row[0] or "{}") if row else {}
+        return RepoInfo.from_column(row[0] if row else None)
 
     def repo_branch_commits(self, repo_id: int) -> dict[str, str]:
         """branch -> indexed commit, of one repo."""
@@ -537,9 +547,9 @@ class Writes(Reads):
     def remember_sources(self, sources: list[str]) -> None:
         self._set("sources", json.dumps(sources))
 
-    def set_sync_state(self, state: dict) -> None:
+    def set_sync_state(self, state: SyncState) -> None:
         """The sync loop's interval, last and next poll (meta key `sync`)."""
-        self._set("sync", json.dumps(state))
+        self._set("sync", json.dumps(state.to_json()))
 
     def set_access_rules(self, value: str, default: str) -> bool:
         """Store the access rules; a change is a new generation, so every cached snapshot
@@ -599,23 +609,24 @@ class Writes(Reads):
                 "UPDATE repos SET last_commit_at=? WHERE id=?", (last_commit_at, repo_id)
             )
 
-    def set_repo_info(self, repo_id: int, info: dict) -> None:
+    def set_repo_info(self, repo_id: int, info: RepoInfo) -> None:
         """Replace what indexing found (owners, languages...); what the host said is kept."""
-        host = self.repo_info(repo_id).get("host")
-        info = {**info, "host": host} if host is not None else info
-        self._conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+        host = self.repo_info(repo_id).host
+        if host is not None:
+            info = dataclasses.replace(info, host=host)
+        self._conn.execute("UPDATE repos SET info=? WHERE id=?", (info.to_column(), repo_id))
 
     def set_host_info(self, repo_id: int, host: dict, keep_detail: bool) -> None:
         """Store what the code host says; `keep_detail`: the listing did not ask for readers
         and parent (the repo did not change), so the stored ones stay."""
         info = self.repo_info(repo_id)
-        old = info.get("host") or {}
+        old = info.host or {}
         if keep_detail:
             host = {**host, "readers": old.get("readers", host["readers"])}
             host["parent"] = old.get("parent", host["parent"]) if host["fork"] else None
             host["detail_at"] = old.get("detail_at")
-        info["host"] = host
-        self._conn.execute("UPDATE repos SET info=? WHERE id=?", (json.dumps(info), repo_id))
+        info.host = host
+        self._conn.execute("UPDATE repos SET info=? WHERE id=?", (info.to_column(), repo_id))
 
         def said(h: dict) -> dict:
             return {k: v for k, v in h.items() if k != "detail_at"}

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .catalog import FileEntry, SkipEntry
+from .repoinfo import RepoInfo
 
 
 @dataclass
@@ -46,4 +47,4 @@ class RepoChange:
     branches: dict[str, BranchState] = field(default_factory=dict)
     commits: dict[str, BranchCommit] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
-    info: dict | None = None  # what indexing found (owners, languages...), for the default
+    info: RepoInfo | None = None  # what indexing found (owners, languages...), for the default

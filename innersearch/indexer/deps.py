@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from .jsonresult import JsonResult
+
 # The ecosystems an import can be resolved in; a file's language maps onto one of them.
 ECOSYSTEMS = {
     "python": "python",
@@ -115,14 +117,11 @@ def provided_names(paths: Iterable[str], read: Callable[[str], bytes | None]) ->
 
 
 @dataclass(frozen=True)
-class Dependency:
+class Dependency(JsonResult):
     """One edge seen from one side: the other repo and the names that tie them."""
 
     repo: str
     names: list[str]
-
-    def to_json(self) -> dict:
-        return {"repo": self.repo, "names": self.names}
 
 
 @dataclass

@@ -19,6 +19,7 @@ from pathlib import Path
 import git
 
 from .credentials import git_env, redact
+from .repoinfo import Committer
 
 # Fetch only branches, force-updated (force-pushes) and pruned (deleted branches).
 _BRANCH_REFSPEC = "+refs/heads/*:refs/heads/*"
@@ -237,7 +238,7 @@ def read_blob_at(repo: git.Repo, commit: str, path: str) -> bytes | None:
         return None
 
 
-def top_committers(repo: git.Repo, commit: str, limit: int = 5) -> list[dict]:
+def top_committers(repo: git.Repo, commit: str, limit: int = 5) -> list[Committer]:
     """The most active authors in the year before the commit (not before today, so that an
     archived repository still names the people who knew it)."""
     until = commit_time(repo, commit)
@@ -248,7 +249,7 @@ def top_committers(repo: git.Repo, commit: str, limit: int = 5) -> list[dict]:
         return []
     counts = Counter(line for line in out.splitlines() if line.strip())
     return [
-        {"name": name, "email": email, "commits": n}
+        Committer(name, email, n)
         for (name, email), n in ((key.split("\t", 1), n) for key, n in counts.most_common(limit))
     ]
 

@@ -24,6 +24,7 @@ import tantivy
 
 from . import gitread
 from .describe import RepoDescription, describe_repo, reads_path, words
+from .repoinfo import RepoInfo
 
 WORDS_ANALYZER = "code_en"  # simple tokens, lower-cased, English stop words, English stems
 
@@ -108,6 +109,72 @@ def repo_key(repo: str, info: dict, commit: str) -> int:
 def query_terms(text: str) -> list[str]:
     """The analysed terms of a user's words, identifiers split as documents are."""
     return list(dict.fromkeys(ANALYZER.analyze(words(text))))
+
+
+def described_query(
+    kind: str, terms: list[str], keys: list[int], boosts: dict[str, float]
+) -> tantivy.Query:
+    """Documents of `kind` among the repo states `keys` that hold any of `terms` in a text
+    field, scored by BM25 times each field's boost (the filters score nothing)."""
+    should = [
+        (
+            tantivy.Occur.Should,
+            tantivy.Query.boost_query(
+                tantivy.Query.term_query(SCHEMA, fld, t, index_option="freq"), boost
+            ),
+        )
+        for t in terms
+        for fld, boost in boosts.items()
+    ]
+    return tantivy.Query.boolean_query(
+        [
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(should)),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_query(SCHEMA, F_KIND, kind), 0.0
+                ),
+            ),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.const_score_query(
+                    tantivy.Query.term_set_query(SCHEMA, F_STATE_KEY, keys), 0.0
+                ),
+            ),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DescribedDoc:
+    """One stored document of this index, decoded: whose it is, where, and what it says."""
+
+    kind: str
+    state_key: int | None
+    repo: str
+    path: str
+    name: str  # function documents: the definition's name
+    sym_kind: str
+    line: int
+    doc: str  # the first lines of what the code says about itself
+
+    @classmethod
+    def decode(cls, document: tantivy.Document) -> DescribedDoc:
+        d = document.to_dict()
+
+        def first(name: str, default=""):
+            return (d.get(name) or [default])[0]
+
+        return cls(
+            kind=first(F_KIND),
+            state_key=first(F_STATE_KEY, None),
+            repo=first(F_REPO),
+            path=first(F_PATH),
+            name=first(F_NAME),
+            sym_kind=first(F_SYM_KIND),
+            line=int(first(F_LINE, 0)),
+            doc=first(F_DOC),
+        )
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -220,7 +287,7 @@ class ImplWriter:
         mirror,
         commit: str,
         files: Callable[[], dict],
-        old_info: dict,
+        old_info: RepoInfo,
         changed: list[tuple[str, str]] | None = None,
         activity: dict | None = None,
     ) -> dict:
@@ -232,25 +299,25 @@ class ImplWriter:
         its documents carry over (reading them again cost seconds on the kernel's 78k files),
         only the activity is read anew (`activity`, when the caller read it). `files()`: the
         branch's files (path -> entry)."""
-        host = _host_words(old_info.get("host"))
-        kept = old_info.get("described")
+        host = _host_words(old_info.host)
+        kept = old_info.described
         if (
             changed is not None
-            and isinstance(kept, dict)
+            and kept is not None
             and kept.get("host") == host
-            and "about" in old_info
-            and "deps" in old_info
+            and old_info.about is not None
+            and old_info.deps is not None
             and not any(reads_path(path, lang) for path, lang in changed)
         ):
             return {
-                "about": old_info["about"],
-                "deps": old_info["deps"],
+                "about": old_info.about,
+                "deps": old_info.deps,
                 "activity": activity or gitread.recent_activity(mirror, commit),
                 "described": kept,
             }
         described = describe_repo(mirror, commit, files(), activity)
         self.touched.add(repo)
-        docs = repo_documents(repo, commit, described, old_info.get("host"))
+        docs = repo_documents(repo, commit, described, old_info.host)
         # Idempotent: a run killed after this commit but before the catalog's re-adds.
         self.writer.delete_documents_by_term(F_STATE, str(state_key(repo, commit)))
         for d in docs:

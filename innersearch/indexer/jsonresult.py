@@ -1,8 +1,8 @@
 """The base of every typed answer (search, dedup, status, web): dataclasses with one to_json,
 read back from their JSON by from_json; web/openapi.py derives their schemas from the fields.
 
-A field is written under its name (OMIT_NONE fields are left out while None); a property
-named in `json_properties` is written too, typed by its return annotation.
+A field is written under its name (or its `named()` key; OMIT_NONE fields are left out while
+None); a property named in `json_properties` is written too, typed by its return annotation.
 """
 
 from __future__ import annotations
@@ -30,6 +30,16 @@ def optional(default: Any = None) -> Any:
     return field(default=default, metadata=OMIT_NONE)
 
 
+def named(key: str) -> Any:
+    """A field written under `key`, a JSON key no Python name can be (a migration's "from")."""
+    return field(metadata={"json_name": key})
+
+
+def json_key(f: dataclasses.Field) -> str:
+    """The key a field is written under: its name, or the one named() gave it."""
+    return f.metadata.get("json_name", f.name)
+
+
 def to_json_value(value: Any) -> Any:
     if hasattr(value, "to_json"):
         return value.to_json()
@@ -53,7 +63,7 @@ class JsonResult:
     the fields declared), since a generic walk was a fifth of a search request."""
 
     json_properties: ClassVar[tuple[str, ...]] = ()
-    _plan: ClassVar[tuple[tuple[str, bool, Callable[[Any], Any]], ...]]
+    _plan: ClassVar[tuple[tuple[str, str, bool, Callable[[Any], Any]], ...]]
 
     def to_json(self) -> dict:
         plan = type(self).__dict__.get("_plan")
@@ -61,13 +71,13 @@ class JsonResult:
             plan = _write_plan(type(self))
             type(self)._plan = plan
         out = {}
-        for name, omit, write in plan:
+        for name, key, omit, write in plan:
             value = getattr(self, name)
             if value is None:
                 if not omit:
-                    out[name] = None
+                    out[key] = None
                 continue
-            out[name] = write(value)
+            out[key] = write(value)
         return out
 
 
@@ -75,16 +85,22 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _write_plan(cls: type) -> tuple[tuple[str, bool, Callable[[Any], Any]], ...]:
+def _write_plan(cls: type) -> tuple[tuple[str, str, bool, Callable[[Any], Any]], ...]:
+    """(attribute, JSON key, omitted while None, writer) per field, then per property."""
     try:
         hints = field_types(cls)
     except (NameError, TypeError):  # an annotation that does not resolve: the generic walk
         hints = {}
     plan = tuple(
-        (f.name, bool(f.metadata.get("omit_none")), _writer(hints.get(f.name, object)))
+        (
+            f.name,
+            json_key(f),
+            bool(f.metadata.get("omit_none")),
+            _writer(hints.get(f.name, object)),
+        )
         for f in dataclasses.fields(cls)
     )
-    return plan + tuple((name, False, to_json_value) for name in cls.json_properties)
+    return plan + tuple((name, name, False, to_json_value) for name in cls.json_properties)
 
 
 @functools.cache
@@ -214,11 +230,11 @@ def _scalar_kinds(tp: Any) -> tuple[type, ...] | None:
 
 def _dataclass_reader(cls: type) -> Callable[[Any], Any]:
     fields = dataclasses.fields(cls)
-    known = {f.name for f in fields} | set(getattr(cls, "json_properties", ()))
-    required = {f.name for f in fields if not f.metadata.get("omit_none")}
-    # (name, exact scalar types or None, reader): made on the first read, since a class
-    # may refer to itself (its own reader is then known).
-    plan: list[tuple[str, tuple[type, ...] | None, Callable[[Any], Any]]] = []
+    known = {json_key(f) for f in fields} | set(getattr(cls, "json_properties", ()))
+    required = {json_key(f) for f in fields if not f.metadata.get("omit_none")}
+    # (attribute, JSON key, exact scalar types or None, reader): made on the first read,
+    # since a class may refer to itself (its own reader is then known).
+    plan: list[tuple[str, str, tuple[type, ...] | None, Callable[[Any], Any]]] = []
 
     def read(value: Any) -> Any:
         if not isinstance(value, dict):
@@ -233,18 +249,18 @@ def _dataclass_reader(cls: type) -> Callable[[Any], Any]:
             hints = field_types(cls)
             for f in fields:
                 tp = hints[f.name]
-                plan.append((f.name, _scalar_kinds(tp), _reader(tp)))
+                plan.append((f.name, json_key(f), _scalar_kinds(tp), _reader(tp)))
         kwargs = {}
-        for name, kinds, reader in plan:
-            if name not in value:
+        for name, key, kinds, reader in plan:
+            if key not in value:
                 continue
-            item = value[name]
+            item = value[key]
             if kinds is None:
                 kwargs[name] = reader(item)
             elif type(item) in kinds:
                 kwargs[name] = item
             else:
-                raise ValueError(f"{cls.__name__}.{name}: {item!r} is not {kinds}")
+                raise ValueError(f"{cls.__name__}.{key}: {item!r} is not {kinds}")
         return cls(**kwargs)
 
     return read

@@ -13,12 +13,13 @@ import git
 
 from . import gitread
 from .changes import BranchState
+from .repoinfo import CodeownersRule, RepoInfo, RepoOwners
 
 CODEOWNERS_PATHS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 
 
-def parse_codeowners(text: str) -> list[dict]:
-    """[{pattern, owners}] in file order; comments, blank lines and sections are skipped."""
+def parse_codeowners(text: str) -> list[CodeownersRule]:
+    """The rules in file order; comments, blank lines and sections are skipped."""
     rules = []
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -26,7 +27,7 @@ def parse_codeowners(text: str) -> list[dict]:
             continue
         pattern, *owners = line.split()
         if owners:
-            rules.append({"pattern": pattern, "owners": owners})
+            rules.append(CodeownersRule(pattern, owners))
     return rules
 
 
@@ -58,52 +59,44 @@ def repo_info(
     commit: str,
     whole: Callable[[], BranchState],
     state: BranchState,
-    old: dict,
+    old: RepoInfo,
     changed: list[tuple[str, str]] | None = None,
-) -> dict:
+) -> RepoInfo:
     """The catalog's repos.info for one indexed commit of the default branch. `state`: the
     branch's new state, `whole()` the whole branch it arrives at (a pass over the branch);
     `changed`: the (path, language) pairs a diff touched since `old` (the info so far) was
     made, when it was made at the diff's base. Then what no touched path can change carries
-    over (the owners, README and guide found, the bytes per language plus the change)."""
-    kept = old.get("owners")
-    language_bytes = old.get("language_bytes")
-    if changed is not None and isinstance(language_bytes, dict):
-        language_bytes = Counter(language_bytes)
+    over (the owners, README and guide found, the bytes per language plus the change); the
+    describe.py parts are the caller's."""
+    kept = old.owners
+    language_bytes: Counter
+    if changed is not None and old.language_bytes is not None:
+        language_bytes = Counter(old.language_bytes)
         language_bytes.update(state.lang_bytes)
         language_bytes = +language_bytes  # a language no file has any more goes
     else:
         language_bytes = whole().lang_bytes
-    if (
-        changed is not None
-        and isinstance(kept, dict)
-        and "readme" in old
-        and "contributing" in old
-        and not any(looks_at(path) for path, _ in changed)
-    ):
-        everyone, codeowners = kept.get("codeowners", []), kept.get("codeowners_rules", [])
-        readme, contributing = old["readme"], old["contributing"]
+    # The README and guide are written with the owners (null when not found).
+    if changed is not None and kept is not None and not any(looks_at(path) for path, _ in changed):
+        everyone, codeowners = kept.codeowners, kept.codeowners_rules
+        readme, contributing = old.readme, old.contributing
     else:
         paths = whole().paths
         everyone, codeowners = _codeowners(repo, commit, set(paths))
         readme = _first(paths, ("README",), ("", "docs", ".github"))
         contributing = _first(paths, ("CONTRIBUTING",), ("", ".github", "docs"))
     total = sum(language_bytes.values()) or 1
-    return {
-        "owners": {
-            "codeowners": everyone,
-            "codeowners_rules": codeowners,
-            "committers": gitread.top_committers(repo, commit),
-        },
-        "readme": readme,
-        "contributing": contributing,
-        "languages": {
+    return RepoInfo(
+        owners=RepoOwners(everyone, codeowners, gitread.top_committers(repo, commit)),
+        readme=readme,
+        contributing=contributing,
+        languages={
             lang: round(100 * n / total, 1)
             for lang, n in language_bytes.most_common(8)
             if lang and 100 * n / total >= 0.5
         },
-        "language_bytes": _json_bytes(language_bytes),
-    }
+        language_bytes=_json_bytes(language_bytes),
+    )
 
 
 def _json_bytes(language_bytes: Counter) -> dict[str, int]:
@@ -115,17 +108,17 @@ def _json_bytes(language_bytes: Counter) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def _codeowners(repo: git.Repo, commit: str, paths: set[str]) -> tuple[list[str], list[dict]]:
+def _codeowners(
+    repo: git.Repo, commit: str, paths: set[str]
+) -> tuple[list[str], list[CodeownersRule]]:
     """(the owners of everything, the first 200 rules) of the first CODEOWNERS file."""
-    codeowners: list[dict] = []
+    codeowners: list[CodeownersRule] = []
     for candidate in CODEOWNERS_PATHS:
         if candidate in paths:
             data = gitread.read_blob_at(repo, commit, candidate) or b""
             codeowners = parse_codeowners(data.decode("utf-8", "replace"))
             break
-    everyone = [
-        o for rule in codeowners if rule["pattern"] in ("*", "/*", "/") for o in rule["owners"]
-    ]
+    everyone = [o for rule in codeowners if rule.pattern in ("*", "/*", "/") for o in rule.owners]
     if not everyone:
-        everyone = list(dict.fromkeys(o for rule in codeowners for o in rule["owners"]))
+        everyone = list(dict.fromkeys(o for rule in codeowners for o in rule.owners))
     return list(dict.fromkeys(everyone)), codeowners[:200]

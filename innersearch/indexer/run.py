@@ -9,6 +9,7 @@ was committed and completes the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -23,6 +24,7 @@ from . import access, catalog, gc, gitread, layout, owners
 from .changes import BranchCommit, BranchState, RepoChange
 from .credentials import redact
 from .pool import Analyzer
+from .repoinfo import RepoInfo
 from .sources import RepoSource, ResolveOptions, SourceProblem, resolve
 from .tree import TreeReader
 from .writer import IndexWriter
@@ -147,14 +149,14 @@ class _Indexer:
 
     def _repo_info(
         self, src: RepoSource, repo_id: int, mirror, branch: str, heads, state, indexed
-    ) -> dict:
+    ) -> RepoInfo:
         """repos.info at the default branch's new commit (owners.py, describe.py). Made at
         the diff's base, what the diff cannot change carries over; the whole branch is read
         from the catalog only for what does not."""
         with self.catalog.read() as r:
             old_info = r.repo_info(repo_id)
         base = indexed.get(branch)
-        changed = state.changed if base and old_info.get("at") == base else None
+        changed = state.changed if base and old_info.at == base else None
         whole = functools.cache(lambda: self.trees.whole(repo_id, branch, state))
         commit = heads[branch]
         info = owners.repo_info(mirror, commit, whole, state, old_info, changed)
@@ -162,9 +164,8 @@ class _Indexer:
         described = self.writer.impl.describe(
             src.name, mirror, commit, lambda: whole().files, old_info, changed, activity
         )
-        info.update(described)
-        info["at"] = commit  # the commit this info was made for: the next diff's base
-        return info
+        # `at`: the commit this info was made for, the next diff's base
+        return dataclasses.replace(info, **described, at=commit)
 
     def _branch_state(
         self, src: RepoSource, repo_id: int, mirror, branch: str, old: str | None, heads: dict
@@ -206,12 +207,10 @@ class _Indexer:
         self.catalog.close()
 
 
-def _known_roots(info: dict) -> tuple[str, int] | None:
+def _known_roots(info: RepoInfo) -> tuple[str, int] | None:
     """(the commit `info` was made at, the time of its first commit), when it says both."""
-    activity = info.get("activity")
-    first = activity.get("first_commit_at") if isinstance(activity, dict) else None
-    at = info.get("at")
-    return (at, first) if isinstance(at, str) and isinstance(first, int) else None
+    first = info.activity.get("first_commit_at") if info.activity is not None else None
+    return (info.at, first) if info.at is not None and isinstance(first, int) else None
 
 
 def index_sources(

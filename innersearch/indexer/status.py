@@ -13,11 +13,11 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import catalog
 from .jsonresult import JsonResult
 from .store import Snapshot, Store
+from .syncstate import NoSyncState, SyncState
 
 
 @dataclass(slots=True)
@@ -93,7 +93,7 @@ class StatusReport(JsonResult):
     totals: StatusTotals
     errors: list[StatusError]
     sources: list[SourceStatus]
-    sync: dict[str, Any]  # the sync process's state (sync.py writes it)
+    sync: SyncState | NoSyncState  # the sync process's state (sync.py writes it)
     index_bytes: int | None
 
 
@@ -112,10 +112,9 @@ def _catalog_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in sides if p.exists())
 
 
-def _sources(r: catalog.Reads) -> tuple[list[SourceStatus], dict]:
+def _sources(r: catalog.Reads, sync: SyncState | None) -> list[SourceStatus]:
     """Per code-host source: last listing, its error, next poll, last webhook and the lag
     from a webhook's arrival to its change being searchable."""
-    sync = r.sync_state()
     hooks = r.recent_hooks()
     out = []
     for row in r.host_sources():
@@ -132,7 +131,7 @@ def _sources(r: catalog.Reads) -> tuple[list[SourceStatus], dict]:
                 error=row.error,
                 last_sync_at=row.listed_at,
                 last_ok_at=row.last_ok_at,
-                next_sync_at=sync.get("next_sync_at"),
+                next_sync_at=sync.next_sync_at if sync else None,
                 last_webhook_at=max((h.received_at for h in mine), default=None),
                 webhook_lag_seconds=round(done[0].done_at - done[0].received_at, 2)
                 if done
@@ -140,7 +139,7 @@ def _sources(r: catalog.Reads) -> tuple[list[SourceStatus], dict]:
                 pending_webhooks=len(mine) - len(done),
             )
         )
-    return out, sync
+    return out
 
 
 def _blob_totals(store: Store, snap: Snapshot) -> tuple[int, ...]:
@@ -177,7 +176,7 @@ def status_report(store: Store, snapshot: Snapshot | None = None) -> StatusRepor
             errors = [e for e in r.recent_errors() if snap.scope is None or e.repo in snap.repos]
         sync = r.sync_state()
         if snap.scope is None:
-            sources, sync = _sources(r)
+            sources = _sources(r, sync)
     index_bytes = None
     if snap.scope is None:
         index_bytes = _dir_bytes(store.data.index_dir) + _catalog_bytes(store.data.catalog_path)
@@ -217,6 +216,6 @@ def status_report(store: Store, snapshot: Snapshot | None = None) -> StatusRepor
         ),
         errors=[StatusError(e.repo, e.path, e.stage, e.message, e.at) for e in errors],
         sources=sources,
-        sync=sync,
+        sync=sync or NoSyncState(),
         index_bytes=index_bytes,
     )

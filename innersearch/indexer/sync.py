@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import catalog, layout
 from .run import index_sources
+from .syncstate import SyncState
 
 TICK_S = 0.2  # how often the queue is looked at
 DEBOUNCE_S = 0.5  # pushes arriving this close together are indexed in one run
@@ -41,13 +42,7 @@ class SyncLoop:
 
     def _state(self, cat: catalog.Catalog) -> None:
         with cat.write() as tx:
-            tx.set_sync_state(
-                {
-                    "interval": self.interval,
-                    "last_sync_at": self.last_poll or None,
-                    "next_sync_at": self.next_poll,
-                },
-            )
+            tx.set_sync_state(SyncState(self.interval, self.last_poll or None, self.next_poll))
 
     def cycle(self, now: float | None = None) -> CycleResult:
         """One look at the queue and the clock; indexes when something is due."""

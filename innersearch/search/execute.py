@@ -257,11 +257,15 @@ def _line_matches(
     content_atoms = [a for a in plan.positive if a.kind == "content"]
     # Each sym: atom's lines as a set: a membership test per rendered line.
     sym_atoms = [(a, set(ver.lines(a, f.blob_key))) for a in plan.positive if a.kind == "sym"]
+    texts = [line_text(data, starts, line) for line in lines]
+    one_term = len(content_atoms) == 1 and not sym_atoms  # the common case
+    if one_term:
+        per_line = content_atoms[0].matcher.line_ranges(data, [(ls, le) for ls, le, _ in texts])
+    ascii_blob = data.isascii()  # byte offsets are character offsets: no per-line decode
     out = []
-    for line in lines:
-        ls, le, text = line_text(data, starts, line)
-        if len(content_atoms) == 1 and not sym_atoms:  # the common case: one term
-            found = content_atoms[0].matcher.ranges(data, ls, le)
+    for n, (line, (ls, le, text)) in enumerate(zip(lines, texts, strict=True)):
+        if one_term:
+            found = per_line[n]
         else:
             spans: set[tuple[int, int]] = set()
             for atom in content_atoms:
@@ -270,7 +274,7 @@ def _line_matches(
                 if line in sym_lines:
                     spans.update(atom.matcher.ranges(data, ls, le))
             found = sorted(spans)
-        chars = to_char_ranges(data, ls, found[:MAX_RANGES])
+        chars = found[:MAX_RANGES] if ascii_blob else to_char_ranges(data, ls, found[:MAX_RANGES])
         if max_line_chars is not None and len(text) > max_line_chars:
             chars = [(a, min(b, max_line_chars)) for a, b in chars if a < max_line_chars]
         text = _clip(text, max_line_chars)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import tantivy
-
 from innersearch.indexer import implindex as ix
 from innersearch.indexer.jsonresult import FLATTEN
 
@@ -135,49 +133,17 @@ def _live_keys(snap) -> dict[int, str]:
     return keys
 
 
-def _query(kind: str, terms: list[str], keys: list[int]) -> tantivy.Query:
-    words = [
-        (
-            tantivy.Occur.Should,
-            tantivy.Query.boost_query(
-                tantivy.Query.term_query(ix.SCHEMA, fld, t, index_option="freq"), boost
-            ),
-        )
-        for t in terms
-        for fld, boost in FIELD_BOOSTS.items()
-    ]
-    return tantivy.Query.boolean_query(
-        [
-            (tantivy.Occur.Must, tantivy.Query.boolean_query(words)),
-            (
-                tantivy.Occur.Must,
-                tantivy.Query.const_score_query(
-                    tantivy.Query.term_query(ix.SCHEMA, ix.F_KIND, kind), 0.0
-                ),
-            ),
-            (
-                tantivy.Occur.Must,
-                tantivy.Query.const_score_query(
-                    tantivy.Query.term_set_query(ix.SCHEMA, ix.F_STATE_KEY, keys), 0.0
-                ),
-            ),
-        ]
-    )
-
-
-def _hits(snap, kind: str, terms: list[str], keys: dict[int, str]) -> list[tuple[float, dict]]:
+def _hits(
+    snap, kind: str, terms: list[str], keys: dict[int, str]
+) -> list[tuple[float, ix.DescribedDoc]]:
     searcher = snap.impl_searcher
-    result = searcher.search(_query(kind, terms, list(keys)), limit=CANDIDATES[kind])
+    query = ix.described_query(kind, terms, list(keys), FIELD_BOOSTS)
     out = []
-    for score, addr in result.hits:
-        doc = searcher.doc(addr).to_dict()
-        if doc.get(ix.F_STATE_KEY, [None])[0] in keys:  # belt and braces: the filter did it
+    for score, addr in searcher.search(query, limit=CANDIDATES[kind]).hits:
+        doc = ix.DescribedDoc.decode(searcher.doc(addr))
+        if doc.state_key in keys:  # belt and braces: the filter did it
             out.append((score, doc))
     return out
-
-
-def _first(doc: dict, name: str, default=""):
-    return (doc.get(name) or [default])[0]
 
 
 def find(snap, text: str, limit: int = 10, now: float | None = None) -> ImplementationsResponse:
@@ -197,25 +163,16 @@ def find(snap, text: str, limit: int = 10, now: float | None = None) -> Implemen
         top = hits[0][0] or 1.0
         seen: set[str] = set()
         for score, doc in hits:
-            repo = _first(doc, ix.F_REPO)
+            repo = doc.repo
             if repo not in seen:  # the best document of this kind in the repo counts
                 seen.add(repo)
                 scores[repo] = scores.get(repo, 0.0) + KIND_WEIGHTS[kind] * score / top
-            path = _first(doc, ix.F_PATH)
+            path = doc.path
             if kind == ix.KIND_MODULE:
-                modules.setdefault(repo, {}).setdefault(
-                    path, ModuleHit(path, _first(doc, ix.F_DOC), score)
-                )
+                modules.setdefault(repo, {}).setdefault(path, ModuleHit(path, doc.doc, score))
             elif kind == ix.KIND_FUNCTION:
                 functions.setdefault(repo, []).append(
-                    FunctionHit(
-                        _first(doc, ix.F_NAME),
-                        _first(doc, ix.F_SYM_KIND),
-                        path,
-                        int(_first(doc, ix.F_LINE, 0)),
-                        _first(doc, ix.F_DOC),
-                        score,
-                    )
+                    FunctionHit(doc.name, doc.sym_kind, path, doc.line, doc.doc, score)
                 )
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[: max(0, limit)]
     found = []

@@ -242,6 +242,29 @@ class Matcher:
                     p += 1  # step over a whole UTF-8 character after an empty match
         return out
 
+    def line_ranges(
+        self, data: bytes, bounds: list[tuple[int, int]]
+    ) -> list[list[tuple[int, int]]]:
+        """`ranges` of each line (start, end) of `bounds` in one blob: for a literal, one find
+        loop over the blob (a page renders hundreds of lines; a slice and a lower() of each
+        were a third of a common literal's search)."""
+        if self.text_anchors or not (self.literal is not None or self._folds_ascii(data)):
+            return [self.ranges(data, ls, le) for ls, le in bounds]
+        # Folding the whole blob is exact where folding each line is: _folds_ascii of the
+        # blob holds for every line of it.
+        needle = self.literal if self.literal is not None else self.folded
+        hay = data if self.literal is not None else data.lower()
+        width = len(needle)
+        out = []
+        for ls, le in bounds:
+            found: list[tuple[int, int]] = []
+            i = hay.find(needle, ls, le)
+            while i >= 0 and len(found) < MAX_RANGES:
+                found.append((i - ls, i - ls + width))
+                i = hay.find(needle, i + width, le)
+            out.append(found)
+        return out
+
     def matches_text(self, text: str) -> list[tuple[int, int]]:
         """Code-point ranges of the matches in a one-line string (a path or a name)."""
         data = text.encode("utf-8")

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from innersearch.indexer import deps
+from innersearch.indexer.jsonresult import JsonResult
 
 DAY = 86400
 
 
 @dataclass(frozen=True)
-class Owner:
+class Owner(JsonResult):
+    """Someone to talk to about the repo, and where the portal learnt it."""
+
     name: str
     source: str  # CODEOWNERS | catalog-info.yaml | innersource.json | commits
 
-    def to_json(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class Activity:
+class Activity(JsonResult):
+    """How alive the repo is: its commits and authors before the newest commit."""
+
     commits: int  # in the window
     authors: int  # distinct author e-mails in the window
     days: int
@@ -40,9 +42,6 @@ class Activity:
     @property
     def window(self) -> str:
         return f"the {self.days} days before the newest commit"
-
-    def to_json(self) -> dict:
-        return {**asdict(self), "window": self.window}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from innersearch.indexer.tokens import open_tokens
 from . import errors, state
 from .auth import AuthSettings
 from .auth import install as install_auth
+from .bodies import Health
 
 # Search results kept per index generation; enough for the queries a team repeats.
 DEFAULT_CACHE_ENTRIES = 256
@@ -60,9 +61,9 @@ def create_app(
     @app.get("/healthz")
     def healthz():
         if not state.signed_in():  # public: a load balancer learns only that it is up
-            return jsonify({"status": "ok"})
+            return jsonify(Health("ok").to_json())
         snap = state.snapshot()
-        return jsonify({"status": "ok", "generation": snap.generation, "repos": len(snap.repos)})
+        return jsonify(Health("ok", snap.generation, len(snap.repos)).to_json())
 
     return app
 

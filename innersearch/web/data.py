@@ -14,6 +14,7 @@ from typing import Any, Literal
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, RepoRow
 from innersearch.indexer.hosts import HostInfo, file_url
 from innersearch.indexer.records import Symbol
+from innersearch.indexer.repoinfo import RepoOwners
 from innersearch.indexer.store import Snapshot
 from innersearch.search.portal import Portal, portal
 from innersearch.search.results import ContextLine, JsonResult
@@ -104,15 +105,6 @@ class ReposResponse(JsonResult):
 
 
 @dataclass(slots=True)
-class RepoOwners(JsonResult):
-    """Who owns a repo, as indexer/owners.py recorded it in the repo's info."""
-
-    codeowners: list[str]
-    codeowners_rules: list[dict[str, Any]]
-    committers: list[dict[str, Any]]
-
-
-@dataclass(slots=True)
 class BranchRef(JsonResult):
     name: str
     commit: str
@@ -169,14 +161,9 @@ def repo_document(snap: Snapshot, name: str) -> RepoResponse:
         raise not_found(f"unknown repo {name!r}")
     info = repo.info or {}
     paths = [f.path for f in snap.default_files_by_repo().get(name, ())]
-    owners = info.get("owners") or {}
     return RepoResponse(
         **_summary_fields(snap, repo, len(paths)),
-        owners=RepoOwners(
-            codeowners=owners.get("codeowners") or [],
-            codeowners_rules=owners.get("codeowners_rules") or [],
-            committers=owners.get("committers") or [],
-        ),
+        owners=RepoOwners.read(info.get("owners")),
         branches=[
             BranchRef(b, c) for (r, b), c in sorted(snap.branch_commits.items()) if r == name
         ],

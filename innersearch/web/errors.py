@@ -1,6 +1,7 @@
 """The web layer's errors and how they are answered: JSON under /api, an HTML page elsewhere.
 
-Every error body under /api is {"error": message} (plus "position" for query errors).
+Every error body under /api is an Error (bodies.py): {"error": message}, plus "position"
+for query errors.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from innersearch.search.api import QueryError
+
+from .bodies import Error
 
 
 class ApiError(Exception):
@@ -47,10 +50,7 @@ def _wants_json() -> bool:
 
 def _answer(status: int, message: str, position: int | None = None):
     if _wants_json():
-        body: dict = {"error": message}
-        if position is not None:
-            body["position"] = position
-        return jsonify(body), status
+        return jsonify(Error(message, position).to_json()), status
     return render_template("error.html", status=status, message=message), status
 
 

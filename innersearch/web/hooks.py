@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, request
 from innersearch.indexer.hosts import KINDS, webhooks
 
 from . import errors, state
+from .bodies import HookReply
 
 bp = Blueprint("hooks", __name__, url_prefix="/api/v1/hooks")
 SECRET_ENV = "INNERSEARCH_WEBHOOK_SECRET"
@@ -31,8 +32,8 @@ def receive(kind: str):
         raise errors.ApiError(401, "bad or missing webhook signature")
     event = webhooks.parse(kind, request.headers, body)
     if event is None:
-        return jsonify({"status": "ignored"}), 202
+        return jsonify(HookReply("ignored").to_json()), 202
     store = state.store()
     with store.catalog.write() as tx:
         tx.enqueue_hook(event.kind, event.repo, event.action)
-    return jsonify({"status": "accepted"}), 202
+    return jsonify(HookReply("accepted").to_json()), 202

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of the JSON API: every answer's schema generated from its typed
-result (field types -> JSON schema); only Error, Health and the request bodies are written here.
+result (field types -> JSON schema), the error, liveness and webhook bodies too (bodies.py);
+only the request bodies are written here.
 
 tests/test_openapi.py validates the document and checks real responses against its schemas;
 fields may be added to responses (additionalProperties stays open), never renamed.
@@ -14,11 +15,12 @@ import typing
 
 from innersearch import __version__
 from innersearch.dedup.results import DuplicateReport, SimilarResponse
-from innersearch.indexer.jsonresult import field_types
+from innersearch.indexer.jsonresult import field_types, json_key
 from innersearch.indexer.status import StatusReport
 from innersearch.search import results
 from innersearch.search.implementations import ImplementationsResponse
 
+from .bodies import Error, Health, HookReply
 from .data import CompareResponse, FileView, RepoResponse, ReposResponse
 
 
@@ -35,7 +37,6 @@ def _obj(required: dict, optional: dict | None = None) -> dict:
 
 
 STR = {"type": "string"}
-INT = {"type": "integer"}
 NSTR = {"type": ["string", "null"]}
 
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
@@ -64,6 +65,9 @@ def _type_schema(tp: object, components: dict[str, dict]) -> dict:
     if origin is dict:
         return {"type": "object", "additionalProperties": _type_schema(args[1], components)}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        # A component is named after its class: two classes of one name (two shapes) would
+        # make one schema describe both. One shape is one class (indexer/repoinfo.Committer
+        # serves the repo page and the dedup report).
         if _CLASS_OF.setdefault(tp.__name__, tp) is not tp:
             raise TypeError(f"two result classes are named {tp.__name__}: rename one")
         if tp.__name__ not in components:
@@ -86,9 +90,10 @@ def _members(cls: type, components: dict[str, dict]) -> tuple[dict[str, dict], l
                 properties.setdefault(name, schema)
             required += [n for n in inner_required if n not in required]
             continue
-        properties[f.name] = _type_schema(hints[f.name], components)
-        if not f.metadata.get("omit_none") and f.name not in required:
-            required.append(f.name)
+        key = json_key(f)
+        properties[key] = _type_schema(hints[f.name], components)
+        if not f.metadata.get("omit_none") and key not in required:
+            required.append(key)
     for name in getattr(cls, "json_properties", ()):
         returns = typing.get_type_hints(getattr(cls, name).fget)["return"]
         properties[name] = _type_schema(returns, components)
@@ -120,6 +125,9 @@ _RESULT_TYPES = (
     CompareResponse,
     SimilarResponse,
     StatusReport,
+    Error,
+    Health,
+    HookReply,
 )
 
 
@@ -132,13 +140,8 @@ def generated_schemas() -> dict[str, dict]:
     return components
 
 
-# What cannot be a result type: the error and liveness bodies (errors.py and the app
-# factory write them) and the request body of /similar.
+# What is no answer: the request body of /similar (its bounds are the route's checks).
 _SCHEMAS: dict[str, dict] = {
-    "Error": _obj({"error": STR}, {"position": INT}),
-    "Health": _obj(
-        {"status": {"type": "string", "enum": ["ok"]}}, {"generation": INT, "repos": INT}
-    ),
     "SimilarRequest": _obj(
         {"snippet": {"type": "string", "minLength": 1}},
         {"lang": NSTR, "limit": {"type": "integer", "minimum": 1, "maximum": 100}},
@@ -306,19 +309,10 @@ _PATHS: dict[str, dict] = {
                 "content": {"application/json": {"schema": {"type": "object"}}},
             },
             "responses": {
-                "202": {
-                    "description": "Accepted (queued for the sync process) or ignored.",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"status": {"enum": ["accepted", "ignored"]}},
-                            }
-                        }
-                    },
-                },
-                "401": {"description": "Missing or wrong signature."},
-                "403": {"description": "Webhooks are off ($INNERSEARCH_WEBHOOK_SECRET unset)."},
+                "202": _json("HookReply", "Accepted (queued for the sync process) or ignored."),
+                "401": _json("Error", "Missing or wrong signature."),
+                "403": _json("Error", "Webhooks are off ($INNERSEARCH_WEBHOOK_SECRET unset)."),
+                "404": _json("Error", "No webhook route for this host."),
             },
         }
     },
