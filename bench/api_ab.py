@@ -6,8 +6,9 @@ DIR is another checkout of innersearch (e.g. `git archive main | tar -x -C DIR`)
 checkout is B. Each side is one process serving DATA through Flask's test client (no
 sockets); every round asks each route once per side. The dedup report must be persisted
 (`innersearch dedup` first), so no request recomputes it. Prints per route and side the
-median milliseconds (the search result cache off), and whether the answers are the same JSON text apart from `took_ms`
-(keys in the same order), with the load average before and after.
+median milliseconds (the search result cache off), and whether the answers are the same
+JSON text apart from `took_ms` (keys in the same order), with the load average before and
+after.
 """
 
 from __future__ import annotations

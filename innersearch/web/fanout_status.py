@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, jsonify
 
 from innersearch.indexer.status import SourceStatus, StatusReport, StatusTotals, status_report
 from innersearch.indexer.store import Snapshot, Store
+from innersearch.indexer.syncstate import NoSyncState, SyncState
 
 from .fanout_calls import answers, backend, on_all, readable
 
@@ -152,7 +153,8 @@ def merge_status(parts: list[StatusReport], blobs: tuple[int, int, int, int]) ->
         totals=totals,
         errors=errors,
         sources=merge_sources([s for p in parts for s in p.sources]),
-        sync=next((p.sync for p in parts if p.sync), {}),
+        # No sync process runs over shards (index --ray); a shard's own, if one ever ran.
+        sync=next((p.sync for p in parts if isinstance(p.sync, SyncState)), NoSyncState()),
         index_bytes=sum(sizes) if sizes and None not in sizes else None,
     )
 
