@@ -176,7 +176,8 @@ def main() -> int:
                 for share_first, times in ((False, remote), (True, whole)):
                     searcher.share_first = share_first
                     t = time.perf_counter()
-                    got = searcher.search(q, limit=20)
+                    # To JSON, as the one machine's: what the web route sends either way.
+                    got = searcher.search(q, limit=20).to_json()
                     times.append((time.perf_counter() - t) * 1000)
                     mismatches += _page(got) != _page(want) or got["partial"]
             searcher.share_first = False

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -21,13 +22,14 @@ import pytest
 from innersearch.cluster import placement, shards
 from innersearch.cluster.dedup import find_duplicates_cluster
 from innersearch.cluster.index import index_cluster
-from innersearch.cluster.search import ClusterSearch
+from innersearch.cluster.search import ClusterSearch, actor_name
 from innersearch.cluster.shardconfig import fnmatch_escape
 from innersearch.dedup.api import find_duplicates
 from innersearch.indexer import layout
 from innersearch.indexer.sources import resolve
 from innersearch.indexer.store import Store
 from innersearch.search import api
+from innersearch.search.results import FileResult, SearchResponse, SymbolHit, SymbolsResponse
 from innersearch.web import create_app, fanout
 from innersearch.web.auth import AuthSettings
 from innersearch.web.fanout import create_fanout_app
@@ -194,13 +196,32 @@ QUERIES = (
 def test_search_equals_one_machine(org, limit):
     for query in QUERIES:
         want = api.search(org["one"].snapshot(), query, limit=limit).to_json()
-        got = org["search"].search(query, limit=limit)
+        got = org["search"].search(query, limit=limit).to_json()
         assert not got["partial"] and got["partial_shards"] == []
         assert _page(got) == _page(want), query
         if not want["limit_hit"]:
             assert got["total_files"] == want["total_files"], query
             assert got["total_matches"] == want["total_matches"], query
             assert got["facets"] == want["facets"], query
+
+
+def test_the_answers_are_typed_like_one_machines(org):
+    got = org["search"].search("hello", limit=3, context=1)
+    assert isinstance(got, SearchResponse) and got.results
+    assert all(isinstance(r, FileResult) for r in got.results)
+    assert (got.partial, got.partial_shards, got.shards) == (False, [], 4)
+    # One machine's JSON, field for field in its order, then the shard fields.
+    want = api.search(org["one"].snapshot(), "hello", limit=3, context=1).to_json()
+    assert list(got.to_json()) == [*want, "partial", "partial_shards", "shards"]
+    found = org["search"].symbols("RateLimiter", limit=3)
+    assert isinstance(found, SymbolsResponse)
+    assert all(isinstance(s, SymbolHit) for s in found.symbols) and found.symbols
+    one = api.symbols(org["one"].snapshot(), "RateLimiter", limit=3).to_json()
+    assert found.to_json() == {**one, "took_ms": found.took_ms, **_whole(4)}
+
+
+def _whole(shards: int) -> dict:
+    return {"partial": False, "partial_shards": [], "shards": shards}
 
 
 def test_a_page_larger_than_a_shards_share_equals_one_machine(org):
@@ -213,7 +234,7 @@ def test_a_page_larger_than_a_shards_share_equals_one_machine(org):
             queries = ("needle", "needle or hello", "/o+/", "hello", "-hello e", "type:path e")
             for query in (*queries, "type:symbol step", "type:repo e", "sym:step"):
                 want = api.search(org["one"].snapshot(), query, limit=limit).to_json()
-                got = org["search"].search(query, limit=limit)
+                got = org["search"].search(query, limit=limit).to_json()
                 assert _page(got) == _page(want), (query, limit)
                 if not want["limit_hit"]:
                     assert got["total_files"] == want["total_files"], query
@@ -228,7 +249,7 @@ def test_offset_and_rendered_line_cut_equal_one_machine(org):
         want = api.search(
             org["one"].snapshot(), query, limit=3, offset=2, max_lines=4, context=1
         ).to_json()
-        got = org["search"].search(query, limit=3, offset=2, max_lines=4, context=1)
+        got = org["search"].search(query, limit=3, offset=2, max_lines=4, context=1).to_json()
         assert _page(got) == _page(want)
         assert got["truncated"] == want["truncated"]
 
@@ -238,7 +259,7 @@ def test_a_restricted_reader_sees_one_machines_restricted_results(org):
     snap = org["one"].snapshot().restricted_to(readable)
     for query in ("hello", "rate", "type:repo a"):
         want = api.search(snap, query, limit=5).to_json()
-        got = org["search"].search(query, limit=5, readable=readable)
+        got = org["search"].search(query, limit=5, readable=readable).to_json()
         assert _page(got) == _page(want)
 
 
@@ -274,7 +295,7 @@ def test_a_new_shard_reindexes_only_the_repos_it_wins(org, ray_cluster):
     assert reindexed == moved and removed == moved
     assert set(after) == set(before)
     # A running searcher picks the new shard up: results still equal one machine's.
-    got = org["search"].search("hello", limit=0)
+    got = org["search"].search("hello", limit=0).to_json()
     assert got["shards"] == 5
     assert _page(got) == _page(api.search(org["one"].snapshot(), "hello", limit=0).to_json())
 
@@ -493,6 +514,86 @@ def test_references_over_shards_equal_one_machine(org, user, groups):
     assert many.get("/api/v1/refs?name=%20", headers=who).status_code == 400
 
 
+def _status(body: dict) -> dict:
+    """A status without what differs between two indexes of the same repos: when each was
+    written, its generation and its size on disk (one data dir against five)."""
+
+    def repo(r: dict) -> dict:
+        branches = [{k: v for k, v in b.items() if k != "indexed_at"} for b in r["branches"]]
+        return {**{k: v for k, v in r.items() if k != "indexed_at"}, "branches": branches}
+
+    out = {k: v for k, v in body.items() if k not in (*_VOLATILE, "generation", "index_bytes")}
+    return {**out, "repos": [repo(r) for r in body["repos"]]}
+
+
+@pytest.mark.parametrize("user,groups", [*READERS, (None, None)])
+def test_the_status_over_shards_equals_one_machine(org, user, groups):
+    from innersearch.web.fanout_status import _status_part
+
+    if user is None:  # --auth none: every repo, with the sizes on disk
+        one = create_app(org["one"], cache_entries=0).test_client()
+        many = create_fanout_app(org["search"], org["data"].root).test_client()
+        who = {}
+    else:
+        (one, many), who = _apps(org), _as(user, groups)
+    want = one.get("/api/v1/status", headers=who)
+    for _twice in range(2):  # the second from the blob totals kept for these generations
+        got = many.get("/api/v1/status", headers=who)
+        assert got.status_code == want.status_code == 200, got.json
+        assert _status(got.json) == _status(want.json)
+        assert got.json["partial"] is False and got.json["partial_shards"] == []
+    # A size of everything, only for a reader of everything (bob is not one).
+    assert (got.json["index_bytes"] is None) == (want.json["index_bytes"] is None)
+    assert (got.json["index_bytes"] is None) == (user == "bob")
+    names = [r["name"] for r in got.json["repos"]]
+    assert ("gamma" in names) == (groups in ("core", None))
+    # Some blob is held by repos on two shards (the copied code): counted once, as one
+    # machine counts it, not once per shard.
+    parts = org["search"].call(_status_part, (False,), merged=False).answers.values()
+    per_shard = sum(p.report.totals.unique_blobs for p in parts)
+    assert per_shard > got.json["totals"]["unique_blobs"]
+
+
+@pytest.mark.parametrize("user,groups", READERS)
+def test_the_duplicates_over_shards_equal_one_machines(org, user, groups):
+    # The report `dedup --ray` saved (test_dedup_equals_one_machine ran it on these shards).
+    one, many = _apps(org)
+    who = _as(user, groups)
+    volatile = ["generated_at", "generation"]
+    if groups == "core":
+        # carol reads every repo: one machine shows her the job's own counts, the gateway
+        # those of what it shows (it narrows for every signed-in reader; docs/scale.md).
+        volatile.append("stats")
+    for repo in ("", "gamma", "js-lumber", "nope"):
+        url = f"/api/v1/duplicates?repo={repo}"
+        want, got = one.get(url, headers=who), many.get(url, headers=who)
+        assert got.status_code == want.status_code == 200, got.json
+        assert "note" not in got.json and "shards" not in got.json  # fresh, one machine's
+        assert {k: v for k, v in got.json.items() if k not in volatile} == {
+            k: v for k, v in want.json.items() if k not in volatile
+        }, (repo, who)
+    whole = many.get("/api/v1/duplicates", headers=who).json
+    assert whole["clone_classes"] and whole["libraries"]
+    held = {m["repo"] for c in whole["clone_classes"] for m in c["members"]}
+    assert ("gamma" in held) == (groups == "core")
+
+
+def test_a_missing_or_older_duplicate_report_over_shards_says_so(org, tmp_path):
+    from innersearch.dedup.api import report_path
+
+    many = create_fanout_app(org["search"], tmp_path).test_client()
+    got = many.get("/api/v1/duplicates").json
+    assert got["clone_classes"] == [] and "dedup --ray" in got["note"]
+    # A report of an older state of the shards: served, saying so.
+    saved = json.loads(report_path(org["data"]).read_text())
+    report_path(layout.DataDir(tmp_path)).parent.mkdir(parents=True)
+    report_path(layout.DataDir(tmp_path)).write_text(
+        json.dumps({**saved, "generation": saved["generation"] - 1})
+    )
+    got = many.get("/api/v1/duplicates").json
+    assert got["clone_classes"] and "older state" in got["note"]
+
+
 def test_a_repo_whose_shard_is_silent_answers_503(org):
     from innersearch.web import fanout_calls
     from innersearch.web.errors import ApiError
@@ -515,15 +616,50 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/status", "/api/v1/compare", "/", "/repos"):
+    for path in ("/api/v1/compare", "/api/v1/implementations", "/", "/repos", "/duplicates"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
     assert many.get("/healthz").status_code == 200
 
 
-def test_serve_with_the_address_in_the_environment(org, ray_cluster):
-    cluster, _ray = ray_cluster
+def test_rows_pushed_again_under_the_same_epoch_are_read(org, ray_cluster):
+    # Every web worker pushes the other shards' rows with its own epoch count: two pushes of
+    # different rows can carry the same number, and the second must not be ignored.
+    _cluster, ray = ray_cluster
+    searcher = org["search"]
+    searcher.search("hello", limit=0)  # rows fresh everywhere
+    h = searcher.handles[0]
+    rows = [r for s, found in searcher.rows.items() if s != h.shard for r in found]
+    other = searcher.epoch + 1000  # another worker's count
+    ray.get(h.actor.set_others.remote(rows[:1], other))  # most rows missing
+    ray.get(h.actor.search.remote("hello", 0, {}, None))  # its view made with them
+    ray.get(h.actor.set_others.remote(rows, other))  # whole again, under the same epoch
+    got = searcher.search("hello", limit=0).to_json()
+    assert _page(got) == _page(api.search(org["one"].snapshot(), "hello", limit=0).to_json())
+
+
+def _get(url: str) -> tuple[int, dict]:
+    """(status, JSON body) of a GET over HTTP (an HTTP error is a status and its body)."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def _kill_actor(ray, searcher: ClusterSearch, shard: str) -> None:
+    """Kill the actor serving `shard` (the one every process of this data dir shares)."""
+    h = next(h for h in searcher.handles if h.shard == shard)
+    name = f"{actor_name(searcher.layout.root, shard)}-{h.node[:12]}"
+    ray.kill(ray.get_actor(name, namespace="innersearch"), no_restart=True)
+
+
+def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):
+    """What a user of `serve --ray` sees over HTTP when a shard's actor dies: a 503 naming
+    the shard for a route on its repo, partial answers naming it from the routes that ask
+    every shard; whole again at the next request, the actor started again."""
+    cluster, ray = ray_cluster
     port = free_port()
     env = {**os.environ, "INNERSEARCH_RAY_ADDRESS": cluster.address}
     cmd = [sys.executable, "-m", "innersearch.cli", "--data", str(org["data"].root), "serve"]
@@ -533,18 +669,56 @@ def test_serve_with_the_address_in_the_environment(org, ray_cluster):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    searcher = org["search"]
+    shard = searcher.owner("alpha")
+    one = create_app(org["one"], cache_entries=0).test_client()
+    whole_status = one.get("/api/v1/status").json
+
+    def whole_search() -> list:
+        return _page(one.get("/api/v1/search?q=hello&limit=0").json)
+
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(proc, base, seconds=180)
-        with urllib.request.urlopen(f"{base}/api/v1/search?q=hello&limit=0", timeout=60) as r:
-            got = json.load(r)
-        one = create_app(org["one"], cache_entries=0).test_client()
-        want = one.get("/api/v1/search?q=hello&limit=0").json
-        assert _page(got) == _page(want) and got["partial"] is False
-        assert http_status(f"{base}/api/v1/status") == 501
+        status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
+        assert status == 200 and _page(got) == whole_search() and got["partial"] is False
+        assert http_status(f"{base}/api/v1/compare") == 501
+
+        _kill_actor(ray, searcher, shard)
+        status, got = _get(f"{base}/api/v1/repos/alpha")
+        assert status == 503 and shard in got["error"], got
+        status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")  # the actor started again
+        assert status == 200 and got["partial"] is False and _page(got) == whole_search()
+
+        _kill_actor(ray, searcher, shard)
+        status, got = _get(f"{base}/api/v1/status")
+        assert status == 200 and got["partial"] is True and got["partial_shards"] == [shard]
+        names = {r["name"] for r in got["repos"]}
+        assert "alpha" not in names and names < {r["name"] for r in whole_status["repos"]}
+        status, got = _get(f"{base}/api/v1/status")
+        assert status == 200 and got["partial"] is False
+        assert _status(got) == _status(whole_status)
+
+        _kill_actor(ray, searcher, shard)
+        status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
+        assert status == 200 and got["partial"] is True and got["partial_shards"] == [shard]
+        assert 0 < len(got["results"]) < len(whole_search())
+        assert "alpha" not in {r["repo"] for r in got["results"]}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # This process's searcher shares the actors: it sees the one that died.
+    assert searcher.search("hello", limit=0).to_json()["partial_shards"] == [shard]
+    # A new actor whose generation is known but which has not had the other shards' rows
+    # yet (set_others still queued): it answers UNSET, is asked again after a refresh, and
+    # the page is one machine's, not one scored without the other shards' repos.
+    h = next(h for h in searcher.handles if h.shard == shard)
+    h.actor, h.dead = searcher._actor(shard, h.node), False
+    h.generation = ray.get(h.actor.repos.remote())[0]
+    searcher.stale = False
+    got = searcher.search("hello", limit=0).to_json()
+    want = api.search(org["one"].snapshot(), "hello", limit=0).to_json()
+    assert got["partial"] is False and _page(got) == _page(want)
 
 
 def _held(data: layout.DataDir) -> dict[str, list[str]]:
@@ -564,7 +738,7 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     cluster, ray = ray_cluster
     searcher = org["search"]
     answered = api.search(org["one"].snapshot(), "hello", limit=0).to_json()
-    assert _page(searcher.search("hello", limit=0)) == _page(answered)
+    assert _page(searcher.search("hello", limit=0).to_json()) == _page(answered)
     for h in searcher.handles:  # each shard's actor runs on the node placed for it
         assert ray.get(h.actor.node.remote()) == h.node
     worker = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and not _is_head(n))
@@ -609,7 +783,7 @@ def test_a_node_killed_mid_run(org, ray_cluster, tmp_path):
     # data dirs are shared here): whole again.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        got = searcher.search("hello", limit=0, time_budget_ms=3000)
+        got = searcher.search("hello", limit=0, time_budget_ms=3000).to_json()
         if not got["partial"]:
             break
         time.sleep(1)

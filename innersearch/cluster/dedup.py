@@ -9,6 +9,7 @@ classes and copies with the one machine's code. Same input, same functions: same
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from innersearch.dedup import clones, libraries, verify
+from innersearch.dedup.api import report_path
 from innersearch.dedup.detect import Detection, candidates, pair_groups
 from innersearch.dedup.fragments import (
     Fragments,
@@ -26,8 +28,10 @@ from innersearch.dedup.fragments import (
     load_streams,
 )
 from innersearch.dedup.report import assemble, runtime_call_sites
+from innersearch.dedup.state import write_json_atomic
 from innersearch.indexer import deps
 from innersearch.indexer.catalog import FileRow, RepoRow
+from innersearch.indexer.layout import DataDir
 from innersearch.indexer.store import CatalogView, Snapshot, Store
 
 from . import connect, placement
@@ -196,7 +200,8 @@ def find_duplicates_cluster(
     say: Callable[[str], None] = lambda _m: None,
 ) -> dict:
     """The dedup report over every shard: the one machine's (report.assemble on the
-    shards' fragments, line counts, vocabularies, READMEs and call sites), plus `shards`.
+    shards' fragments, line counts, vocabularies, READMEs and call sites), plus `shards`;
+    persisted in DATA/dedup/report.json as the one machine's is (`serve --ray` serves it).
     Every candidate is verified (the verified-pair cache is per data dir)."""
     started = time.monotonic()
     ray = connect(address)
@@ -244,4 +249,7 @@ def find_duplicates_cluster(
     report["settings"] = {"min_tokens": min_tokens, "min_lines": min_lines}
     report["shards"] = list(found.ids)
     report["stats"]["seconds"] = round(time.monotonic() - started, 3)
+    # Where the one-machine job keeps it, in the coordinator's DATA: `serve --ray` serves it.
+    with contextlib.suppress(OSError):  # a read-only data dir still gets its answer
+        write_json_atomic(report_path(DataDir(found.root)), report)
     return report

@@ -9,6 +9,8 @@ stop returns its exact top `offset + limit`, and the merged top page is the glob
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import inspect
 import time
@@ -22,6 +24,8 @@ from innersearch.indexer.store import CatalogView, Snapshot, Store
 from innersearch.search import api
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import check_name, parse
+from innersearch.search.results import Facets, SearchResponse, SymbolHit
+from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse
 
 from . import connect, placement
 from .shards import LAYOUT_FILE, ShardLayout, owner
@@ -33,6 +37,7 @@ _SEARCH = inspect.signature(api.search)
 _NOT_SENT = ("snap", "query", "client_gone")
 MAX_PRINCIPALS = 1024  # readable sets remembered (one per signed-in user and generation)
 MIN_SHARD_WANT = 10  # results a shard is first asked for, when the page wants more
+UNSET = -1  # the generation a shard answers with before it has the other shards' rows
 
 
 class ShardSearcher:
@@ -42,7 +47,10 @@ class ShardSearcher:
         self.shard = shard
         self.store = Store.open(ShardLayout(Path(root), (shard,)).data(shard).root)
         self.others: dict[str, RepoRow] = {}  # the other shards' repos (rows only)
-        self.epoch = 0
+        self.epoch = 0  # the pushing caller's count (0: no rows yet)
+        # This actor's own count of pushes: every web worker pushes rows with its own epoch,
+        # so two pushes of different rows can carry the same epoch (the view is keyed on this).
+        self.pushes = 0
         self._view: tuple[tuple[int, int], CatalogView, frozenset[str]] | None = None
 
     def node(self) -> str:
@@ -76,7 +84,8 @@ class ShardSearcher:
         return snap.generation, list(snap.repos.values())
 
     def set_others(self, rows: list[RepoRow], epoch: int) -> int:
-        self.others = {r.name: r for r in rows}
+        self.others = {r.name: r for r in rows}  # before the count: a reader of the new
+        self.pushes += 1  # count finds the new rows
         self.epoch = epoch
         return self.store.snapshot().generation
 
@@ -84,15 +93,22 @@ class ShardSearcher:
         """This shard's state with the other shards' repo rows, and its own repos' names
         (one catalog read per query)."""
         snap = self.store.snapshot()
-        key = (snap.generation, self.epoch)
+        key = (snap.generation, self.pushes)
         found = self._view  # read once: another thread may replace it meanwhile
         if found is None or found[0] != key:
             full = snap.view_full
-            repos = {n: r for n, r in self.others.items() if n not in full.repos}
+            others = self.others  # read after the key: rows at least as new as it says
+            repos = {n: r for n, r in others.items() if n not in full.repos}
             repos.update(full.repos)
             view = CatalogView(full.generation, full.files, repos, full.branch_commits, full.access)
             found = self._view = (key, view, frozenset(full.repos))
         return Snapshot(found[1], snap.searcher, snap.impl_searcher), found[2]
+
+    def _scored_at(self, snap: Snapshot) -> int:
+        """The generation an answer read from the merged snapshot is of; UNSET until the
+        other shards' rows came (a new actor, or set_others still queued behind a query on
+        another thread): its scores are not one machine's, the caller asks again."""
+        return snap.generation if self.epoch else UNSET
 
     def _scoped(
         self, readable: list[str] | None, merged: bool = True
@@ -114,29 +130,32 @@ class ShardSearcher:
 
     def symbols(
         self, query: str, kind: str | None, lang: str | None, limit: int, readable
-    ) -> tuple[str, int, tuple[list[dict], int]]:
+    ) -> tuple[str, int, tuple[list[SymbolHit], int]]:
         """The shard's first `limit` symbol definitions (its total too), scored as one
         machine scores them (the other shards' repo rows are in the snapshot)."""
         snap, _own = self._scoped(readable)
         out = api.symbols(snap, query, kind=kind, lang=lang, limit=limit)
-        return self.shard, snap.generation, ([s.to_json() for s in out.symbols], out.total)
+        return self.shard, self._scored_at(snap), (out.symbols, out.total)
 
-    def search(self, query: str, want: int, options: dict, readable: list[str] | None) -> dict:
-        """The shard's first `want` results (0: all) with one machine's scores."""
+    def search(
+        self, query: str, want: int, options: dict, readable: list[str] | None
+    ) -> tuple[str, int, tuple[SearchResponse, bool]]:
+        """The shard's first `want` results (0: all) with one machine's scores, and whether
+        it left any out."""
         snap, own = self._scoped(readable)
         parsed_type = parse(query).type
         limit = 0 if parsed_type == "repo" else want  # other shards' rows must not take slots
-        out = api.search(snap, query, limit=limit, offset=0, **options).to_json()
-        found = out["total_matches"] if parsed_type == "symbol" else out["total_files"]
+        out = api.search(snap, query, limit=limit, offset=0, **options)
+        found = out.total_matches if parsed_type == "symbol" else out.total_files
         if parsed_type == "repo":
-            kept = [r for r in out["results"] if r["repo"] in own]
-            out["total_matches"] = found = len(kept)
-            out["facets"] = {"repo": {r["repo"]: 1 for r in kept}, "lang": {}}
-            out["results"] = kept[:want] if want else kept
+            kept = [r for r in out.results if r.repo in own]
+            out.total_matches = found = len(kept)
+            out.facets = Facets({r.repo: 1 for r in kept}, {})
+            out.results = kept[:want] if want else kept
         # Whether results were left out past the ones sent (the merge may need them): a
         # symbol search counts one result per definition, the others one per file.
-        more = out["limit_hit"] or found > len(out["results"])
-        return self.shard, snap.generation, (out, more)
+        more = out.limit_hit or found > len(out.results)
+        return self.shard, self._scored_at(snap), (out, more)
 
     def call(self, fn: Callable, args: tuple, readable: list[str] | None, merged: bool):
         """`fn(store, snap, *args)` on this shard: `snap` scoped to `readable`, with the other
@@ -148,7 +167,7 @@ class ShardSearcher:
             found = fn(self.store, snap, *args)
         except Exception as err:  # noqa: BLE001 - carried back, raised by the web layer
             found = ShardFailure.of(err)
-        return self.shard, snap.generation, found
+        return self.shard, self._scored_at(snap) if merged else snap.generation, found
 
 
 @dataclass(frozen=True)
@@ -196,6 +215,7 @@ class ShardHandle:
     actor: object
     generation: int | None = None
     node: str = ""
+    dead: bool = False  # its actor died (killed, crashed): started again at the next refresh
 
 
 @dataclass
@@ -254,17 +274,20 @@ class ClusterSearch:
 
     def _replace_lost(self) -> None:
         """Shards whose node left the cluster get a new actor on a live node (their data dir
-        must be readable there: shared storage, or the node's disk restored)."""
+        must be readable there: shared storage, or the node's disk restored); a shard whose
+        actor died on a live node, a new one there (the same name: every web worker that
+        saw it die finds the one that the first started)."""
         alive = placement.nodes(self.ray)
-        lost = [h for h in self.handles if h.node not in alive]
+        lost = [h for h in self.handles if h.node not in alive or h.dead]
         if not lost or not alive:
             return
         where = placement.place(list(self.layout.ids), alive)
         for h in lost:
-            self.ray.kill(h.actor, no_restart=True)
+            with contextlib.suppress(Exception):  # already gone
+                self.ray.kill(h.actor, no_restart=True)
             h.node = where[h.shard]
             h.actor = self._actor(h.shard, h.node)
-            h.generation = None
+            h.generation, h.dead = None, False
 
     def refresh(self, timeout_s: float = 5.0) -> None:
         """Give every shard the other shards' repo rows (after any shard's generation moved);
@@ -286,8 +309,9 @@ class ClusterSearch:
                 try:
                     h.generation, self.rows[h.shard] = ray.get(refs[h.shard])
                     answered.add(h.shard)
-                except Exception:  # noqa: BLE001 - a dead shard: asked again next time
+                except Exception as err:  # noqa: BLE001 - a dead shard: asked again next time
                     h.generation = None
+                    h.dead = self._died(err)
         self.epoch += 1
         pushed = {}
         for h in self.handles:
@@ -301,7 +325,9 @@ class ClusterSearch:
                 answered.discard(h.shard)
         self.stale = len(answered) < len(self.handles)
 
-    def search(self, query: str, readable: frozenset[str] | None = None, **options) -> dict:
+    def search(
+        self, query: str, readable: frozenset[str] | None = None, **options
+    ) -> ShardedSearchResponse:
         """api.search over every shard, with its keyword arguments (derived from its
         signature, so a new one reaches the shards; `client_gone` stays here: a callable
         does not travel) and `readable` for the snapshot's permission set. The same result,
@@ -325,15 +351,10 @@ class ClusterSearch:
         names = sorted(readable) if readable is not None else None
         answers, missing = self._search_shards(query, want, options, names, time_budget_ms)
         out = merge(list(answers.values()), limit, offset, context, max_lines)
-        out.update(
-            {
-                "offset": offset,
-                "limit": limit,
-                "type": parsed.type,
-                "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
-            }
-        )
-        out.update(self._partial(missing))
+        out.offset, out.limit, out.type = offset, limit, parsed.type
+        out.partial, out.partial_shards = bool(missing), sorted(missing)
+        out.shards = len(self.handles)
+        out.took_ms = round((time.perf_counter() - start) * 1000.0, 2)
         return out
 
     def _search_shards(self, query: str, want: int, options: dict, names, budget_ms: int):
@@ -347,12 +368,12 @@ class ClusterSearch:
         answers = {s: out for s, (out, _more) in sent.items()}
         if share == want:
             return answers, missing
-        page = sorted((r for a in answers.values() for r in a["results"]), key=_order)[:want]
+        page = sorted((r for a in answers.values() for r in a.results), key=_order)[:want]
         last = _order(page[-1]) if len(page) == want else None
         short = {
             s
             for s, (out, more) in sent.items()
-            if more and (last is None or not out["results"] or _order(out["results"][-1]) <= last)
+            if more and (last is None or not out.results or _order(out.results[-1]) <= last)
         }
         if short:
             self.asked_again += len(short)
@@ -370,9 +391,9 @@ class ClusterSearch:
         limit: int = 50,
         readable: frozenset[str] | None = None,
         time_budget_ms: int = 10000,
-    ) -> dict:
-        """api.symbols over every shard: its JSON (plus `partial`, `partial_shards`,
-        `shards`); each shard's best `limit`, merged in the order one machine sorts."""
+    ) -> ShardedSymbolsResponse:
+        """api.symbols over every shard (plus `partial`, `partial_shards`, `shards`); each
+        shard's best `limit`, merged in the order one machine sorts."""
         start = time.perf_counter()
         if not query.strip():
             raise api.QueryError("empty symbol name", 0)
@@ -380,13 +401,14 @@ class ClusterSearch:
         names = sorted(readable) if readable is not None else None
         answers, missing = self._run("symbols", (query, kind, lang, limit, names), time_budget_ms)
         found = sorted((s for hits, _total in answers.values() for s in hits), key=_symbol_order)
-        out = {
-            "symbols": found[:limit] if limit > 0 else found,
-            "total": sum(total for _hits, total in answers.values()),
-            "took_ms": round((time.perf_counter() - start) * 1000.0, 2),
-        }
-        out.update(self._partial(missing))
-        return out
+        return ShardedSymbolsResponse(
+            symbols=found[:limit] if limit > 0 else found,
+            total=sum(total for _hits, total in answers.values()),
+            took_ms=round((time.perf_counter() - start) * 1000.0, 2),
+            partial=bool(missing),
+            partial_shards=sorted(missing),
+            shards=len(self.handles),
+        )
 
     def readable_names(self, principal: Principal, time_budget_ms: int = 10000) -> frozenset[str]:
         """The repos `principal` may read on any shard (each shard's access.py decides for
@@ -430,17 +452,18 @@ class ClusterSearch:
     def shard_count(self) -> int:
         return len(self.handles)
 
+    def generations(self) -> tuple[tuple[str, int | None], ...]:
+        """Each shard's generation (None: a shard that did not answer), refreshed first when
+        a shard is known to have moved: a key for what the caller derives from every
+        shard's state (the status' blob totals, the dedup report's freshness)."""
+        if self.stale or self._layout_moved():
+            self.refresh()
+        return tuple((h.shard, h.generation) for h in self.handles)
+
     def footprints(self, time_budget_ms: int = 10000) -> dict[str, dict]:
         """shard -> ShardSearcher.footprint() (for capacity planning; bench/cluster_bench.py)."""
         answers, _missing = self._run("footprint", (), time_budget_ms)
         return answers
-
-    def _partial(self, missing: list[str]) -> dict:
-        return {
-            "partial": bool(missing),
-            "partial_shards": sorted(missing),
-            "shards": len(self.handles),
-        }
 
     def _run(
         self, method: str, args: tuple, budget_ms: int, shards: set[str] | None = None
@@ -453,11 +476,15 @@ class ClusterSearch:
             if self.stale or self._layout_moved():
                 self.refresh(min(5.0, budget_ms / 2000))
             asked = [h for h in self.handles if shards is None or h.shard in shards]
-            answers, missing, moved = self._fan_out(method, args, budget_ms, asked)
+            answers, missing, moved, unset = self._fan_out(method, args, budget_ms, asked)
             if not moved:
                 break
             self.stale = True
-        return answers, missing
+        # Still without the other shards' rows after the refresh: its answer is not one
+        # machine's, so it is left out and named (partial) rather than merged.
+        for shard in unset:
+            del answers[shard]
+        return answers, missing + unset
 
     def _fan_out(self, method: str, args: tuple, budget_ms: int, asked: list[ShardHandle]):
         refs = {getattr(h.actor, method).remote(*args): h for h in asked}
@@ -473,15 +500,23 @@ class ClusterSearch:
             for ref in ready:
                 try:
                     found.append(self.ray.get(ref))
-                except Exception:  # noqa: BLE001 - that shard's node died
+                except Exception as err:  # noqa: BLE001 - that shard's node or actor died
                     missing.append(refs[ref].shard)
+                    refs[ref].dead = self._died(err)
                     self.stale = True
         by_shard = {h.shard: h for h in asked}
-        answers = {}
+        answers, unset = {}, []
         for shard, generation, payload in found:
             moved = moved or generation != by_shard[shard].generation
+            if generation == UNSET:
+                unset.append(shard)
             answers[shard] = payload
-        return answers, missing, moved
+        return answers, missing, moved, unset
+
+    def _died(self, err: Exception) -> bool:
+        """Whether `err` says the actor is gone for good (not a node that left: that is
+        _replace_lost's own check)."""
+        return isinstance(err, self.ray.exceptions.RayActorError)
 
     def _layout_moved(self) -> bool:
         """Whether DATA/cluster.json changed (shards added) since the layout was read."""
@@ -505,9 +540,9 @@ def actor_name(root, shard: str) -> str:
     return f"shard-{digest}-{shard}"
 
 
-def _order(r: dict) -> tuple:
+def _order(r) -> tuple:
     # rank.order_key on the rounded score: the order one machine returns.
-    return (-r["score"], r["repo"], r["path"], r["branch"])
+    return (-r.score, r.repo, r.path, r.branch)
 
 
 def shard_want(want: int, shards: int) -> int:
@@ -521,17 +556,19 @@ def shard_want(want: int, shards: int) -> int:
     return min(want, max(MIN_SHARD_WANT, -(-2 * want // shards)))
 
 
-def _symbol_order(s: dict) -> tuple:
+def _symbol_order(s: SymbolHit) -> tuple:
     # symbols.search_symbols' order.
-    return (-s["score"], s["name"], s["repo"], s["path"], s["branch"], s["line"])
+    return (-s.score, s.name, s.repo, s.path, s.branch, s.line)
 
 
-def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines) -> dict:
+def merge(
+    answers: list[SearchResponse], limit: int, offset: int, context: int, max_lines
+) -> ShardedSearchResponse:
     """One page from the shards' pages: by score, then the rendered-lines cut again over
     the merged page (each shard cut only its own page)."""
-    results = sorted((r for a in answers for r in a["results"]), key=_order)
+    results = sorted((r for a in answers for r in a.results), key=_order)
     page = results[offset : offset + limit] if limit > 0 else results[offset:]
-    truncated = any(a.get("truncated") for a in answers)
+    truncated = any(a.truncated for a in answers)
     if max_lines is not None:
         kept, rendered = [], 0
         for item in page:
@@ -539,25 +576,23 @@ def merge(answers: list[dict], limit: int, offset: int, context: int, max_lines)
             if room <= 0:
                 truncated = True
                 break
-            if len(item["line_matches"]) > room:
-                item = {**item, "line_matches": item["line_matches"][:room]}
+            if len(item.line_matches) > room:
+                item = dataclasses.replace(item, line_matches=item.line_matches[:room])
                 truncated = True
-            rendered += len(item["line_matches"]) * (1 + 2 * context)
+            rendered += len(item.line_matches) * (1 + 2 * context)
             kept.append(item)
         page = kept
-    facets: dict[str, dict[str, int]] = {"repo": {}, "lang": {}}
+    facets = Facets()
     for a in answers:
-        for kind, counts in a.get("facets", {}).items():
-            merged = facets.setdefault(kind, {})
-            for k, n in counts.items():
-                merged[k] = merged.get(k, 0) + n
-    out = {
-        "results": page,
-        "total_files": sum(a["total_files"] for a in answers),
-        "total_matches": sum(a["total_matches"] for a in answers),
-        "limit_hit": any(a["limit_hit"] for a in answers) or truncated,
-        "facets": facets,
-    }
-    if any("truncated" in a for a in answers):
-        out["truncated"] = truncated
-    return out
+        for mine, theirs in ((facets.repo, a.facets.repo), (facets.lang, a.facets.lang)):
+            for k, n in theirs.items():
+                mine[k] = mine.get(k, 0) + n
+    return ShardedSearchResponse(
+        results=page,
+        total_files=sum(a.total_files for a in answers),
+        total_matches=sum(a.total_matches for a in answers),
+        limit_hit=any(a.limit_hit for a in answers) or truncated,
+        facets=facets,
+        # Only a content search has the field (one machine's shape).
+        truncated=truncated if any(a.truncated is not None for a in answers) else None,
+    )

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from innersearch.indexer.layout import DataDir
 from innersearch.indexer.store import Snapshot, Store
 
 from .report import REPORT_FORMAT, build_report
@@ -30,6 +31,8 @@ __all__ = [
     "find_duplicates",
     "latest_report",
     "report_for",
+    "file_key",
+    "report_path",
     "restrict_report",
     "similar_to",
     "similar_to_file",
@@ -40,8 +43,14 @@ FORMATS = ("json", "sarif", "csv", "html")
 _recompute_lock = threading.Lock()
 
 
-def _report_path(store: Store):
-    return dedup_dir(store.data) / "report.json"
+def report_path(data: DataDir) -> Path:
+    """Where the last report of the index in `data` is kept (the cluster's: in the
+    coordinator's DATA)."""
+    return dedup_dir(data) / "report.json"
+
+
+def _report_path(store: Store) -> Path:
+    return report_path(store.data)
 
 
 def find_duplicates(
@@ -100,7 +109,7 @@ def _recompute(store: Store, found: dict | None, snap: Snapshot) -> dict:
 NO_REPORT = "no duplicate report yet: run `innersearch dedup`"
 
 
-def _file_key(path: Path) -> tuple[int, int, int] | None:
+def file_key(path: Path) -> tuple[int, int, int] | None:
     """What changes when the report file is written again (it is replaced, not edited)."""
     try:
         st = path.stat()
@@ -116,7 +125,7 @@ def report_for(store: Store, snap: Snapshot) -> DuplicateReport:
     A fresh persisted report is read, narrowed and typed once per permission set and
     version of the file (kept with the snapshot's generation, shared by its requests:
     do not modify it); reading it was most of a request."""
-    key = _file_key(_report_path(store))
+    key = file_key(_report_path(store))
     if key is not None:
 
         def typed() -> DuplicateReport | None:

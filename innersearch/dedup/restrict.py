@@ -44,9 +44,14 @@ def _duplicated_lines(rows: list[dict], classes: list[dict]) -> list[dict]:
 
 def restrict_report(report: dict | None, snap: Snapshot) -> dict | None:
     """`report` narrowed to `snap.repos` (the report itself when the snapshot shows all)."""
-    if report is None or snap.scope is None:
+    return restrict_to(report, None if snap.scope is None else frozenset(snap.repos))
+
+
+def restrict_to(report: dict | None, readable: frozenset[str] | None) -> dict | None:
+    """`report` narrowed to the `readable` repos (None: all of them, the report itself);
+    without a snapshot, for a report served where no Store is (`serve --ray`)."""
+    if report is None or readable is None:
         return report
-    readable = snap.repos
     classes = []
     for c in report.get("clone_classes") or []:
         members = [m for m in c.get("members") or [] if m.get("repo") in readable]

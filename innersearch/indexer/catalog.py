@@ -433,6 +433,19 @@ class Reads:
             totals = [t + v for t, v in zip(totals, row.fetchone(), strict=True)]
         return tuple(totals)
 
+    def blob_rows(self, keys: Iterable[int]) -> list[tuple[int, int, int, bool]]:
+        """(key, bytes, symbols, has a parse error) of each of `keys`: what blob_totals sums,
+        per blob, for totals over several catalogs (a blob two shards hold counts once)."""
+        out: list[tuple[int, int, int, bool]] = []
+        for chunk in _chunks(sorted(set(keys))):
+            out += self._conn.execute(
+                "SELECT key, COALESCE(size, 0), COALESCE(symbols, 0), "
+                "COALESCE(parse_error != '', 0) FROM blobs "
+                f"WHERE key IN ({_marks(chunk)})",
+                chunk,
+            ).fetchall()
+        return out
+
     def fragment_signature_batches(
         self, prefix_bytes: int, min_tokens: int, min_lines: int, batch: int = 5000
     ) -> Iterator[list[tuple]]:

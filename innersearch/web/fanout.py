@@ -1,10 +1,11 @@
 """`serve --ray`: the JSON API over a fan-out backend (a cluster's shard actors) instead of one
 Store: search and symbols answered per shard and merged, a repo's routes on its shard
-(fanout_repo.py); routes not served over shards yet answer 501 and say so.
+(fanout_repo.py), the status summed over the shards (fanout_status.py), the report of
+`dedup --ray` (fanout_duplicates.py); routes not served over shards yet answer 501 and say so.
 
-The backend is any object with ClusterSearch's `search`, `symbols`, `call`, `shard_count`
-and `readable_names`; this module does not import the cluster package (the CLI hands the
-backend in).
+The backend is any object with ClusterSearch's `search`, `symbols`, `call`, `shard_count`,
+`generations` and `readable_names`; this module does not import the cluster package (the
+CLI hands the backend in).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from innersearch.indexer import layout
 from innersearch.indexer.access import Principal
 from innersearch.indexer.tokens import open_tokens
+from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse
 
 from . import errors, params
 from .answers import MAX_LINE_CHARS, MAX_RESPONSE_LINES
@@ -30,20 +32,23 @@ from .openapi import openapi_document
 TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
     "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
-    "symbols, file, outline, definition, refs, repos and repos/NAME routes are"
+    "symbols, file, outline, definition, refs, repos, repos/NAME, status and duplicates "
+    "routes are"
 )
 
 
 class FanOutBackend(Protocol):
-    def search(self, query: str, **options) -> dict: ...
+    def search(self, query: str, **options) -> ShardedSearchResponse: ...
 
-    def symbols(self, query: str, **options) -> dict: ...
+    def symbols(self, query: str, **options) -> ShardedSymbolsResponse: ...
 
     def readable_names(self, principal: Principal) -> frozenset[str]: ...
 
     def call(self, fn, args: tuple, readable, time_budget_ms: int, repo=None, merged=True): ...
 
     def shard_count(self) -> int: ...
+
+    def generations(self) -> tuple: ...
 
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -65,7 +70,7 @@ def search_route():
         max_line_chars=MAX_LINE_CHARS,
         readable=readable(),
     )
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/symbols")
@@ -80,7 +85,7 @@ def symbols_route():
         readable=readable(),
         time_budget_ms=current_app.config[BUDGET],
     )
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/openapi.json")
@@ -97,7 +102,7 @@ def create_fanout_app(
 ) -> Flask:
     """The app answering from `backend`; `data_root` holds the token file (--auth token);
     a shard that has not answered within `time_budget_ms` is named in `partial_shards`."""
-    from . import fanout_repo, install_guards
+    from . import fanout_duplicates, fanout_repo, fanout_status, install_guards
 
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -109,6 +114,8 @@ def create_fanout_app(
     errors.register(app)
     app.register_blueprint(bp)
     app.register_blueprint(fanout_repo.bp)
+    fanout_status.install(app)
+    fanout_duplicates.install(app, data_root)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None
     install_auth(app, auth, tokens)
