@@ -42,6 +42,16 @@ def test_group_streams_compare_as_the_lists_do(dedup_store):
     records = load_streams(dedup_store, sorted(set(rowids.ravel().tolist())))
     grouped = verify.group_streams(records)
     assert all(isinstance(s.raw, str) for s in grouped.values())
+    # One number per distinct value over the whole group, in both views: equal tokens, and
+    # only equal tokens, compare equal.
+    for view in ("raw", "abstract"):
+        numbering: dict[str, int] = {}
+        for s in grouped.values():
+            values = getattr(s, f"{view}_array").tolist()
+            assert len(getattr(s, view)) == len(values)
+            for char, value in zip(getattr(s, view), values, strict=True):
+                assert numbering.setdefault(char, value) == value
+        assert len(set(numbering.values())) == len(numbering)
     for a, b in rowids.tolist():
         plain = verify.compare(verify.Streams(records[a]), verify.Streams(records[b]))
         assert verify.compare(grouped[a], grouped[b]) == plain or not plain.clone_type
