@@ -9,20 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .results import JsonResult, SearchResponse, SymbolsResponse
-
-
-@dataclass(slots=True)
-class Coverage(JsonResult):
-    """Which of the shards asked answered: `partial` when some did not (`partial_shards`)."""
-
-    partial: bool = False
-    partial_shards: list[str] = field(default_factory=list)
-    shards: int = 1
-
-    @classmethod
-    def of(cls, missing: list[str], shards: int) -> Coverage:
-        return cls(bool(missing), sorted(missing), shards)
+from .results import DefinitionResponse, RefsResponse, SearchResponse, SymbolsResponse
 
 
 @dataclass(slots=True)
@@ -37,6 +24,24 @@ class ShardedSearchResponse(SearchResponse):
 @dataclass(slots=True)
 class ShardedSymbolsResponse(SymbolsResponse):
     """api.symbols' answer merged over the shards, and the shards it covers."""
+
+    partial: bool = False
+    partial_shards: list[str] = field(default_factory=list)
+    shards: int = 1
+
+
+@dataclass(slots=True)
+class ShardedDefinitionResponse(DefinitionResponse):
+    """definition_at's answer with every shard's definitions, and the shards it covers."""
+
+    partial: bool = False
+    partial_shards: list[str] = field(default_factory=list)
+    shards: int = 1
+
+
+@dataclass(slots=True)
+class ShardedRefsResponse(RefsResponse):
+    """references' answer merged over the shards, and the shards it covers."""
 
     partial: bool = False
     partial_shards: list[str] = field(default_factory=list)

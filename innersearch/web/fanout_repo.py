@@ -10,13 +10,16 @@ the answers are merged in one machine's order.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass, field
 
 from flask import Blueprint, jsonify
 
 from innersearch.search import api as search
 from innersearch.search import content, refs
-from innersearch.search.results import DefinitionResponse, RefRepo, RefsResponse, SymbolHit
+from innersearch.search.results import RefRepo, RefsResponse, SymbolHit
+from innersearch.search.sharded import ShardedDefinitionResponse, ShardedRefsResponse
 from innersearch.search.symbols import identifier_at
 
 from . import data, params
@@ -89,7 +92,7 @@ def repos_route():
     listed = sorted(
         (r for p in answers(everywhere).values() for r in p.repos), key=lambda r: r.name
     )
-    return jsonify({**data.ReposResponse(listed).to_json(), **everywhere.partial()})
+    return jsonify(ShardedReposResponse(listed, **everywhere.partial()).to_json())
 
 
 @bp.get("/definition")
@@ -106,8 +109,8 @@ def definition_route():
         found = merge_definitions(list(answers(everywhere).values()))
         partial = everywhere.partial()
     found = refs.nearest_first(found, repo, path)
-    out = DefinitionResponse(name, found, (time.perf_counter() - start) * 1000).to_json()
-    return jsonify({**out, **partial})
+    took = (time.perf_counter() - start) * 1000
+    return jsonify(ShardedDefinitionResponse(name, found, took, **partial).to_json())
 
 
 @bp.get("/refs")
@@ -118,7 +121,21 @@ def refs_route():
     everywhere = on_all(_references, (name, limit))
     out = merge_references(name, list(answers(everywhere).values()), limit)
     out.took_ms = (time.perf_counter() - start) * 1000
-    return jsonify({**out.to_json(), **everywhere.partial()})
+    return jsonify(ShardedRefsResponse(**_fields(out), **everywhere.partial()).to_json())
+
+
+@dataclass(slots=True)
+class ShardedReposResponse(data.ReposResponse):
+    """Every shard's own repos in one machine's order, and the shards that answered."""
+
+    partial: bool = False
+    partial_shards: list[str] = field(default_factory=list)
+    shards: int = 1
+
+
+def _fields(answer) -> dict:
+    """A dataclass answer's fields by name (shallow: the values are shared, not copied)."""
+    return {f.name: getattr(answer, f.name) for f in dataclasses.fields(answer)}
 
 
 # -- merges ---------------------------------------------------------------------------------
