@@ -246,8 +246,8 @@ class Matcher:
         self, data: bytes, bounds: list[tuple[int, int]]
     ) -> list[list[tuple[int, int]]]:
         """`ranges` of each line (start, end) of `bounds` in one blob: for a literal, one find
-        loop over the blob (a page renders hundreds of lines; a slice and a lower() of each
-        were a third of a common literal's search)."""
+        loop over the blob instead of a slice and a lower() per line (a page of a common
+        literal renders hundreds of lines; bench/api_ab.py: 2-3% of such a search)."""
         if self.text_anchors or not (self.literal is not None or self._folds_ascii(data)):
             return [self.ranges(data, ls, le) for ls, le in bounds]
         # Folding the whole blob is exact where folding each line is: _folds_ascii of the
