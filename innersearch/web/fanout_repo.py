@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
 
 from flask import Blueprint, jsonify
 
 from innersearch.search import api as search
 from innersearch.search import content, refs
 from innersearch.search.results import RefRepo, RefsResponse, SymbolHit
-from innersearch.search.sharded import ShardedDefinitionResponse, ShardedRefsResponse
+from innersearch.search.sharded import ShardedDefinitionResponse, ShardedRefsResponse, sharded
 from innersearch.search.symbols import identifier_at
 
 from . import data, params
@@ -124,13 +123,11 @@ def refs_route():
     return jsonify(ShardedRefsResponse(**_fields(out), **everywhere.partial()).to_json())
 
 
-@dataclass(slots=True)
-class ShardedReposResponse(data.ReposResponse):
-    """Every shard's own repos in one machine's order, and the shards that answered."""
-
-    partial: bool = False
-    partial_shards: list[str] = field(default_factory=list)
-    shards: int = 1
+ShardedReposResponse = sharded(
+    data.ReposResponse,
+    "Every shard's own repos in one machine's order, and the shards that answered.",
+    __name__,
+)
 
 
 def _fields(answer) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from flask import Blueprint, current_app, jsonify
@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify
 from innersearch.indexer.status import SourceStatus, StatusReport, StatusTotals, status_report
 from innersearch.indexer.store import Snapshot, Store
 from innersearch.indexer.syncstate import NoSyncState, SyncState
+from innersearch.search.sharded import sharded
 
 from .fanout_calls import answers, backend, on_all, readable
 
@@ -29,14 +30,12 @@ MAX_TOTALS = 64  # blob totals kept (per shard generations and reader's repos)
 TOTALS = "innersearch.fanout.blob_totals"
 
 
-@dataclass(slots=True)
-class ShardedStatusReport(StatusReport):
-    """The status of every shard's repos as one machine's, and the shards it covers;
-    `generation` is the sum of the shards' (it moves whenever one does)."""
-
-    partial: bool = False
-    partial_shards: list[str] = field(default_factory=list)
-    shards: int = 1
+ShardedStatusReport = sharded(
+    StatusReport,
+    "The status of every shard's repos as one machine's, and the shards it covers; "
+    "`generation` is the sum of the shards' (it moves whenever one does).",
+    __name__,
+)
 
 
 @dataclass(frozen=True)
