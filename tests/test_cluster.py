@@ -7,6 +7,7 @@ The org is the exactness fixtures' repos plus a few more (with copied code for d
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -479,6 +480,31 @@ def test_a_repos_routes_over_shards_equal_one_machine(org, user, groups):
 
 
 @pytest.mark.parametrize("user,groups", READERS)
+def test_compare_over_shards_equals_one_machine(org, user, groups):
+    # The two sides of a comparison are read on their own repos' shards, often two.
+    one, many = _apps(org)
+    who = _as(user, groups)
+    snap = org["one"].snapshot()
+    files = [(name, f.path) for name in sorted(snap.repos)
+             for f in snap.default_files_by_repo().get(name, [])[:2]]  # fmt: skip
+    ids = [run.shard for run in org["summary"].shards]
+    assert len({shards.owner(r, ids) for r, _p in files}) > 1
+    q = urllib.parse.quote
+    urls = ["/api/v1/compare", "/api/v1/compare?a_repo=nope&a_path=x&b_repo=alpha&b_path=y"]
+    for (ra, pa), (rb, pb) in itertools.combinations(files, 2):
+        urls.append(f"/api/v1/compare?a_repo={ra}&a_path={q(pa)}&b_repo={rb}&b_path={q(pb)}")
+    ra, pa = files[0]
+    side_b = f"b_repo={ra}&b_path={q(pa)}"
+    urls.append(f"/api/v1/compare?a_repo={ra}&a_path={q(pa)}&a_start=2&a_end=1&{side_b}")
+    answered = Counter(_same(one, many, url, who).get("error") is None for url in urls)
+    assert answered[True] > 10 and answered[False] >= 3
+    # bob: a side in gamma is the 404 of a repo that does not exist
+    gamma = next(p for r, p in files if r == "gamma")
+    got = many.get(f"/api/v1/compare?a_repo=gamma&a_path={q(gamma)}&{side_b}", headers=who)
+    assert (got.status_code == 200) == (groups == "core")
+
+
+@pytest.mark.parametrize("user,groups", READERS)
 def test_the_repo_list_over_shards_equals_one_machine(org, user, groups):
     one, many = _apps(org)
     who = _as(user, groups)
@@ -616,7 +642,7 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/compare", "/api/v1/implementations", "/", "/repos", "/duplicates"):
+    for path in ("/api/v1/implementations", "/", "/repos", "/duplicates"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
@@ -682,7 +708,7 @@ def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):
         wait_until_serving(proc, base, seconds=180)
         status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
         assert status == 200 and _page(got) == whole_search() and got["partial"] is False
-        assert http_status(f"{base}/api/v1/compare") == 501
+        assert http_status(f"{base}/api/v1/implementations") == 501
 
         _kill_actor(ray, searcher, shard)
         status, got = _get(f"{base}/api/v1/repos/alpha")

@@ -222,7 +222,9 @@ class CompareResponse(JsonResult):
     rows: list[CompareRow]
 
 
-def _fragment(snap: Snapshot, side: FragmentRef) -> tuple[CompareSide, list[str]]:
+def compare_side(snap: Snapshot, side: FragmentRef) -> tuple[CompareSide, list[str]]:
+    """One side of a comparison: where it is and its lines (on the repo's own shard under
+    `serve --ray`; compare_lines then runs where both sides meet)."""
     doc = file_document(snap, side.repo, side.path, side.branch)
     lines = doc.content.split("\n")
     if doc.content.endswith("\n"):
@@ -241,7 +243,14 @@ def compare_document(snap: Snapshot, a: FragmentRef, b: FragmentRef) -> CompareR
 
     op is "equal", "replace", "delete" (only in a) or "insert" (only in b); a or b is None
     where that side has no line."""
-    (left, la), (right, lb) = _fragment(snap, a), _fragment(snap, b)
+    return compare_lines(compare_side(snap, a), compare_side(snap, b))
+
+
+def compare_lines(
+    a: tuple[CompareSide, list[str]], b: tuple[CompareSide, list[str]]
+) -> CompareResponse:
+    """compare_document of two sides already read (compare_side)."""
+    (left, la), (right, lb) = a, b
     matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
     rows: list[CompareRow] = []
     for op, a0, a1, b0, b1 in matcher.get_opcodes():

@@ -32,8 +32,8 @@ from .openapi import openapi_document
 TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
     "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
-    "symbols, file, outline, definition, refs, repos, repos/NAME, status and duplicates "
-    "routes are"
+    "symbols, file, outline, definition, refs, compare, repos, repos/NAME, status and "
+    "duplicates routes are"
 )
 
 

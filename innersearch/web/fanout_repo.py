@@ -22,6 +22,7 @@ from innersearch.search.sharded import ShardedDefinitionResponse, ShardedRefsRes
 from innersearch.search.symbols import identifier_at
 
 from . import data, params
+from .answers import compare_sides
 from .fanout_calls import answers, on_all, on_owner, whole
 
 bp = Blueprint("api_repo", __name__, url_prefix="/api/v1")
@@ -40,6 +41,10 @@ def _outline(_store, snap, repo: str, path: str, branch: str | None):
 
 def _repo(_store, snap, name: str) -> data.RepoResponse:
     return data.repo_document(snap, name)
+
+
+def _compare_side(_store, snap, side: data.FragmentRef) -> tuple[data.CompareSide, list[str]]:
+    return data.compare_side(snap, side)
 
 
 def _own_repos(_store, snap) -> data.ReposResponse:
@@ -77,6 +82,14 @@ def file_route():
 def outline_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
     return jsonify(on_owner(repo, _outline, (repo, path, params.text("branch"))).to_json())
+
+
+@bp.get("/compare")
+def compare_route():
+    # Each side is read on its repo's shard (the two may differ), then compared here.
+    a, b = compare_sides()
+    sides = on_owner(a.repo, _compare_side, (a,)), on_owner(b.repo, _compare_side, (b,))
+    return jsonify(data.compare_lines(*sides).to_json())
 
 
 @bp.get("/repos/<path:name>")
