@@ -11,7 +11,7 @@ import pytest
 
 from innersearch.indexer.repoinfo import CodeownersRule, Committer, RepoInfo, RepoOwners
 from innersearch.indexer.syncstate import SyncState
-from tests.helpers import build_index, client_for, make_repo
+from tests.helpers import build_index, client_for, commit_files, make_repo, run_index
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,22 @@ def test_served_owners_and_sync_are_the_stored_text(indexed, open_test_store):
         tx.set_meta("sync", '{"interval": "often"}')  # another version's: as if never written
     with store.catalog.read() as r:
         assert r.sync_state() is None
+
+
+def test_a_damaged_info_column_costs_only_that_repos_info(tmp_path, open_test_store):
+    org = tmp_path / "org"
+    repo = make_repo(org, "owned", {".github/CODEOWNERS": "* @core\n", "a.py": "a = 1\n"})
+    make_repo(org, "other", {"b.py": "b = 2\n"})
+    data = build_index(tmp_path, org)
+    conn = sqlite3.connect(data.catalog_path)
+    with conn:
+        conn.execute("UPDATE repos SET info = '{\"owners\": [' WHERE name = 'owned'")
+    conn.close()
+    store = open_test_store(data.root)
+    client = client_for(store)
+    assert client.get("/api/v1/repos/owned").status_code == 200  # shown, without its info
+    assert client.get("/api/v1/repos/other").json["owners"]["codeowners"] == []
+    assert client.get("/api/v1/search?q=a").status_code == 200
+    commit_files(repo, {"a.py": "a = 3\n"})
+    run_index(data, org)
+    assert json.loads(_columns(data)["owned"])["owners"]["codeowners"] == ["@core"]

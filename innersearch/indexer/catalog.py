@@ -157,11 +157,25 @@ def repo_from_row(row: tuple) -> RepoRow:
         redact(error or ""),
         last_commit_at,
         indexed_at,
-        info=json.loads(info or "{}"),
+        info=_info_object(info),
     )
 
 
+def _info_object(text: str | None) -> dict:
+    """A repo's stored info as a dict; {} for a column that is not a JSON object (a damaged
+    catalog), so one repo's broken info cannot stop every snapshot: the next index of its
+    default branch writes it again."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 _REPO_COLUMNS = "id, name, source, default_branch, status, error, last_commit_at, indexed_at, info"
+# The info column where SQL reads into it: a damaged one (not JSON) reads as {} there too,
+# as in _info_object, instead of failing the whole statement.
+_INFO = "(CASE WHEN json_valid(info) THEN info ELSE '{}' END)"
 
 
 @dataclass(frozen=True)
@@ -490,16 +504,16 @@ class Reads:
     def host_detail_times(self) -> dict[str, int | None]:
         """name -> when the host was last asked for the repo's readers and parent."""
         rows = self._conn.execute(
-            "SELECT name, json_extract(info, '$.host.detail_at') FROM repos "
-            "WHERE json_extract(info, '$.host.kind') IS NOT NULL"
+            f"SELECT name, json_extract({_INFO}, '$.host.detail_at') FROM repos "
+            f"WHERE json_extract({_INFO}, '$.host.kind') IS NOT NULL"
         )
         return dict(rows.fetchall())
 
     def host_pushes(self) -> dict[str, int | None]:
         """name -> the host's last push time, for repos indexed without error from a host."""
         rows = self._conn.execute(
-            "SELECT name, json_extract(info, '$.host.pushed_at') FROM repos "
-            "WHERE status='ok' AND json_extract(info, '$.host.kind') IS NOT NULL"
+            f"SELECT name, json_extract({_INFO}, '$.host.pushed_at') FROM repos "
+            f"WHERE status='ok' AND json_extract({_INFO}, '$.host.kind') IS NOT NULL"
         )
         return dict(rows.fetchall())
 

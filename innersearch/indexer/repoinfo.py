@@ -94,7 +94,10 @@ class RepoInfo(JsonResult):
         """The info stored as `text` ({} for a new repo). A part of another shape than its
         field (a catalog written by another version) is left out, so what is made from it
         is made again; a key no field names is kept as it is."""
-        value = json.loads(text or "{}")
+        try:
+            value = json.loads(text or "{}")
+        except ValueError:  # a damaged column: as a new repo's, written again next run
+            return cls()
         if not isinstance(value, dict):
             return cls()
         hints = field_types(cls)
