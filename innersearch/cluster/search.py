@@ -25,7 +25,7 @@ from innersearch.search import api
 from innersearch.search.plan import compile_plan
 from innersearch.search.query import check_name, parse
 from innersearch.search.results import Facets, SearchResponse, SymbolHit
-from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse
+from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse, coverage
 
 from . import connect, placement
 from .shards import LAYOUT_FILE, ShardLayout, owner
@@ -202,11 +202,7 @@ class ShardAnswers:
     shards: int
 
     def partial(self) -> dict:
-        return {
-            "partial": bool(self.missing),
-            "partial_shards": sorted(self.missing),
-            "shards": self.shards,
-        }
+        return coverage(self.missing, self.shards)
 
 
 @dataclass
@@ -352,8 +348,8 @@ class ClusterSearch:
         answers, missing = self._search_shards(query, want, options, names, time_budget_ms)
         out = merge(list(answers.values()), limit, offset, context, max_lines)
         out.offset, out.limit, out.type = offset, limit, parsed.type
-        out.partial, out.partial_shards = bool(missing), sorted(missing)
-        out.shards = len(self.handles)
+        for name, value in coverage(missing, len(self.handles)).items():
+            setattr(out, name, value)
         out.took_ms = round((time.perf_counter() - start) * 1000.0, 2)
         return out
 
@@ -405,9 +401,7 @@ class ClusterSearch:
             symbols=found[:limit] if limit > 0 else found,
             total=sum(total for _hits, total in answers.values()),
             took_ms=round((time.perf_counter() - start) * 1000.0, 2),
-            partial=bool(missing),
-            partial_shards=sorted(missing),
-            shards=len(self.handles),
+            **coverage(missing, len(self.handles)),
         )
 
     def readable_names(self, principal: Principal, time_budget_ms: int = 10000) -> frozenset[str]:

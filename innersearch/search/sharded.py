@@ -22,6 +22,19 @@ COVERAGE_FIELDS = [
 ]
 
 
+def coverage(missing: list[str], shards: int) -> dict:
+    """The coverage fields' values, as keyword arguments of a Sharded answer: `partial`
+    when some of the `shards` asked did not answer (`missing`)."""
+    return {"partial": bool(missing), "partial_shards": sorted(missing), "shards": shards}
+
+
+def covered(answer, sharded_class: type, cover: dict):
+    """One machine's `answer` as its `sharded_class` (made by sharded() from the answer's
+    class) with the coverage `cover` (see coverage); the values are shared, not copied."""
+    fields = {f.name: getattr(answer, f.name) for f in dataclasses.fields(answer)}
+    return sharded_class(**fields, **cover)
+
+
 def sharded(answer: type, doc: str, module: str = __name__) -> type:
     """The dataclass `Sharded<answer>`: `answer`'s fields, then the shard coverage fields.
     `module` is where the caller binds it (pickle and the error messages look there)."""

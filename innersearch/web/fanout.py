@@ -25,6 +25,7 @@ from .answers import MAX_LINE_CHARS, MAX_RESPONSE_LINES
 from .api import MAX_CONTEXT, MAX_LIMIT
 from .auth import AuthSettings
 from .auth import install as install_auth
+from .bodies import Health
 from .fanout_calls import BACKEND, BUDGET, backend, readable
 from .openapi import openapi_document
 
@@ -122,7 +123,7 @@ def create_fanout_app(
 
     @app.get("/healthz")
     def healthz():
-        return jsonify({"status": "ok"})
+        return jsonify(Health("ok").to_json())
 
     @app.route("/", defaults={"path": ""})
     @app.route("/<path:path>")

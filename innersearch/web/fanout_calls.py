@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from flask import current_app, g
 
+from innersearch.search.sharded import coverage
+
 from . import errors
 
 BACKEND = "innersearch.fanout"
@@ -59,8 +61,8 @@ def answers(found) -> dict[str, object]:
 
 
 def whole() -> dict:
-    """The partial fields of an answer no shard was asked for."""
-    return {"partial": False, "partial_shards": [], "shards": backend().shard_count()}
+    """The coverage fields of an answer no shard was asked for."""
+    return coverage([], backend().shard_count())
 
 
 def _raise_failure(found) -> None:

@@ -10,7 +10,6 @@ the answers are merged in one machine's order.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 from flask import Blueprint, jsonify
@@ -18,7 +17,12 @@ from flask import Blueprint, jsonify
 from innersearch.search import api as search
 from innersearch.search import content, refs
 from innersearch.search.results import RefRepo, RefsResponse, SymbolHit
-from innersearch.search.sharded import ShardedDefinitionResponse, ShardedRefsResponse, sharded
+from innersearch.search.sharded import (
+    ShardedDefinitionResponse,
+    ShardedRefsResponse,
+    covered,
+    sharded,
+)
 from innersearch.search.symbols import identifier_at
 
 from . import data, params
@@ -133,7 +137,7 @@ def refs_route():
     everywhere = on_all(_references, (name, limit))
     out = merge_references(name, list(answers(everywhere).values()), limit)
     out.took_ms = (time.perf_counter() - start) * 1000
-    return jsonify(ShardedRefsResponse(**_fields(out), **everywhere.partial()).to_json())
+    return jsonify(covered(out, ShardedRefsResponse, everywhere.partial()).to_json())
 
 
 ShardedReposResponse = sharded(
@@ -141,11 +145,6 @@ ShardedReposResponse = sharded(
     "Every shard's own repos in one machine's order, and the shards that answered.",
     __name__,
 )
-
-
-def _fields(answer) -> dict:
-    """A dataclass answer's fields by name (shallow: the values are shared, not copied)."""
-    return {f.name: getattr(answer, f.name) for f in dataclasses.fields(answer)}
 
 
 # -- merges ---------------------------------------------------------------------------------

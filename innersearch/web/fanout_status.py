@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, jsonify
 from innersearch.indexer.status import SourceStatus, StatusReport, StatusTotals, status_report
 from innersearch.indexer.store import Snapshot, Store
 from innersearch.indexer.syncstate import NoSyncState, SyncState
-from innersearch.search.sharded import sharded
+from innersearch.search.sharded import covered, sharded
 
 from .fanout_calls import answers, backend, on_all, readable
 
@@ -95,11 +95,7 @@ def status_route():
                     cache.clear()
                 cache[key] = totals
     merged = merge_status([p.report for p in parts], totals)
-    out = ShardedStatusReport(
-        **{f.name: getattr(merged, f.name) for f in dataclasses.fields(StatusReport)},
-        **found.partial(),
-    )
-    return jsonify(out.to_json())
+    return jsonify(covered(merged, ShardedStatusReport, found.partial()).to_json())
 
 
 def install(app) -> None:
