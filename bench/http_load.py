@@ -24,6 +24,7 @@ says what a change did.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -219,6 +221,25 @@ def summary(values: list[float]) -> dict:
     }
 
 
+@contextlib.contextmanager
+def warm_server(
+    data: Path, args, cache: int | None, workers: int = 0, tree: Path = ROOT
+) -> Iterator[tuple[int, list[str], Load]]:
+    """A real server on a free port, warmed up with every query once: (port, the query
+    paths, the warm-up's Load, whose errors count too); stopped on leaving."""
+    port = free_port()
+    paths = [search_path(q, args.limit) for q in QUERIES]
+    with tempfile.TemporaryFile() as log:
+        server = start_server(data, port, args.threads, workers or args.workers, cache, log, tree)
+        try:
+            warm = Load(port, paths, len(paths), 60)
+            warm.run(1)
+            yield port, paths, warm
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
 def run_config(
     data: Path,
     args,
@@ -229,22 +250,13 @@ def run_config(
     tree: Path = ROOT,
 ) -> dict:
     """One server, warmed up with every query once, then the measured load."""
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = start_server(data, port, args.threads, workers or args.workers, cache, log, tree)
-        try:
-            paths = [search_path(q, args.limit) for q in QUERIES]
-            warm = Load(port, paths, len(paths), 60)
-            warm.run(1)
-            load = Load(port, paths, requests, args.seconds)
-            seconds = load.run(clients)
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("GET", "/api/v1/status")
-            totals = json.loads(conn.getresponse().read())["totals"]
-            conn.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with warm_server(data, args, cache, workers, tree) as (port, paths, warm):
+        load = Load(port, paths, requests, args.seconds)
+        seconds = load.run(clients)
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("GET", "/api/v1/status")
+        totals = json.loads(conn.getresponse().read())["totals"]
+        conn.close()
     errors = warm.errors + load.errors
     return {
         **summary(load.latencies),
@@ -289,26 +301,17 @@ def wrk_binary() -> str:
 
 def run_wrk(data: Path, args, clients: int) -> dict:
     """The uncached server under wrk (one wrk thread: it needs a fraction of a core)."""
-    port = free_port()
-    paths = [search_path(q, args.limit) for q in QUERIES]
-    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as tmp:
-        server = start_server(data, port, args.threads, args.workers, 0, log)
-        try:
-            warm = Load(port, paths, len(paths), 60)
-            warm.run(1)
-            script = Path(tmp) / "paths.lua"
-            script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
-            seconds = max(5, int(min(args.seconds, args.requests / 100)))
-            out = subprocess.run(
-                [wrk_binary(), "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s"]
-                + ["-s", str(script), f"http://127.0.0.1:{port}"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with warm_server(data, args, 0) as (port, paths, warm), tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "paths.lua"
+        script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+        seconds = max(5, int(min(args.seconds, args.requests / 100)))
+        out = subprocess.run(
+            [wrk_binary(), "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s"]
+            + ["-s", str(script), f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     r = json.loads(out.strip().splitlines()[-1])
     r["errors"] += len(warm.errors)
     r["rps"] = r["n"] / r["seconds"] if r["seconds"] else 0.0
