@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .credentials import redact
 from .jsonresult import from_json
-from .repoinfo import RepoInfo
+from .repoinfo import RepoInfo, info_object
 from .syncstate import SyncState
 
 if TYPE_CHECKING:
@@ -157,24 +157,13 @@ def repo_from_row(row: tuple) -> RepoRow:
         redact(error or ""),
         last_commit_at,
         indexed_at,
-        info=_info_object(info),
+        info=info_object(info),
     )
-
-
-def _info_object(text: str | None) -> dict:
-    """A repo's stored info as a dict; {} for a column that is not a JSON object (a damaged
-    catalog), so one repo's broken info cannot stop every snapshot: the next index of its
-    default branch writes it again."""
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 _REPO_COLUMNS = "id, name, source, default_branch, status, error, last_commit_at, indexed_at, info"
 # The info column where SQL reads into it: a damaged one (not JSON) reads as {} there too,
-# as in _info_object, instead of failing the whole statement.
+# as in repoinfo.info_object, instead of failing the whole statement.
 _INFO = "(CASE WHEN json_valid(info) THEN info ELSE '{}' END)"
 
 

@@ -94,12 +94,7 @@ class RepoInfo(JsonResult):
         """The info stored as `text` ({} for a new repo). A part of another shape than its
         field (a catalog written by another version) is left out, so what is made from it
         is made again; a key no field names is kept as it is."""
-        try:
-            value = json.loads(text or "{}")
-        except ValueError:  # a damaged column: as a new repo's, written again next run
-            return cls()
-        if not isinstance(value, dict):
-            return cls()
+        value = info_object(text)
         hints = field_types(cls)
         known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         parts: dict[str, Any] = {}
@@ -115,3 +110,14 @@ class RepoInfo(JsonResult):
                 parts.pop(key, None)
         extra = {k: v for k, v in value.items() if k not in known}
         return cls(**parts, extra=extra)
+
+
+def info_object(text: str | None) -> dict:
+    """The column's JSON object; {} for a new repo and for a column that is not a JSON
+    object (a damaged catalog), so one repo's broken info cannot stop every snapshot: the
+    next index of its default branch writes it again."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
