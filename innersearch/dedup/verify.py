@@ -165,11 +165,12 @@ def compare(a: Streams, b: Streams, min_similarity: float | None = None) -> Verd
     # says: most candidate pairs end here after one LCS (measuring the raw view first was
     # half of the kernel's verification). Their similarities are then not exact (see
     # Verdict); only clones' reach the report.
-    floor = min(min_similarity, MIN_SIMILARITY, LINES_FLOOR)
+    token_floor = min(min_similarity, MIN_SIMILARITY)  # where the token rules start
+    floor = min(token_floor, LINES_FLOOR)
     sim = lcs_ratio(a.abstract, b.abstract, cutoff=floor - 1e-9)
     if sim < floor:
         return Verdict("", sim, 0.0)
-    if sim < min(min_similarity, MIN_SIMILARITY):
+    if sim < token_floor:
         # only the line rule can make a clone of it: the raw view is measured for clones
         if not copied_lines(a, b):
             return Verdict("", sim, 0.0)
@@ -177,7 +178,7 @@ def compare(a: Streams, b: Streams, min_similarity: float | None = None) -> Verd
     raw = lcs_ratio(a.raw, b.raw)
     if sim >= min_similarity and (raw >= MIN_RAW_FOR_T3 or sim >= STRUCTURE_ONLY):
         return Verdict("T3", sim, raw)
-    if sim >= min(min_similarity, MIN_SIMILARITY) and raw >= COPY_EDIT_RAW:
+    if raw >= COPY_EDIT_RAW:  # sim >= token_floor here
         return Verdict("T3", sim, raw)
     if copied_lines(a, b):
         return Verdict("T3", sim, raw)
