@@ -49,10 +49,6 @@ def report_path(data: DataDir) -> Path:
     return dedup_dir(data) / "report.json"
 
 
-def _report_path(store: Store) -> Path:
-    return report_path(store.data)
-
-
 def find_duplicates(
     store: Store, min_tokens: int = 50, min_lines: int = 6, snap: Snapshot | None = None
 ) -> dict:
@@ -65,7 +61,7 @@ def find_duplicates(
     full = snap.unrestricted() if snap is not None else None
     report = build_report(store, min_tokens, min_lines, snap=full)
     with contextlib.suppress(OSError):  # a read-only data dir still gets its answer
-        write_json_atomic(_report_path(store), report)
+        write_json_atomic(report_path(store.data), report)
     return report
 
 
@@ -82,12 +78,12 @@ def latest_report(store: Store, snap: Snapshot | None = None) -> dict:
         found = _fresh(store, snap)  # another thread may have just written it
         if found is not None:
             return found
-        return _recompute(store, read_json(_report_path(store)), snap)
+        return _recompute(store, read_json(report_path(store.data)), snap)
 
 
 def _fresh(store: Store, snap: Snapshot) -> dict | None:
     """The persisted report if it is of this format and of `snap`'s generation."""
-    found = read_json(_report_path(store))
+    found = read_json(report_path(store.data))
     fresh = bool(
         found
         and found.get("format") == REPORT_FORMAT
@@ -125,7 +121,7 @@ def report_for(store: Store, snap: Snapshot) -> DuplicateReport:
     A fresh persisted report is read, narrowed and typed once per permission set and
     version of the file (kept with the snapshot's generation, shared by its requests:
     do not modify it); reading it was most of a request."""
-    key = file_key(_report_path(store))
+    key = file_key(report_path(store.data))
     if key is not None:
 
         def typed() -> DuplicateReport | None:
