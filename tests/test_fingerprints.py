@@ -11,10 +11,12 @@ import sys
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.parse import parse_source
-from innersearch.indexer.records import FunctionSpan, ParseResult, Token
+from innersearch.indexer.records import FunctionSpan, ParseResult, Token, TokenStream
 
 PY = b"""import os
 from collections import (
@@ -134,7 +136,9 @@ def test_hand_built_parse_result():
             [("x", "identifier"), ("=", "punct"), (str(line), "literal"), (";", "punct")]
         ):
             tokens.append(Token(text, cat, line, line * 100 + col))
-    parsed = ParseResult(tokens=tokens, functions=[FunctionSpan("body", 2, 9, 200, 1000)])
+    parsed = ParseResult(
+        tokens=TokenStream.of(tokens), functions=[FunctionSpan("body", 2, 9, 200, 1000)]
+    )
     recs = fp.fragment_records(parsed, b"")
     assert [r.kind for r in recs] == ["file", "function"]
     assert recs[0].tokens == 40 and recs[1].tokens == 32
@@ -230,3 +234,25 @@ def test_file_record_vocabulary_keeps_only_the_api_definitions():
         ("function", "ring_queue_push"),
         ("struct", "ring_queue"),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(1, 9000),
+    cuts=st.lists(st.integers(0, 9000), max_size=60),
+    nested=st.lists(st.tuples(st.integers(0, 9000), st.integers(0, 300)), max_size=3),
+)
+def test_range_signatures_equal_one_signature_per_range(size, cuts, nested):
+    """Many disjoint ranges (a file's functions, folded in one reduceat per chunk), the
+    whole stream and a few nested ones give each range the signature of its own windows."""
+    stream = np.random.default_rng(size).integers(0, 40, size=size).astype(np.uint32)
+    edges = sorted({min(c, size) for c in cuts})
+    ranges = [(0, size)] + [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=False)]
+    ranges += [(min(lo, size), min(lo + n, size)) for lo, n in nested]
+    got = fp.range_signatures(stream, fp.RAW_K, ranges)
+    for (lo, hi), sig in zip(ranges, got, strict=True):
+        if hi - lo <= 0:
+            assert sig.tolist() == fp._EMPTY_SIG.tolist()
+            continue
+        windows = fp.window_hashes(stream[lo:hi], fp.RAW_K)
+        assert sig.tolist() == fp._signature_of(windows).tolist(), (lo, hi)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from . import classify, fingerprints
 from .identifiers import name_terms
-from .parse import parse_source
+from .parse import collector_paused, parse_source
 from .records import Symbol
 from .schema import StoredBlob
 
@@ -49,7 +49,11 @@ def count_lines(data: bytes) -> int:
 
 def analyze_blob(task: tuple[str, str, str, bytes]) -> BlobAnalysis:
     """task = (oid, path, lang, data) for a text blob; never raises on bad content."""
-    oid, path, lang, data = task
+    with collector_paused():
+        return _analyze(*task)
+
+
+def _analyze(oid: str, path: str, lang: str, data: bytes) -> BlobAnalysis:
     result = BlobAnalysis(
         key=blob_key(oid),
         oid=oid,

@@ -224,15 +224,39 @@ def range_signatures(stream: np.ndarray, k: int, ranges: list[tuple[int, int]]) 
     with np.errstate(over="ignore"):
         for c0 in range(0, len(windows), _CHUNK_ROWS):
             c1 = min(len(windows), c0 + _CHUNK_ROWS)
-            permuted = None
-            for r, lo, hi in spans:
-                a, b = max(lo, c0), min(hi, c1)
-                if a >= b:
-                    continue
-                if permuted is None:
-                    permuted = _fmix32(windows[c0:c1])[:, None] * _PERM_A + _PERM_B
-                np.minimum(out[r], permuted[a - c0 : b - c0].min(axis=0), out=out[r])
+            inside = [
+                (r, max(lo, c0) - c0, min(hi, c1) - c0)
+                for r, lo, hi in spans
+                if lo < c1 and hi > c0
+            ]
+            if inside:
+                permuted = _fmix32(windows[c0:c1])[:, None] * _PERM_A + _PERM_B
+                _fold_minima(out, permuted, inside)
     return out
+
+
+def _fold_minima(out: np.ndarray, permuted: np.ndarray, inside: list[tuple[int, int, int]]):
+    """out[r] = min(out[r], min of permuted[a:b]) for each (r, a, b) of one chunk's rows.
+
+    A file's functions are mostly disjoint: their minima come from one reduceat over the
+    chunk, not one reduction each (a C file has hundreds); a range covering the whole chunk
+    (the file record's) takes the chunk's minimum once, and nested ranges are reduced one
+    by one."""
+    whole = [r for r, a, b in inside if a == 0 and b == len(permuted)]
+    if whole:
+        out[whole] = np.minimum(out[whole], permuted.min(axis=0))
+    parts = sorted((a, b, r) for r, a, b in inside if not (a == 0 and b == len(permuted)))
+    disjoint = all(parts[i][1] <= parts[i + 1][0] for i in range(len(parts) - 1))
+    if len(parts) > 1 and disjoint:
+        bounds = [edge for a, b, _ in parts for edge in (a, b)]
+        # Segment 2i is [a_i, b_i); the odd ones are the gaps between ranges. The last end
+        # bounds the slice instead, as reduceat's last segment runs to the end.
+        minima = np.minimum.reduceat(permuted[: bounds[-1]], bounds[:-1], axis=0)[::2]
+        rows = [r for _, _, r in parts]
+        out[rows] = np.minimum(out[rows], minima)
+        return
+    for a, b, r in parts:
+        np.minimum(out[r], permuted[a:b].min(axis=0), out=out[r])
 
 
 def _signature_of(windows: np.ndarray) -> np.ndarray:
@@ -382,12 +406,11 @@ def fragment_records(parsed: ParseResult, data: bytes) -> list[FragmentRecord]:
     tokens = parsed.tokens
     if not tokens:
         return []
-    texts, categories, token_lines, token_starts = zip(*tokens, strict=True)
     n = len(tokens)
-    hashes = np.fromiter(map(_HASH_CACHE.__getitem__, texts), dtype=np.uint32, count=n)
-    cats = np.fromiter(map(_CATEGORY_CODES.__getitem__, categories), dtype=np.uint8, count=n)
-    lines = np.array(token_lines, dtype=np.int64)
-    starts = np.array(token_starts, dtype=np.int64)
+    texts, categories = zip(*tokens.distinct, strict=True)
+    hashes = np.fromiter(map(_HASH_CACHE.__getitem__, texts), dtype=np.uint32)[tokens.ids]
+    cats = np.fromiter(map(_CATEGORY_CODES.__getitem__, categories), dtype=np.uint8)[tokens.ids]
+    lines, starts = tokens.lines, tokens.starts
     dropped = _import_token_indexes(tokens, hashes)
     if dropped:
         keep = np.ones(n, dtype=bool)

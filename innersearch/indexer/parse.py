@@ -23,14 +23,22 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 from tree_sitter_language_pack import get_language, get_parser
 
-from innersearch.indexer.records import FunctionSpan, ParseResult, Reference, Symbol, Token
+from innersearch.indexer.records import (
+    FunctionSpan,
+    ParseResult,
+    Reference,
+    Symbol,
+    TokenStream,
+)
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(
     {
@@ -261,25 +269,35 @@ def parse_source(lang: str, data: bytes) -> ParseResult | None:
     if lang not in SUPPORTED_LANGUAGES:
         return None
     result = ParseResult()
-    # Hundreds of thousands of acyclic objects per big file: with the collector on, their
-    # growing number triggers full collections again and again (~40% of the time here) that
-    # cannot free anything.
-    gc_was_enabled = gc.isenabled()
+    with collector_paused():
+        try:
+            state = _lang(lang)
+            root = _parser(lang).parse(data).root_node
+            if root.has_error:
+                result.error = _error_summary(root)
+            # Separate steps, so that a failure in one still leaves the other's output.
+            _guard(result, _extract_tags, state, root, data, result)
+            _guard(result, _extract_tokens, state, root, data, result)
+        except Exception as exc:  # a worker must survive any blob; the error says what broke
+            _add_internal_error(result, exc)
+    return result
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one blob's analysis, then back as it was.
+
+    A big file makes hundreds of thousands of acyclic objects (tokens, nodes, the columns
+    of its fingerprints): with the collector on, their growing number triggers collections
+    again and again that cannot free anything (~40% of parsing, ~8% of the whole analysis).
+    The few cycles a blob may leave are collected once it is back on."""
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
-        state = _lang(lang)
-        root = _parser(lang).parse(data).root_node
-        if root.has_error:
-            result.error = _error_summary(root)
-        # Separate steps, so that a failure in one still leaves the other's output.
-        _guard(result, _extract_tags, state, root, data, result)
-        _guard(result, _extract_tokens, state, root, data, result)
-    except Exception as exc:  # a worker must survive any blob; the error says what broke
-        _add_internal_error(result, exc)
+        yield
     finally:
-        if gc_was_enabled:
+        if was_enabled:
             gc.enable()
-    return result
 
 
 def _guard(result: ParseResult, step: Callable[..., None], *args: object) -> None:
@@ -547,17 +565,20 @@ def _token_classes(language: Language) -> list[int]:
     return classes
 
 
-def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
+def _tokens(state: _Lang, root: Node, data: bytes) -> TokenStream:
     """Leaf tokens in source order, by an explicit cursor walk (trees can be very deep).
 
     The hot loop of the indexer: one kind-id lookup per node, attributes read only once,
-    and each distinct token text decoded and categorised once per file."""
-    tokens: list[Token] = []
-    append = tokens.append
-    new_token = tuple.__new__
+    each distinct token text decoded and categorised once per file, and per token only
+    its distinct entry and start byte kept (lines are counted afterwards, in numpy)."""
+    distinct: list[tuple[str, str]] = []
+    ids: list[int] = []
+    starts: list[int] = []
+    add_id = ids.append
+    add_start = starts.append
     classes = state.token_classes
     kinds = len(classes)
-    seen: tuple[dict[bytes, tuple[str, str]], ...] = ({}, {}, {}, {})  # per token class
+    seen: tuple[dict[bytes, int], ...] = ({}, {}, {}, {})  # per token class
     cursor = root.walk()
     while True:
         node = cursor.node
@@ -573,12 +594,21 @@ def _tokens(state: _Lang, root: Node, data: bytes) -> list[Token]:
                 raw = data[start:end]
                 known = seen[cls].get(raw)
                 if known is None:
-                    known = seen[cls][raw] = _token_text(raw, cls)
-                text, category = known
-                append(new_token(Token, (text, category, node.start_point[0] + 1, start)))
+                    known = seen[cls][raw] = len(distinct)
+                    distinct.append(_token_text(raw, cls))
+                add_id(known)
+                add_start(start)
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
-                return tokens
+                return _stream(distinct, ids, starts, data)
+
+
+def _stream(distinct: list[tuple[str, str]], ids: list[int], starts: list[int], data: bytes):
+    at = np.array(starts, dtype=np.int64)
+    # Tree-sitter's row of a byte is the number of newlines before it.
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    lines = np.searchsorted(newlines, at, "left") + 1
+    return TokenStream(distinct, np.array(ids, dtype=np.int64), at, lines.astype(np.int64))
 
 
 def _token_text(raw: bytes, cls: int) -> tuple[str, str]:
