@@ -505,6 +505,47 @@ def test_compare_over_shards_equals_one_machine(org, user, groups):
 
 
 @pytest.mark.parametrize("user,groups", READERS)
+def test_similar_code_over_shards_equals_one_machine(org, user, groups):
+    # DUP is one blob in gamma and delta: a fragment two shards may both hold.
+    one, many = _apps(org)
+    who = _as(user, groups)
+    ids = [run.shard for run in org["summary"].shards]
+    assert shards.owner("gamma", ids) != shards.owner("delta", ids)
+    step = DUP.split("\n\n")[3] + "\n"
+    logger = PARALLEL["js-lumber"]["src/makeLogger.js"]
+    bodies = [
+        {"snippet": DUP, "lang": "python"},
+        {"snippet": step, "limit": 3},
+        {"snippet": step.replace("total", "acc"), "lang": "python", "limit": 20},
+        {"snippet": logger},
+        {"snippet": logger, "lang": "javascript", "limit": 1},
+        {"snippet": "x = 1\n"},
+        {"snippet": "   "},
+        {"snippet": step, "lang": "cobol"},
+        {"snippet": step, "limit": 0},
+        {"lang": "python"},
+    ]
+    found = Counter()
+    for body in bodies:
+        want = one.post("/api/v1/similar", json=body, headers=who)
+        got = many.post("/api/v1/similar", json=body, headers=who)
+        assert got.status_code == want.status_code, (body, got.json, want.json)
+        mine = {k: v for k, v in got.json.items() if k not in _VOLATILE}
+        assert mine == {k: v for k, v in want.json.items() if k not in _VOLATILE}, body
+        if got.status_code == 200:
+            assert got.json["partial"] is False and got.json["shards"] == len(ids)
+        repos = {m["repo"] for m in got.json.get("matches", [])}
+        found.update(repos)
+        # bob may read neither copy: no match, and no name of them, anywhere in the answer
+        assert groups == "core" or not {"gamma", "delta"} & repos, body
+        assert groups == "core" or "gamma" not in got.get_data(as_text=True)
+    assert found["js-lumber"] and found["js-logwell"]
+    assert (found["gamma"] > 0 and found["delta"] > 0) == (groups == "core")
+    no_body = many.post("/api/v1/similar", data="nonsense", headers=who)
+    assert no_body.status_code == 400 and "JSON object" in no_body.json["error"]
+
+
+@pytest.mark.parametrize("user,groups", READERS)
 def test_the_repo_list_over_shards_equals_one_machine(org, user, groups):
     one, many = _apps(org)
     who = _as(user, groups)

@@ -21,7 +21,7 @@ from .report_html import write_html
 from .report_sarif import write_sarif
 from .restrict import restrict_report
 from .results import DuplicateReport, SimilarResponse
-from .similar import similar_to, similar_to_file
+from .similar import SnippetCandidates, ranked, similar_to, similar_to_file, snippet_candidates
 from .state import dedup_dir, read_json, write_json_atomic
 
 __all__ = [
@@ -36,6 +36,9 @@ __all__ = [
     "restrict_report",
     "similar_to",
     "similar_to_file",
+    "snippet_candidates",
+    "ranked",
+    "SnippetCandidates",
     "write_report",
 ]
 

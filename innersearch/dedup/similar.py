@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,31 @@ def _best_window(mine: list[int], theirs: verify.Streams) -> tuple[float, int, i
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One fragment among a store's best estimates for a snippet, verified: what a shard
+    sends for the merge (`ranked`), so that shards' answers merge into one machine's."""
+
+    estimate: float  # the signature estimate that made it a candidate
+    # (blob, its place among the blob's fragments): the fragment's identity and order in
+    # every store holding the blob (a blob's fragments are the same rows everywhere).
+    order: tuple[int, int]
+    is_file: bool
+    score: tuple[float, float, int, int] | None  # (similarity, raw, start, end) when alike
+    symbol: str
+    locations: list[tuple[str, str, str]]  # (repo, branch, path) its reader may see
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetCandidates:
+    """A store's candidates for each language the snippet was read as (best parse first),
+    or why there are none (`problem`)."""
+
+    tries: list[tuple[str, list[Candidate]]]
+    problem: str = ""
+    lang: str = ""  # the language an answer with a problem names
+
+
 def similar_to(
     store: Store,
     snippet: str,
@@ -122,27 +148,43 @@ def similar_to(
     """The fragments most like `snippet`, among the files of `snapshot` (default: all, at
     the store's current state)."""
     started = time.monotonic()
-    snap = snapshot if snapshot is not None else store.snapshot()
+    found = snippet_candidates(store, snapshot or store.snapshot(), snippet, lang)
+    return ranked([found], limit, started)
+
+
+def snippet_candidates(
+    store: Store, snap: Snapshot, snippet: str, lang: str | None
+) -> SnippetCandidates:
+    """The store's verified candidates for `snippet` per language tried; with several
+    stores (shards), `ranked` over all their answers equals one store holding them all."""
+    if not isinstance(snippet, str) or not snippet.strip():
+        return SnippetCandidates([], "the snippet is empty")
+    tries, problem = _fingerprints(snippet, lang)
+    if not tries:
+        return SnippetCandidates([], problem, lang or "")
+    frags = _fragments(store, snap)
+    return SnippetCandidates([(name, _candidates(store, frags, rec, snap)) for name, rec in tries])
+
+
+def ranked(answers: list[SnippetCandidates], limit: int, started: float) -> SimilarResponse:
+    """The answer from every store's candidates: per language, the CANDIDATES best
+    estimates of all (a fragment held by two stores counted once, its locations joined),
+    their verified matches best first; the language whose best match scores highest wins
+    (a snippet cut anywhere parses with errors in several grammars)."""
 
     def answer(matches: list[SimilarMatch], error: str = "", used: str = "") -> SimilarResponse:
         took = round(1000 * (time.monotonic() - started), 1)
         return SimilarResponse(matches, took, used or None, error or None)
 
-    if not isinstance(snippet, str) or not snippet.strip():
-        return answer([], "the snippet is empty")
+    failed = [a for a in answers if a.problem]
+    if failed or not answers:  # every store reads the snippet alike: the first says why
+        return answer([], failed[0].problem, failed[0].lang) if failed else answer([])
     limit = max(1, min(int(limit), 100))
-    tries, problem = _fingerprints(snippet, lang)
-    if not tries:
-        return answer([], problem, lang or "")
-    frags = _fragments(store, snap)
-    if len(frags) == 0:
-        return answer([], "", tries[0][0])
-    # A snippet cut anywhere parses with errors in several grammars: the language whose
-    # tokens match the index best wins.
-    results = [
-        (_match(store, frags, record, snap), -rank, name)
-        for rank, (name, record) in enumerate(tries)
-    ]
+    names = [name for name, _ in answers[0].tries]
+    results = []
+    for rank, name in enumerate(names):
+        merged = [c for a in answers for n, found in a.tries if n == name for c in found]
+        results.append((_matches(merged), -rank, name))
     (_, matches), _, used = max(results, key=lambda r: (r[0][0], r[1]))
     return answer(matches[:limit], "", used)
 
@@ -160,10 +202,14 @@ def _visible(frags: Fragments, snap: Snapshot | None) -> np.ndarray | None:
     return snap.view.derived("similar_visible", compute)  # frags: this generation's
 
 
-def _match(
-    store: Store, frags: Fragments, record: fp.FragmentRecord, snap: Snapshot | None
-) -> tuple[float, list[SimilarMatch]]:
-    """(best score, matches best first) of one fingerprinted snippet."""
+def _candidates(
+    store: Store, frags: Fragments, record: fp.FragmentRecord, snap: Snapshot
+) -> list[Candidate]:
+    """The CANDIDATES fragments of best estimate for one fingerprinted snippet, verified on
+    their token streams. Ties go in fragment order (Candidate.order): a key of the content,
+    not of this store, so another store's candidates sort in among them."""
+    if len(frags) == 0:
+        return []
     visible = _visible(frags, snap)
     query = fp.decode_record(record.data)
     # Rank by the larger of the estimated Jaccard and the estimated containment of the
@@ -177,16 +223,18 @@ def _match(
     estimate = np.maximum(jaccard, containment)
     if visible is not None:
         estimate = np.where(visible, estimate, 0.0)
+    # Fragments are held in (blob, level, lines, rowid) order (fragments.load): by their
+    # index, ties go in Candidate.order.
     order = np.lexsort((np.arange(len(frags)), -estimate))[:CANDIDATES]
     order = [int(i) for i in order if estimate[i] > 0]
     records = load_streams(store, [int(frags.rowid[i]) for i in order])
     mine = verify.Streams(query)
-    scored = []
+    found = []
     for i in order:
-        found = records.get(int(frags.rowid[i]))
-        if found is None:
+        record_i = records.get(int(frags.rowid[i]))
+        if record_i is None:
             continue
-        theirs = verify.Streams(found)
+        theirs = verify.Streams(record_i)
         if not theirs.raw:
             continue
         raw, lo, hi = _best_window(mine.raw, theirs)
@@ -194,31 +242,58 @@ def _match(
         start = int(frags.start[i]) + int(theirs.lines[lo])
         end = int(frags.start[i]) + int(theirs.lines[hi])
         sim = verify.lcs_ratio(mine.abstract, theirs.abstract[lo : hi + 1])
-        if max(sim, raw) >= MIN_SIMILARITY:
-            # Ties: a function before the file window covering the same lines.
-            scored.append((-(sim + raw) / 2, bool(frags.is_file[i]), i, sim, raw, start, end))
-    scored.sort()
+        locations = [
+            (f.repo, f.branch, f.path)
+            for f in frags.locations.get(int(frags.blob[i]), [])
+            if f.repo in snap.repos
+        ]
+        blob = int(frags.blob[i])
+        key = (blob, i - int(np.searchsorted(frags.blob, blob, "left")))
+        alike = (sim, raw, start, end) if max(sim, raw) >= MIN_SIMILARITY else None
+        is_file = bool(frags.is_file[i])
+        found.append(Candidate(float(estimate[i]), key, is_file, alike, frags.symbol[i], locations))
+    return found
+
+
+def _matches(candidates: list[Candidate]) -> tuple[float, list[SimilarMatch]]:
+    """(best score, matches best first) of the CANDIDATES best of `candidates`: the
+    fragment order breaks ties, as the index of a fragment does in one store."""
+    by_key: dict[tuple, Candidate] = {}
+    for c in candidates:
+        held = by_key.get(c.order)
+        if held is not None:  # one blob on two shards: the same fragment, seen twice
+            c = replace(c, locations=sorted(set(held.locations) | set(c.locations)))
+        by_key[c.order] = c
+    best = sorted(by_key.values(), key=lambda c: (-c.estimate, c.order))[:CANDIDATES]
+    # Ties: a function before the file window covering the same lines.
+    scored = sorted(
+        (
+            (-(c.score[0] + c.score[1]) / 2, c.is_file, c.order, c)
+            for c in best
+            if c.score is not None
+        ),
+        key=lambda row: row[:3],
+    )
     matches = []
     seen: set[tuple] = set()
-    for _, _, i, sim, raw, start, end in scored:
-        for f in frags.locations.get(int(frags.blob[i]), []):
-            if snap is not None and f.repo not in snap.repos:
-                continue
-            key = (f.repo, f.branch, f.path, start, end)
+    for _, is_file, _, c in scored:
+        sim, raw, start, end = c.score
+        for repo, branch, path in c.locations:
+            key = (repo, branch, path, start, end)
             if key in seen:
                 continue  # a function and its file's best window can be the same lines
             seen.add(key)
             matches.append(
                 SimilarMatch(
-                    repo=f.repo,
-                    path=f.path,
-                    branch=f.branch,
+                    repo=repo,
+                    path=path,
+                    branch=branch,
                     start_line=start,
                     end_line=end,
-                    symbol=frags.symbol[i],
+                    symbol=c.symbol,
                     similarity=round(sim, 4),
                     raw_similarity=round(raw, 4),
-                    level="file" if frags.is_file[i] else "function",
+                    level="file" if is_file else "function",
                 )
             )
     return (-scored[0][0] if scored else 0.0), matches

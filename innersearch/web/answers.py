@@ -4,6 +4,8 @@ duplicate report narrowed for this request, the sides of a comparison, a similar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import request
 
 from innersearch.dedup import api as dedup
@@ -67,7 +69,25 @@ def compare_sides() -> tuple[FragmentRef, FragmentRef]:
     return sides[0], sides[1]
 
 
-def similar(snippet: object, lang: object, limit: object) -> SimilarResponse:
+@dataclass(frozen=True, slots=True)
+class SimilarRequest:
+    """A checked "does this already exist?" request."""
+
+    snippet: str
+    lang: str | None
+    limit: int
+
+
+def similar_body() -> tuple[object, object, object]:
+    """(snippet, lang, limit) of POST /api/v1/similar's JSON body, not checked yet."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise bad_request('expected a JSON object body: {"snippet": "...", "lang": "python"}')
+    return body.get("snippet"), body.get("lang"), body.get("limit", 10)
+
+
+def similar_request(snippet: object, lang: object, limit: object) -> SimilarRequest:
+    """The request's values checked (400 with what is wrong)."""
     if not isinstance(snippet, str) or not snippet.strip():
         raise bad_request("'snippet' must be a non-empty string")
     if len(snippet) > MAX_SNIPPET_CHARS:
@@ -80,6 +100,11 @@ def similar(snippet: object, lang: object, limit: object) -> SimilarResponse:
         raise bad_request("'lang' must be a string")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
         raise bad_request("'limit' must be an integer between 1 and 100")
+    return SimilarRequest(snippet, lang or None, limit)
+
+
+def similar(snippet: object, lang: object, limit: object) -> SimilarResponse:
+    asked = similar_request(snippet, lang, limit)
     return dedup.similar_to(
-        state.store(), snippet, lang=lang or None, limit=limit, snapshot=state.snapshot()
+        state.store(), asked.snippet, lang=asked.lang, limit=asked.limit, snapshot=state.snapshot()
     )

@@ -7,14 +7,14 @@ The OpenAPI document describing every route is served at /api/v1/openapi.json.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from innersearch.indexer.status import status_report
 from innersearch.search import api as search
 from innersearch.search import implementations
 
 from . import answers, data, params, state
-from .errors import bad_request, lookup_message, not_found
+from .errors import lookup_message, not_found
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -111,11 +111,7 @@ def compare_route():
 
 @bp.post("/similar")
 def similar_route():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise bad_request('expected a JSON object body: {"snippet": "...", "lang": "python"}')
-    found = answers.similar(body.get("snippet"), body.get("lang"), body.get("limit", 10))
-    return jsonify(found.to_json())
+    return jsonify(answers.similar(*answers.similar_body()).to_json())
 
 
 @bp.get("/status")
