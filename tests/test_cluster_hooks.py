@@ -27,6 +27,9 @@ from tests.helpers import commit_files, config, run_index
 from tests.test_hosts_sync import PUSH, SECRET, signed
 
 NAMES = ["acme/app", "acme/lib", "acme/tools", "acme/web"]
+THROTTLE = (
+    'def throttle_requests():\n    """A token bucket rate limiter for outgoing requests."""\n'
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +115,11 @@ def _search(client, q: str) -> dict:
     return client.get(f"/api/v1/search?q={urllib.parse.quote(q)}&limit=0").get_json()
 
 
+def _implementations(client, q: str) -> list[str]:
+    out = client.get(f"/api/v1/implementations?q={urllib.parse.quote(q)}").get_json()
+    return [i["repo"] for i in out["implementations"]]
+
+
 def _page(out: dict) -> list:
     return [(r["repo"], r["path"], r["score"], r["line_matches"]) for r in out["results"]]
 
@@ -124,9 +132,10 @@ def test_signed_pushes_reindex_each_repo_on_its_shard_in_one_run(org):
     before = _generations(searcher)
     runs_before = len(_queue(org).runs) if searcher._hooks is not None else 0
     for name, marker in (("acme/app", "pushed_over_ray_app"), ("acme/lib", "pushed_over_ray_lib")):
-        commit_files(org["works"][name], {"src/hooked.py": f"{marker} = 1\n"})
+        commit_files(org["works"][name], {"src/hooked.py": f"{marker} = 1\n{THROTTLE}"})
         publish(org["tmp"], name, org["works"][name])
     assert _search(org["gateway"], "pushed_over_ray")["total_files"] == 0
+    assert _implementations(org["gateway"], "token bucket") == []  # the org index is built
     fetched = len(org["git"].requests)
     for name in ("acme/app", "acme/lib", "acme/app"):
         want, got = _both(org, "github", _push(name), "push")
@@ -149,6 +158,13 @@ def test_signed_pushes_reindex_each_repo_on_its_shard_in_one_run(org):
         want, got = _search(org["one"], q), _search(org["gateway"], q)
         assert got["partial"] is False
         assert _page(got) == _page(want), q
+    # The org-wide implementations index was built again from the shards' new documents.
+    for q in ("token bucket rate limiter", "throttle requests", "handler"):
+        want = org["one"].get(f"/api/v1/implementations?q={urllib.parse.quote(q)}").get_json()
+        got = org["gateway"].get(f"/api/v1/implementations?q={urllib.parse.quote(q)}").get_json()
+        assert got["implementations"] == want["implementations"] and got["terms"] == want["terms"]
+    assert {i["repo"] for i in want["implementations"]} >= {"acme/app", "acme/lib"}
+    assert set(_implementations(org["gateway"], "token bucket")) == {"acme/app", "acme/lib"}
     assert {r["repo"] for r in _search(org["gateway"], "pushed_over_ray")["results"]} == {
         "acme/app",
         "acme/lib",
