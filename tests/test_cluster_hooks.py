@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.parse
 
 import pytest
@@ -212,3 +213,62 @@ def test_unknown_repos_and_other_events_are_answered_as_one_machine(org):
     assert [o for o in run.outcomes if o.status == "indexed"] == []
     assert _generations(searcher) == before
     assert _page(_search(org["gateway"], "marker")) == _page(_search(org["one"], "marker"))
+
+
+def test_a_push_to_serve_over_http_becomes_searchable(org, ray_cluster):
+    """The deployment's path: `serve --ray` (a prefork worker opening the backend after the
+    fork) takes a signed push over HTTP; the pushed line is then found through it."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.helpers import free_port, wait_until_serving
+
+    cluster, _ray = ray_cluster
+    work = org["works"]["acme/web"]
+    commit_files(work, {"src/served.py": "through_serve_over_ray = 1\n"})
+    publish(org["tmp"], "acme/web", work)
+    port = free_port()
+    env = {
+        **os.environ,
+        "INNERSEARCH_RAY_ADDRESS": cluster.address,
+        "INNERSEARCH_WEBHOOK_SECRET": SECRET,
+        "GITHUB_TOKEN": TOKEN,
+    }
+    root = str(org["search"].layout.root)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "innersearch.cli", "--data", root, "serve", "--port", str(port)]
+        + ["--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(proc, base, seconds=180)
+        body = json.dumps(_push("acme/web")).encode()
+        bad = urllib.request.Request(
+            f"{base}/api/v1/hooks/github", data=body, headers=signed("github", body, "push", "x")
+        )
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(bad, timeout=30)
+        assert err.value.code == 401
+        request = urllib.request.Request(
+            f"{base}/api/v1/hooks/github", data=body, headers=signed("github", body, "push")
+        )
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            assert resp.status == 202 and json.load(resp) == {"status": "accepted"}
+        query = f"{base}/api/v1/search?q=through_serve_over_ray"
+        deadline = time.monotonic() + 180
+        while True:  # a bound, not a timing assertion
+            with urllib.request.urlopen(query, timeout=30) as resp:
+                found = json.load(resp)
+            if found["total_files"] == 1:
+                break
+            assert time.monotonic() < deadline, "the push never became searchable"
+            time.sleep(0.5)
+        assert found["results"][0]["repo"] == "acme/web" and found["partial"] is False
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
