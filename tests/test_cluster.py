@@ -683,7 +683,7 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/implementations", "/", "/repos", "/duplicates"):
+    for path in ("/api/v1/similar", "/", "/repos", "/duplicates"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
@@ -749,7 +749,7 @@ def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):
         wait_until_serving(proc, base, seconds=180)
         status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
         assert status == 200 and _page(got) == whole_search() and got["partial"] is False
-        assert http_status(f"{base}/api/v1/implementations") == 501
+        assert http_status(f"{base}/api/v1/similar") == 501
 
         _kill_actor(ray, searcher, shard)
         status, got = _get(f"{base}/api/v1/repos/alpha")

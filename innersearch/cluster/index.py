@@ -88,15 +88,18 @@ class _Progress:
         return out
 
 
-def _index_shard(shard: str, root: str, config: str, progress) -> RunSummary:
-    """One shard's index run, on its node: today's indexer over the shard's config."""
+def _index_shard(
+    shard: str, root: str, config: str, progress, only: list[str] | None = None
+) -> RunSummary:
+    """One shard's index run, on its node: today's indexer over the shard's config (`only`:
+    just these repos, as one machine's sync indexes a webhook push)."""
     data = ShardLayout(Path(root), (shard,)).data(shard)
 
     def say(line: str) -> None:
         progress.say.remote(f"[{shard}] {line}")
 
     say(f"indexing on node {os.uname().nodename} (pid {os.getpid()})")
-    summary = index_sources(data, [config], say=say)
+    summary = index_sources(data, [config], say=say, only=None if only is None else set(only))
     say(f"{len(summary.outcomes)} repos, {len(summary.failed)} failed, {summary.seconds:.1f} s")
     return summary
 
@@ -133,6 +136,47 @@ def index_cluster(
         )
         path.write_text(text)
         configs[sid] = str(path)
+    return _run_shards(
+        address, shard_layout, owned, configs, _token_env(hosts), say, started, only=False
+    )
+
+
+def index_repos_cluster(
+    address: str,
+    data: layout.DataDir,
+    repos: set[str],
+    say: Callable[[str], None] = print,
+) -> ClusterSummary:
+    """Re-index just `repos` (webhook pushes), each on the node of the shard that owns it,
+    by the shard's config of the last `index --ray`: one machine's `index_sources(only=)`
+    per shard, so an unknown name indexes nothing and nothing is removed."""
+    started = time.monotonic()
+    shard_layout = ShardLayout.load(data.root)
+    if shard_layout is None:
+        raise ValueError(f"{data.root}: no cluster index (run `innersearch index --ray`)")
+    owned = {s: names for s, names in assign(repos, shard_layout.ids).items() if names}
+    configs = {sid: str(shard_layout.root / "shards" / f"{sid}.toml") for sid in owned}
+    missing = [sid for sid, path in configs.items() if not Path(path).is_file()]
+    if missing:  # a shard added to the layout but never indexed: the next full run does
+        raise ValueError(f"shards {', '.join(missing)} have no config yet (run `index --ray`)")
+    hosts, _excludes = host_entries(_remembered(data, None))
+    return _run_shards(
+        address, shard_layout, owned, configs, _token_env(hosts), say, started, only=True
+    )
+
+
+def _run_shards(
+    address: str,
+    shard_layout: ShardLayout,
+    owned: dict[str, list[str]],
+    configs: dict[str, str],
+    env: dict | None,
+    say: Callable[[str], None],
+    started: float,
+    only: bool,
+) -> ClusterSummary:
+    """One Ray task per shard of `owned` on the shard's node (`only`: just its repos of
+    `owned`, else all of its config), progress relayed to `say`, each task's outcome kept."""
     ray = connect(address)
     nodes = placement.nodes(ray)
     # On the coordinator's own node: progress must not die with a worker node.
@@ -143,16 +187,16 @@ def index_cluster(
         .remote()
     )
     task = ray.remote(num_cpus=1, max_retries=0)(_index_shard)
-    env = _token_env(hosts)
     runs: dict[object, ShardRun] = {}
     where = placement.place(list(shard_layout.ids), nodes)
-    for sid in shard_layout.ids:
+    for sid in owned:
         node = where[sid]
         ref = task.options(
             scheduling_strategy=placement.on_node(ray, node), runtime_env=env
-        ).remote(sid, str(shard_layout.root), configs[sid], progress)
+        ).remote(sid, str(shard_layout.root), configs[sid], progress, owned[sid] if only else None)
         runs[ref] = ShardRun(sid, node, owned[sid])
-    say(f"{len(names)} repos over {len(shard_layout.ids)} shards on {len(nodes)} nodes")
+    repos = sum(len(names) for names in owned.values())
+    say(f"{repos} repos over {len(owned)} shards on {len(nodes)} nodes")
     pending = list(runs)
     while pending:
         done, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
@@ -182,6 +226,15 @@ def _unreadable(problems: list) -> list[str]:
         if not path.exists() or not resolve([problem.source])[0]:
             out.add(problem.source)
     return sorted(out)
+
+
+def remembered_token_env(root: Path) -> dict | None:
+    """_token_env of the sources the last `index --ray` remembered (none: nothing to send)."""
+    try:
+        sources = _remembered(layout.DataDir(root), None)
+    except ValueError:
+        return None
+    return _token_env(host_entries(sources)[0])
 
 
 def _token_env(hosts: list[dict]) -> dict | None:

@@ -232,6 +232,8 @@ class ClusterSearch:
     # it halves the work of broad queries but asks again whenever a page sits mostly in one
     # shard, and lost at p50 (docs/benchmarks/cluster.md).
     share_first: bool = False
+    address: str = ""  # the cluster's, for the webhook queue (hooks())
+    _hooks: object = None
 
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
@@ -242,7 +244,7 @@ class ClusterSearch:
         found = ShardLayout.load(Path(root).resolve())
         if found is None:
             raise FileNotFoundError(f"{root}: no cluster index (run `innersearch index --ray`)")
-        out = cls(ray, found, max_concurrency=max_concurrency)
+        out = cls(ray, found, max_concurrency=max_concurrency, address=address)
         out._start(found.ids)
         return out
 
@@ -522,11 +524,26 @@ class ClusterSearch:
             self.layout_stamp = stamp
         return stamp != self.layout_stamp
 
+    def hooks(self):
+        """The webhook queue of this DATA dir (cluster/hooks.py's ClusterHooks), started at
+        the first delivery with the token variables the remembered sources name."""
+        if self._hooks is None:
+            from .hooks import ClusterHooks
+            from .index import remembered_token_env
+
+            root = self.layout.root
+            self._hooks = ClusterHooks.open(self.address, root, lambda: remembered_token_env(root))
+        return self._hooks
+
     def close(self) -> None:
-        """Stop the shard actors (they are shared and detached: only the owner of the
-        deployment, a test or a benchmark, ends them)."""
+        """Stop the shard actors and the webhook queue (they are shared and detached: only
+        the owner of the deployment, a test or a benchmark, ends them)."""
+        from .hooks import queue_name
+
         for h in self.handles:
             self.ray.kill(h.actor)
+        with contextlib.suppress(ValueError):  # no queue: no delivery came
+            self.ray.kill(self.ray.get_actor(queue_name(self.layout.root), namespace="innersearch"))
 
 
 def actor_name(root, shard: str) -> str:

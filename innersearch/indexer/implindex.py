@@ -16,13 +16,14 @@ or removed (at every document after a run that did not finish).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import git
 import tantivy
 
-from . import gitread
+from . import catalog, gitread, layout
 from .describe import RepoDescription, describe_repo, reads_path, words
 from .repoinfo import RepoInfo
 
@@ -198,25 +199,37 @@ def repo_documents(
     repo: str, commit: str, described: RepoDescription, host: dict | None
 ) -> list[tantivy.Document]:
     """The documents of one repo at one commit, from describe.describe_repo()."""
+    return [document(fields) for fields in repo_fields(repo, commit, described, host)]
+
+
+def document(fields: dict[str, str | int]) -> tantivy.Document:
+    """One tantivy document from its fields (ints are unsigned fields, the rest text)."""
+    d = tantivy.Document()
+    for name, value in fields.items():
+        if isinstance(value, int):
+            d.add_unsigned(name, value)
+        else:
+            d.add_text(name, value)
+    return d
+
+
+def repo_fields(
+    repo: str, commit: str, described: RepoDescription, host: dict | None
+) -> list[dict[str, str | int]]:
+    """repo_documents' documents as plain fields: what a shard sends for the org-wide index
+    of `serve --ray` (web/fanout_impl.py)."""
     key = state_key(repo, commit)
     about = described.about
     host_description, topics = _host_words(host)
 
-    def doc(kind: str, title: str, about_text: str, body: str, **stored) -> tantivy.Document:
-        d = tantivy.Document()
-        d.add_text(F_KIND, kind)
-        d.add_unsigned(F_STATE_KEY, key)
-        d.add_text(F_STATE, str(key))
-        d.add_text(F_REPO, repo)
-        for name, value in stored.items():
-            if isinstance(value, int):
-                d.add_unsigned(name, value)
-            else:
-                d.add_text(name, value)
-        d.add_text(F_TITLE, title)
-        d.add_text(F_ABOUT, about_text)
-        d.add_text(F_BODY, body[:MAX_BODY_CHARS])
-        return d
+    def doc(kind: str, title: str, about_text: str, body: str, **stored) -> dict:
+        fields: dict[str, str | int] = {F_KIND: kind, F_STATE_KEY: key, F_STATE: str(key)}
+        fields[F_REPO] = repo
+        fields.update(stored)
+        fields[F_TITLE] = title
+        fields[F_ABOUT] = about_text
+        fields[F_BODY] = body[:MAX_BODY_CHARS]
+        return fields
 
     docs = []
     for module in described.modules:
@@ -264,6 +277,47 @@ def repo_documents(
         )
     )
     return docs
+
+
+def described_again(
+    data: layout.DataDir, cat: catalog.Catalog, row: catalog.RepoRow, commit: str
+) -> list[dict[str, str | int]]:
+    """The fields of `row`'s documents for its indexed default-branch `commit`, made again
+    as the indexer made them: describe_repo at the commit it was described at, over the
+    branch's indexed files, with the code host's words it was described with. (The text
+    fields are indexed, not stored: they cannot be read back from the index.)"""
+    info = row.info if isinstance(row.info, dict) else {}
+    at = described_commit(info, commit)
+    with cat.read() as r:
+        rows = r.branch_file_rows(row.id, row.default_branch)
+    files = {path: (key, lang, flags) for path, (key, lang, flags, _size) in rows.items()}
+    kept = info.get("described") if isinstance(info.get("described"), dict) else {}
+    words_then = kept.get("host")
+    if not (isinstance(words_then, list) and len(words_then) == 2):
+        words_then = _host_words(info.get("host"))
+    host = {"description": words_then[0], "topics": words_then[1]}
+    mirror = git.Repo(str(data.mirror_path(row.name)))
+    try:
+        # activity={}: the activity is not in the documents, and reading it walks history.
+        described = describe_repo(mirror, at, files, activity={})
+    finally:
+        mirror.close()
+    return repo_fields(row.name, at, described, host)
+
+
+def in_memory(documents: Iterable[dict[str, str | int]]) -> tantivy.Index:
+    """A new index in memory holding `documents`: no deleted documents, so its BM25
+    statistics are exactly those of these documents (an index on disk keeps deleted ones
+    in its counts until its segments merge)."""
+    index = tantivy.Index(SCHEMA)
+    index.register_tokenizer(WORDS_ANALYZER, ANALYZER)
+    writer = index.writer(WRITER_HEAP_BYTES, 1)
+    for fields in documents:
+        writer.add_document(document(fields))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index
 
 
 @dataclass

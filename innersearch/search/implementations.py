@@ -10,6 +10,7 @@ its kind for the query; every implementation carries its portal entry (search/po
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from innersearch.indexer import implindex as ix
@@ -122,7 +123,7 @@ def plain_words(text: str) -> bool:
     )
 
 
-def _live_keys(snap) -> dict[int, str]:
+def live_keys(snap) -> dict[int, str]:
     """state key -> repo, for every repo of the snapshot at its default branch's commit (the
     documents of the commit it was last described at)."""
     keys = {}
@@ -134,26 +135,55 @@ def _live_keys(snap) -> dict[int, str]:
 
 
 def _hits(
-    snap, kind: str, terms: list[str], keys: dict[int, str]
+    searcher, kind: str, terms: list[str], keys: dict[int, str]
 ) -> list[tuple[float, ix.DescribedDoc]]:
-    searcher = snap.impl_searcher
+    """The best CANDIDATES[kind] documents of `kind`, by score then repo, path, line and
+    name: equal scores are ordered by what the documents say, never by where the index
+    happens to hold them, so two indexes of the same documents (one machine's, the org-wide
+    one of `serve --ray`) answer alike. Asked again for more while the cut splits a tie."""
     query = ix.described_query(kind, terms, list(keys), FIELD_BOOSTS)
+    want = CANDIDATES[kind]
+    ask = want
+    while True:
+        found = searcher.search(query, limit=ask + 1).hits
+        if len(found) <= ask or found[-1][0] < found[want - 1][0]:
+            break
+        ask *= 2
     out = []
-    for score, addr in searcher.search(query, limit=CANDIDATES[kind]).hits:
+    for score, addr in found:
         doc = ix.DescribedDoc.decode(searcher.doc(addr))
         if doc.state_key in keys:  # belt and braces: the filter did it
             out.append((score, doc))
-    return out
+    out.sort(key=lambda h: (-h[0], h[1].repo, h[1].path, h[1].line, h[1].name))
+    return out[:want]
 
 
 def find(snap, text: str, limit: int = 10, now: float | None = None) -> ImplementationsResponse:
     """The implementations of what `text` describes among the repos of `snap`, best first."""
+    return find_in(
+        snap.impl_searcher,
+        live_keys(snap),
+        text,
+        limit,
+        lambda repos: {r: portal_mod.portal(snap, r, now) for r in repos},
+    )
+
+
+def find_in(
+    searcher,
+    keys: dict[int, str],
+    text: str,
+    limit: int,
+    portals: Callable[[list[str]], dict[str, portal_mod.Portal]],
+) -> ImplementationsResponse:
+    """find() over any implementations `searcher`, among the documents of the repo states
+    `keys` (state key -> repo: what the reader may see), with `portals(repos)` giving the
+    portal entries of the repos shown."""
     started = time.perf_counter()
     terms = ix.query_terms(text)[:MAX_QUERY_TERMS]
-    keys = _live_keys(snap)
-    if not terms or not keys or snap.impl_searcher is None or snap.impl_searcher.num_docs == 0:
+    if not terms or not keys or searcher is None or searcher.num_docs == 0:
         return ImplementationsResponse(text, terms, [], (time.perf_counter() - started) * 1000)
-    per_kind = {kind: _hits(snap, kind, terms, keys) for kind in CANDIDATES}
+    per_kind = {kind: _hits(searcher, kind, terms, keys) for kind in CANDIDATES}
     scores: dict[str, float] = {}
     modules: dict[str, dict[str, ModuleHit]] = {}
     functions: dict[str, list[FunctionHit]] = {}
@@ -175,6 +205,7 @@ def find(snap, text: str, limit: int = 10, now: float | None = None) -> Implemen
                     FunctionHit(doc.name, doc.sym_kind, path, doc.line, doc.doc, score)
                 )
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[: max(0, limit)]
+    entries = portals([repo for repo, _score in ranked])
     found = []
     for repo, score in ranked:
         mods = modules.get(repo, {})
@@ -186,5 +217,5 @@ def find(snap, text: str, limit: int = 10, now: float | None = None) -> Implemen
             if len(mod.functions) < FUNCTIONS_SHOWN:
                 mod.functions.append(fn)
         shown = sorted(mods.values(), key=lambda m: (-m.score, m.path))[:MODULES_SHOWN]
-        found.append(Implementation(repo, score, portal_mod.portal(snap, repo, now), shown))
+        found.append(Implementation(repo, score, entries[repo], shown))
     return ImplementationsResponse(text, terms, found, (time.perf_counter() - started) * 1000)

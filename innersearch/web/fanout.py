@@ -33,8 +33,8 @@ from .openapi import openapi_document
 TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
     "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
-    "symbols, file, outline, definition, refs, compare, similar, repos, repos/NAME, status "
-    "and duplicates routes are"
+    "symbols, file, outline, definition, refs, compare, similar, repos, repos/NAME, status, "
+    "duplicates, implementations and webhook routes are"
 )
 
 
@@ -103,7 +103,15 @@ def create_fanout_app(
 ) -> Flask:
     """The app answering from `backend`; `data_root` holds the token file (--auth token);
     a shard that has not answered within `time_budget_ms` is named in `partial_shards`."""
-    from . import fanout_duplicates, fanout_repo, fanout_similar, fanout_status, install_guards
+    from . import (
+        fanout_duplicates,
+        fanout_hooks,
+        fanout_impl,
+        fanout_repo,
+        fanout_similar,
+        fanout_status,
+        install_guards,
+    )
 
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -118,6 +126,8 @@ def create_fanout_app(
     app.register_blueprint(fanout_similar.bp)
     fanout_status.install(app)
     fanout_duplicates.install(app, data_root)
+    fanout_hooks.install(app)
+    fanout_impl.install(app)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None
     install_auth(app, auth, tokens)
