@@ -642,9 +642,11 @@ def _sleepy(_store, _snap, seconds: float) -> str:
 
 def test_routes_needing_one_combined_view_say_so(org):
     _one, many = _apps(org)
-    for path in ("/api/v1/implementations", "/", "/repos", "/duplicates"):
+    for path in ("/api/v1/implementations", "/api/v1/similar"):
         got = many.get(path, headers=_as("bob"))
         assert got.status_code == 501 and "not served over shards" in got.json["error"], path
+    # The HTML pages are served (tests/test_cluster_ui.py); an unknown one is a 404 page.
+    assert many.get("/nope", headers=_as("bob")).status_code == 404
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
     assert many.get("/healthz").status_code == 200
 

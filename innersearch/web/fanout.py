@@ -1,7 +1,8 @@
-"""`serve --ray`: the JSON API over a fan-out backend (a cluster's shard actors) instead of one
-Store: search and symbols answered per shard and merged, a repo's routes on its shard
-(fanout_repo.py), the status summed over the shards (fanout_status.py), the report of
-`dedup --ray` (fanout_duplicates.py); routes not served over shards yet answer 501 and say so.
+"""`serve --ray`: the JSON API and the HTML pages over a fan-out backend (a cluster's shard
+actors) instead of one Store: search and symbols answered per shard and merged, a repo's
+routes on its shard (fanout_repo.py), the status summed over the shards (fanout_status.py),
+the report of `dedup --ray` (fanout_duplicates.py), the pages from those documents
+(fanout_ui.py); routes not served over shards yet answer 501 and say so.
 
 The backend is any object with ClusterSearch's `search`, `symbols`, `call`, `shard_count`,
 `generations` and `readable_names`; this module does not import the cluster package (the
@@ -34,7 +35,7 @@ TIME_BUDGET_MS = 10_000
 NOT_SHARDED = (
     "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
     "symbols, file, outline, definition, refs, compare, repos, repos/NAME, status and "
-    "duplicates routes are"
+    "duplicates routes are, and every HTML page but /similar"
 )
 
 
@@ -103,11 +104,10 @@ def create_fanout_app(
 ) -> Flask:
     """The app answering from `backend`; `data_root` holds the token file (--auth token);
     a shard that has not answered within `time_budget_ms` is named in `partial_shards`."""
-    from . import fanout_duplicates, fanout_repo, fanout_status, install_guards
+    from . import fanout_duplicates, fanout_repo, fanout_status, fanout_ui, install_guards
 
     app = Flask(__name__)
     app.json.sort_keys = False
-    app.config[errors.JSON_ONLY] = True  # no HTML pages here, so no HTML error pages
     app.config[BUDGET] = time_budget_ms
     auth = auth or AuthSettings()
     app.extensions[BACKEND] = backend
@@ -117,6 +117,7 @@ def create_fanout_app(
     app.register_blueprint(fanout_repo.bp)
     fanout_status.install(app)
     fanout_duplicates.install(app, data_root)
+    fanout_ui.install(app)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None
     install_auth(app, auth, tokens)
@@ -125,9 +126,9 @@ def create_fanout_app(
     def healthz():
         return jsonify(Health("ok").to_json())
 
-    @app.route("/", defaults={"path": ""})
-    @app.route("/<path:path>")
+    # Only under the API: another unknown path is one machine's 404 (an HTML page).
+    @app.route("/api/v1/<path:path>")
     def not_sharded(path: str):
-        raise errors.ApiError(501, NOT_SHARDED.format(path="/" + path))
+        raise errors.ApiError(501, NOT_SHARDED.format(path="/api/v1/" + path))
 
     return app

@@ -1,0 +1,120 @@
+"""`serve --ray`: the HTML pages (ui.py's views and templates) over the shards, from the
+documents the fan-out JSON routes compute, for the same reader (fanout_calls.readable).
+
+FanOutPages is ui.py's page source on the fan-out app; what needs one combined view not built
+over shards yet (similar code, the implementations box) is named by `not_served`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from innersearch.dedup.results import DuplicateReport, SimilarResponse
+from innersearch.indexer.status import StatusReport
+from innersearch.search.implementations import ImplementationsResponse
+from innersearch.search.results import RefsResponse
+from innersearch.search.sharded import ShardedSearchResponse
+
+from . import data, pages, ui
+from .answers import MAX_LINE_CHARS, MAX_RESPONSE_LINES
+from .errors import ApiError
+from .fanout_calls import BUDGET, answers, backend, on_all, readable
+from .fanout_duplicates import served_report
+from .fanout_repo import (
+    compare_document,
+    file_document,
+    refs_document,
+    repo_document,
+    repos_document,
+)
+from .fanout_status import status_document
+
+# The pages (and parts of one) that read one Store's combined view, not yet built over
+# shards: they say so rather than show one shard's part as the organization's.
+NOT_SERVED = {
+    "/similar": "finding similar code is not served over shards (`serve --ray`) yet",
+    "implementations": "implementations are not available on a cluster (`serve --ray`) yet",
+}
+
+
+# -- what a shard runs: fn(store, snap, *args), module-level so Ray sends it by name --------
+
+
+def _counts(_store, snap) -> pages.IndexedCounts:
+    """The shard's own repos and files (called with merged=False)."""
+    return pages.IndexedCounts(len(snap.repos), len(snap.files))
+
+
+def _names(_store, snap) -> list[str]:
+    return list(snap.repos)
+
+
+def _present(_store, snap, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (repo, path) of `wanted` that are files of this shard's repos."""
+    return [w for w in wanted if snap.file(*w) is not None]
+
+
+class FanOutPages:
+    """The page source over a cluster's shards (the app's backend, this request's reader)."""
+
+    def not_served(self, page: str) -> str | None:
+        return NOT_SERVED.get(page)
+
+    def indexed(self) -> pages.IndexedCounts:
+        parts = answers(on_all(_counts, merged=False)).values()
+        return pages.IndexedCounts(sum(p.repos for p in parts), sum(p.files for p in parts))
+
+    def search(self, q: str, limit: int, offset: int, context: int) -> ShardedSearchResponse:
+        # The JSON route's search (fanout.py): the same options, the same merged answer.
+        return backend().search(
+            q,
+            limit=limit,
+            offset=offset,
+            context=context,
+            time_budget_ms=current_app.config[BUDGET],
+            max_lines=MAX_RESPONSE_LINES,
+            max_line_chars=MAX_LINE_CHARS,
+            readable=readable(),
+        )
+
+    def implementations(self, q: str, limit: int) -> ImplementationsResponse:
+        raise ApiError(501, NOT_SERVED["implementations"])
+
+    def file(self, repo: str, path: str, branch: str | None) -> data.FileView:
+        return file_document(repo, path, branch)
+
+    def references(self, name: str, limit: int) -> RefsResponse:
+        return refs_document(name, limit)
+
+    def repos(self) -> data.ReposResponse:
+        return repos_document()
+
+    def repo(self, name: str) -> data.RepoResponse:
+        return repo_document(name)
+
+    def duplicates(self) -> DuplicateReport:
+        return served_report()
+
+    def repo_names(self) -> list[str]:
+        found = answers(on_all(_names, merged=False)).values()
+        return sorted(n for names in found for n in names)
+
+    def files_present(self, wanted: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+        if not wanted:
+            return frozenset()
+        found = answers(on_all(_present, (sorted(wanted),), merged=False)).values()
+        return frozenset(w for part in found for w in part)
+
+    def compare(self, a: data.FragmentRef, b: data.FragmentRef) -> data.CompareResponse:
+        return compare_document(a, b)
+
+    def similar(self, snippet: object, lang: object, limit: object) -> SimilarResponse:
+        raise ApiError(501, NOT_SERVED["/similar"])
+
+    def status(self) -> StatusReport:
+        return status_document()
+
+
+def install(app: Flask) -> None:
+    """The HTML pages on the fan-out app, reading the shards."""
+    ui.install(app, FanOutPages())

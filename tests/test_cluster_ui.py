@@ -1,0 +1,204 @@
+"""The HTML pages under `serve --ray`, on a real Ray cluster on loopback: each page equals one
+machine's for the same reader and org, a private repo's name is on no page of a reader
+without access, a silent shard is named on the search page; similar code says it is not
+served over shards.
+
+The org, its cluster index and the apps are test_cluster.py's (its fixture, built again for
+this module: its own shards and actors).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import pytest
+
+from innersearch.cluster.dedup import find_duplicates_cluster
+from innersearch.dedup.api import find_duplicates
+from innersearch.web import create_app
+from innersearch.web.fanout import create_fanout_app
+from innersearch.web.fanout_ui import NOT_SERVED
+from tests.test_cluster import PROXY, READERS, _apps, _as, _kill_actor, org  # noqa: F401
+
+q = urllib.parse.quote
+
+# What differs between two indexes of the same repos built seconds apart, and between a
+# search in one process and one over shards: the time taken, when each was written, the
+# size on disk (one data dir against five).
+_VOLATILE = [
+    (re.compile(r'<span class="muted">· [\d.]+ ms</span>'), ""),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"), "WHEN"),
+    (re.compile(r'<span class="big">[^<]*</span><span class="label">index size'), "SIZE"),
+]
+# One machine lists the implementations of plain words above the files; over shards a line
+# says they are not available there yet.
+_IMPLEMENTATIONS = re.compile(r'<section class="implementations".*?</section>\n', re.S)
+ALPHA = 'href="/repos/alpha"'  # a link to alpha, on every page that lists it
+_NOTE = re.compile(r'<p class="small muted implementations-note">[^<]*</p>\n')
+
+
+@pytest.fixture(scope="module")
+def reports(org, ray_cluster):  # noqa: F811
+    """The duplicate reports both apps serve: one machine's, and the one `dedup --ray` saved."""
+    cluster, _ray = ray_cluster
+    find_duplicates(org["one"])
+    return find_duplicates_cluster(cluster.address, org["data"].root)
+
+
+def _html(client, url: str, who: dict) -> tuple[int, str]:
+    got = client.get(url, headers=who)
+    text = got.get_data(as_text=True)
+    for pattern, instead in _VOLATILE:
+        text = pattern.sub(instead, text)
+    text = _NOTE.sub("", _IMPLEMENTATIONS.sub("", text))
+    return got.status_code, re.sub(r"\n\s*\n", "\n", text)  # the blank lines they left
+
+
+def _page_urls(snap) -> list[str]:
+    """Every page of the UI for the org: searches (plain words, filters, a second page, a
+    malformed query, the results fragment), each repo's page and first files, symbols,
+    duplicates (whole, by repo, a comparison), status; and unknown things (404, 400)."""
+    urls = ["/", "/?q=hello", "/?q=needle&offset=20", "/?q=RateLimiter", "/?q=repo%3Agamma+e"]
+    urls += ["/?q=type%3Arepo+a", "/?q=limiter+case%3Amaybe", "/search/results?q=hello"]
+    urls += ["/repos", "/status", "/duplicates", "/duplicates?repo=gamma", "/duplicates?page=2"]
+    urls += ["/symbol?name=step_3", "/symbol?name=RateLimiter", "/symbol?name=nothing"]
+    urls += ["/repos/nope", "/file?repo=nope&path=x", "/file?repo=alpha&path=missing.txt"]
+    urls += ["/file?repo=beta&path=feature.txt&branch=feature", "/file?repo=alpha"]
+    urls += [
+        "/duplicates/compare?a_repo=gamma&a_path=lib/core.py&b_repo=delta&b_path=vendor/core.py"
+    ]
+    urls += ["/duplicates/compare?a_repo=alpha&a_path=nope&b_repo=gamma&b_path=lib/core.py"]
+    urls += ["/highlight.css", "/favicon.ico"]
+    for name in sorted(snap.repos):
+        urls.append(f"/repos/{q(name)}")
+        for f in snap.default_files_by_repo().get(name, [])[:3]:
+            urls.append(f"/file?repo={q(name)}&path={q(f.path)}")
+    return urls
+
+
+@pytest.mark.parametrize("user,groups", READERS)
+def test_every_page_over_shards_equals_one_machines(org, reports, user, groups):  # noqa: F811
+    one, many = _apps(org)
+    who = _as(user, groups)
+    answered = set()
+    for url in _page_urls(org["one"].snapshot()):
+        want, got = _html(one, url, who), _html(many, url, who)
+        assert got[0] == want[0], (url, got[1][-600:])
+        assert got[1] == want[1], url
+        answered.add(got[0])
+    assert answered == {200, 204, 400, 404}
+    # The pages show results, not only their frames: the search, the duplicates, the diff.
+    page = many.get("/?q=hello", headers=who).get_data(as_text=True)
+    assert page.count('<article class="result">') >= 5 and "<mark>hello</mark>" in page
+    dups = many.get("/duplicates", headers=who).get_data(as_text=True)
+    assert dups.count('<article class="lib">') >= 1 and "No duplicated libraries" not in dups
+    assert '<article class="clone">' in dups and "diff-link" in dups  # files found on shards
+
+
+def test_the_implementations_box_says_it_is_not_on_a_cluster(org, reports):  # noqa: F811
+    one, many = _apps(org)
+    who = _as("carol", "core")
+    local = one.get("/?q=logging+levels", headers=who).get_data(as_text=True)
+    over = many.get("/?q=logging+levels", headers=who)
+    assert over.status_code == 200 and 'class="implementations"' in local
+    html = over.get_data(as_text=True)
+    assert 'class="implementations"' not in html and NOT_SERVED["implementations"] in html
+    # Not for a query of more than plain words (one machine shows no box for it either).
+    html = many.get("/?q=%2Fhel%2Bo%2F", headers=who).get_data(as_text=True)
+    assert NOT_SERVED["implementations"] not in html and '<article class="result">' in html
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_similar_code_is_a_501_page_saying_so(org, method):  # noqa: F811
+    _one, many = _apps(org)
+    got = many.open(
+        "/similar", method=method, data={"snippet": "def f(): pass"}, headers=_as("bob")
+    )
+    html = got.get_data(as_text=True)
+    assert got.status_code == 501 and "Not served here" in html
+    assert NOT_SERVED["/similar"] in html and "Traceback" not in html
+    assert many.get("/api/v1/similar", headers=_as("bob")).status_code == 501  # JSON
+
+
+def test_a_reader_without_access_never_sees_a_private_repos_name(org, reports):  # noqa: F811
+    # gamma and delta are readable by the `core` group only; bob is not in it.
+    _one, many = _apps(org)
+    bob, carol = _as("bob"), _as("carol", "core")
+    urls = ["/", "/?q=hello", "/?q=hello+or+step_3", "/search/results?q=rate", "/repos"]
+    urls += ["/status", "/duplicates", "/duplicates?repo=gamma", "/symbol?name=step_3"]
+    urls += ["/?q=type%3Arepo+a", "/?q=type%3Asymbol+step", "/symbol?name=hello"]
+    for url in urls:
+        got = many.get(url, headers=bob)
+        html = got.get_data(as_text=True)
+        assert got.status_code == 200, url
+        assert "gamma" not in html and "delta" not in html, url
+    seen = "".join(many.get(u, headers=carol).get_data(as_text=True) for u in urls)
+    assert "gamma" in seen and "delta" in seen  # the same pages show them to a reader of both
+    # A private repo's page and file are the 404 of a repo that does not exist.
+    for private, missing in (
+        ("/repos/gamma", "/repos/nope"),
+        ("/file?repo=gamma&path=lib/core.py", "/file?repo=nope&path=lib/core.py"),
+        (
+            "/duplicates/compare?a_repo=gamma&a_path=lib/core.py&b_repo=epsilon&b_path=app.js",
+            "/duplicates/compare?a_repo=nope&a_path=lib/core.py&b_repo=epsilon&b_path=app.js",
+        ),
+    ):
+        got, nope = many.get(private, headers=bob), many.get(missing, headers=bob)
+        assert got.status_code == nope.status_code == 404, private
+        text = got.get_data(as_text=True)
+        assert text == nope.get_data(as_text=True).replace("nope", "gamma"), private
+        assert many.get(private, headers=carol).status_code == 200, private
+
+
+def test_pages_need_a_sign_in_as_on_one_machine(org):  # noqa: F811
+    one, many = _apps(org)
+    for url in ("/", "/?q=hello", "/repos", "/status", "/duplicates", "/file?repo=alpha&path=a"):
+        want, got = one.get(url), many.get(url)
+        assert got.status_code == want.status_code == 401, url
+        assert got.get_data(as_text=True) == want.get_data(as_text=True), url
+        assert "Sign in required" in got.get_data(as_text=True)
+        assert got.headers.get("Content-Type", "").startswith("text/html")
+    for url in ("/highlight.css", "/static/app.css", "/static/app.js", "/healthz"):
+        assert many.get(url).status_code == one.get(url).status_code == 200, url
+    # With --auth none, everyone reads every repo: the pages as one machine's, unsigned.
+    open_many = create_fanout_app(org["search"], org["data"].root).test_client()
+    open_one = create_app(org["one"], cache_entries=0).test_client()
+    for url in ("/?q=hello", "/repos"):
+        assert _html(open_many, url, {}) == _html(open_one, url, {}), url
+
+
+def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: F811
+    _cluster, ray = ray_cluster
+    searcher = org["search"]
+    shard = searcher.owner("alpha")  # its repos are missing from a partial page
+    _one, many = _apps(org)
+    who = _as("carol", "core")
+    whole = _html(many, "/?q=hello", who)
+    assert "Partial:" not in whole[1] and ALPHA in whole[1]
+
+    _kill_actor(ray, searcher, shard)
+    got = many.get("/?q=hello", headers=who)
+    html = got.get_data(as_text=True)
+    assert got.status_code == 200 and "Partial:" in html, html[-2000:]
+    notice = re.search(r'<div class="notice partial".*?</div>', html, re.S).group(0)
+    assert f'<span class="mono">{shard}</span>' in notice
+    assert ALPHA not in html and '<article class="result">' in html  # the others' are
+    # The next request starts the actor again: whole.
+    assert _html(many, "/?q=hello", who) == whole
+
+    # The results fragment (search as you type) says it too, and the status, repos and
+    # symbol pages; a repo's page on the silent shard is a 503 naming it.
+    pages = {"/search/results?q=hello": ALPHA, "/status": ALPHA, "/repos": ALPHA}
+    pages["/symbol?name=RateLimiter"] = '<span class="repo">alpha</span>'  # a definition
+    for url, alpha in pages.items():
+        _kill_actor(ray, searcher, shard)
+        got = many.get(url, headers=who)
+        html = got.get_data(as_text=True)
+        assert got.status_code == 200 and "Partial:" in html and shard in html, url
+        assert alpha not in html, url
+        assert alpha in many.get(url, headers=who).get_data(as_text=True), url
+    _kill_actor(ray, searcher, shard)
+    got = many.get("/repos/alpha", headers=who)
+    assert got.status_code == 503 and shard in got.get_data(as_text=True)
+    assert many.get("/repos/alpha", headers=who).status_code == 200
