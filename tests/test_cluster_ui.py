@@ -10,16 +10,21 @@ this module: its own shards and actors).
 from __future__ import annotations
 
 import re
+import threading
+import time
 import urllib.parse
 
 import pytest
+from waitress import create_server
 
 from innersearch.cluster.dedup import find_duplicates_cluster
+from innersearch.cluster.search import ClusterSearch
 from innersearch.dedup.api import find_duplicates
 from innersearch.web import create_app
 from innersearch.web.fanout import create_fanout_app
 from innersearch.web.fanout_ui import NOT_SERVED
-from tests.test_cluster import PROXY, READERS, _apps, _as, _kill_actor, org  # noqa: F401
+from tests.test_cluster import READERS, _apps, _as, _kill_actor, org  # noqa: F401
+from tests.test_web_ui import browser  # noqa: F401
 
 q = urllib.parse.quote
 
@@ -36,6 +41,21 @@ _VOLATILE = [
 _IMPLEMENTATIONS = re.compile(r'<section class="implementations".*?</section>\n', re.S)
 ALPHA = 'href="/repos/alpha"'  # a link to alpha, on every page that lists it
 _NOTE = re.compile(r'<p class="small muted implementations-note">[^<]*</p>\n')
+
+
+def _kill(ray, searcher: ClusterSearch, shard: str) -> None:
+    """Kill `shard`'s actor and wait until it is gone: ray.kill only asks, and on a loaded
+    machine the next request could still reach it."""
+    _kill_actor(ray, searcher, shard)
+    actor = next(h.actor for h in searcher.handles if h.shard == shard)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            ray.get(actor.node.remote(), timeout=5)
+        except Exception:  # noqa: BLE001 - RayActorError (or a timeout): it is gone
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the actor of {shard} is still answering")
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +197,7 @@ def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: 
     whole = _html(many, "/?q=hello", who)
     assert "Partial:" not in whole[1] and ALPHA in whole[1]
 
-    _kill_actor(ray, searcher, shard)
+    _kill(ray, searcher, shard)
     got = many.get("/?q=hello", headers=who)
     html = got.get_data(as_text=True)
     assert got.status_code == 200 and "Partial:" in html, html[-2000:]
@@ -192,13 +212,41 @@ def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: 
     pages = {"/search/results?q=hello": ALPHA, "/status": ALPHA, "/repos": ALPHA}
     pages["/symbol?name=RateLimiter"] = '<span class="repo">alpha</span>'  # a definition
     for url, alpha in pages.items():
-        _kill_actor(ray, searcher, shard)
+        _kill(ray, searcher, shard)
         got = many.get(url, headers=who)
         html = got.get_data(as_text=True)
         assert got.status_code == 200 and "Partial:" in html and shard in html, url
         assert alpha not in html, url
         assert alpha in many.get(url, headers=who).get_data(as_text=True), url
-    _kill_actor(ray, searcher, shard)
+    _kill(ray, searcher, shard)
     got = many.get("/repos/alpha", headers=who)
     assert got.status_code == 503 and shard in got.get_data(as_text=True)
     assert many.get("/repos/alpha", headers=who).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def fanout_server(org):  # noqa: F811
+    """The fan-out app (--auth none) on waitress on a loopback port, as `serve --ray` runs it."""
+    app = create_fanout_app(org["search"], org["data"].root)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.trigger.pull_trigger(server.close)  # in its loop thread (see test_web_ui.py)
+    thread.join(timeout=5)
+
+
+def test_search_as_you_type_in_a_browser_over_shards(fanout_server, browser):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(fanout_server + "/")
+    page.locator("#q").press_sequentially("RateLimiter", delay=40)
+    page.wait_for_url(re.compile(r"\?q=RateLimiter$"))
+    page.locator(".result").first.wait_for()
+    repos = set(page.locator(".result a.repo").all_inner_texts())
+    assert {"alpha", "zeta"} <= repos and page.locator(".notice.partial").count() == 0
+    # Keyboard: down to the first matching line, Enter opens the file page from its shard.
+    page.locator("#q").press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/file\?.*#L\d+$"))
+    assert "RateLimiter" in page.locator("table.code.file tr:target").inner_text()
+    page.close()

@@ -62,7 +62,13 @@ def search_route():
     limit = params.integer("limit", 20, 0, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, MAX_LIMIT * 100)
     context = params.integer("context", 0, 0, MAX_CONTEXT)
-    found = backend().search(
+    return jsonify(search_document(q, limit, offset, context).to_json())
+
+
+def search_document(q: str, limit: int, offset: int, context: int) -> ShardedSearchResponse:
+    """The search merged over the shards for this request's reader (the route's and the
+    search page's), within the app's time budget and one machine's response bounds."""
+    return backend().search(
         q,
         limit=limit,
         offset=offset,
@@ -72,7 +78,6 @@ def search_route():
         max_line_chars=MAX_LINE_CHARS,
         readable=readable(),
     )
-    return jsonify(found.to_json())
 
 
 @bp.get("/symbols")

@@ -7,7 +7,7 @@ over shards yet (similar code, the implementations box) is named by `not_served`
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
 from innersearch.dedup.results import DuplicateReport, SimilarResponse
 from innersearch.indexer.status import StatusReport
@@ -16,9 +16,9 @@ from innersearch.search.results import RefsResponse
 from innersearch.search.sharded import ShardedSearchResponse
 
 from . import data, pages, ui
-from .answers import MAX_LINE_CHARS, MAX_RESPONSE_LINES
 from .errors import ApiError
-from .fanout_calls import BUDGET, answers, backend, on_all, readable
+from .fanout import search_document
+from .fanout_calls import answers, on_all
 from .fanout_duplicates import served_report
 from .fanout_repo import (
     compare_document,
@@ -65,17 +65,7 @@ class FanOutPages:
         return pages.IndexedCounts(sum(p.repos for p in parts), sum(p.files for p in parts))
 
     def search(self, q: str, limit: int, offset: int, context: int) -> ShardedSearchResponse:
-        # The JSON route's search (fanout.py): the same options, the same merged answer.
-        return backend().search(
-            q,
-            limit=limit,
-            offset=offset,
-            context=context,
-            time_budget_ms=current_app.config[BUDGET],
-            max_lines=MAX_RESPONSE_LINES,
-            max_line_chars=MAX_LINE_CHARS,
-            readable=readable(),
-        )
+        return search_document(q, limit, offset, context)
 
     def implementations(self, q: str, limit: int) -> ImplementationsResponse:
         raise ApiError(501, NOT_SERVED["implementations"])
