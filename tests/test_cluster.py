@@ -509,7 +509,7 @@ def test_similar_code_over_shards_equals_one_machine(org, user, groups):
     # DUP is one blob in gamma and delta: a fragment two shards may both hold.
     one, many = _apps(org)
     who = _as(user, groups)
-    ids = [run.shard for run in org["summary"].shards]
+    ids = shards.ShardLayout.load(org["data"].root).ids
     assert shards.owner("gamma", ids) != shards.owner("delta", ids)
     step = DUP.split("\n\n")[3] + "\n"
     logger = PARALLEL["js-lumber"]["src/makeLogger.js"]
@@ -681,11 +681,15 @@ def _sleepy(_store, _snap, seconds: float) -> str:
     return "late"
 
 
-def test_routes_needing_one_combined_view_say_so(org):
-    _one, many = _apps(org)
-    for path in ("/api/v1/similar", "/", "/repos", "/duplicates"):
-        got = many.get(path, headers=_as("bob"))
-        assert got.status_code == 501 and "not served over shards" in got.json["error"], path
+def test_every_route_of_one_machine_is_served_and_nothing_else(org):
+    # Every JSON route is served over shards; what one machine does not have is its 404 or
+    # 405, never a cluster-only answer.
+    one, many = _apps(org)
+    bob = _as("bob")
+    for path in ("/api/v1/nope", "/api/v1/similar", "/api/v1/hooks/github", "/nope"):
+        want, got = one.get(path, headers=bob), many.get(path, headers=bob)
+        assert got.status_code == want.status_code and got.status_code in (404, 405), path
+        assert got.get_data() == want.get_data(), path
     assert many.get("/api/v1/search?q=hello").status_code == 401  # no identity, no results
     assert many.get("/healthz").status_code == 200
 
@@ -749,7 +753,7 @@ def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):
         wait_until_serving(proc, base, seconds=180)
         status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
         assert status == 200 and _page(got) == whole_search() and got["partial"] is False
-        assert http_status(f"{base}/api/v1/similar") == 501
+        assert http_status(f"{base}/api/v1/similar") == 405  # POST only, as one machine
 
         _kill_actor(ray, searcher, shard)
         status, got = _get(f"{base}/api/v1/repos/alpha")

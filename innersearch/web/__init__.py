@@ -40,7 +40,7 @@ def create_app(
     `cache_entries` bounds the search result cache (0 disables it); `allowed_hosts` (host
     names, without port) are the only Host headers answered (None: any); `auth`: who the
     requests act for (None: no authentication, every repo shown)."""
-    from . import api, hooks, ui
+    from . import api, hooks, pages, ui
 
     app = Flask(__name__)
     app.json.sort_keys = False  # keep the documented field order; it also saves time
@@ -51,8 +51,7 @@ def create_app(
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(hooks.bp)
-    app.register_blueprint(ui.bp)
-    ui.register_filters(app)
+    ui.install(app, pages.LocalPages())
 
     install_guards(app, allowed_hosts)
     tokens = open_tokens(store.data) if "token" in auth.modes else None

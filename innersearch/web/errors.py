@@ -6,7 +6,7 @@ for query errors.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from innersearch.search.api import QueryError
@@ -37,15 +37,8 @@ def lookup_message(err: BaseException) -> str:
     return str(err.args[0]) if err.args else str(err) or "not found"
 
 
-JSON_ONLY = "INNERSEARCH_JSON_ERRORS"  # app.config flag: an app without HTML pages
-
-
 def _wants_json() -> bool:
-    return (
-        request.path.startswith("/api/")
-        or request.path == "/healthz"
-        or bool(current_app.config.get(JSON_ONLY))
-    )
+    return request.path.startswith("/api/") or request.path == "/healthz"
 
 
 def _answer(status: int, message: str, position: int | None = None):

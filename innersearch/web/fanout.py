@@ -1,7 +1,10 @@
-"""`serve --ray`: the JSON API over a fan-out backend (a cluster's shard actors) instead of one
-Store: search and symbols answered per shard and merged, a repo's routes on its shard
-(fanout_repo.py), the status summed over the shards (fanout_status.py), the report of
-`dedup --ray` (fanout_duplicates.py); routes not served over shards yet answer 501 and say so.
+"""`serve --ray`: the JSON API and the HTML pages over a fan-out backend (a cluster's shard
+actors) instead of one Store: search and symbols answered per shard and merged, a repo's
+routes on its shard (fanout_repo.py), similar code ranked over every shard's candidates
+(fanout_similar.py), the status summed over the shards (fanout_status.py), the report of
+`dedup --ray` (fanout_duplicates.py), implementations from an org-wide index
+(fanout_impl.py), the webhooks to the cluster's queue (fanout_hooks.py), the pages from
+those documents (fanout_ui.py). Every route of one machine is served.
 
 The backend is any object with ClusterSearch's `search`, `symbols`, `call`, `shard_count`,
 `generations` and `readable_names`; this module does not import the cluster package (the
@@ -31,11 +34,6 @@ from .openapi import openapi_document
 
 # What each shard may take for one request (the search's own default budget).
 TIME_BUDGET_MS = 10_000
-NOT_SHARDED = (
-    "{path} is not served over shards (`serve --ray`) yet; the JSON API's search, "
-    "symbols, file, outline, definition, refs, compare, similar, repos, repos/NAME, status, "
-    "duplicates, implementations and webhook routes are"
-)
 
 
 class FanOutBackend(Protocol):
@@ -61,7 +59,13 @@ def search_route():
     limit = params.integer("limit", 20, 0, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, MAX_LIMIT * 100)
     context = params.integer("context", 0, 0, MAX_CONTEXT)
-    found = backend().search(
+    return jsonify(search_document(q, limit, offset, context).to_json())
+
+
+def search_document(q: str, limit: int, offset: int, context: int) -> ShardedSearchResponse:
+    """The search merged over the shards for this request's reader (the route's and the
+    search page's), within the app's time budget and one machine's response bounds."""
+    return backend().search(
         q,
         limit=limit,
         offset=offset,
@@ -71,7 +75,6 @@ def search_route():
         max_line_chars=MAX_LINE_CHARS,
         readable=readable(),
     )
-    return jsonify(found.to_json())
 
 
 @bp.get("/symbols")
@@ -110,12 +113,12 @@ def create_fanout_app(
         fanout_repo,
         fanout_similar,
         fanout_status,
+        fanout_ui,
         install_guards,
     )
 
     app = Flask(__name__)
     app.json.sort_keys = False
-    app.config[errors.JSON_ONLY] = True  # no HTML pages here, so no HTML error pages
     app.config[BUDGET] = time_budget_ms
     auth = auth or AuthSettings()
     app.extensions[BACKEND] = backend
@@ -128,6 +131,7 @@ def create_fanout_app(
     fanout_duplicates.install(app, data_root)
     fanout_hooks.install(app)
     fanout_impl.install(app)
+    fanout_ui.install(app)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None
     install_auth(app, auth, tokens)
@@ -135,10 +139,5 @@ def create_fanout_app(
     @app.get("/healthz")
     def healthz():
         return jsonify(Health("ok").to_json())
-
-    @app.route("/", defaults={"path": ""})
-    @app.route("/<path:path>")
-    def not_sharded(path: str):
-        raise errors.ApiError(501, NOT_SHARDED.format(path="/" + path))
 
     return app

@@ -130,8 +130,17 @@ def _whole(fan, fn, args: tuple, budget_ms: int | None = None) -> dict:
 
 @bp.get("/implementations")
 def implementations_route():
-    q = params.text("q", required=True)
-    limit = params.integer("limit", 10, 1, 100)
+    answer = implementations_document(
+        params.text("q", required=True), params.integer("limit", 10, 1, 100)
+    )
+    # One machine's JSON, then the coverage fields of every route over shards (whole: a
+    # silent shard is a 503).
+    return jsonify({**answer.to_json(), **coverage([], backend().shard_count())})
+
+
+def implementations_document(q: str, limit: int) -> implementations.ImplementationsResponse:
+    """One machine's answer for this request's reader, from the org-wide index (the route's
+    and the search page's)."""
     who = readable()
     org = current_app.extensions[ORG_INDEX].get(backend())
     keys = org.keys if who is None else {k: r for k, r in org.keys.items() if r in who}
@@ -148,10 +157,7 @@ def implementations_route():
             )
         return entries
 
-    answer = implementations.find_in(org.searcher, keys, q, limit, portals)
-    # One machine's JSON, then the coverage fields of every route over shards (whole: a
-    # silent shard is a 503 above).
-    return jsonify({**answer.to_json(), **coverage([], backend().shard_count())})
+    return implementations.find_in(org.searcher, keys, q, limit, portals)
 
 
 def install(app: Flask) -> None:

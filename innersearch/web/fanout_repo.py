@@ -79,7 +79,12 @@ def _references(_store, snap, name: str, limit: int) -> RefsResponse:
 @bp.get("/file")
 def file_route():
     repo, path = params.text("repo", required=True), params.text("path", required=True)
-    return jsonify(on_owner(repo, _file, (repo, path, params.text("branch"))).to_json())
+    return jsonify(file_document(repo, path, params.text("branch")).to_json())
+
+
+def file_document(repo: str, path: str, branch: str | None) -> data.FileView:
+    """data.file_document on the shard holding `repo` (the route's and the file page's)."""
+    return on_owner(repo, _file, (repo, path, branch))
 
 
 @bp.get("/outline")
@@ -90,25 +95,40 @@ def outline_route():
 
 @bp.get("/compare")
 def compare_route():
-    # Each side is read on its repo's shard (the two may differ), then compared here.
-    a, b = compare_sides()
+    return jsonify(compare_document(*compare_sides()).to_json())
+
+
+def compare_document(a: data.FragmentRef, b: data.FragmentRef) -> data.CompareResponse:
+    """data.compare_document over shards: each side read on its repo's shard (the two may
+    differ), then aligned here."""
     sides = on_owner(a.repo, _compare_side, (a,)), on_owner(b.repo, _compare_side, (b,))
-    return jsonify(data.compare_lines(*sides).to_json())
+    return data.compare_lines(*sides)
 
 
 @bp.get("/repos/<path:name>")
 def repo_route(name: str):
-    return jsonify(on_owner(name, _repo, (name,)).to_json())
+    return jsonify(repo_document(name).to_json())
+
+
+def repo_document(name: str) -> data.RepoResponse:
+    """data.repo_document on the shard holding `name` (the route's and the repo page's)."""
+    return on_owner(name, _repo, (name,))
 
 
 @bp.get("/repos")
 def repos_route():
+    return jsonify(repos_document().to_json())
+
+
+def repos_document() -> ShardedReposResponse:
+    """Every shard's own repos the reader may read, as one machine lists them (the route's
+    and the repos page's ShardedReposResponse)."""
     everywhere = on_all(_own_repos, merged=False)
     # One machine lists them by name (the catalog's order); each repo is on one shard.
     listed = sorted(
         (r for p in answers(everywhere).values() for r in p.repos), key=lambda r: r.name
     )
-    return jsonify(ShardedReposResponse(listed, **everywhere.partial()).to_json())
+    return ShardedReposResponse(listed, **everywhere.partial())
 
 
 @bp.get("/definition")
@@ -133,11 +153,17 @@ def definition_route():
 def refs_route():
     name = params.text("name", required=True)
     limit = params.integer("limit", 1000, 1, 10_000)
+    return jsonify(refs_document(name, limit).to_json())
+
+
+def refs_document(name: str, limit: int) -> ShardedRefsResponse:
+    """`name`'s definitions and uses from every shard, merged in one machine's order (the
+    route's and the symbol page's ShardedRefsResponse)."""
     start = time.perf_counter()
     everywhere = on_all(_references, (name, limit))
     out = merge_references(name, list(answers(everywhere).values()), limit)
     out.took_ms = (time.perf_counter() - start) * 1000
-    return jsonify(covered(out, ShardedRefsResponse, everywhere.partial()).to_json())
+    return covered(out, ShardedRefsResponse, everywhere.partial())
 
 
 ShardedReposResponse = sharded(

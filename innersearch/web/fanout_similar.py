@@ -28,11 +28,17 @@ def _candidates(store, snap, snippet: str, lang: str | None) -> dedup.SnippetCan
 
 @bp.post("/similar")
 def similar_route():
+    return jsonify(similar_document(*similar_body()).to_json())
+
+
+def similar_document(snippet: object, lang: object, limit: object) -> SimilarResponse:
+    """The answer for this request's reader (the route's and the /similar page's); 400 on
+    a bad request, as answers.similar."""
     started = time.monotonic()
-    asked = similar_request(*similar_body())
+    asked = similar_request(snippet, lang, limit)
     everywhere = on_all(_candidates, (asked.snippet, asked.lang))
     found = dedup.ranked(list(answers(everywhere).values()), asked.limit, started)
-    return jsonify(covered(found, ShardedSimilarResponse, everywhere.partial()).to_json())
+    return covered(found, ShardedSimilarResponse, everywhere.partial())
 
 
 ShardedSimilarResponse = sharded(

@@ -79,6 +79,12 @@ def _blob_rows(store: Store, snap: Snapshot) -> BlobRows:
 
 @bp.get("/status")
 def status_route():
+    return jsonify(status_document().to_json())
+
+
+def status_document() -> ShardedStatusReport:
+    """The status of every shard's repos the reader may read, added up (the route's and the
+    status page's ShardedStatusReport)."""
     who, fan = readable(), backend()
     key = (fan.generations(), who)
     cache, lock = current_app.extensions[TOTALS]
@@ -95,7 +101,7 @@ def status_route():
                     cache.clear()
                 cache[key] = totals
     merged = merge_status([p.report for p in parts], totals)
-    return jsonify(covered(merged, ShardedStatusReport, found.partial()).to_json())
+    return covered(merged, ShardedStatusReport, found.partial())
 
 
 def install(app) -> None:

@@ -1,7 +1,8 @@
 """The HTML pages: search, file, symbol, repos, duplicates, "does this exist?", status.
 
-Pages render the same documents the JSON API returns (answers.py, data.py) and work without
-JavaScript; static/app.js adds search as you type, keyboard navigation and definition popups.
+Pages render the documents the JSON API returns, read from the app's page source (pages.py:
+one Store, or the shards under `serve --ray`), and work without JavaScript; static/app.js
+adds search as you type, keyboard navigation and definition popups.
 """
 
 from __future__ import annotations
@@ -9,20 +10,19 @@ from __future__ import annotations
 import difflib
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, Response, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
-from innersearch.indexer.status import status_report
-from innersearch.search import api as search
 from innersearch.search import implementations
 from innersearch.search.api import QueryError
 from innersearch.search.query import Filter, tokenize
 
-from . import answers, data, params, state
+from . import answers, params
 from .errors import ApiError
 from .highlight import highlight_lines, highlight_snippet
+from .pages import PageSource, register, source
 
 bp = Blueprint("ui", __name__)
 
@@ -34,11 +34,24 @@ IMPLEMENTATIONS_SHOWN = 5  # repos above the file results of a plain-words query
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-def register_filters(app: Flask) -> None:
+def install(app: Flask, pages: PageSource) -> None:
+    """The HTML pages on `app`, reading the documents `pages` answers."""
+    register(app, pages)
+    app.register_blueprint(bp)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["short"] = lambda commit: (commit or "")[:10]
     app.jinja_env.filters["bytes"] = human_bytes
     app.jinja_env.globals["kind_letter"] = kind_letter
+    app.jinja_env.globals["api_url"] = api_url
+
+
+def api_url(route: str, **values) -> str:
+    """The URL of the JSON API's `route` (its view's name): the pages link to the JSON they
+    show, whichever blueprint serves it on this app (one per part of the API over shards)."""
+    for endpoint in current_app.view_functions:
+        if endpoint.startswith("api") and endpoint.endswith("." + route):
+            return url_for(endpoint, **values)
+    raise LookupError(f"no JSON route {route!r} on this app")
 
 
 _KIND_LETTERS = {
@@ -119,12 +132,12 @@ def _path_html(result: dict) -> Markup:
 def search_view(q: str | None, offset: int) -> dict:
     """What the search page and the results fragment render."""
     view: dict = {"q": q or "", "offset": offset, "page_size": PAGE_SIZE, "result": None}
+    pages = source()
     if not q:
-        snap = state.snapshot()
-        view["indexed"] = {"repos": len(snap.repos), "files": len(snap.files)}
+        view["indexed"] = pages.indexed()
         return view
     try:
-        result = answers.run_search(q, PAGE_SIZE, offset, UI_CONTEXT).to_json()
+        result = pages.search(q, PAGE_SIZE, offset, UI_CONTEXT).to_json()
     except QueryError as err:
         view["error"] = {"message": err.message, "position": err.position}
         return view
@@ -146,9 +159,10 @@ def search_view(q: str | None, offset: int) -> dict:
     }
     view["result"] = result
     if not offset and implementations.plain_words(q):  # plain words: who implements them?
-        view["implementations"] = implementations.find(
-            state.snapshot(), q, limit=IMPLEMENTATIONS_SHOWN
-        ).to_json()
+        try:
+            view["implementations"] = pages.implementations(q, IMPLEMENTATIONS_SHOWN).to_json()
+        except ApiError as err:  # over shards, a silent shard: the file results still show
+            view["implementations_note"] = err.message
     return view
 
 
@@ -190,7 +204,7 @@ def results_fragment():
 def file_page():
     repo = params.text("repo", required=True)
     path = params.text("path", required=True)
-    doc = data.file_document(state.snapshot(), repo, path, params.text("branch"))
+    doc = source().file(repo, path, params.text("branch"))
     defined = {s.name for s in doc.symbols}
     used = {(name, line) for name, lines in doc.references.items() for line in lines}
 
@@ -219,7 +233,7 @@ def _occurrences(text: str, name: str) -> list[list[int]]:
 @bp.get("/symbol")
 def symbol_page():
     name = params.text("name", required=True)
-    refs = search.references(state.snapshot(), name, limit=1000).to_json()
+    refs = source().references(name, 1000).to_json()
     for repo in refs["repos"]:
         for f in repo["files"]:
             for line in f["lines"]:
@@ -234,16 +248,17 @@ def symbol_page():
 
 @bp.get("/repos")
 def repos_page():
-    found = data.repos_document(state.snapshot()).to_json()
-    return render_template("repos.html", repos=found["repos"])
+    found = source().repos().to_json()
+    return render_template("repos.html", repos=found["repos"], listed=found)
 
 
 @bp.get("/repos/<path:name>")
 def repo_page(name: str):
     # The templates read the JSON documents: the page shows what the API answers.
-    doc = data.repo_document(state.snapshot(), name).to_json()
+    pages = source()
+    doc = pages.repo(name).to_json()
     readme_html = render_readme(doc["readme"]) if doc["readme"] else None
-    dups = answers.latest_duplicates().involving(name).to_json()
+    dups = pages.duplicates().involving(name).to_json()
     return render_template("repo.html", repo=doc, readme_html=readme_html, duplicates=dups)
 
 
@@ -281,36 +296,51 @@ CLONES_PER_PAGE = 50
 
 @bp.get("/duplicates")
 def duplicates_page():
-    found = answers.latest_duplicates()
-    snap = state.snapshot()
+    pages = source()
+    found = pages.duplicates()
     repo = params.text("repo")
     page = params.integer("page", 1, 1, 1_000_000)
     report, narrowed = found.to_json(), found.involving(repo).to_json()
     libraries, clones = narrowed["libraries"], narrowed["clone_classes"]
     start = (page - 1) * CLONES_PER_PAGE
+    shown = clones[start : start + CLONES_PER_PAGE]
+    # The files the page may link to, asked for at once (over shards: one round).
+    present = pages.files_present(_sides(libraries, shown))
 
     def is_file(side: dict) -> bool:
-        return bool(side.get("path")) and snap.file(side["repo"], side["path"]) is not None
+        return (side["repo"], side.get("path") or "") in present
 
     return render_template(
         "duplicates.html",
         report=report,
         libraries=libraries,
-        clones=clones[start : start + CLONES_PER_PAGE],
+        clones=shown,
         clones_total=len(clones),
         clones_from=start,
         page=page,
         repo_filter=repo or "",
-        repo_names=sorted(snap.repos),
+        repo_names=pages.repo_names(),
         compare_url=compare_url,
         is_file=is_file,
     )
 
 
+def _sides(libraries: list[dict], clones: list[dict]) -> set[tuple[str, str]]:
+    """The (repo, path) the duplicates page may link to as files: each library's side and
+    file pairs, each shown clone class' members (duplicates.html's `is_file` calls)."""
+    out = set()
+    for lib in libraries:
+        out |= {(lib[k]["repo"], lib[k]["path"]) for k in ("a", "b") if lib[k].get("path")}
+        for fp in lib["evidence"].get("file_pairs") or ():
+            out |= {(lib["a"]["repo"], fp["a"]), (lib["b"]["repo"], fp["b"])}
+    out |= {(m["repo"], m["path"]) for c in clones for m in c["members"] if m.get("path")}
+    return out
+
+
 @bp.get("/duplicates/compare")
 def compare_page():
     a, b = answers.compare_sides()
-    doc = data.compare_document(state.snapshot(), a, b).to_json()
+    doc = source().compare(a, b).to_json()
     for row in doc["rows"]:
         marks = {"a": [], "b": []}
         if row["op"] == "replace" and row["a"] and row["b"]:
@@ -340,12 +370,13 @@ def changed_ranges(a: str, b: str) -> dict[str, list[list[int]]]:
 
 @bp.route("/similar", methods=["GET", "POST"])
 def similar_page():
+    pages = source()
     snippet = request.form.get("snippet", "") if request.method == "POST" else ""
     lang = request.form.get("lang", "") if request.method == "POST" else ""
     found, error = None, None
     if request.method == "POST":
         try:
-            found = answers.similar(snippet, lang or None, 10).to_json()
+            found = pages.similar(snippet, lang or None, 10).to_json()
         except ApiError as err:
             error = err.message
     return render_template("similar.html", snippet=snippet, lang=lang, found=found, error=error)
@@ -356,7 +387,7 @@ def similar_page():
 
 @bp.get("/status")
 def status_page():
-    report = status_report(state.store(), snapshot=state.snapshot()).to_json()
+    report = source().status().to_json()
     return render_template("status.html", report=report)
 
 
