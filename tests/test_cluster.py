@@ -720,10 +720,21 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 def _kill_actor(ray, searcher: ClusterSearch, shard: str) -> None:
-    """Kill the actor serving `shard` (the one every process of this data dir shares)."""
+    """Kill the actor serving `shard` (the one every process of this data dir shares) and
+    wait until it is gone: ray.kill only asks, and on a loaded machine the next request
+    could still reach it."""
     h = next(h for h in searcher.handles if h.shard == shard)
     name = f"{actor_name(searcher.layout.root, shard)}-{h.node[:12]}"
-    ray.kill(ray.get_actor(name, namespace="innersearch"), no_restart=True)
+    actor = ray.get_actor(name, namespace="innersearch")
+    ray.kill(actor, no_restart=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            ray.get(actor.node.remote(), timeout=5)
+        except Exception:  # noqa: BLE001 - RayActorError (or a timeout): it is gone
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the actor of {shard} is still answering")
 
 
 def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):

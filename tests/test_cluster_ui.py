@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import urllib.parse
 
 import pytest
 from waitress import create_server
 
 from innersearch.cluster.dedup import find_duplicates_cluster
-from innersearch.cluster.search import ClusterSearch
 from innersearch.dedup.api import find_duplicates
 from innersearch.web import create_app
 from innersearch.web.fanout import create_fanout_app
@@ -37,21 +35,6 @@ _VOLATILE = [
 ]
 ALPHA = 'href="/repos/alpha"'  # a link to alpha, on every page that lists it
 _IMPLEMENTATIONS = re.compile(r'<section class="implementations".*?</section>', re.S)
-
-
-def _kill(ray, searcher: ClusterSearch, shard: str) -> None:
-    """Kill `shard`'s actor and wait until it is gone: ray.kill only asks, and on a loaded
-    machine the next request could still reach it."""
-    _kill_actor(ray, searcher, shard)
-    actor = next(h.actor for h in searcher.handles if h.shard == shard)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            ray.get(actor.node.remote(), timeout=5)
-        except Exception:  # noqa: BLE001 - RayActorError (or a timeout): it is gone
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the actor of {shard} is still answering")
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +177,7 @@ def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: 
     whole = _html(many, "/?q=hello", who)
     assert "Partial:" not in whole[1] and ALPHA in whole[1]
 
-    _kill(ray, searcher, shard)
+    _kill_actor(ray, searcher, shard)
     got = many.get("/?q=hello", headers=who)
     html = got.get_data(as_text=True)
     assert got.status_code == 200 and "Partial:" in html, html[-2000:]
@@ -205,7 +188,7 @@ def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: 
     files = _IMPLEMENTATIONS.sub("", html)
     assert ALPHA not in files and '<article class="result">' in files
     # Whether the box can answer or not, the page is the search results, never an error.
-    _kill(ray, searcher, shard)
+    _kill_actor(ray, searcher, shard)
     got = many.get("/?q=rate+limiter", headers=who)
     html = got.get_data(as_text=True)
     assert got.status_code == 200 and "Partial:" in html and '<article class="result">' in html
@@ -218,13 +201,13 @@ def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: 
     pages = {"/search/results?q=hello": ALPHA, "/status": ALPHA, "/repos": ALPHA}
     pages["/symbol?name=RateLimiter"] = '<span class="repo">alpha</span>'  # a definition
     for url, alpha in pages.items():
-        _kill(ray, searcher, shard)
+        _kill_actor(ray, searcher, shard)
         got = many.get(url, headers=who)
         html = got.get_data(as_text=True)
         assert got.status_code == 200 and "Partial:" in html and shard in html, url
         assert alpha not in _IMPLEMENTATIONS.sub("", html), url
         assert alpha in many.get(url, headers=who).get_data(as_text=True), url
-    _kill(ray, searcher, shard)
+    _kill_actor(ray, searcher, shard)
     got = many.get("/repos/alpha", headers=who)
     assert got.status_code == 503 and shard in got.get_data(as_text=True)
     assert many.get("/repos/alpha", headers=who).status_code == 200
