@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,17 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from innersearch.cluster import connect  # noqa: E402
-from innersearch.cluster.index import index_cluster  # noqa: E402
-from innersearch.cluster.local import LocalCluster  # noqa: E402
-from innersearch.cluster.search import ClusterSearch  # noqa: E402
-from innersearch.indexer import layout  # noqa: E402
-from innersearch.indexer.run import index_sources  # noqa: E402
+from sharded_org import SHARDS, one_and_sharded, uptime  # noqa: E402
+
 from innersearch.indexer.store import Store  # noqa: E402
 from innersearch.web import create_app  # noqa: E402
 from innersearch.web.fanout import create_fanout_app  # noqa: E402
-
-SHARDS = 4
 
 
 def _pages(snap) -> list[tuple[str, str | None]]:
@@ -42,8 +35,8 @@ def _pages(snap) -> list[tuple[str, str | None]]:
     path = snap.default_files_by_repo()[repo][0].path
     return [
         ("/", None),
-        # Quoted: one machine adds the implementations box to plain words, not served over
-        # shards yet; a quoted word is the same search and page on both.
+        # Quoted: plain words add the implementations box, whose org-wide index over shards
+        # bench/org_impl_index.py times; a quoted word is the same search without it.
         ("/?q=%22retry%22", "/api/v1/search?q=%22retry%22&limit=20&context=2"),
         ("/?q=%2Fretry%7Cbackoff%2F", "/api/v1/search?q=%2Fretry%7Cbackoff%2F&limit=20&context=2"),
         ("/?q=lang%3Apython+timeout", "/api/v1/search?q=lang%3Apython+timeout&limit=20&context=2"),
@@ -63,10 +56,6 @@ def _ms(client, url: str) -> float:
     return took
 
 
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repos", default="/tmp/sample-org/repos")
@@ -80,23 +69,12 @@ def main() -> int:
     src.mkdir(parents=True)
     for repo in sorted(p for p in Path(args.repos).iterdir() if p.is_dir())[: args.take]:
         (src / repo.name).symlink_to(repo.resolve())
-    one = layout.DataDir(work / "one")
-    index_sources(one, [str(src)], say=lambda _m: None)
-
-    cluster = LocalCluster().start()
-    try:
-        cluster.add_node()
-        ray = connect(cluster.address)
-        cluster.wait_nodes(ray, 2)
-        fan = layout.DataDir(work / "fan")
-        summary = index_cluster(cluster.address, fan, [str(src)], SHARDS, say=lambda _m: None)
-        assert not summary.failed, summary.failed
-        searcher = ClusterSearch.open(cluster.address, fan.root)
-        store = Store(one)
+    with one_and_sharded(src, work) as org:
+        store = Store(org.one)
         local = create_app(store, cache_entries=0).test_client()  # no cache: each page works
-        over = create_fanout_app(searcher, fan.root).test_client()
+        over = create_fanout_app(org.searcher, org.many.root).test_client()
         pages = _pages(store.snapshot())
-        print(f"before: {_uptime()}", flush=True)
+        print(f"before: {uptime()}", flush=True)
         times: dict[str, tuple[list, list, list]] = {p: ([], [], []) for p, _j in pages}
         for run in range(args.runs + 1):  # the first round warms every cache, not counted
             for page, route in pages:
@@ -105,7 +83,7 @@ def main() -> int:
                 if run:
                     for kept, value in zip(times[page], (a, b, c), strict=True):
                         kept.append(value)
-        print(f"after: {_uptime()}")
+        print(f"after: {uptime()}")
         print(f"{args.take} repos, {SHARDS} shards on 2 nodes, {args.runs} runs, medians:")
         print("| page | one machine | serve --ray | ratio | its JSON over shards | HTML/JSON |")
         print("|---|---|---|---|---|---|")
@@ -113,13 +91,7 @@ def main() -> int:
             a, b, c = (statistics.median(v) for v in times[page])
             json_cells = f"{c:.1f} ms | {b / c:.2f}x" if route else "- | -"
             print(f"| `{page}` | {a:.1f} ms | {b:.1f} ms | {b / a:.2f}x | {json_cells} |")
-        searcher.close()
         store.close()
-    finally:
-        import ray as ray_module
-
-        ray_module.shutdown()
-        cluster.stop()
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

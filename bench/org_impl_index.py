@@ -13,7 +13,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -23,23 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from innersearch.cluster import connect  # noqa: E402
-from innersearch.cluster.index import index_cluster  # noqa: E402
-from innersearch.cluster.local import LocalCluster  # noqa: E402
-from innersearch.cluster.search import ClusterSearch  # noqa: E402
+from sharded_org import SHARDS, one_and_sharded, uptime  # noqa: E402
+
 from innersearch.indexer import implindex, layout  # noqa: E402
-from innersearch.indexer.run import index_sources  # noqa: E402
 from innersearch.indexer.store import Store  # noqa: E402
 from innersearch.web import create_app  # noqa: E402
 from innersearch.web.fanout import create_fanout_app  # noqa: E402
 from innersearch.web.fanout_impl import ORG_INDEX  # noqa: E402
 
-SHARDS = 4
 TEXT = (implindex.F_TITLE, implindex.F_ABOUT, implindex.F_BODY)
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def _dir_mib(path: Path) -> float:
@@ -66,26 +57,10 @@ def main() -> int:
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    print(f"load before: {_uptime()}")
-    one = layout.DataDir(work / "one")
-    index_sources(one, [args.repos], say=lambda _m: None)
-    cluster = LocalCluster().start()
-    try:
-        cluster.add_node()
-        ray = connect(cluster.address)
-        cluster.wait_nodes(ray, 2)
-        many = layout.DataDir(work / "many")
-        summary = index_cluster(cluster.address, many, [args.repos], SHARDS, say=lambda _m: None)
-        assert not summary.failed, summary.failed
-        searcher = ClusterSearch.open(cluster.address, many.root)
-        try:
-            report(args, one, many, searcher)
-        finally:
-            searcher.close()
-        ray.shutdown()
-    finally:
-        cluster.stop()
-    print(f"load after: {_uptime()}")
+    print(f"load before: {uptime()}")
+    with one_and_sharded(Path(args.repos), work) as org:
+        report(args, org.one, org.many, org.searcher)
+    print(f"load after: {uptime()}")
     return 0
 
 
