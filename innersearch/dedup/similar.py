@@ -148,7 +148,8 @@ def similar_to(
     """The fragments most like `snippet`, among the files of `snapshot` (default: all, at
     the store's current state)."""
     started = time.monotonic()
-    found = snippet_candidates(store, snapshot or store.snapshot(), snippet, lang)
+    snap = snapshot if snapshot is not None else store.snapshot()
+    found = snippet_candidates(store, snap, snippet, lang)
     return ranked([found], limit, started)
 
 
