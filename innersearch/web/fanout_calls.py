@@ -39,7 +39,7 @@ def on_all(fn: Callable, args: tuple = (), merged: bool = True):
     found = backend().call(
         fn, args, readable(), current_app.config[BUDGET], repo=None, merged=merged
     )
-    _raise_failure(found)
+    raise_failure(found)
     return found
 
 
@@ -47,7 +47,7 @@ def on_owner(repo: str, fn: Callable, args: tuple = ()):
     """fn's value on the shard holding `repo`; 503 when that shard did not answer in time
     (the shard is known from the name alone: saying which tells nothing of the repo)."""
     found = backend().call(fn, args, readable(), current_app.config[BUDGET], repo=repo)
-    _raise_failure(found)
+    raise_failure(found)
     if found.missing:
         raise errors.ApiError(
             503, f"shard {found.missing[0]} (where {repo!r} would be) did not answer in time"
@@ -65,7 +65,8 @@ def whole() -> dict:
     return coverage([], backend().shard_count())
 
 
-def _raise_failure(found) -> None:
+def raise_failure(found) -> None:
+    """The error a shard raised, as this request's ApiError (nothing when none did)."""
     # The same error on every shard (a bad parameter) or a repo's own shard's: the first
     # by shard id, so the answer does not depend on which shard was fastest.
     for _shard, err in sorted(found.failures.items()):

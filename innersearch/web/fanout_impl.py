@@ -26,7 +26,7 @@ from innersearch.search import implementations, portal
 from innersearch.search.sharded import coverage
 
 from . import errors, params
-from .fanout_calls import BUDGET, backend, on_all, readable
+from .fanout_calls import BUDGET, backend, on_all, raise_failure, readable
 
 bp = Blueprint("api_impl", __name__, url_prefix="/api/v1")
 ORG_INDEX = "innersearch.fanout.implementations"
@@ -114,8 +114,7 @@ def _whole(fan, fn, args: tuple, budget_ms: int | None = None) -> dict:
     organization's); a shard's error, or its silence, is the route's error."""
     budget_ms = budget_ms or current_app.config[BUDGET]
     found = fan.call(fn, args, None, budget_ms, repo=None, merged=False)
-    for _shard, err in sorted(found.failures.items()):
-        raise errors.ApiError(err.status, err.message, err.position)
+    raise_failure(found)
     if found.missing:
         raise errors.ApiError(
             503,
