@@ -122,11 +122,13 @@ class ShardSearcher:
             own = frozenset(snap.repos)
         return (snap if readable is None else snap.restricted_to(frozenset(readable))), own
 
-    def readable(self, principal: Principal) -> tuple[str, int, list[str]]:
+    def readable(self, principal: Principal) -> tuple[str, int, tuple[list[str], bool]]:
         """The repos of this shard `principal` may read (access.py decides, with the rules
-        this shard was indexed with)."""
+        this shard was indexed with), and whether they are all of its repos (of the same
+        snapshot: a repo added since is never taken as read)."""
         snap = self.store.snapshot()
-        return self.shard, snap.generation, sorted(snap.view_full.readable_names(principal))
+        names = snap.view_full.readable_names(principal)
+        return self.shard, snap.generation, (sorted(names), names >= snap.repos.keys())
 
     def symbols(
         self, query: str, kind: str | None, lang: str | None, limit: int, readable
@@ -226,7 +228,7 @@ class ClusterSearch:
     max_concurrency: int = ACTOR_THREADS
     layout_stamp: int | None = None
     rows: dict[str, list[RepoRow]] = field(default_factory=dict)  # each shard's repo rows
-    readers: dict[tuple, frozenset[str]] = field(default_factory=dict)  # readable_names'
+    readers: dict[tuple, frozenset[str] | None] = field(default_factory=dict)  # readable_names'
     asked_again: int = 0  # shards whose share of a page was not enough (_search_shards)
     # True: each shard is first asked for its share of the page (shard_want). Off by default:
     # it halves the work of broad queries but asks again whenever a page sits mostly in one
@@ -406,19 +408,25 @@ class ClusterSearch:
             **coverage(missing, len(self.handles)),
         )
 
-    def readable_names(self, principal: Principal, time_budget_ms: int = 10000) -> frozenset[str]:
+    def readable_names(
+        self, principal: Principal, time_budget_ms: int = 10000
+    ) -> frozenset[str] | None:
         """The repos `principal` may read on any shard (each shard's access.py decides for
-        its own repos); a shard that does not answer adds none. Remembered per principal
+        its own repos); a shard that does not answer adds none. None when every shard
+        answered that it is all of its repos: a reader of everything, shown what --auth none
+        shows, as one machine shows it (Snapshot.restricted_to). Remembered per principal
         until a shard's generation moves."""
         key = (principal, tuple(h.generation for h in self.handles))
-        found = self.readers.get(key)
-        if found is None:
-            answers, missing = self._run("readable", (principal,), time_budget_ms)
-            found = frozenset(n for names in answers.values() for n in names)
-            if not missing:
-                if len(self.readers) >= MAX_PRINCIPALS:
-                    self.readers.clear()
-                self.readers[(principal, tuple(h.generation for h in self.handles))] = found
+        if key in self.readers:
+            return self.readers[key]
+        answers, missing = self._run("readable", (principal,), time_budget_ms)
+        found = frozenset(n for names, _all in answers.values() for n in names)
+        if not missing and all(every for _names, every in answers.values()):
+            found = None
+        if not missing:
+            if len(self.readers) >= MAX_PRINCIPALS:
+                self.readers.clear()
+            self.readers[(principal, tuple(h.generation for h in self.handles))] = found
         return found
 
     def owner(self, repo: str) -> str:

@@ -24,9 +24,9 @@ def backend():
 
 
 def readable() -> frozenset[str] | None:
-    """The repos this request may read (None: every one, with --auth none): access.py
-    decides on each shard, and the set is passed to every shard's call. Without an identity
-    under auth: 401, never everything."""
+    """The repos this request may read (None: every one, with --auth none or for a reader
+    of every repo of every shard): access.py decides on each shard, and the set is passed to
+    every shard's call. Without an identity under auth: 401, never everything."""
     if not current_app.extensions["innersearch.auth"].enabled:
         return None
     if g.get("principal") is None:
