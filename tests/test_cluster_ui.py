@@ -213,6 +213,27 @@ def test_a_killed_shard_is_named_on_the_search_page(org, ray_cluster):  # noqa: 
     assert many.get("/repos/alpha", headers=who).status_code == 200
 
 
+def test_a_killed_shard_is_named_on_the_duplicates_page(org, reports, ray_cluster):  # noqa: F811
+    _cluster, ray = ray_cluster
+    searcher = org["search"]
+    _one, many = _apps(org)
+    who = _as("carol", "core")
+    link = '<a class="path" href="/file?repo=gamma&amp;path=lib/core.py'  # a side's file
+    whole = _html(many, "/duplicates", who)
+    assert "Partial:" not in whole[1] and link in whole[1]
+    shard = searcher.owner("gamma")
+    _kill_actor(ray, searcher, shard)
+    got = many.get("/duplicates", headers=who)
+    html = got.get_data(as_text=True)
+    # The report is whole (the gateway holds it); the silent shard's files lose their links,
+    # and the page says which shard and why.
+    assert got.status_code == 200 and "Partial:" in html, html[-2000:]
+    notice = re.search(r'<div class="notice partial".*?</div>', html, re.S).group(0)
+    assert f'<span class="mono">{shard}</span>' in notice and "without links" in notice
+    assert link not in html and '<span class="path">lib/core.py/</span>' in html
+    assert _html(many, "/duplicates", who) == whole  # the actor is started again
+
+
 @pytest.fixture(scope="module")
 def fanout_server(org):  # noqa: F811
     """The fan-out app (--auth none) on waitress on a loopback port, as `serve --ray` runs it."""

@@ -16,7 +16,7 @@ from innersearch.search.sharded import ShardedSearchResponse
 
 from . import data, pages, ui
 from .fanout import search_document
-from .fanout_calls import answers, on_all
+from .fanout_calls import answers, backend, on_all
 from .fanout_duplicates import served_report
 from .fanout_impl import implementations_document
 from .fanout_repo import (
@@ -78,11 +78,15 @@ class FanOutPages:
         found = answers(on_all(_names, merged=False)).values()
         return sorted(n for names in found for n in names)
 
-    def files_present(self, wanted: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    def files_present(self, wanted: set[tuple[str, str]]) -> pages.FilesPresent:
         if not wanted:
-            return frozenset()
-        found = answers(on_all(_present, (sorted(wanted),), merged=False)).values()
-        return frozenset(w for part in found for w in part)
+            return pages.FilesPresent(frozenset(), shards=backend().shard_count())
+        found = on_all(_present, (sorted(wanted),), merged=False)
+        files = frozenset(w for part in answers(found).values() for w in part)
+        cover = found.partial()
+        return pages.FilesPresent(
+            files, cover["partial"], tuple(cover["partial_shards"]), cover["shards"]
+        )
 
     def compare(self, a: data.FragmentRef, b: data.FragmentRef) -> data.CompareResponse:
         return compare_document(a, b)

@@ -33,6 +33,17 @@ class IndexedCounts:
     files: int
 
 
+@dataclass(frozen=True)
+class FilesPresent:
+    """Which asked (repo, path) are default-branch files the reader may read; over shards,
+    the shards that did not answer in time (their files are shown without links)."""
+
+    files: frozenset[tuple[str, str]]
+    partial: bool = False
+    partial_shards: tuple[str, ...] = ()
+    shards: int = 1
+
+
 class PageSource(Protocol):
     """The documents of this request's reader that the pages render (each raises the ApiError
     the JSON route answers: 404 for an unknown or unreadable repo, 400 for a bad query)."""
@@ -55,7 +66,7 @@ class PageSource(Protocol):
 
     def repo_names(self) -> list[str]: ...
 
-    def files_present(self, wanted: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    def files_present(self, wanted: set[tuple[str, str]]) -> FilesPresent:
         """Which (repo, path) of `wanted` are files of the default branch the reader may read."""
         ...
 
@@ -97,9 +108,9 @@ class LocalPages:
     def repo_names(self) -> list[str]:
         return sorted(state.snapshot().repos)
 
-    def files_present(self, wanted: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    def files_present(self, wanted: set[tuple[str, str]]) -> FilesPresent:
         snap = state.snapshot()
-        return frozenset(w for w in wanted if snap.file(*w) is not None)
+        return FilesPresent(frozenset(w for w in wanted if snap.file(*w) is not None))
 
     def compare(self, a: data.FragmentRef, b: data.FragmentRef) -> data.CompareResponse:
         return data.compare_document(state.snapshot(), a, b)

@@ -308,7 +308,7 @@ def duplicates_page():
     present = pages.files_present(_sides(libraries, shown))
 
     def is_file(side: dict) -> bool:
-        return (side["repo"], side.get("path") or "") in present
+        return (side["repo"], side.get("path") or "") in present.files
 
     return render_template(
         "duplicates.html",
@@ -322,6 +322,7 @@ def duplicates_page():
         repo_names=pages.repo_names(),
         compare_url=compare_url,
         is_file=is_file,
+        present=present,
     )
 
 
