@@ -150,10 +150,12 @@ def implementations_document(q: str, limit: int) -> implementations.Implementati
             return {}
         found = on_all(_portals, (repos, now), merged=True)
         entries = {r: p for part in found.answers.values() for r, p in part.items()}
-        if found.missing or set(repos) - entries.keys():
+        if found.missing:
             raise errors.ApiError(
                 503, f"shards {', '.join(sorted(found.missing))} did not answer in time"
             )
+        if set(repos) - entries.keys():  # removed or moved since the org-wide index was made
+            raise errors.ApiError(503, "the shards changed during this request: ask again")
         return entries
 
     return implementations.find_in(org.searcher, keys, q, limit, portals)
