@@ -102,3 +102,22 @@ def test_the_org_index_is_kept_until_a_shard_moves(org):  # noqa: F811
     assert first is not None and first.documents > 0
     assert many.get(_url("rate limiter")).status_code == 200
     assert cache.current is first  # the same generations: not built again
+
+
+def test_serve_builds_the_org_wide_index_before_the_first_query(org):  # noqa: F811
+    import time
+
+    from innersearch.web.fanout_impl import ORG_INDEX
+
+    cold = create_fanout_app(org["search"], org["data"].root)
+    assert cold.extensions[ORG_INDEX].current is None  # built by the first query only
+    app = create_fanout_app(org["search"], org["data"].root, warm=True)  # as `serve` makes it
+    cache = app.extensions[ORG_INDEX]
+    deadline = time.monotonic() + 60
+    while cache.current is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    built = cache.current
+    assert built is not None and built.documents > 0  # no request was made
+    got = app.test_client().get(_url("logging"))
+    assert got.status_code == 200 and got.get_json()["implementations"]
+    assert cache.current is built  # the query used it, not a build of its own

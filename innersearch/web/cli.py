@@ -223,7 +223,7 @@ def _serve_fanout(args: argparse.Namespace, auth) -> int:
 def _fanout_app(args: argparse.Namespace, auth):
     from .fanout import create_fanout_app
 
-    return create_fanout_app(args.fanout(), args.fanout_root, _allowed_hosts(args), auth)
+    return create_fanout_app(args.fanout(), args.fanout_root, _allowed_hosts(args), auth, warm=True)
 
 
 def _worker(args: argparse.Namespace, sock, auth) -> None:

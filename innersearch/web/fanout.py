@@ -103,9 +103,11 @@ def create_fanout_app(
     allowed_hosts: set[str] | None = None,
     auth: AuthSettings | None = None,
     time_budget_ms: int = TIME_BUDGET_MS,
+    warm: bool = False,
 ) -> Flask:
     """The app answering from `backend`; `data_root` holds the token file (--auth token);
-    a shard that has not answered within `time_budget_ms` is named in `partial_shards`."""
+    a shard that has not answered within `time_budget_ms` is named in `partial_shards`.
+    `warm`: build the org-wide implementations index in the background now (`serve`)."""
     from . import (
         fanout_duplicates,
         fanout_hooks,
@@ -131,6 +133,8 @@ def create_fanout_app(
     fanout_duplicates.install(app, data_root)
     fanout_hooks.install(app)
     fanout_impl.install(app)
+    if warm:
+        fanout_impl.warm_up(app)
     fanout_ui.install(app)
     install_guards(app, allowed_hosts)
     tokens = open_tokens(layout.DataDir(Path(data_root))) if "token" in auth.modes else None

@@ -164,3 +164,20 @@ def implementations_document(q: str, limit: int) -> implementations.Implementati
 def install(app: Flask) -> None:
     app.extensions[ORG_INDEX] = OrgIndexCache()
     app.register_blueprint(bp)
+
+
+def warm_up(app: Flask) -> threading.Thread:
+    """Build the org-wide index in the background now, so the first "does anyone have"
+    query after a start does not wait for it (the first build describes every repo again:
+    up to BUILD_BUDGET_MS). A failure (a silent shard) only leaves it to the first query."""
+
+    def build() -> None:
+        with app.app_context():
+            try:
+                app.extensions[ORG_INDEX].get(backend())
+            except Exception as err:  # noqa: BLE001 - a silent or dead shard: the query builds it
+                app.logger.warning("implementations index not built at start: %s", err)
+
+    thread = threading.Thread(target=build, name="org-implementations-warm-up", daemon=True)
+    thread.start()
+    return thread
