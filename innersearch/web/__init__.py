@@ -40,10 +40,10 @@ def create_app(
     `cache_entries` bounds the search result cache (0 disables it); `allowed_hosts` (host
     names, without port) are the only Host headers answered (None: any); `auth`: who the
     requests act for (None: no authentication, every repo shown)."""
-    from . import api, hooks, pages, ui
+    from . import api, hooks, jsonprovider, pages, ui
 
     app = Flask(__name__)
-    app.json.sort_keys = False  # keep the documented field order; it also saves time
+    jsonprovider.install(app)
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # a pasted snippet, not an upload
     store = store if store is not None else Store.open(data_dir)
     auth = auth or AuthSettings()

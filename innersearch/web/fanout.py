@@ -117,10 +117,11 @@ def create_fanout_app(
         fanout_status,
         fanout_ui,
         install_guards,
+        jsonprovider,
     )
 
     app = Flask(__name__)
-    app.json.sort_keys = False
+    jsonprovider.install(app)
     app.config[BUDGET] = time_budget_ms
     auth = auth or AuthSettings()
     app.extensions[BACKEND] = backend
