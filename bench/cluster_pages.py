@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sharded_org import SHARDS, one_and_sharded, uptime  # noqa: E402
+from sharded_org import SHARDS, first_repos, one_and_sharded, org_arguments, uptime  # noqa: E402
 
 from innersearch.indexer.store import Store  # noqa: E402
 from innersearch.web import create_app  # noqa: E402
@@ -58,17 +58,11 @@ def _ms(client, url: str) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repos", default="/tmp/sample-org/repos")
-    ap.add_argument("--take", type=int, default=12)
-    ap.add_argument("--work", default="/var/tmp/rayui/pages-bench")
+    org_arguments(ap, "/var/tmp/rayui/pages-bench")
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
     work = Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    src = work / "repos"
-    src.mkdir(parents=True)
-    for repo in sorted(p for p in Path(args.repos).iterdir() if p.is_dir())[: args.take]:
-        (src / repo.name).symlink_to(repo.resolve())
+    src = first_repos(args.repos, args.take, work)
     with one_and_sharded(src, work) as org:
         store = Store(org.one)
         local = create_app(store, cache_entries=0).test_client()  # no cache: each page works

@@ -7,6 +7,8 @@ cluster is stopped on the way out, whatever happened.
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,3 +56,21 @@ def one_and_sharded(repos: Path, work: Path) -> Iterator[ShardedOrg]:
 
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def first_repos(repos: str | Path, take: int, work: Path) -> Path:
+    """A new WORK/repos holding links to the first `take` repos of `repos` (by name), to
+    keep a benchmark's cluster run short; WORK is emptied first."""
+    shutil.rmtree(work, ignore_errors=True)
+    src = work / "repos"
+    src.mkdir(parents=True)
+    for repo in sorted(p for p in Path(repos).iterdir() if p.is_dir())[:take]:
+        (src / repo.name).symlink_to(repo.resolve())
+    return src
+
+
+def org_arguments(ap: argparse.ArgumentParser, work: str) -> None:
+    """--repos, --take and --work (default `work`): the org the benchmark shards."""
+    ap.add_argument("--repos", default="/tmp/sample-org/repos")
+    ap.add_argument("--take", type=int, default=12, help="index the first N repos only")
+    ap.add_argument("--work", default=work)
