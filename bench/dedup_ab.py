@@ -6,7 +6,8 @@ DIR is another checkout of innersearch (e.g. `git archive main | tar -x -C DIR`)
 checkout is B. Each run is cold (DATA/dedup removed first) and runs with PYTHONHASHSEED=0,
 so the reports compare byte for byte apart from `generated_at` and `stats.seconds`.
 Prints per side the wall seconds of each run, their median, and the peak RSS (VmHWM, GNU
-time's %M: the job is one process), with the load average before and after.
+time's %M: the job is one process), the median of the rounds' B / A ratios, with the load
+average before and after.
 """
 
 from __future__ import annotations
@@ -72,8 +73,13 @@ def main() -> int:
     for name, runs in results.items():
         secs = statistics.median(r[0] for r in runs)
         peak = max(r[1] for r in runs)
-        each = ", ".join(f"{r[0]:.1f}" for r in runs)
+        each = ", ".join(f"{r[0]:.2f}" for r in runs)
         print(f"{name}: median {secs:.2f} s ({each}), peak RSS {peak / 2**20:.0f} MiB")
+    # A and B of one round ran back to back, under about the same load: the median of the
+    # rounds' ratios moves less with the machine's load than the ratio of the two medians.
+    a_runs, b_runs = results.values()
+    ratios = [b[0] / a[0] for a, b in zip(a_runs, b_runs, strict=True)]
+    print(f"B / A: median of the rounds' ratios {statistics.median(ratios):.3f}")
     print(f"reports identical: {same}; stats: {stats}")
     return 0 if same else 1
 

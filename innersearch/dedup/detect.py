@@ -47,14 +47,23 @@ def candidates(frags: Fragments) -> np.ndarray:
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     salt = frags.is_file.astype(np.uint64)
+    everyone = np.arange(n)
+    # the fragments a pair whose smaller side is under SMALL_TOKENS can have (the size
+    # filter bounds the larger side), for the small fragments' extra raw bands (lsh.py)
+    small = np.flatnonzero(frags.tokens < lsh.SMALL_TOKENS / MIN_SIZE_RATIO)
     views = (
-        (frags.abs_sig, lsh.ABS_BANDS, salt),
-        (frags.raw_sig, lsh.RAW_BANDS, salt + np.uint64(2)),
+        (frags.abs_sig, lsh.ABS_BANDS, salt, everyone),
+        (frags.raw_sig, lsh.RAW_BANDS, salt + np.uint64(2), everyone),
+        (frags.raw_sig[small], lsh.SMALL_RAW_BANDS, salt[small] + np.uint64(4), small),
     )
     kept = np.zeros(0, dtype=np.int64)  # pair codes i * n + j, sorted
-    for sig, (bands, rows), view_salt in views:
+    for sig, (bands, rows), view_salt, members in views:
         for band in range(bands):
-            pairs = lsh.band_pairs(lsh.band_key(sig, band, rows, view_salt))
+            # members is increasing, so member pairs (i < j) stay ordered as fragments
+            pairs = members[lsh.band_pairs(lsh.band_key(sig, band, rows, view_salt))]
+            if len(members) < n:
+                smaller = np.minimum(frags.tokens[pairs[:, 0]], frags.tokens[pairs[:, 1]])
+                pairs = pairs[smaller < lsh.SMALL_TOKENS]
             codes = pairs[:, 0] * n + pairs[:, 1]
             new = codes[~_member(codes, kept)]  # pairs of an earlier band are known
             passed = [_filtered(frags, new[lo : lo + FILTER_CHUNK], n)

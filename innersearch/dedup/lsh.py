@@ -12,6 +12,17 @@ import numpy as np
 # code verbatim, threshold (1/8)^(1/8) ~ 0.77.
 ABS_BANDS = (21, 3)
 RAW_BANDS = (8, 8)
+# Small fragments get the raw view banded like the abstracted one too, threshold ~0.36: a
+# fixed number of edited lines changes a share of a fragment's shingles that grows as the
+# fragment shrinks. Three edited lines leave pairs of 100 tokens or more an estimated
+# Jaccard of about 0.5 or more (10th percentile), which the bands above find with
+# probability about 0.94; under 100 tokens it falls to 0.3-0.45 in a tenth of them. A
+# copy-edit keeps its names, so its raw shingles survive as well as its abstracted ones,
+# while code that only shares a style shares abstracted shingles but few raw ones: banding
+# the raw view keeps the added candidates mostly to copies (issue 15). SMALL_TOKENS is
+# verify.LARGE, where the Type-3 threshold starts rising for the same reason.
+SMALL_RAW_BANDS = (21, 3)
+SMALL_TOKENS = 100
 # A bucket larger than this pairs each member with its next WINDOW neighbours only, so
 # boilerplate shared by thousands of fragments cannot explode the candidate count.
 MAX_BUCKET = 40
