@@ -347,3 +347,27 @@ def test_status_webhook_fields_over_shards_are_one_machines(org):
         assert g["webhook_lag_seconds"] > 0
     page = org["gateway"].get("/status").get_data(as_text=True)
     assert f"{many[0]['webhook_lag_seconds']} s" in page
+
+
+def test_a_push_to_a_busy_shard_stays_pending_until_its_shard_indexed_it(org):
+    """While an indexer holds the lock of acme/app's shard, the queue's runs find the shard
+    busy and the push stays pending in the queue's catalog (the status says so); once the
+    lock is released it is indexed and marked done."""
+    searcher = org["search"]
+    shard = owner("acme/app", searcher.layout.ids)
+    work = org["works"]["acme/app"]
+    commit_files(work, {"src/after_busy.py": "after_the_busy_shard = 1\n"})
+    publish(org["tmp"], "acme/app", work)
+    _wait_runs(org, 0)
+    with layout.index_lock(searcher.layout.data(shard)):
+        assert _deliver(org["gateway"], "github", _push("acme/app"), "push").status_code == 202
+        deadline = time.monotonic() + 180
+        while not any(r.failed_shards == [shard] for r in _queue(org).runs):
+            assert time.monotonic() < deadline, "the queue never tried the busy shard"
+            time.sleep(0.2)
+        assert _queue(org).pending == 1
+        assert _sources(org["gateway"])[0]["pending_webhooks"] == 1
+        assert _search(org["gateway"], "after_the_busy_shard")["total_files"] == 0
+    _wait_runs(org, 0)
+    assert _sources(org["gateway"])[0]["pending_webhooks"] == 0
+    assert _search(org["gateway"], "after_the_busy_shard")["total_files"] == 1
