@@ -71,14 +71,13 @@ class HookQueue:
         self._runs: deque[HookRun] = deque(maxlen=MAX_RUNS)
         threading.Thread(target=self._loop, name="hook-queue", daemon=True).start()
 
-    def enqueue(self, event: HookEvent) -> int:
-        """Take one verified delivery, committed before this returns; how many are pending."""
+    def enqueue(self, event: HookEvent) -> None:
+        """Take one verified delivery, committed to the catalog before this returns (the web
+        request's 202 waits for it)."""
         with self.catalog.write() as tx:
             tx.enqueue_hook(event.kind, event.repo, event.action)
-            pending = len(tx.pending_hooks())
         with self._lock:
             self._received += 1
-        return pending
 
     def state(self) -> QueueState:
         with self.catalog.read() as r:
