@@ -46,16 +46,20 @@ def _time(queue, event: HookEvent) -> float:
     return time.perf_counter() - started
 
 
+def _fresh(work: Path) -> Path:
+    """`work`, emptied: the queue's catalog starts with no delivery."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return work
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", default="/var/tmp/innersearch-hook-queue")
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--pending", type=int, default=1000)
     args = parser.parse_args()
-    work = Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    durable = HookQueue(str(work), address="", debounce_s=86400)
+    durable = HookQueue(str(_fresh(Path(args.work))), address="", debounce_s=86400)
     memory = _MemoryQueue()
     for i in range(args.pending):  # a backlog, as during a long `index --ray`
         event = HookEvent("github", f"acme/repo{i % 50}", "push")
