@@ -724,20 +724,25 @@ def _get(url: str) -> tuple[int, dict]:
 
 def _kill_actor(ray, searcher: ClusterSearch, shard: str) -> None:
     """Kill the actor serving `shard` (the one every process of this data dir shares) and
-    wait until it is gone: ray.kill only asks, and on a loaded machine the next request
-    could still reach it."""
+    wait until it is gone."""
     h = next(h for h in searcher.handles if h.shard == shard)
-    name = f"{actor_name(searcher.layout.root, shard)}-{h.node[:12]}"
+    kill_named_actor(ray, f"{actor_name(searcher.layout.root, shard)}-{h.node[:12]}", "node")
+
+
+def kill_named_actor(ray, name: str, ping: str) -> None:
+    """Kill the actor `name` (namespace innersearch) for good and wait until its method
+    `ping` no longer answers: ray.kill only asks, and on a loaded machine the next request
+    could still reach it."""
     actor = ray.get_actor(name, namespace="innersearch")
     ray.kill(actor, no_restart=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            ray.get(actor.node.remote(), timeout=5)
+            ray.get(getattr(actor, ping).remote(), timeout=5)
         except Exception:  # noqa: BLE001 - RayActorError (or a timeout): it is gone
             return
         time.sleep(0.05)
-    raise AssertionError(f"the actor of {shard} is still answering")
+    raise AssertionError(f"the actor {name} is still answering")
 
 
 def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):

@@ -1,6 +1,8 @@
 """Webhooks under `serve --ray`, on a real Ray cluster on loopback: a signed push re-indexes
 the pushed repo on its shard and the gateway serves the new commit; a wrong signature or an
-unknown repo is answered as one machine answers it and indexes nothing.
+unknown repo is answered as one machine answers it and indexes nothing; a push accepted
+just before the queue actor died is indexed by the queue started again (its catalog kept
+it), and the status's webhook fields are one machine's.
 
 The org is a fake GitHub (tests/fakehosts.py) whose git is served over real smart HTTP;
 one machine indexes the same org for the replies and pages to equal.
@@ -8,6 +10,7 @@ one machine indexes the same org for the replies and pages to equal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -15,7 +18,8 @@ import urllib.parse
 
 import pytest
 
-from innersearch.cluster.index import index_cluster
+from innersearch.cluster.hooks import ClusterHooks, queue_name
+from innersearch.cluster.index import index_cluster, remembered_token_env
 from innersearch.cluster.search import ClusterSearch
 from innersearch.cluster.shards import owner
 from innersearch.indexer import layout, sync
@@ -25,6 +29,7 @@ from innersearch.web.fanout import create_fanout_app
 from tests.fakehosts import GIT_USER, TOKEN, FakeHost, FakeRepo
 from tests.gitserver import GitHttpServer, publish, serve_repos
 from tests.helpers import commit_files, config, run_index
+from tests.test_cluster import kill_named_actor
 from tests.test_hosts_sync import PUSH, SECRET, signed
 
 NAMES = ["acme/app", "acme/lib", "acme/tools", "acme/web"]
@@ -272,3 +277,97 @@ def test_a_push_to_serve_over_http_becomes_searchable(org, ray_cluster):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _kill_queue(ray, searcher) -> None:
+    with contextlib.suppress(ValueError):  # ValueError: no queue actor of this DATA dir
+        kill_named_actor(ray, queue_name(searcher.layout.root), "state")
+
+
+def _sources(client) -> list[dict]:
+    return client.get("/api/v1/status").get_json()["sources"]
+
+
+def test_a_push_pending_when_the_queue_dies_is_indexed_by_the_queue_started_again(org, ray_cluster):
+    """A queue that would wait an hour takes a signed push (202) and is killed before it
+    indexes anything; the gateway's next call starts the queue again, which indexes the
+    push its catalog kept: the pushed line becomes searchable, as on one machine."""
+    cluster, ray = ray_cluster
+    searcher = org["search"]
+    root = searcher.layout.root
+    _wait_runs(org, 0)  # an earlier test's push done (its search may see it first)
+    _kill_queue(ray, searcher)
+    ClusterHooks.open(
+        cluster.address, root, lambda: remembered_token_env(root), debounce_s=3600
+    )  # the one the gateway finds by name at its next delivery
+    work = org["works"]["acme/tools"]
+    commit_files(work, {"src/survived.py": "survived_the_queue = 1\n"})
+    publish(org["tmp"], "acme/tools", work)
+    want, got = _both(org, "github", _push("acme/tools"), "push")
+    assert got == want == (202, {"status": "accepted"})
+    assert _queue(org).pending == 1
+    [source] = _sources(org["gateway"])
+    assert source["pending_webhooks"] == 1 and source["last_webhook_at"] is not None
+    kill_named_actor(ray, queue_name(root), "state")
+    state = _wait_runs(org, 1)  # asks the dead queue: started again with the usual debounce
+    [run] = state.runs
+    assert run.repos == ["acme/tools"] and not run.failed_shards
+    assert [(o.name, o.status) for o in run.outcomes] == [("acme/tools", "indexed")]
+    _one_machine_sync(org)
+    want, got = (
+        _search(org["one"], "survived_the_queue"),
+        _search(org["gateway"], "survived_the_queue"),
+    )
+    assert got["total_files"] == 1 and got["partial"] is False
+    assert _page(got) == _page(want)
+    assert _sources(org["gateway"])[0]["pending_webhooks"] == 0
+
+
+def test_status_webhook_fields_over_shards_are_one_machines(org):
+    """After a push both indexed, /api/v1/status's sources over the shards have one
+    machine's fields, types and values (status, error, pending) with the last webhook and
+    its lag filled from the queue's catalog; the status page shows them."""
+    runs_before = len(_queue(org).runs)
+    work = org["works"]["acme/lib"]
+    commit_files(work, {"src/status_hook.py": "status_hook = 1\n"})
+    publish(org["tmp"], "acme/lib", work)
+    want, got = _both(org, "github", _push("acme/lib"), "push")
+    assert got == want == (202, {"status": "accepted"})
+    _wait_runs(org, runs_before + 1)
+    _one_machine_sync(org)
+    one, many = _sources(org["one"]), _sources(org["gateway"])
+    assert [s["source"] for s in many] == [s["source"] for s in one] == ["github:acme"]
+    for w, g in zip(one, many, strict=True):
+        assert g.keys() == w.keys()
+        assert {k: type(v) for k, v in g.items()} == {k: type(v) for k, v in w.items()}
+        for key in ("api_url", "status", "error", "pending_webhooks"):
+            assert g[key] == w[key], key
+        assert g["pending_webhooks"] == 0
+        assert abs(g["last_webhook_at"] - w["last_webhook_at"]) < 60
+        assert g["webhook_lag_seconds"] > 0
+    page = org["gateway"].get("/status").get_data(as_text=True)
+    assert f"{many[0]['webhook_lag_seconds']} s" in page
+
+
+def test_a_push_to_a_busy_shard_stays_pending_until_its_shard_indexed_it(org):
+    """While an indexer holds the lock of acme/app's shard, the queue's runs find the shard
+    busy and the push stays pending in the queue's catalog (the status says so); once the
+    lock is released it is indexed and marked done."""
+    searcher = org["search"]
+    shard = owner("acme/app", searcher.layout.ids)
+    work = org["works"]["acme/app"]
+    commit_files(work, {"src/after_busy.py": "after_the_busy_shard = 1\n"})
+    publish(org["tmp"], "acme/app", work)
+    _wait_runs(org, 0)
+    with layout.index_lock(searcher.layout.data(shard)):
+        assert _deliver(org["gateway"], "github", _push("acme/app"), "push").status_code == 202
+        deadline = time.monotonic() + 180
+        while not any(r.failed_shards == [shard] for r in _queue(org).runs):
+            assert time.monotonic() < deadline, "the queue never tried the busy shard"
+            time.sleep(0.2)
+        assert _queue(org).pending == 1
+        assert _sources(org["gateway"])[0]["pending_webhooks"] == 1
+        assert _search(org["gateway"], "after_the_busy_shard")["total_files"] == 0
+    _wait_runs(org, 0)
+    assert _sources(org["gateway"])[0]["pending_webhooks"] == 0
+    assert _search(org["gateway"], "after_the_busy_shard")["total_files"] == 1

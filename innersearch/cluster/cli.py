@@ -123,8 +123,12 @@ def cmd_serve(args: argparse.Namespace, address: str) -> int:
 
     def open_backend():
         from .search import ClusterSearch
+        from .shards import hooks_path
 
-        return ClusterSearch.open(address, root)
+        backend = ClusterSearch.open(address, root)
+        if hooks_path(root).exists():  # a queue that died with pushes pending indexes them
+            backend.hooks()
+        return backend
 
     args.fanout, args.fanout_root, args.fanout_address = open_backend, root, address
     return args.local_handler(args)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from innersearch.indexer.access import Principal
-from innersearch.indexer.catalog import RepoRow
+from innersearch.indexer.catalog import HookRow, RepoRow
 from innersearch.indexer.store import CatalogView, Snapshot, Store
 from innersearch.search import api
 from innersearch.search.plan import compile_plan
@@ -542,6 +542,13 @@ class ClusterSearch:
             root = self.layout.root
             self._hooks = ClusterHooks.open(self.address, root, lambda: remembered_token_env(root))
         return self._hooks
+
+    def recent_hooks(self) -> list[HookRow]:
+        """The webhook queue's newest deliveries, for the status's webhook fields: read from
+        its catalog, so a status needs no live queue."""
+        from .hooks import recent_hooks
+
+        return recent_hooks(self.layout.root)
 
     def close(self) -> None:
         """Stop the shard actors and the webhook queue (they are shared and detached: only

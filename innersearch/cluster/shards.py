@@ -17,6 +17,9 @@ from innersearch.indexer import layout
 
 SHARDS_DIR = "shards"
 LAYOUT_FILE = "cluster.json"  # DATA/cluster.json: the shard ids of this deployment
+# DATA/hooks.sqlite: serve --ray's webhook queue (cluster/hooks.py), a catalog of its own
+# beside the shards (a delivery is not any one shard's until it is indexed).
+HOOKS_FILE = "hooks.sqlite"
 DEFAULT_SHARDS = 4
 
 
@@ -40,6 +43,11 @@ def assign(names: Iterable[str], shards: Iterable[str]) -> dict[str, list[str]]:
     for name in sorted(set(names)):
         out[owner(name, ids)].append(name)
     return out
+
+
+def hooks_path(root: Path) -> Path:
+    """The webhook queue's catalog of the DATA dir `root`."""
+    return Path(root) / HOOKS_FILE
 
 
 def shard_ids(count: int) -> list[str]:

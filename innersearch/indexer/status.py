@@ -118,10 +118,7 @@ def _sources(r: catalog.Reads, sync: SyncState | None) -> list[SourceStatus]:
     hooks = r.recent_hooks()
     out = []
     for row in r.host_sources():
-        kind, _, org = row.label.partition(":")
-        prefix = org.lower().rstrip("/") + "/"
-        mine = [h for h in hooks if h.kind == kind and h.repo.lower().startswith(prefix)]
-        done = [h for h in mine if h.done_at is not None]
+        last, lag, pending = webhook_fields(row.label, hooks)
         out.append(
             SourceStatus(
                 source=row.label,
@@ -132,14 +129,26 @@ def _sources(r: catalog.Reads, sync: SyncState | None) -> list[SourceStatus]:
                 last_sync_at=row.listed_at,
                 last_ok_at=row.last_ok_at,
                 next_sync_at=sync.next_sync_at if sync else None,
-                last_webhook_at=max((h.received_at for h in mine), default=None),
-                webhook_lag_seconds=round(done[0].done_at - done[0].received_at, 2)
-                if done
-                else None,
-                pending_webhooks=len(mine) - len(done),
+                last_webhook_at=last,
+                webhook_lag_seconds=lag,
+                pending_webhooks=pending,
             )
         )
     return out
+
+
+def webhook_fields(
+    label: str, hooks: list[catalog.HookRow]
+) -> tuple[float | None, float | None, int]:
+    """(last webhook, lag of the newest done one, pending) of source `label` (github:acme)
+    from the newest-first rows of recent_hooks: one machine's, and `serve --ray`'s from
+    the cluster queue's own catalog (web/fanout_status.py)."""
+    kind, _, org = label.partition(":")
+    prefix = org.lower().rstrip("/") + "/"
+    mine = [h for h in hooks if h.kind == kind and h.repo.lower().startswith(prefix)]
+    done = [h for h in mine if h.done_at is not None]
+    lag = round(done[0].done_at - done[0].received_at, 2) if done else None
+    return max((h.received_at for h in mine), default=None), lag, len(mine) - len(done)
 
 
 def _blob_totals(store: Store, snap: Snapshot) -> tuple[int, ...]:

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 
 from innersearch.indexer import layout
 from innersearch.indexer.access import Principal
+from innersearch.indexer.catalog import HookRow
 from innersearch.indexer.tokens import open_tokens
 from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse
 
@@ -48,6 +49,10 @@ class FanOutBackend(Protocol):
     def shard_count(self) -> int: ...
 
     def generations(self) -> tuple: ...
+
+    def hooks(self): ...
+
+    def recent_hooks(self) -> list[HookRow]: ...
 
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from flask import Blueprint, current_app, jsonify
 
-from innersearch.indexer.status import SourceStatus, StatusReport, StatusTotals, status_report
+from innersearch.indexer.catalog import HookRow
+from innersearch.indexer.status import (
+    SourceStatus,
+    StatusReport,
+    StatusTotals,
+    status_report,
+    webhook_fields,
+)
 from innersearch.indexer.store import Snapshot, Store
 from innersearch.indexer.syncstate import NoSyncState, SyncState
 from innersearch.search.sharded import covered, sharded
@@ -100,7 +107,7 @@ def status_document() -> ShardedStatusReport:
                 if len(cache) >= MAX_TOTALS:
                     cache.clear()
                 cache[key] = totals
-    merged = merge_status([p.report for p in parts], totals)
+    merged = merge_status([p.report for p in parts], totals, fan.recent_hooks())
     return covered(merged, ShardedStatusReport, found.partial())
 
 
@@ -125,10 +132,12 @@ def blob_totals(parts: list[BlobRows]) -> tuple[int, int, int, int]:
     return len(first), total("size"), total("symbols"), total("parse_error")
 
 
-def merge_status(parts: list[StatusReport], blobs: tuple[int, int, int, int]) -> StatusReport:
+def merge_status(
+    parts: list[StatusReport], blobs: tuple[int, int, int, int], hooks: list[HookRow]
+) -> StatusReport:
     """One machine's status from the shards' (each of its own repos): repos by name, counts
     summed, the newest errors first, a code-host source's listings summed (each shard lists
-    its own repos of it)."""
+    its own repos of it), its webhook fields from `hooks` (the cluster queue's catalog)."""
     repos = sorted((r for p in parts for r in p.repos), key=lambda r: r.name)
     skipped: dict[str, int] = {}
     for p in parts:
@@ -153,16 +162,17 @@ def merge_status(parts: list[StatusReport], blobs: tuple[int, int, int, int]) ->
         repos=repos,
         totals=totals,
         errors=errors,
-        sources=merge_sources([s for p in parts for s in p.sources]),
+        sources=merge_sources([s for p in parts for s in p.sources], hooks),
         # No sync process runs over shards (index --ray); a shard's own, if one ever ran.
         sync=next((p.sync for p in parts if isinstance(p.sync, SyncState)), NoSyncState()),
         index_bytes=sum(sizes) if sizes and None not in sizes else None,
     )
 
 
-def merge_sources(found: list[SourceStatus]) -> list[SourceStatus]:
-    """Per label (each shard listed the source for its own repos): repos and pending
-    webhooks summed, an error if any shard's listing failed, the oldest listing's times."""
+def merge_sources(found: list[SourceStatus], hooks: list[HookRow]) -> list[SourceStatus]:
+    """Per label (each shard listed the source for its own repos): repos summed, an error
+    if any shard's listing failed, the oldest listing's times; the webhook fields are one
+    machine's rule over the queue's rows (no shard's catalog holds a delivery)."""
     by_label: dict[str, list[SourceStatus]] = {}
     for s in found:
         by_label.setdefault(s.source, []).append(s)
@@ -170,16 +180,18 @@ def merge_sources(found: list[SourceStatus]) -> list[SourceStatus]:
     for label in sorted(by_label):
         same = by_label[label]
         failed = [s for s in same if s.error]
-        latest = max(same, key=lambda s: s.last_webhook_at or 0)
+        last, lag, pending = webhook_fields(label, hooks)
         out.append(
             dataclasses.replace(
-                latest,
+                same[0],
                 repos=sum(s.repos for s in same),
                 status="error" if failed else "ok",
-                error=failed[0].error if failed else None,
+                error=(failed or same)[0].error,  # one machine's "" when none failed
                 last_sync_at=_oldest(s.last_sync_at for s in same),
                 last_ok_at=_oldest(s.last_ok_at for s in same),
-                pending_webhooks=sum(s.pending_webhooks for s in same),
+                last_webhook_at=last,
+                webhook_lag_seconds=lag,
+                pending_webhooks=pending,
             )
         )
     return out
