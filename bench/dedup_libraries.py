@@ -1,18 +1,20 @@
 """Library-level relations on the sample organization against its ground truth.
 
 Usage: .venv/bin/python bench/dedup_libraries.py [--repos /tmp/sample-org/repos]
-       [--corpus ../shared/corpus] [--data DIR] [--org sample|heldout|heldout2]
+       [--corpus ../shared/corpus] [--data DIR] [--org sample|heldout|heldout2|heldout3]
 Truth (--org sample, the organization the thresholds are tuned on): the known copies and
 forks listed in the corpus README (TRUTH_COPIES below, written from it) and categories.tsv,
 where repos of one category and language are parallel implementations (pairs already known
 as forks are not counted as parallel). --org heldout: bench/heldout_org.tsv (built by
 bench/heldout_org.py, labelled before any run; since tuned on, see docs/dedup.md).
---org heldout2: bench/heldout2_org.tsv (bench/heldout_org.py --tsv bench/heldout2_org.tsv,
-built into /var/tmp/dupreport2/repos; labelled and committed before its first run).
+--org heldout2 / heldout3: bench/heldout2_org.tsv / bench/heldout3_org.tsv (built by
+bench/heldout_org.py --org NAME into /var/tmp/dupreport2/repos / /var/tmp/dupreport3/repos;
+each labelled and committed before its first run; heldout2 is a tuning org since its run,
+heldout3 is the unseen one, see docs/dedup.md). The orgs are heldout_org.ORGS.
 Prints whether every copy and fork is found, precision and recall of the parallel pairs
 (as pairs, and as all pairs inside each capability cluster), a threshold sweep, the first 20
 findings of the report with an automatic verdict, and every other pair found, for reading.
-Writes bench/out/dedup_libraries[_heldout|_heldout2].json.
+Writes bench/out/dedup_libraries[_NAME].json (NAME: the --org, unless sample).
 """
 
 from __future__ import annotations
@@ -43,10 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import heldout_org  # noqa: E402
 
 # --org NAME: (truth file, where bench/heldout_org.py builds it).
-HELDOUT = {
-    "heldout": (heldout_org.TSV, heldout_org.DEFAULT_DEST),
-    "heldout2": (heldout_org.TSV2, heldout_org.DEFAULT_DEST2),
-}
+HELDOUT = heldout_org.ORGS
 
 # From the corpus README: (repo, path prefix) of the copy, the original repo, relation.
 # tomlkit and packaging are vendored too, but their originals are not in the organization.
@@ -138,7 +137,7 @@ def main() -> int:
     shared_corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
     ap.add_argument("--corpus", default=str(shared_corpus))
     ap.add_argument("--data", help="an existing index of --repos (default: index into a temp dir)")
-    ap.add_argument("--org", choices=("sample", "heldout", "heldout2"), default="sample")
+    ap.add_argument("--org", choices=("sample", *HELDOUT), default="sample")
     args = ap.parse_args()
     if args.org in HELDOUT:
         tsv, dest = HELDOUT[args.org]
