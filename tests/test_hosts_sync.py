@@ -112,6 +112,8 @@ def test_a_push_through_a_webhook_is_searchable_after_one_sync_cycle(
     data, works, host, git = org
     store = open_test_store(data.root)
     client = client_for(store)
+    [listed] = status_report(store).to_json()["sources"]  # the org's full listing
+    assert listed["repos"] > 1
     commit_files(works["acme/app"], {"src/hooked.py": "pushed_through_hook = 1\n"})
     publish(tmp_path, "acme/app", works["acme/app"])
     event, payload = PUSH["github"]
@@ -139,6 +141,7 @@ def test_a_push_through_a_webhook_is_searchable_after_one_sync_cycle(
     [src] = status["sources"]
     assert src["source"] == "github:acme" and src["last_webhook_at"] is not None
     assert src["webhook_lag_seconds"] is not None and src["pending_webhooks"] == 0
+    assert src["repos"] == listed["repos"]  # the push asked for one repo, not the source's
     page = client.get("/status").get_data(as_text=True)
     assert "github:acme" in page
 

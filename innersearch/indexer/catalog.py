@@ -827,17 +827,20 @@ class Writes(Reads):
     # -- code hosts and sync ---------------------------------------------------------
 
     def record_host_listing(
-        self, label: str, api_url: str, repos: int, error: str, seconds: float
+        self, label: str, api_url: str, repos: int | None, error: str, seconds: float
     ) -> None:
+        """The last listing of a source; `repos` None: a partial one (webhook pushes only),
+        which keeps the count of the last full listing (0 before any)."""
         now = int(time.time())
+        counted = repos is not None and not error
         self._conn.execute(
             "INSERT INTO host_sources(label, api_url, repos, error, seconds, listed_at,"
             " last_ok_at) VALUES(?,?,?,?,?,?,?) ON CONFLICT(label) DO UPDATE SET"
             " api_url=excluded.api_url,"
-            " repos=CASE WHEN excluded.error='' THEN excluded.repos ELSE host_sources.repos END,"
+            " repos=CASE WHEN ? THEN excluded.repos ELSE host_sources.repos END,"
             " error=excluded.error, seconds=excluded.seconds, listed_at=excluded.listed_at,"
             " last_ok_at=COALESCE(excluded.last_ok_at, host_sources.last_ok_at)",
-            (label, api_url, repos, error, seconds, now, None if error else now),
+            (label, api_url, repos or 0, error, seconds, now, None if error else now, counted),
         )
 
     def enqueue_hook(self, kind: str, repo: str, action: str) -> None:

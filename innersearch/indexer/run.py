@@ -242,7 +242,7 @@ def index_sources(
                     tx.record_host_listing(
                         listing.label,
                         listing.api_url,
-                        listing.repos,
+                        listing.repos if listing.complete else None,
                         listing.error,
                         listing.seconds,
                     )

@@ -62,6 +62,9 @@ class HostListing:
     repos: int = 0
     error: str = ""
     seconds: float = 0.0
+    # False when only pushed repos were asked for (a webhook run): `repos` counts those,
+    # not the source's, and the source's count from its last full listing stands.
+    complete: bool = True
 
 
 @dataclass
@@ -84,6 +87,7 @@ def _from_host(
     token = os.environ.get(spec.token_env) or None
     only = None
     if options.only is not None:
+        listing.complete = False
         prefix = spec.org.lower().rstrip("/") + "/"
         only = {n for n in options.only if n.lower().startswith(prefix)}
         if not only:

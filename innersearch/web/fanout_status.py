@@ -136,8 +136,8 @@ def merge_status(
     parts: list[StatusReport], blobs: tuple[int, int, int, int], hooks: list[HookRow]
 ) -> StatusReport:
     """One machine's status from the shards' (each of its own repos): repos by name, counts
-    summed, the newest errors first, a code-host source's listings summed (each shard lists
-    its own repos of it), its webhook fields from `hooks` (the cluster queue's catalog)."""
+    summed, the newest errors first, a code-host source's listings merged (merge_sources),
+    its webhook fields from `hooks` (the cluster queue's catalog)."""
     repos = sorted((r for p in parts for r in p.repos), key=lambda r: r.name)
     skipped: dict[str, int] = {}
     for p in parts:
@@ -170,8 +170,9 @@ def merge_status(
 
 
 def merge_sources(found: list[SourceStatus], hooks: list[HookRow]) -> list[SourceStatus]:
-    """Per label (each shard listed the source for its own repos): repos summed, an error
-    if any shard's listing failed, the oldest listing's times; the webhook fields are one
+    """Per label: the repos of the newest complete listing (each shard lists the whole
+    source and keeps its own repos, so every shard counts all of them), an error if any
+    shard's listing failed, the oldest listing's times; the webhook fields are one
     machine's rule over the queue's rows (no shard's catalog holds a delivery)."""
     by_label: dict[str, list[SourceStatus]] = {}
     for s in found:
@@ -184,7 +185,7 @@ def merge_sources(found: list[SourceStatus], hooks: list[HookRow]) -> list[Sourc
         out.append(
             dataclasses.replace(
                 same[0],
-                repos=sum(s.repos for s in same),
+                repos=max(same, key=lambda s: (s.last_ok_at or 0, s.repos)).repos,
                 status="error" if failed else "ok",
                 error=(failed or same)[0].error,  # one machine's "" when none failed
                 last_sync_at=_oldest(s.last_sync_at for s in same),
