@@ -38,6 +38,7 @@ ORGS: dict[str, tuple[Path, Path]] = {
     "heldout2": (ROOT / "bench" / "heldout2_org.tsv", Path("/var/tmp/dupreport2")),
     "heldout3": (ROOT / "bench" / "heldout3_org.tsv", Path("/var/tmp/dupreport3")),
 }
+UNSEEN = "heldout3"  # the org still held out: run once on final code, never tuned on
 
 
 @dataclass(frozen=True)
