@@ -773,6 +773,11 @@ def test_serve_over_http_with_a_shards_actor_killed(org, ray_cluster):
         status, got = _get(f"{base}/api/v1/search?q=hello&limit=0")
         assert status == 200 and _page(got) == whole_search() and got["partial"] is False
         assert http_status(f"{base}/api/v1/similar") == 405  # POST only, as one machine
+        # serve builds the org-wide implementations index in the background as it starts,
+        # asking every shard (and starting a dead shard's actor again): a query waits for
+        # that build, so nothing heals the actor killed below before the requests do.
+        status, _got = _get(f"{base}/api/v1/implementations?q=hello")
+        assert status == 200
 
         _kill_actor(ray, searcher, shard)
         status, got = _get(f"{base}/api/v1/repos/alpha")
