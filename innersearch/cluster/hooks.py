@@ -223,20 +223,6 @@ class ClusterHooks:
         self.ray.kill(self.actor)
 
 
-def recent_hooks(root: Path) -> list[catalog.HookRow]:
-    """The queue's newest deliveries (catalog.recent_hooks of DATA/hooks.sqlite), read
-    without the actor: none before the first delivery made the file."""
-    path = hooks_path(root)
-    if not path.exists():
-        return []
-    cat = catalog.Catalog(path)
-    try:
-        with cat.read() as r:
-            return r.recent_hooks()
-    finally:
-        cat.close()
-
-
 def queue_name(root) -> str:
     digest = hashlib.blake2b(str(root).encode(), digest_size=6).hexdigest()
     return f"hooks-{digest}"

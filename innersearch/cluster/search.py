@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from innersearch.indexer.access import Principal
-from innersearch.indexer.catalog import HookRow, RepoRow
+from innersearch.indexer.catalog import Catalog, HookRow, RepoRow
 from innersearch.indexer.store import CatalogView, Snapshot, Store
 from innersearch.search import api
 from innersearch.search.plan import compile_plan
@@ -28,7 +28,7 @@ from innersearch.search.results import Facets, SearchResponse, SymbolHit
 from innersearch.search.sharded import ShardedSearchResponse, ShardedSymbolsResponse, coverage
 
 from . import connect, placement
-from .shards import LAYOUT_FILE, ShardLayout, owner
+from .shards import LAYOUT_FILE, ShardLayout, hooks_path, owner
 
 GRACE_MS = 250  # beyond the search's own budget: a shard's answer in flight, serialisation
 ACTOR_THREADS = 4  # queries one shard actor runs at once (the Store is thread-safe)
@@ -236,6 +236,7 @@ class ClusterSearch:
     share_first: bool = False
     address: str = ""  # the cluster's, for the webhook queue (hooks())
     _hooks: object = None
+    _hooks_catalog: Catalog | None = None  # the queue's DATA/hooks.sqlite, read by recent_hooks
 
     @classmethod
     def open(cls, address: str, root, max_concurrency: int = ACTOR_THREADS) -> ClusterSearch:
@@ -545,10 +546,15 @@ class ClusterSearch:
 
     def recent_hooks(self) -> list[HookRow]:
         """The webhook queue's newest deliveries, for the status's webhook fields: read from
-        its catalog, so a status needs no live queue."""
-        from .hooks import recent_hooks
-
-        return recent_hooks(self.layout.root)
+        its catalog (opened once, after the first delivery made it), so a status needs no
+        live queue; none before that."""
+        if self._hooks_catalog is None:
+            path = hooks_path(self.layout.root)
+            if not path.exists():
+                return []
+            self._hooks_catalog = Catalog(path)
+        with self._hooks_catalog.read() as r:
+            return r.recent_hooks()
 
     def close(self) -> None:
         """Stop the shard actors and the webhook queue (they are shared and detached: only
@@ -559,6 +565,8 @@ class ClusterSearch:
             self.ray.kill(h.actor)
         with contextlib.suppress(ValueError):  # no queue: no delivery came
             self.ray.kill(self.ray.get_actor(queue_name(self.layout.root), namespace="innersearch"))
+        if self._hooks_catalog is not None:
+            self._hooks_catalog.close()
 
 
 def actor_name(root, shard: str) -> str:
