@@ -115,13 +115,16 @@ def _whole(fan, fn, args: tuple, budget_ms: int | None = None) -> dict:
     budget_ms = budget_ms or current_app.config[BUDGET]
     found = fan.call(fn, args, None, budget_ms, repo=None, merged=False)
     raise_failure(found)
+    _every_shard(found, ": the implementations need every shard's documents")
+    return found.answers
+
+
+def _every_shard(found, why: str = "") -> None:
+    """A 503 naming the shards that did not answer in time, when some did not."""
     if found.missing:
         raise errors.ApiError(
-            503,
-            f"shards {', '.join(sorted(found.missing))} did not answer in time: the "
-            "implementations need every shard's documents",
+            503, f"shards {', '.join(sorted(found.missing))} did not answer in time{why}"
         )
-    return found.answers
 
 
 # -- the route ------------------------------------------------------------------------------
@@ -149,11 +152,8 @@ def implementations_document(q: str, limit: int) -> implementations.Implementati
         if not repos:
             return {}
         found = on_all(_portals, (repos, now), merged=True)
+        _every_shard(found)
         entries = {r: p for part in found.answers.values() for r, p in part.items()}
-        if found.missing:
-            raise errors.ApiError(
-                503, f"shards {', '.join(sorted(found.missing))} did not answer in time"
-            )
         if set(repos) - entries.keys():  # removed or moved since the org-wide index was made
             raise errors.ApiError(503, "the shards changed during this request: ask again")
         return entries
