@@ -31,7 +31,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _procs() -> dict[int, tuple[int, float, int]]:
+def procs_now() -> dict[int, tuple[int, float, int]]:
     """pid -> (parent, cpu seconds, rss bytes) of every process."""
     out = {}
     for entry in os.listdir("/proc"):
@@ -65,6 +65,17 @@ def _resident(pid: int) -> str:
     return f"{name} {anon}+{file}"
 
 
+def tree_of(root: int, procs: dict[int, tuple]) -> set[int]:
+    """`root` and its descendants among `procs` (pid -> (parent, ...), as procs_now gives)."""
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [c for c, v in procs.items() if v[0] == pid and c not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    return tree
+
+
 def measure(cmd: list[str], env: dict, cwd: Path) -> dict:
     """Wall, CPU of the root and of the tree, peak tree RSS of one command."""
     start = time.perf_counter()
@@ -73,13 +84,8 @@ def measure(cmd: list[str], env: dict, cwd: Path) -> dict:
     cpu: dict[int, float] = {}  # last CPU seen per descendant (a process's CPU only grows)
     peak, at_peak = 0, ""
     while proc.poll() is None:
-        procs = _procs()
-        tree, frontier = {proc.pid}, [proc.pid]
-        while frontier:
-            pid = frontier.pop()
-            kids = [c for c, v in procs.items() if v[0] == pid and c not in tree]
-            tree.update(kids)
-            frontier.extend(kids)
+        procs = procs_now()
+        tree = tree_of(proc.pid, procs)
         total = sum(procs[p][2] for p in tree if p in procs)
         if total > peak:
             peak = total

@@ -19,11 +19,15 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+
+from index_ab import procs_now, tree_of  # noqa: E402
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _stat(path: str) -> tuple[str, int, float] | None:
-    """(thread name, parent pid, cpu seconds) from one stat file."""
+    """(thread name, parent pid, cpu seconds) from one thread's stat file."""
     try:
         with open(path) as fh:
             text = fh.read()
@@ -55,19 +59,7 @@ def measure(cmd: list[str]) -> tuple[float, dict[tuple[str, str], float]]:
     last: dict[tuple[int, int], tuple[str, str, float]] = {}
     kinds: dict[int, str] = {}
     while proc.poll() is None:
-        parents = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                got = _stat(f"/proc/{entry}/stat")
-                if got:
-                    parents[int(entry)] = got[1]
-        tree, frontier = {proc.pid}, [proc.pid]
-        while frontier:
-            pid = frontier.pop()
-            kids = [c for c, p in parents.items() if p == pid and c not in tree]
-            tree.update(kids)
-            frontier.extend(kids)
-        for pid in tree:
+        for pid in tree_of(proc.pid, procs_now()):
             if pid not in kinds:
                 kinds[pid] = _kind(pid, proc.pid)
             try:
