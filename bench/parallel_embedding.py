@@ -28,7 +28,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-import heldout_org  # noqa: E402
 import parallel_features  # noqa: E402
 
 from innersearch.dedup import libraries  # noqa: E402
@@ -114,21 +113,13 @@ def main() -> int:
     python = args.encoder_python or encoder_python()
     orgs: dict[str, tuple[list[dict], int]] = {}
     for spec in args.org:
-        name, data = spec.split("=", 1)
-        if name == heldout_org.UNSEEN:
-            raise SystemExit(f"{name} is the org held out: it is not tuned on")
-        parallel, copies = parallel_features._truth(name, Path(args.corpus))
-        pairs = [
-            p
-            for p in parallel_features.pair_signals(data)
-            if not p["uses"] and p["pair"] not in copies
-        ]
-        texts = repo_texts(data)
+        name, (pairs, truths) = parallel_features.tuning_pairs(spec, Path(args.corpus))
+        texts = repo_texts(spec.split("=", 1)[1])
         repos = sorted(texts)
+        row = {r: i for i, r in enumerate(repos)}
         for kind in ("meta", "lead"):
             t0 = time.perf_counter()
             vectors, cost = embed(python, [texts[r][kind] for r in repos])
-            row = {r: i for i, r in enumerate(repos)}
             print(
                 f"{name} {kind}: {len(repos)} texts, model load {cost['load_s']:.1f} s, encode "
                 f"{cost['encode_s']:.2f} s, whole subprocess {time.perf_counter() - t0:.1f} s, "
@@ -137,17 +128,12 @@ def main() -> int:
             for p in pairs:
                 a, b = sorted(p["pair"])
                 p[kind] = float(vectors[row[a]] @ vectors[row[b]])
-        for p in pairs:
-            p["truth"] = p["pair"] in parallel
-        orgs[name] = (pairs, len(parallel))
-
-    def gate(p: dict) -> bool:
-        return p["purpose"] is None or p["purpose"] >= libraries.MIN_PURPOSE
+        orgs[name] = (pairs, truths)
 
     def scores(rule, gated: bool = True) -> list[tuple[float, float]]:
         cells = []
         for pairs, truths in orgs.values():
-            reported = [p for p in pairs if (gate(p) or not gated) and rule(p)]
+            reported = [p for p in pairs if (parallel_features.gate(p) or not gated) and rule(p)]
             hits = sum(p["truth"] for p in reported)
             cells.append((hits / len(reported) if reported else 0.0, hits / truths))
         return cells

@@ -77,24 +77,30 @@ def pair_signals(data: str) -> list[dict]:
         store.close()
 
 
+def tuning_pairs(spec: str, corpus: Path) -> tuple[str, tuple[list[dict], int]]:
+    """NAME=DATA -> (NAME, (its pairs the report would weigh, each with "truth", and how
+    many true parallel pairs the labels hold)); the org held out is refused."""
+    name, data = spec.split("=", 1)
+    if name == heldout_org.UNSEEN:
+        raise SystemExit(f"{name} is the org held out: it is not tuned on")
+    parallel, copies = _truth(name, corpus)
+    pairs = [p for p in pair_signals(data) if not p["uses"] and p["pair"] not in copies]
+    for p in pairs:
+        p["truth"] = p["pair"] in parallel
+    return name, (pairs, len(parallel))
+
+
+def gate(p: dict) -> bool:
+    """Today's purpose gate: both repos say what they are for and say different things."""
+    return p["purpose"] is None or p["purpose"] >= libraries.MIN_PURPOSE
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--org", action="append", required=True, help="NAME=DATA")
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     args = ap.parse_args()
-    orgs = {}
-    for spec in args.org:
-        name, data = spec.split("=", 1)
-        if name == heldout_org.UNSEEN:
-            raise SystemExit(f"{name} is the org held out: it is not tuned on")
-        parallel, copies = _truth(name, Path(args.corpus))
-        pairs = [p for p in pair_signals(data) if not p["uses"] and p["pair"] not in copies]
-        for p in pairs:
-            p["truth"] = p["pair"] in parallel
-        orgs[name] = (pairs, len(parallel))
-
-    def gate(p: dict) -> bool:
-        return p["purpose"] is None or p["purpose"] >= libraries.MIN_PURPOSE
+    orgs = dict(tuning_pairs(spec, Path(args.corpus)) for spec in args.org)
 
     def line(rule) -> str:
         cells = []
