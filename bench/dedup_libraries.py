@@ -207,10 +207,11 @@ def main() -> int:
         }
         links = libraries.repo_function_links(found.classes)
         _, vectors, langs = libraries.profile(snap, vocab)
-        scores = libraries.similarities(vectors, langs)
+        purpose = libraries.purpose_vectors(snap, langs)
+        scores = libraries.similarities(vectors, langs, purpose)
         sweep = []
-        # min_score is on the hub-adjusted scale (libraries.MIN_PARALLEL_SCORE)
-        for threshold in (0.0, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1):
+        # min_score is on the scale of PairSimilarity.score (libraries.MIN_PARALLEL_SCORE)
+        for threshold in (0.08, 0.1, 0.12, 0.15, 0.18, 0.2, 0.25):
             at = libraries.parallels(
                 snap, vocab, related, links, min_score=threshold, uses=uses, scores=scores
             )
@@ -221,12 +222,12 @@ def main() -> int:
                     **{k: s[k] for k in ("reported", "correct", "precision", "recall")},
                 }
             )
-        # The rule before the hub adjustment (plain cosine >= 0.15), on the same vectors:
-        # a side-by-side figure, not a setting.
-        plain = {k: libraries.PairSimilarity(v.cosine, 0.0, 0.0) for k, v in scores.items()}
+        # The rule before the purpose embedding (hub-adjusted vocabulary score >= 0.04, no
+        # purpose term), on the same vectors: a side-by-side figure, not a setting.
+        plain = {k: libraries.PairSimilarity(v.cosine, v.hub_a, v.hub_b) for k, v in scores.items()}
         before = score_parallel(
             libraries.parallels(
-                snap, vocab, related, links, min_score=0.15, uses=uses, scores=plain
+                snap, vocab, related, links, min_score=0.04, uses=uses, scores=plain
             ),
             truth,
         )
@@ -254,7 +255,7 @@ def main() -> int:
         "first_findings": first,
         "capabilities": [c["summary"] for c in report["capabilities"]],
         "parallel_sweep": sweep,
-        "parallel_plain_cosine_0_15": before,
+        "parallel_without_purpose_embedding": before,
         "all_copy_fork_pairs": others,
     }
     print("Known copies and forks:")
@@ -296,7 +297,7 @@ def main() -> int:
             f"  {s['min_score']}: {s['precision']} / {s['recall']} ({s['correct']}/{s['reported']})"
         )
     print(
-        f"Rule before (plain cosine >= 0.15, same vectors): precision {before['precision']} "
+        f"Rule before (vocabulary score >= 0.04, no embedding): precision {before['precision']} "
         f"({before['correct']}/{before['reported']}), recall {before['recall']}"
     )
     print("  false positives:", ", ".join(before["false_positives"]) or "-")

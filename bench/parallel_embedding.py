@@ -68,21 +68,8 @@ def repo_texts(data: str) -> dict[str, dict[str, str]]:
     try:
         snap = store.snapshot()
         out = {}
-        for repo, row in snap.repos.items():
-            info = row.info or {}
-            host = info.get("host") if isinstance(info.get("host"), dict) else {}
-            about = info.get("about") if isinstance(info.get("about"), dict) else {}
-            tags = [str(t) for t in (host.get("topics") or []) + (about.get("keywords") or [])]
-            meta = ". ".join(
-                t
-                for t in (
-                    repo.rsplit("/", 1)[-1],
-                    str(host.get("description") or ""),
-                    str(about.get("description") or ""),
-                    ", ".join(tags),
-                )
-                if t
-            )
+        for repo in snap.repos:
+            meta = libraries.purpose_text(snap, repo)
             lead = " ".join(libraries._readme_lead(libraries.readme_text(snap, repo)))
             out[repo] = {"meta": meta, "lead": f"{meta}. {lead}" if lead else meta}
         return out
@@ -143,8 +130,8 @@ def main() -> int:
         print(f"{label:<34} {text}")
 
     print("precision / recall per org (" + ", ".join(orgs) + ")")
-    today = libraries.MIN_PARALLEL_SCORE
-    show(f"today: score >= {today}", scores(lambda p: p["score"] >= today))
+    today = parallel_features.VOCABULARY_RULE
+    show(f"vocabulary only: score >= {today}", scores(lambda p: p["score"] >= today))
     grid = []
 
     def add(label: str, rule, gated: bool) -> None:

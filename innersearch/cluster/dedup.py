@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from innersearch.dedup import clones, libraries, verify
+from innersearch.dedup import clones, libraries, purpose_embedding, verify
 from innersearch.dedup.api import report_path
 from innersearch.dedup.detect import Detection, candidates, pair_groups
 from innersearch.dedup.fragments import (
@@ -28,7 +28,7 @@ from innersearch.dedup.fragments import (
     load_streams,
 )
 from innersearch.dedup.report import assemble, runtime_call_sites
-from innersearch.dedup.state import write_json_atomic
+from innersearch.dedup.state import dedup_dir, write_json_atomic
 from innersearch.indexer import deps
 from innersearch.indexer.catalog import FileRow, RepoRow
 from innersearch.indexer.layout import DataDir
@@ -245,7 +245,11 @@ def find_duplicates_cluster(
     }
     lines = {k: n for p in parts for k, n in p.lines.items()}
     vocab = {k: v for p in parts for k, v in p.vocab.items()}
-    report = assemble(snap, Detection(frags, edges, classes, stats), lines, sites, vocab)
+    detection = Detection(frags, edges, classes, stats)
+    # The purpose embeddings are cached beside the shards, as the one-machine job caches
+    # them in its data dir.
+    cache = dedup_dir(DataDir(found.root)) / purpose_embedding.CACHE_NAME
+    report = assemble(snap, detection, lines, sites, vocab, cache)
     report["settings"] = {"min_tokens": min_tokens, "min_lines": min_lines}
     report["shards"] = list(found.ids)
     report["stats"]["seconds"] = round(time.monotonic() - started, 3)

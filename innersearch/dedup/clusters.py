@@ -19,8 +19,6 @@ from innersearch.indexer.store import Snapshot
 from .libraries import (
     PairSimilarity,
     cosine,
-    different_purpose,
-    purpose_vectors,
     similarities,
 )
 
@@ -175,15 +173,6 @@ def capabilities(
             for repos in involved.values():
                 if ra in repos or rb in repos:
                     repos.update((ra, rb))
-    # Repos that say they do different jobs never share a capability (the purpose gate).
-    purpose = purpose_vectors(snap, sorted(vectors))
-    for repos in involved.values():
-        forbidden = forbidden | {
-            frozenset((a, b))
-            for a in repos
-            for b in repos
-            if a < b and different_purpose(purpose, a, b)
-        }
     per_lang: list[tuple[str, list[str]]] = []
     for lang, repos in sorted(involved.items()):
         for g in _average_link(sorted(repos), scores, min_score * LINK_FACTOR, forbidden):

@@ -1,5 +1,6 @@
 """Library-level relations: copies and forks from clone pairs, parallel implementations from
-API vocabulary; each pair with a score, evidence, the canonical side and both sides' owners.
+API vocabulary and what each repo says it is for; each pair with a score, evidence, the
+canonical side and both sides' owners.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
+from pathlib import Path
+
+import numpy as np
 
 from innersearch.indexer import fingerprints as fp
 from innersearch.indexer.catalog import FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED, FileRow
@@ -21,6 +25,7 @@ from innersearch.indexer.identifiers import identifier_words
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES
 from innersearch.indexer.store import Snapshot, Store
 
+from . import purpose_embedding
 from .clones import CloneClass
 from .fragments import Fragments, load_vocabulary
 from .verify import Verdict
@@ -31,21 +36,21 @@ MIN_COPY_COVERAGE = 0.5
 NEAR_IDENTICAL = 0.9
 # Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF), less
 # HUB_WEIGHT x the mean "hubness" of the two repos (the mean cosine of each to its
-# HUB_NEIGHBOURS closest repos of its language; cross-domain similarity local scaling). A
-# broad repo (an installer with its own command layer, network code and progress bars; a
-# terminal toolkit with tables, markdown and logging) is close to many libraries at once:
-# its closeness to one of them says less than the same closeness between two narrow
-# libraries that are close to nothing else. Tuned on the sample org and the first held-out
-# org (docs/benchmarks/dedup.md), never on bench/heldout2_org.tsv nor bench/heldout3_org.tsv.
-MIN_PARALLEL_SCORE = 0.04  # on the adjusted scale (0.15 on the plain cosine before)
+# HUB_NEIGHBOURS closest repos of its language; cross-domain similarity local scaling), plus
+# PURPOSE_WEIGHT x the cosine of the sentence embeddings of what each says it is for
+# (purpose_embedding). A broad repo (an installer with its own command layer, network code
+# and progress bars; a terminal toolkit with tables, markdown and logging) is close to many
+# libraries at once: its closeness to one of them says less than the same closeness between
+# two narrow libraries that are close to nothing else. The embedding joins libraries that
+# name one job in different words ("simplified HTTP request client" / "promise based HTTP
+# client") and parts an environment manager from an encoding detector whose code words
+# meet. Tuned on the sample org and the first two held-out orgs (docs/benchmarks/dedup.md),
+# never on bench/heldout3_org.tsv.
+MIN_PARALLEL_SCORE = 0.15
 HUB_WEIGHT = 0.6
 HUB_NEIGHBOURS = 3
+PURPOSE_WEIGHT = 0.25
 META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on the sample org)
-# Two repos that both say what they are for (package description, keywords, topics, README
-# opening) and share less than this there (cosine of TF-IDF purpose words) do different
-# jobs, however close their code words: an environment manager is not an encoding detector
-# (pipenv ~ chardet, the sample org's one false pair, which it was tuned on; docs/dedup.md).
-MIN_PURPOSE = 0.02
 MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
 _DOC_WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 _STOP = frozenset(
@@ -410,16 +415,31 @@ def _readme_words(snap: Snapshot, repo: str) -> list[str]:
     return [w.lower() for w in _DOC_WORD.findall(text) if w.lower() not in _STOP]
 
 
-def _meta_words(snap: Snapshot, repo: str) -> Counter:
-    """What the repo says it is (package description and keywords, read at index time into
-    repos.info["about"]; the code host's description and topics) weighs more than a
-    README's every word: a package chose those few words to say what it is for."""
-    words: Counter = Counter()
+def _about(snap: Snapshot, repo: str) -> tuple[list[str], list[str]]:
+    """(descriptions, tags) the repo gives of itself: the package's description and keywords,
+    read at index time into repos.info["about"], and the code host's description and topics."""
     info = snap.repos[repo].info if repo in snap.repos else {}
     host = info.get("host") if isinstance(info.get("host"), dict) else {}
     about = info.get("about") if isinstance(info.get("about"), dict) else {}
     texts = [str(host.get("description") or ""), str(about.get("description") or "")]
     tags = [str(t) for t in (host.get("topics") or []) + (about.get("keywords") or [])]
+    return [t for t in texts if t], tags
+
+
+def purpose_text(snap: Snapshot, repo: str) -> str:
+    """One sentence of what the repo says it is for, the text purpose_embedding embeds: its
+    name, descriptions and tags (a README's prose was tried and cost more precision than it
+    brought, docs/benchmarks/dedup.md)."""
+    texts, tags = _about(snap, repo)
+    parts = [repo.rsplit("/", 1)[-1], *texts, ", ".join(tags)]
+    return ". ".join(p for p in parts if p)
+
+
+def _meta_words(snap: Snapshot, repo: str) -> Counter:
+    """What the repo says it is (`_about`) weighs more than a README's every word: a package
+    chose those few words to say what it is for."""
+    words: Counter = Counter()
+    texts, tags = _about(snap, repo)
     # The package's own name counts: "Package uuid generates UUIDs" and "Package backoff
     # implements backoff" name the job (dropping them lost Go packages whose doc is all
     # they say).
@@ -459,25 +479,6 @@ def _readme_lead(text: str) -> list[str]:
         if len(words) >= README_LEAD_WORDS:
             break
     return words[:README_LEAD_WORDS]
-
-
-def purpose_vectors(snap: Snapshot, repos: list[str]) -> dict[str, dict[str, float]]:
-    """repo -> TF-IDF of what the repo says its job is: package description, keywords and
-    topics (`_meta_words`) and the opening prose of its README."""
-    bags: dict[str, Counter] = {}
-    for repo in repos:
-        words = Counter({w: 1 for w in _meta_words(snap, repo)})
-        words.update("meta:" + w for w in _readme_lead(readme_text(snap, repo)) if w not in _STOP)
-        bags[repo] = words
-    return _tfidf(bags)
-
-
-def different_purpose(purpose: dict[str, dict[str, float]], ra: str, rb: str) -> bool:
-    """Both repos say what they are for, and say different things (MIN_PURPOSE)."""
-    pa, pb = purpose.get(ra) or {}, purpose.get(rb) or {}
-    if not pa or not pb:
-        return False
-    return sum(v * pb.get(w, 0.0) for w, v in pa.items()) < MIN_PURPOSE
 
 
 def _tfidf(vocabs: dict[str, Counter]) -> dict[str, dict[str, float]]:
@@ -531,14 +532,13 @@ def parallels(
     `profiled`: `profile(snap, vocab)` if the caller has it (the report needs it again;
     computing it twice was 2.6 s of a kernel slice)."""
     files, vectors, langs = profiled or profile(snap, vocab)
-    purpose = purpose_vectors(snap, sorted(vectors))
     uses = uses or set()
     scores = scores if scores is not None else similarities(vectors, langs)
     found = []
     for (ra, rb), sim in sorted(scores.items()):
         if frozenset((ra, rb)) in related or sim.score < min_score:
             continue
-        if frozenset((ra, rb)) in uses or different_purpose(purpose, ra, rb):
+        if frozenset((ra, rb)) in uses:
             continue
         va, vb = vectors[ra], vectors[rb]
         if len(va) > len(vb):
@@ -563,6 +563,7 @@ def parallels(
                     "shared_functions": function_links.get(frozenset((ra, rb)), 0),
                     "cosine": round(sim.cosine, 3),
                     "hubness": [round(sim.hub_a, 3), round(sim.hub_b, 3)],
+                    "purpose_cosine": round(sim.purpose, 3),
                 },
             }
         )
@@ -571,21 +572,28 @@ def parallels(
 
 @dataclass(frozen=True)
 class PairSimilarity:
-    """Two repos' vocabulary cosine, each one's hubness, and the score a pair is judged by."""
+    """Two repos' vocabulary cosine, each one's hubness, their purpose cosine, and the score
+    a pair is judged by."""
 
     cosine: float
     hub_a: float
     hub_b: float
+    purpose: float = 0.0
 
     @property
     def score(self) -> float:
-        return self.cosine - HUB_WEIGHT * (self.hub_a + self.hub_b) / 2
+        hub = HUB_WEIGHT * (self.hub_a + self.hub_b) / 2
+        return self.cosine - hub + PURPOSE_WEIGHT * self.purpose
 
 
 def similarities(
-    vectors: dict[str, dict[str, float]], langs: dict[str, str]
+    vectors: dict[str, dict[str, float]],
+    langs: dict[str, str],
+    purpose: dict[str, np.ndarray] | None = None,
 ) -> dict[tuple[str, str], PairSimilarity]:
-    """(repo_a, repo_b) in name order -> similarity, for every pair of one main language."""
+    """(repo_a, repo_b) in name order -> similarity, for every pair of one main language.
+    `purpose`: the repos' purpose embeddings (`purpose_vectors`); without them the purpose
+    term is 0."""
     repos = sorted(vectors)
     cosines: dict[tuple[str, str], float] = {}
     near: dict[str, list[float]] = defaultdict(list)
@@ -601,7 +609,25 @@ def similarities(
         for r, found in near.items()
         if (top := sorted(found, reverse=True)[:HUB_NEIGHBOURS])
     }
-    return {(a, b): PairSimilarity(c, hub[a], hub[b]) for (a, b), c in cosines.items()}
+    purpose = purpose or {}
+    return {
+        (a, b): PairSimilarity(c, hub[a], hub[b], purpose_embedding.cosine(purpose, a, b))
+        for (a, b), c in cosines.items()
+    }
+
+
+def peered(langs: dict[str, str]) -> list[str]:
+    """The repos whose main language another repo shares: the only ones a pair can hold."""
+    count = Counter(lang for lang in langs.values() if lang)
+    return sorted(r for r, lang in langs.items() if lang and count[lang] > 1)
+
+
+def purpose_vectors(
+    snap: Snapshot, langs: dict[str, str], cache: Path | None = None
+) -> dict[str, np.ndarray]:
+    """repo -> embedding of `purpose_text`, for the repos `peered` names (an org of one
+    repo per language never loads the model); `cache`: purpose_embedding.embed's."""
+    return purpose_embedding.embed({r: purpose_text(snap, r) for r in peered(langs)}, cache)
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:

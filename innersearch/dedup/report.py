@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from innersearch.indexer import deps
 from innersearch.indexer.catalog import FLAG_TEST, FLAG_VENDORED
 from innersearch.indexer.store import Snapshot, Store
 
-from . import clones, clusters, impact, libraries
+from . import clones, clusters, impact, libraries, purpose_embedding
 from .detect import Detection, detect
 from .fragments import blob_lines
+from .state import dedup_dir
 
 REPORT_FORMAT = 2  # 2: findings, capabilities, in_repo; impact order
 
@@ -201,7 +203,8 @@ def build_report(
     lines = blob_lines(store, blobs)
     sites = runtime_call_sites(snap, files, deps.graph(snap))
     vocab = libraries.load_api_vocabulary(store, blobs)
-    report = assemble(snap, found, lines, sites, vocab)
+    cache = dedup_dir(store.data) / purpose_embedding.CACHE_NAME
+    report = assemble(snap, found, lines, sites, vocab, cache)
     report["settings"] = {"min_tokens": min_tokens, "min_lines": min_lines}
     report["stats"]["seconds"] = round(time.monotonic() - started, 3)
     return report
@@ -213,6 +216,7 @@ def assemble(
     lines: dict[int, int],
     sites: dict[tuple[str, str], int],
     vocab: dict[int, list],
+    purpose_cache: Path | None = None,
 ) -> dict:
     """The report from what was read and detected (code files' line counts, runtime call
     sites, vocabularies): shared by the one-machine job and the cluster's, which reads them
@@ -224,7 +228,8 @@ def assemble(
     uses = set(sites)
     profiled = libraries.profile(snap, vocab)
     _, vectors, langs = profiled
-    scores = libraries.similarities(vectors, langs)
+    purpose = libraries.purpose_vectors(snap, langs, purpose_cache)
+    scores = libraries.similarities(vectors, langs, purpose)
     parallel = libraries.parallels(
         snap,
         vocab,

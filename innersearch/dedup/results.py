@@ -112,7 +112,8 @@ class CopyEvidence(JsonResult):
 @dataclass(slots=True)
 class ParallelEvidence(JsonResult):
     """What two parallel implementations share: their vocabulary (API names, signatures,
-    docs, package metadata), and how close they are beside every other repo (hubness)."""
+    docs, package metadata), how close they are beside every other repo (hubness), and how
+    close what they say they are for is (purpose_cosine)."""
 
     language: str
     shared_api_words: list[str]
@@ -122,6 +123,7 @@ class ParallelEvidence(JsonResult):
     shared_functions: int  # functions with clones between the two
     cosine: float
     hubness: list[float]  # [a's, b's]
+    purpose_cosine: float  # of the embeddings of what each says it is for
 
 
 @dataclass(slots=True)
