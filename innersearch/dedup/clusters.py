@@ -19,6 +19,7 @@ from innersearch.indexer.store import Snapshot
 from .libraries import (
     PairSimilarity,
     cosine,
+    purpose_vectors,
     similarities,
 )
 
@@ -159,9 +160,11 @@ def capabilities(
 ) -> list[dict]:
     """One entry per capability, biggest consolidation (lines that would go) first.
     `forbidden`: repo pairs that are copies or uses, never parallel; `scores`: the pair
-    scores of `libraries.similarities` (computed from `vectors` when not given)."""
+    scores of `libraries.similarities` (computed from `vectors` and the purpose embeddings
+    when not given)."""
     forbidden = forbidden or set()
-    scores = scores if scores is not None else similarities(vectors, langs)
+    if scores is None:
+        scores = similarities(vectors, langs, purpose_vectors(snap, langs))
     involved: dict[str, set[str]] = defaultdict(set)
     for p in pairs:
         if p["relation"] == "parallel":

@@ -527,13 +527,14 @@ def parallels(
     profiled: tuple | None = None,
 ) -> list[dict]:
     """Independently written libraries for one job: same main language, close vocabularies
-    (`similarities`, computed here unless given). A pair where one imports the other
+    and purposes (`similarities`, computed here unless given). A pair where one imports the other
     (`uses`, from the dependency graph) is a user and its library, not two implementations.
     `profiled`: `profile(snap, vocab)` if the caller has it (the report needs it again;
     computing it twice was 2.6 s of a kernel slice)."""
     files, vectors, langs = profiled or profile(snap, vocab)
     uses = uses or set()
-    scores = scores if scores is not None else similarities(vectors, langs)
+    if scores is None:
+        scores = similarities(vectors, langs, purpose_vectors(snap, langs))
     found = []
     for (ra, rb), sim in sorted(scores.items()):
         if frozenset((ra, rb)) in related or sim.score < min_score:
