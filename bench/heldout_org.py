@@ -3,13 +3,14 @@
 It is built the way `innersearch demo` builds its own; the module also reads the file's
 ground truth (bench/dedup_libraries.py scores against it).
 
-Usage: .venv/bin/python bench/heldout_org.py [--org heldout|heldout2|heldout3 | --tsv FILE]
+Usage: .venv/bin/python bench/heldout_org.py [--org heldout|heldout2|heldout3|heldout4 |
+       --tsv FILE]
        [--dest DIR]
 Repos go to DEST/repos/<repo>, archives are cached in DEST/archives. ORGS names each
 organization's truth file and default DEST (heldout: bench/heldout_org.tsv into
-/var/tmp/dupreport/heldout; heldout2 into /var/tmp/dupreport2; heldout3 into
-/var/tmp/dupreport3); --tsv FILE with one of those files picks its DEST too. Each truth
-file was written down and committed before the detector ran on its organization.
+/var/tmp/dupreport/heldout; heldoutN into /var/tmp/dupreportN); --tsv FILE with one of
+those files picks its DEST too. Each truth file was written down and committed before the
+detector ran on its organization.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ ORGS: dict[str, tuple[Path, Path]] = {
     "heldout": (TSV, DEFAULT_DEST),
     "heldout2": (ROOT / "bench" / "heldout2_org.tsv", Path("/var/tmp/dupreport2")),
     "heldout3": (ROOT / "bench" / "heldout3_org.tsv", Path("/var/tmp/dupreport3")),
+    "heldout4": (ROOT / "bench" / "heldout4_org.tsv", Path("/var/tmp/dupreport4")),
 }
-# The org still held out, run once on final code and never tuned on: none now (heldout3 had
-# its one run on 2026-12-04); the next evaluation needs a fourth org, labelled first.
-UNSEEN: str | None = None
+# The org still held out, run once on final code and never tuned on (heldout3 had its one
+# run on 2026-12-04 and is a tuning org since); bench/parallel_features.py,
+# parallel_embedding.py and parallel_rules.py refuse it.
+UNSEEN: str | None = "heldout4"
 
 
 @dataclass(frozen=True)
