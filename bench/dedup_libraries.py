@@ -1,16 +1,16 @@
 """Library-level relations on the sample organization against its ground truth.
 
 Usage: .venv/bin/python bench/dedup_libraries.py [--repos /tmp/sample-org/repos]
-       [--corpus ../shared/corpus] [--data DIR] [--org sample|heldout|heldout2|heldout3]
+       [--corpus ../shared/corpus] [--data DIR] [--org sample|heldout|heldoutN]
 Truth (--org sample, the organization the thresholds are tuned on): the known copies and
 forks listed in the corpus README (TRUTH_COPIES below, written from it) and categories.tsv,
 where repos of one category and language are parallel implementations (pairs already known
 as forks are not counted as parallel). --org heldout: bench/heldout_org.tsv (built by
 bench/heldout_org.py, labelled before any run; since tuned on, see docs/dedup.md).
---org heldout2 / heldout3: bench/heldout2_org.tsv / bench/heldout3_org.tsv (built by
-bench/heldout_org.py --org NAME into /var/tmp/dupreport2/repos / /var/tmp/dupreport3/repos;
-each labelled and committed before its first run; heldout2 is a tuning org since its run,
-heldout3 is the unseen one, see docs/dedup.md). The orgs are heldout_org.ORGS.
+--org heldoutN (N = 2, 3, 4): bench/heldoutN_org.tsv (built by bench/heldout_org.py --org
+heldoutN into /var/tmp/dupreportN/repos; each labelled and committed before its first run;
+heldout2 and heldout3 are tuning orgs since their runs, heldout4 is the unseen one,
+heldout_org.UNSEEN, see docs/dedup.md). The orgs are heldout_org.ORGS.
 Prints whether every copy and fork is found, precision and recall of the parallel pairs
 (as pairs, and as all pairs inside each capability cluster), a threshold sweep, the first 20
 findings of the report with an automatic verdict, and every other pair found, for reading.
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import astuple, dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -55,6 +56,15 @@ TRUTH_COPIES = [
     (("go-uuid-gofrs", ""), "go-uuid-satori", "fork"),
     (("go-pflag-spf13", ""), "go-pflag-ogier", "fork"),
 ]
+
+
+@dataclass(frozen=True)
+class _Previous(libraries.PairSimilarity):
+    """The pair score of 2026-12-04 morning: no purpose hubness."""
+
+    @property
+    def score(self) -> float:
+        return self.weighted(0.6, 0.25, 0.0)
 
 
 def parallel_truth(corpus: Path) -> set[frozenset]:
@@ -211,7 +221,7 @@ def main() -> int:
         scores = libraries.similarities(vectors, langs, purpose)
         sweep = []
         # min_score is on the scale of PairSimilarity.score (libraries.MIN_PARALLEL_SCORE)
-        for threshold in (0.08, 0.1, 0.12, 0.15, 0.18, 0.2, 0.25):
+        for threshold in (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15):
             at = libraries.parallels(
                 snap, vocab, related, links, min_score=threshold, uses=uses, scores=scores
             )
@@ -222,12 +232,12 @@ def main() -> int:
                     **{k: s[k] for k in ("reported", "correct", "precision", "recall")},
                 }
             )
-        # The rule before the purpose embedding (hub-adjusted vocabulary score >= 0.04, no
-        # purpose term), on the same vectors: a side-by-side figure, not a setting.
-        plain = {k: libraries.PairSimilarity(v.cosine, v.hub_a, v.hub_b) for k, v in scores.items()}
+        # The rule before the purpose hubness (cosine - 0.6 x hubness + 0.25 x purpose
+        # cosine >= 0.15), on the same vectors: a side-by-side figure, not a setting.
+        previous = {k: _Previous(*astuple(v)) for k, v in scores.items()}
         before = score_parallel(
             libraries.parallels(
-                snap, vocab, related, links, min_score=0.04, uses=uses, scores=plain
+                snap, vocab, related, links, min_score=0.15, uses=uses, scores=previous
             ),
             truth,
         )
@@ -255,7 +265,7 @@ def main() -> int:
         "first_findings": first,
         "capabilities": [c["summary"] for c in report["capabilities"]],
         "parallel_sweep": sweep,
-        "parallel_without_purpose_embedding": before,
+        "parallel_before_purpose_hubness": before,
         "all_copy_fork_pairs": others,
     }
     print("Known copies and forks:")
@@ -297,7 +307,8 @@ def main() -> int:
             f"  {s['min_score']}: {s['precision']} / {s['recall']} ({s['correct']}/{s['reported']})"
         )
     print(
-        f"Rule before (vocabulary score >= 0.04, no embedding): precision {before['precision']} "
+        f"Rule before (cos - 0.6 hub + 0.25 purpose >= 0.15, no purpose hubness): precision "
+        f"{before['precision']} "
         f"({before['correct']}/{before['reported']}), recall {before['recall']}"
     )
     print("  false positives:", ", ".join(before["false_positives"]) or "-")

@@ -62,14 +62,21 @@ def _truth(org: str, corpus: Path) -> tuple[set[frozenset], set[frozenset]]:
     return heldout_org.parallel_truth(rows), copies
 
 
+def profiled(store: Store, snap) -> tuple[dict, dict[str, str], set[frozenset]]:
+    """(vocabulary vector, main language) per repo and the "uses" pairs, as the report
+    computes them."""
+    code = libraries.code_files(snap)
+    vocab = libraries.load_api_vocabulary(store, {f.blob_key for r in code.values() for f in r})
+    uses = {frozenset(u) for u in runtime_uses(snap, code, deps.graph(snap))}
+    _files, vectors, langs = libraries.profile(snap, vocab)
+    return vectors, langs, uses
+
+
 def pair_signals(data: str) -> list[dict]:
     store = Store.open(data)
     try:
         snap = store.snapshot()
-        code = libraries.code_files(snap)
-        vocab = libraries.load_api_vocabulary(store, {f.blob_key for r in code.values() for f in r})
-        uses = {frozenset(u) for u in runtime_uses(snap, code, deps.graph(snap))}
-        _files, vectors, langs = libraries.profile(snap, vocab)
+        vectors, langs, uses = profiled(store, snap)
         purpose = tfidf_purpose(snap, sorted(vectors))
         imported = {}
         for repo in vectors:

@@ -25,11 +25,17 @@ def test_one_job_in_other_words_is_close_and_other_jobs_are_not(tmp_path):
     other_job = purpose_embedding.cosine(vectors, "chardet", "pipenv")
     assert np.linalg.norm(vectors["got"]) == pytest.approx(1.0, abs=1e-5)
     # The two HTTP clients say one job in other words ("client" / "library"): a pair whose
-    # code words meet a little (vocabulary score 0.02, under the rule before the embedding)
-    # is reported; an environment manager and an encoding detector are not.
-    vocabulary_score = 0.02
-    assert vocabulary_score + libraries.PURPOSE_WEIGHT * same_job >= libraries.MIN_PARALLEL_SCORE
-    assert vocabulary_score + libraries.PURPOSE_WEIGHT * other_job < libraries.MIN_PARALLEL_SCORE
+    # code words meet a little (vocabulary score 0.02) is reported, and an environment
+    # manager and an encoding detector are not, when each side's purpose hubness is the
+    # mean of the pairs here (what the four say of themselves is a little alike).
+    pairs = [("request", "got"), ("chardet", "pipenv"), ("request", "chardet"), ("got", "pipenv")]
+    usual = np.mean([purpose_embedding.cosine(vectors, a, b) for a, b in pairs])
+
+    def score(purpose: float) -> float:
+        return 0.02 + libraries.PURPOSE_WEIGHT * (purpose - libraries.PURPOSE_HUB_WEIGHT * usual)
+
+    assert score(same_job) >= libraries.MIN_PARALLEL_SCORE
+    assert score(other_job) < libraries.MIN_PARALLEL_SCORE
 
 
 def test_the_cache_spares_the_model_and_holds_only_this_runs_texts(tmp_path, monkeypatch):

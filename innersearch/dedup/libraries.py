@@ -37,19 +37,24 @@ NEAR_IDENTICAL = 0.9
 # Parallel implementations: cosine of the repos' API+doc vocabularies (TF-IDF), less
 # HUB_WEIGHT x the mean "hubness" of the two repos (the mean cosine of each to its
 # HUB_NEIGHBOURS closest repos of its language; cross-domain similarity local scaling), plus
-# PURPOSE_WEIGHT x the cosine of the sentence embeddings of what each says it is for
-# (purpose_embedding). A broad repo (an installer with its own command layer, network code
-# and progress bars; a terminal toolkit with tables, markdown and logging) is close to many
-# libraries at once: its closeness to one of them says less than the same closeness between
-# two narrow libraries that are close to nothing else. The embedding joins libraries that
-# name one job in different words ("simplified HTTP request client" / "promise based HTTP
-# client") and parts an environment manager from an encoding detector whose code words
-# meet. Tuned on the sample org and the first two held-out orgs (docs/benchmarks/dedup.md),
-# never on bench/heldout3_org.tsv.
-MIN_PARALLEL_SCORE = 0.15
-HUB_WEIGHT = 0.6
+# PURPOSE_WEIGHT x how much closer the sentence embeddings of what the two say they are for
+# (purpose_embedding) are than each one's usual closeness: their cosine less
+# PURPOSE_HUB_WEIGHT x the mean purpose hubness of the two (the same local scaling, on the
+# embedding). A broad repo (an installer with its own command layer, network code and
+# progress bars; a terminal toolkit with tables, markdown and logging) is close to many
+# libraries at once, in code words and in what it says: its closeness to one of them says
+# less than the same closeness between two narrow libraries that are close to nothing
+# else. The embedding joins libraries that name one job in different words ("simplified
+# HTTP request client" / "promise based HTTP client"); its hubness parts neighbouring jobs
+# that every description of a field is close to (a markdown parser and an HTML parser, a
+# deep-merge and a deep-clone). Chosen on the sample org and the three held-out orgs run
+# so far (bench/parallel_rules.py, docs/benchmarks/dedup.md), never on
+# bench/heldout4_org.tsv.
+MIN_PARALLEL_SCORE = 0.08
+HUB_WEIGHT = 0.2
 HUB_NEIGHBOURS = 3
-PURPOSE_WEIGHT = 0.25
+PURPOSE_WEIGHT = 0.7
+PURPOSE_HUB_WEIGHT = 1.0
 META_WEIGHT = 3  # repeats of a manifest/host word in the vocabulary (tuned on the sample org)
 MAX_CLASS_FOR_LINKS = 60  # bigger classes are boilerplate, not evidence of a copy
 _DOC_WORD = re.compile(r"[A-Za-z][a-z]{2,}")
@@ -565,6 +570,7 @@ def parallels(
                     "cosine": round(sim.cosine, 3),
                     "hubness": [round(sim.hub_a, 3), round(sim.hub_b, 3)],
                     "purpose_cosine": round(sim.purpose, 3),
+                    "purpose_hubness": [round(sim.purpose_hub_a, 3), round(sim.purpose_hub_b, 3)],
                 },
             }
         )
@@ -573,18 +579,24 @@ def parallels(
 
 @dataclass(frozen=True)
 class PairSimilarity:
-    """Two repos' vocabulary cosine, each one's hubness, their purpose cosine, and the score
-    a pair is judged by."""
+    """Two repos' vocabulary cosine and each one's hubness, their purpose cosine and each
+    one's purpose hubness, and the score a pair is judged by."""
 
     cosine: float
     hub_a: float
     hub_b: float
     purpose: float = 0.0
+    purpose_hub_a: float = 0.0
+    purpose_hub_b: float = 0.0
 
     @property
     def score(self) -> float:
-        hub = HUB_WEIGHT * (self.hub_a + self.hub_b) / 2
-        return self.cosine - hub + PURPOSE_WEIGHT * self.purpose
+        return self.weighted(HUB_WEIGHT, PURPOSE_WEIGHT, PURPOSE_HUB_WEIGHT)
+
+    def weighted(self, hub: float, purpose: float, purpose_hub: float) -> float:
+        """The score with other weights (the benchmarks compare rules with it)."""
+        purpose_excess = self.purpose - purpose_hub * (self.purpose_hub_a + self.purpose_hub_b) / 2
+        return self.cosine - hub * (self.hub_a + self.hub_b) / 2 + purpose * purpose_excess
 
 
 def similarities(
@@ -596,24 +608,32 @@ def similarities(
     `purpose`: the repos' purpose embeddings (`purpose_vectors`); without them the purpose
     term is 0."""
     repos = sorted(vectors)
+    purpose = purpose or {}
     cosines: dict[tuple[str, str], float] = {}
-    near: dict[str, list[float]] = defaultdict(list)
+    purposes: dict[tuple[str, str], float] = {}
     for x, ra in enumerate(repos):
         for rb in repos[x + 1 :]:
             if not langs.get(ra) or langs.get(ra) != langs.get(rb):
                 continue
-            cosines[(ra, rb)] = cos = cosine(vectors[ra], vectors[rb])
-            near[ra].append(cos)
-            near[rb].append(cos)
-    hub = {
+            cosines[(ra, rb)] = cosine(vectors[ra], vectors[rb])
+            purposes[(ra, rb)] = purpose_embedding.cosine(purpose, ra, rb)
+    hub, purpose_hub = _hubness(cosines), _hubness(purposes)
+    return {
+        (a, b): PairSimilarity(c, hub[a], hub[b], purposes[(a, b)], purpose_hub[a], purpose_hub[b])
+        for (a, b), c in cosines.items()
+    }
+
+
+def _hubness(pairs: dict[tuple[str, str], float]) -> dict[str, float]:
+    """repo -> mean of its HUB_NEIGHBOURS highest similarities to the others."""
+    near: dict[str, list[float]] = defaultdict(list)
+    for (a, b), value in pairs.items():
+        near[a].append(value)
+        near[b].append(value)
+    return {
         r: sum(top) / len(top)
         for r, found in near.items()
         if (top := sorted(found, reverse=True)[:HUB_NEIGHBOURS])
-    }
-    purpose = purpose or {}
-    return {
-        (a, b): PairSimilarity(c, hub[a], hub[b], purpose_embedding.cosine(purpose, a, b))
-        for (a, b), c in cosines.items()
     }
 
 

@@ -113,7 +113,8 @@ class CopyEvidence(JsonResult):
 class ParallelEvidence(JsonResult):
     """What two parallel implementations share: their vocabulary (API names, signatures,
     docs, package metadata), how close they are beside every other repo (hubness), and how
-    close what they say they are for is (purpose_cosine)."""
+    close what they say they are for is (purpose_cosine), beside how close each one's
+    description usually is to others (purpose_hubness)."""
 
     language: str
     shared_api_words: list[str]
@@ -124,6 +125,7 @@ class ParallelEvidence(JsonResult):
     cosine: float
     hubness: list[float]  # [a's, b's]
     purpose_cosine: float  # of the embeddings of what each says it is for
+    purpose_hubness: list[float]  # [a's, b's]: mean purpose cosine to its closest repos
 
 
 @dataclass(slots=True)
