@@ -7,9 +7,9 @@ forks listed in the corpus README (TRUTH_COPIES below, written from it) and cate
 where repos of one category and language are parallel implementations (pairs already known
 as forks are not counted as parallel). --org heldout: bench/heldout_org.tsv (built by
 bench/heldout_org.py, labelled before any run; since tuned on, see docs/dedup.md).
---org heldoutN (N = 2, 3, 4): bench/heldoutN_org.tsv (built by bench/heldout_org.py --org
+--org heldoutN (N = 2 … 5): bench/heldoutN_org.tsv (built by bench/heldout_org.py --org
 heldoutN into /var/tmp/dupreportN/repos; each labelled and committed before its first run;
-heldout2 and heldout3 are tuning orgs since their runs, heldout4 is the unseen one,
+heldout2 … heldout4 are tuning orgs since their runs, heldout5 is the unseen one,
 heldout_org.UNSEEN, see docs/dedup.md). The orgs are heldout_org.ORGS.
 Prints whether every copy and fork is found, precision and recall of the parallel pairs
 (as pairs, and as all pairs inside each capability cluster), a threshold sweep, the first 20

@@ -3,7 +3,7 @@
 It is built the way `innersearch demo` builds its own; the module also reads the file's
 ground truth (bench/dedup_libraries.py scores against it).
 
-Usage: .venv/bin/python bench/heldout_org.py [--org heldout|heldout2|heldout3|heldout4 |
+Usage: .venv/bin/python bench/heldout_org.py [--org heldout|heldout2 … heldout5 |
        --tsv FILE]
        [--dest DIR]
 Repos go to DEST/repos/<repo>, archives are cached in DEST/archives. ORGS names each
@@ -39,11 +39,12 @@ ORGS: dict[str, tuple[Path, Path]] = {
     "heldout2": (ROOT / "bench" / "heldout2_org.tsv", Path("/var/tmp/dupreport2")),
     "heldout3": (ROOT / "bench" / "heldout3_org.tsv", Path("/var/tmp/dupreport3")),
     "heldout4": (ROOT / "bench" / "heldout4_org.tsv", Path("/var/tmp/dupreport4")),
+    "heldout5": (ROOT / "bench" / "heldout5_org.tsv", Path("/var/tmp/dupreport5")),
 }
-# The org still held out, run once on final code and never tuned on (heldout3 had its one
+# The org still held out, run once on final code and never tuned on (heldout4 had its one
 # run on 2026-12-04 and is a tuning org since); bench/parallel_features.py,
 # parallel_embedding.py and parallel_rules.py refuse it.
-UNSEEN: str | None = "heldout4"
+UNSEEN: str | None = "heldout5"
 
 
 @dataclass(frozen=True)
