@@ -2,7 +2,7 @@
 with the purpose embedding, does best on every tuning org at once (issue 15)? Tuning only.
 
 Usage: .venv/bin/python bench/parallel_rules.py --org sample=DATA --org heldout=DATA
-       --org heldout2=DATA --org heldout3=DATA [--corpus ../shared/corpus]
+       --org heldout2=DATA … [--corpus ../shared/corpus] [--purpose-neighbours N]
 DATA is an index of that org (bench/heldout_org.py builds the held-out ones); the org
 heldout_org.UNSEEN names is refused. The purpose vectors come from the dedup job's cache in
 DATA (computed and cached there on the first run). Per pair of one main language (copies,
@@ -14,12 +14,15 @@ any one pair), over a grid of h, w, v and t, some also asking that the pair be a
 side's k best. Prints precision / recall per org for the rule before the purpose hubness
 (v = 0) and for the one in `libraries` now, the best rules by the worst org's F1, every rule
 at precision >= 0.9 and recall >= 0.8 on every org, and the false and missed pairs of the
-best.
+best. --purpose-neighbours N takes each repo's purpose hubness over its N nearest instead of
+libraries.HUB_NEIGHBOURS (in a group of N + 1 or more libraries of one job, the N nearest
+descriptions are the group's own, so the purpose term of its true pairs is ~0).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -47,8 +50,12 @@ class Pair:
         return self.sim.weighted(hub_weight, purpose_weight, purpose_hub_weight)
 
 
-def org_pairs(name: str, data: str, corpus: Path) -> tuple[list[Pair], int]:
-    """The org's pairs the report weighs, and how many true parallel pairs its labels hold."""
+def org_pairs(
+    name: str, data: str, corpus: Path, purpose_neighbours: int | None = None
+) -> tuple[list[Pair], int]:
+    """The org's pairs the report weighs, and how many true parallel pairs its labels hold.
+    With `purpose_neighbours`, each repo's purpose hubness is the mean of that many of its
+    highest purpose cosines instead of libraries.HUB_NEIGHBOURS."""
     if name == parallel_features.heldout_org.UNSEEN:
         raise SystemExit(f"{name} is the org held out: it is not tuned on")
     parallel, copies = parallel_features._truth(name, corpus)
@@ -60,12 +67,30 @@ def org_pairs(name: str, data: str, corpus: Path) -> tuple[list[Pair], int]:
         sims = libraries.similarities(vectors, langs, libraries.purpose_vectors(snap, langs, cache))
     finally:
         store.close()
+    if purpose_neighbours is not None:
+        sims = _purpose_hubness_over(sims, purpose_neighbours)
     out = []
     for (a, b), sim in sims.items():
         key = frozenset((a, b))
         if key not in uses and key not in copies:
             out.append(Pair(a, b, sim, key in parallel))
     return out, len(parallel)
+
+
+def _purpose_hubness_over(
+    sims: dict[tuple[str, str], libraries.PairSimilarity], neighbours: int
+) -> dict[tuple[str, str], libraries.PairSimilarity]:
+    """The same pairs with each repo's purpose hubness taken over `neighbours` nearest."""
+    near: dict[str, list[float]] = defaultdict(list)
+    for (a, b), sim in sims.items():
+        near[a].append(sim.purpose)
+        near[b].append(sim.purpose)
+    hub = {r: sorted(found, reverse=True)[:neighbours] for r, found in near.items()}
+    hub = {r: sum(top) / len(top) for r, top in hub.items()}
+    return {
+        (a, b): dataclasses.replace(sim, purpose_hub_a=hub[a], purpose_hub_b=hub[b])
+        for (a, b), sim in sims.items()
+    }
 
 
 def top_ranked(pairs: list[Pair], score, k: int) -> set[tuple[str, str]]:
@@ -103,11 +128,16 @@ def main() -> int:
     ap.add_argument("--org", action="append", required=True, help="NAME=DATA")
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     ap.add_argument("--top", type=int, default=20, help="rules to print")
+    ap.add_argument(
+        "--purpose-neighbours",
+        type=int,
+        help=f"purpose hubness over this many nearest (default {libraries.HUB_NEIGHBOURS})",
+    )
     args = ap.parse_args()
     orgs = {}
     for spec in args.org:
         name, data = spec.split("=", 1)
-        orgs[name] = org_pairs(name, data, Path(args.corpus))
+        orgs[name] = org_pairs(name, data, Path(args.corpus), args.purpose_neighbours)
 
     def show(label: str, cells: list[tuple[float, float]]) -> None:
         text = " | ".join(f"{n} {p:.2f} / {r:.2f}" for n, (p, r) in zip(orgs, cells, strict=True))
@@ -121,7 +151,11 @@ def main() -> int:
         libraries.PURPOSE_HUB_WEIGHT,
         libraries.MIN_PARALLEL_SCORE,
     )
-    print("precision / recall per org (" + ", ".join(orgs) + ")")
+    neighbours = args.purpose_neighbours or libraries.HUB_NEIGHBOURS
+    print(
+        "precision / recall per org (" + ", ".join(orgs) + "); "
+        f"purpose hubness over the {neighbours} nearest"
+    )
 
     def rule_of(hub_w, purpose_w, purpose_hub_w, at):
         return lambda p: p.score(hub_w, purpose_w, purpose_hub_w) >= at
