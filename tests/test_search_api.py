@@ -217,6 +217,24 @@ def test_context_lines(store):
     assert m["after"] == [{"line": 3, "text": ""}]
 
 
+@pytest.mark.parametrize(
+    "query", ["return compute", "case:no Return TOKENS limiter", "tokens or def"]
+)
+def test_every_term_is_marked_on_every_rendered_line(store, query):
+    """The ranges of a line are every occurrence of each term on it (any case), on each
+    rendered line of a file, not just the first."""
+    terms = [t.lower().encode() for t in query.split() if t != "or" and ":" not in t]
+    out = api.search(store.snapshot(), query, limit=0).to_json()
+    rendered = [m for r in out["results"] for m in r["line_matches"]]
+    assert len(rendered) >= 3
+    for m in rendered:
+        line = m["text"].lower().encode()
+        want = sorted(
+            (i, i + len(t)) for t in terms for i in range(len(line)) if line.startswith(t, i)
+        )
+        assert m["ranges"] == [list(r) for r in want], (query, m)
+
+
 def test_bad_input(store):
     with pytest.raises(api.QueryError) as info:
         api.search(store.snapshot(), "foo (bar").to_json()

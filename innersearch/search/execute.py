@@ -258,18 +258,20 @@ def _line_matches(
     # Each sym: atom's lines as a set: a membership test per rendered line.
     sym_atoms = [(a, set(ver.lines(a, f.blob_key))) for a in plan.positive if a.kind == "sym"]
     texts = [line_text(data, starts, line) for line in lines]
+    # Each content term's ranges on every rendered line in one pass over the blob (a
+    # literal's find loop), not a slice per line and term.
+    bounds = [(ls, le) for ls, le, _ in texts]
+    per_atom = [a.matcher.line_ranges(data, bounds) for a in content_atoms]
     one_term = len(content_atoms) == 1 and not sym_atoms  # the common case
-    if one_term:
-        per_line = content_atoms[0].matcher.line_ranges(data, [(ls, le) for ls, le, _ in texts])
     ascii_blob = data.isascii()  # byte offsets are character offsets: no per-line decode
     out = []
     for n, (line, (ls, le, text)) in enumerate(zip(lines, texts, strict=True)):
         if one_term:
-            found = per_line[n]
+            found = per_atom[0][n]
         else:
             spans: set[tuple[int, int]] = set()
-            for atom in content_atoms:
-                spans.update(atom.matcher.ranges(data, ls, le))
+            for per_line in per_atom:
+                spans.update(per_line[n])
             for atom, sym_lines in sym_atoms:
                 if line in sym_lines:
                     spans.update(atom.matcher.ranges(data, ls, le))
