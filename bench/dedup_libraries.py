@@ -60,11 +60,11 @@ TRUTH_COPIES = [
 
 @dataclass(frozen=True)
 class _Previous(libraries.PairSimilarity):
-    """The pair score of 2026-12-04 morning: no purpose hubness."""
+    """The pair score of 2026-12-04 afternoon (purpose weight 0.7, at >= 0.08)."""
 
     @property
     def score(self) -> float:
-        return self.weighted(0.6, 0.25, 0.0)
+        return self.weighted(0.2, 0.7, 1.0)
 
 
 def parallel_truth(corpus: Path) -> set[frozenset]:
@@ -232,12 +232,12 @@ def main() -> int:
                     **{k: s[k] for k in ("reported", "correct", "precision", "recall")},
                 }
             )
-        # The rule before the purpose hubness (cosine - 0.6 x hubness + 0.25 x purpose
-        # cosine >= 0.15), on the same vectors: a side-by-side figure, not a setting.
+        # The rule before the last change (cosine - 0.2 x hubness + 0.7 x (purpose cosine -
+        # purpose hubness) >= 0.08), on the same vectors: a side-by-side figure, not a setting.
         previous = {k: _Previous(*astuple(v)) for k, v in scores.items()}
         before = score_parallel(
             libraries.parallels(
-                snap, vocab, related, links, min_score=0.15, uses=uses, scores=previous
+                snap, vocab, related, links, min_score=0.08, uses=uses, scores=previous
             ),
             truth,
         )
@@ -265,7 +265,7 @@ def main() -> int:
         "first_findings": first,
         "capabilities": [c["summary"] for c in report["capabilities"]],
         "parallel_sweep": sweep,
-        "parallel_before_purpose_hubness": before,
+        "parallel_rule_before": before,
         "all_copy_fork_pairs": others,
     }
     print("Known copies and forks:")
@@ -307,7 +307,7 @@ def main() -> int:
             f"  {s['min_score']}: {s['precision']} / {s['recall']} ({s['correct']}/{s['reported']})"
         )
     print(
-        f"Rule before (cos - 0.6 hub + 0.25 purpose >= 0.15, no purpose hubness): precision "
+        f"Rule before (cos - 0.2 hub + 0.7 (purpose - purpose hub) >= 0.08): precision "
         f"{before['precision']} "
         f"({before['correct']}/{before['reported']}), recall {before['recall']}"
     )
