@@ -7,10 +7,10 @@ forks listed in the corpus README (TRUTH_COPIES below, written from it) and cate
 where repos of one category and language are parallel implementations (pairs already known
 as forks are not counted as parallel). --org heldout: bench/heldout_org.tsv (built by
 bench/heldout_org.py, labelled before any run; since tuned on, see docs/dedup.md).
---org heldoutN (N = 2 … 6): bench/heldoutN_org.tsv (built by bench/heldout_org.py --org
+--org heldoutN (N = 2 … 7): bench/heldoutN_org.tsv (built by bench/heldout_org.py --org
 heldoutN into /var/tmp/dupreportN/repos; each labelled and committed before its first run;
-heldout2 … heldout6 are tuning orgs since their runs; heldout_org.UNSEEN names the
-unseen one when there is one, see docs/dedup.md). The orgs are heldout_org.ORGS.
+heldout2 … heldout6 are tuning orgs since their runs; heldout7, heldout_org.UNSEEN, is
+the unseen one, see docs/dedup.md). The orgs are heldout_org.ORGS.
 Prints whether every copy and fork is found, precision and recall of the parallel pairs
 (as pairs, and as all pairs inside each capability cluster), a threshold sweep, the first 20
 findings of the report with an automatic verdict, and every other pair found, for reading.
