@@ -81,12 +81,7 @@ def _purpose_hubness_over(
     sims: dict[tuple[str, str], libraries.PairSimilarity], neighbours: int
 ) -> dict[tuple[str, str], libraries.PairSimilarity]:
     """The same pairs with each repo's purpose hubness taken over `neighbours` nearest."""
-    near: dict[str, list[float]] = defaultdict(list)
-    for (a, b), sim in sims.items():
-        near[a].append(sim.purpose)
-        near[b].append(sim.purpose)
-    hub = {r: sorted(found, reverse=True)[:neighbours] for r, found in near.items()}
-    hub = {r: sum(top) / len(top) for r, top in hub.items()}
+    hub = libraries._hubness({key: sim.purpose for key, sim in sims.items()}, neighbours)
     return {
         (a, b): dataclasses.replace(sim, purpose_hub_a=hub[a], purpose_hub_b=hub[b])
         for (a, b), sim in sims.items()
@@ -104,16 +99,15 @@ def top_ranked(pairs: list[Pair], score, k: int) -> set[tuple[str, str]]:
 
 
 def evaluate(
-    orgs: dict[str, tuple[list[Pair], int]], rule, params: tuple | None = None, k: int = 0
+    orgs: dict[str, tuple[list[Pair], int]], rule, ranked: list[set] | None = None
 ) -> list[tuple[float, float]]:
-    """Precision and recall per org of `rule`; with k, only pairs among one side's k best by
-    the score of `params` (hub, purpose and purpose-hub weights) count."""
+    """Precision and recall per org of `rule`; with `ranked` (per org, the pairs `top_ranked`
+    keeps), only those pairs count."""
     cells = []
-    for pairs, truths in orgs.values():
+    for n, (pairs, truths) in enumerate(orgs.values()):
         reported = [p for p in pairs if rule(p)]
-        if k:
-            ranked = top_ranked(pairs, lambda p: p.score(*params), k)
-            reported = [p for p in reported if (p.a, p.b) in ranked]
+        if ranked is not None:
+            reported = [p for p in reported if (p.a, p.b) in ranked[n]]
         hits = sum(p.truth for p in reported)
         cells.append((hits / len(reported) if reported else 0.0, hits / truths if truths else 0.0))
     return cells
@@ -172,10 +166,14 @@ def main() -> int:
         (0.0, 0.5, 0.75, 1.0, 1.25, 1.5),
     ):
         weights = (hub_w, purpose_w, purpose_hub_w)
+        # The top-2 pairs of each side depend on the weights only: ranked once per weights.
+        top2 = [
+            top_ranked(pairs, lambda p, w=weights: p.score(*w), 2) for pairs, _ in orgs.values()
+        ]
         for at, k in product(
             (-0.04, -0.02, 0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.18, 0.2), (0, 2)
         ):
-            cells = evaluate(orgs, rule_of(*weights, at), weights, k)
+            cells = evaluate(orgs, rule_of(*weights, at), top2 if k else None)
             grid.append((worst_f1(cells), (*weights, at, k), cells))
     grid.sort(key=lambda g: (-g[0], g[1]))
     print(

@@ -624,8 +624,10 @@ def similarities(
     }
 
 
-def _hubness(pairs: dict[tuple[str, str], float]) -> dict[str, float]:
-    """repo -> mean of its HUB_NEIGHBOURS highest similarities to the others."""
+def _hubness(
+    pairs: dict[tuple[str, str], float], neighbours: int = HUB_NEIGHBOURS
+) -> dict[str, float]:
+    """repo -> mean of its `neighbours` highest similarities to the others."""
     near: dict[str, list[float]] = defaultdict(list)
     for (a, b), value in pairs.items():
         near[a].append(value)
@@ -633,7 +635,7 @@ def _hubness(pairs: dict[tuple[str, str], float]) -> dict[str, float]:
     return {
         r: sum(top) / len(top)
         for r, found in near.items()
-        if (top := sorted(found, reverse=True)[:HUB_NEIGHBOURS])
+        if (top := sorted(found, reverse=True)[:neighbours])
     }
 
 
