@@ -25,7 +25,7 @@ from innersearch.indexer.identifiers import identifier_words
 from innersearch.indexer.parse import SUPPORTED_LANGUAGES
 from innersearch.indexer.store import Snapshot, Store
 
-from . import purpose_embedding
+from . import lineage, purpose_embedding
 from .clones import CloneClass
 from .fragments import Fragments, load_vocabulary
 from .verify import Verdict
@@ -571,6 +571,78 @@ def parallels(
                     "hubness": [round(sim.hub_a, 3), round(sim.hub_b, 3)],
                     "purpose_cosine": round(sim.purpose, 3),
                     "purpose_hubness": [round(sim.purpose_hub_a, 3), round(sim.purpose_hub_b, 3)],
+                },
+            }
+        )
+    return found
+
+
+def _names(snap: Snapshot, repo: str) -> set[str]:
+    """What a repo is called: its name, its package names, the names it offers to import."""
+    info = snap.repos[repo].info if repo in snap.repos else {}
+    about = info.get("about") if isinstance(info.get("about"), dict) else {}
+    provides = (info.get("deps") or {}).get("provides") or {}
+    found = {repo.rsplit("/", 1)[-1], *(about.get("packages") or [])}
+    found |= {n for eco, names in provides.items() if eco != "python" for n in names}
+    return {str(n) for n in found if n}
+
+
+def declared_forks(
+    snap: Snapshot,
+    scores: dict[tuple[str, str], PairSimilarity],
+    skip: set[frozenset],
+    lines: dict[int, int] | None = None,
+    min_score: float = MIN_PARALLEL_SCORE,
+) -> list[dict]:
+    """Pairs the parallel rule would report (score >= `min_score`, not in `skip`) that are
+    one project twice by what the repos say (`lineage.find`): reported as forks."""
+    candidates = [
+        (a, b)
+        for (a, b), sim in sorted(scores.items())
+        if sim.score >= min_score and frozenset((a, b)) not in skip
+    ]
+    repos = sorted({r for pair in candidates for r in pair})
+    names = {r: _names(snap, r) for r in repos}
+    readmes = {r: readme_text(snap, r) for r in repos}
+    texts = {r: [readmes[r][: lineage.README_HEAD_CHARS], *_about(snap, r)[0]] for r in repos}
+    leads = {r: _readme_lead(readmes[r]) for r in repos}
+    files = code_files(snap)
+    lines = lines or {}
+    found = []
+    for link in lineage.find(candidates, names, texts, leads):
+        a, b = sorted((link.repo, link.named))
+        if link.kind == "declared":
+            told = "comes from" if link.named_is == "origin" else "is superseded by"
+            summary = f'{link.repo} {told} {link.named}: it says "{link.said}"'
+            # the origin, as for a fork the code host records; the successor it points to
+            keep = "a" if link.named == a else "b"
+            reason = f"{link.repo} names {link.named} as its {link.named_is}"
+        else:
+            summary = (
+                f"{a} and {b} open their READMEs with the same {link.shared_words} words: "
+                f'"{link.said}"'
+            )
+            keep, reason = _canonical(snap, a, b, files.get(a, []), files.get(b, []), False, False)
+        derived = b if keep == "a" else a
+        found.append(
+            {
+                "a": {"repo": a, "path": ""},
+                "b": {"repo": b, "path": ""},
+                "relation": "fork",
+                "score": round(scores[(a, b)].score, 3),
+                "canonical": keep,
+                "canonical_reason": reason,
+                "owners": {"a": _owners(snap, a, ""), "b": _owners(snap, b, "")},
+                "evidence": {
+                    "summary": summary,
+                    "lineage": link.kind,
+                    "shared_readme_words": link.shared_words,
+                    # the whole derived project duplicates the job: its code is what goes
+                    "duplicated_lines": sum(
+                        lines.get(f.blob_key, 0) for f in files.get(derived, [])
+                    ),
+                    "files_a": len(files.get(a, [])),
+                    "files_b": len(files.get(b, [])),
                 },
             }
         )

@@ -230,6 +230,10 @@ def assemble(
     _, vectors, langs = profiled
     purpose = libraries.purpose_vectors(snap, langs, purpose_cache)
     scores = libraries.similarities(vectors, langs, purpose)
+    # A fork rewritten past what clones find still says where it comes from.
+    said = libraries.declared_forks(snap, scores, related | {frozenset(u) for u in uses}, lines)
+    copies += said
+    related |= {frozenset((p["a"]["repo"], p["b"]["repo"])) for p in said}
     parallel = libraries.parallels(
         snap,
         vocab,

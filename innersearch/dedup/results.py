@@ -110,6 +110,19 @@ class CopyEvidence(JsonResult):
 
 
 @dataclass(slots=True)
+class LineageEvidence(JsonResult):
+    """What a fork found by what the repos say rests on (dedup/lineage.py): one names the
+    other as its origin or successor ("declared"), or both READMEs open alike."""
+
+    summary: str
+    lineage: Literal["declared", "shared-readme"]
+    shared_readme_words: int  # 0 for "declared"
+    duplicated_lines: int  # the derived project's code lines
+    files_a: int
+    files_b: int
+
+
+@dataclass(slots=True)
 class ParallelEvidence(JsonResult):
     """What two parallel implementations share: their vocabulary (API names, signatures,
     docs, package metadata), how close they are beside every other repo (hubness), and how
@@ -139,7 +152,8 @@ class LibraryPair(JsonResult):
     canonical: Literal["a", "b"]
     canonical_reason: str
     owners: PairOwners
-    evidence: CopyEvidence | ParallelEvidence  # copy and fork: Copy; parallel: Parallel
+    # copy and fork: Copy (a fork said by the repos themselves: Lineage); parallel: Parallel
+    evidence: CopyEvidence | LineageEvidence | ParallelEvidence
     scope: Literal["cross-repo", "in-repo"]
     impact: int
     in_repo_kind: str | None = optional()
